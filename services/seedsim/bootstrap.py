@@ -1,0 +1,21 @@
+"""Wiring: the one place that picks adapters and builds services from configuration."""
+
+from __future__ import annotations
+
+from .config import NodeConfig
+from .core.transport import Transport
+from .core.transport.memory import InMemoryBus
+from .customs_node.service import CustomsNode
+
+
+def make_transport(kafka: str | None, client_id: str = "seedsim") -> Transport:
+    """Kafka when a bootstrap address is given, else a fresh in-process bus."""
+    if kafka:
+        from .core.transport.kafka import KafkaTransport  # only the Kafka adapter imports aiokafka
+
+        return KafkaTransport(kafka, client_id=client_id)
+    return InMemoryBus()
+
+
+def make_customs_node(config: NodeConfig, transport: Transport | None = None) -> CustomsNode:
+    return CustomsNode(config, transport or make_transport(config.kafka, client_id=f"seedsim-{config.node.lower()}"))

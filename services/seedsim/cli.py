@@ -1,0 +1,96 @@
+"""``seedsim``: one command line for every service.
+
+    seedsim demo [--kafka HOST:PORT] [--consignments N] [--seed S]
+    seedsim node --country CC --port N [--kafka HOST:PORT] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+
+from . import __version__
+
+
+def _env(name: str, default=None):
+    return os.environ.get(f"SEEDSIM_{name}", default)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .runner.demo import DemoSettings, run_demo
+
+    node_urls = None
+    if args.nodes:
+        node_urls = dict(part.split("=", 1) for part in args.nodes.split(","))
+    settings = DemoSettings(
+        consignments=args.consignments, seed=args.seed, discrepancies=args.discrepancies,
+        malformed=tuple(k for k in args.malformed.split(",") if k), kafka=args.kafka, node_urls=node_urls,
+        topic_prefix=args.topic_prefix, show_flows=args.show_flows, timeout=args.timeout,
+    )
+    result = asyncio.run(run_demo(settings, out=(lambda s: None) if args.json else print))
+    if args.json:
+        print(json.dumps({"counts": result.counts, "expected": result.expected, "completed": result.completed,
+                          "elapsed_s": round(result.elapsed_s, 3)}, indent=2))
+    return 0 if result.ok else 1
+
+
+def _node(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .bootstrap import make_customs_node
+    from .config import DEMO_CROSSINGS, NodeConfig
+    from .customs_node.api import create_app
+
+    config = NodeConfig(
+        node=args.country, kafka=args.kafka, port=args.port, host=args.host, db=args.db,
+        national_schema=args.national_schema, crossings=DEMO_CROSSINGS,
+        partners=[p for p in (args.partners or "").split(",") if p], topic_prefix=args.topic_prefix,
+    )
+    app = create_app(make_customs_node(config))
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="seedsim", description="Simulate SEED+-style customs-to-customs data exchange.")
+    parser.add_argument("--version", action="version", version=f"seedsim {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log every interop record and node event")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the flagship RS -> ME demo and print the flow and a summary")
+    demo.add_argument("--kafka", default=_env("KAFKA"), help="Kafka bootstrap HOST:PORT (default: the in-process bus)")
+    demo.add_argument("--nodes", default=_env("NODES"), help="drive running nodes instead: RS=http://host:port,ME=http://host:port")
+    demo.add_argument("--consignments", type=int, default=int(_env("CONSIGNMENTS", 100)))
+    demo.add_argument("--seed", type=int, default=int(_env("SEED", 42)))
+    demo.add_argument("--discrepancies", type=int, default=int(_env("DISCREPANCIES", 5)))
+    demo.add_argument("--malformed", default=_env("MALFORMED", "broken_xml,external_entity,schema_violation"),
+                      help="comma-separated faults to inject (broken_xml, external_entity, schema_violation, entity_bomb)")
+    demo.add_argument("--topic-prefix", default=_env("TOPIC_PREFIX"))
+    demo.add_argument("--show-flows", type=int, default=2, help="consignments whose every step is printed")
+    demo.add_argument("--timeout", type=float, default=300.0)
+    demo.add_argument("--json", action="store_true", help="print only the summary, as JSON")
+    demo.set_defaults(fn=_demo)
+
+    node = sub.add_parser("node", help="run one customs node (HTTP API + inbox worker)")
+    node.add_argument("--country", default=_env("COUNTRY"), required=_env("COUNTRY") is None)
+    node.add_argument("--port", type=int, default=int(_env("PORT", 8000)))
+    node.add_argument("--host", default=_env("HOST", "127.0.0.1"))
+    node.add_argument("--kafka", default=_env("KAFKA"))
+    node.add_argument("--db", default=_env("DB"))
+    node.add_argument("--national-schema", default=_env("NATIONAL_SCHEMA", "wco/seedsim_metadata.xsd"))
+    node.add_argument("--partners", default=_env("PARTNERS"))
+    node.add_argument("--topic-prefix", default=_env("TOPIC_PREFIX", "seedsim"))
+    node.set_defaults(fn=_node)
+
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return args.fn(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

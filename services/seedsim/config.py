@@ -1,0 +1,88 @@
+"""One configuration model for every seedsim service.
+
+Values come from the command line, or from ``SEEDSIM_*`` environment variables
+(what docker-compose sets), in that order of precedence.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+
+from .core import codes
+from .core.identifiers import is_valid_office
+
+
+class BorderCrossing(BaseModel):
+    """A pair of offices facing each other across a border: exit on one side, entry on the other."""
+
+    name: str
+    exit_office: str
+    entry_office: str
+
+    @field_validator("exit_office", "entry_office")
+    @classmethod
+    def _office(cls, v: str) -> str:
+        if not is_valid_office(v):
+            raise ValueError(f"{v!r} is not a customs office reference number (country + 6 characters)")
+        return v
+
+
+class Tolerances(BaseModel):
+    """How far entry data may differ from exit data before it is a discrepancy (percent)."""
+
+    gross_mass_pct: Decimal = Decimal("2")
+    value_pct: Decimal = Decimal("5")
+
+
+class NodeConfig(BaseModel):
+    node: str = Field(description="node id; for a customs node its ISO 3166 country code")
+    kafka: str | None = Field(None, description="Kafka bootstrap HOST:PORT; none = in-process bus")
+    port: int = 8000
+    host: str = "127.0.0.1"
+    db: Path | None = Field(None, description="SQLite file; default ./var/<node>.sqlite3")
+    national_schema: str = Field(
+        "wco/seedsim_metadata.xsd",
+        description="XSD that declarations lodged at this node must satisfy (path under schemas/, or absolute)",
+    )
+    partners: list[str] = Field(default_factory=list, description="nodes this node exchanges with; empty = any SEED+ node")
+    crossings: list[BorderCrossing] = Field(default_factory=list)
+    tolerances: Tolerances = Field(default_factory=Tolerances)
+    max_xml_bytes: int = 4 * 1024 * 1024
+    topic_prefix: str = Field("seedsim", description="prefix of every topic name (see seedsim.core.topics)")
+
+    @field_validator("node")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        v = v.upper()
+        if v not in codes.countries():
+            raise ValueError(f"{v!r} is not an ISO 3166 alpha-2 country code (customs nodes are named by country)")
+        return v
+
+    @property
+    def country(self) -> str:
+        return self.node
+
+    def db_path(self) -> Path:
+        return self.db or Path("var") / f"{self.node.lower()}.sqlite3"
+
+    def is_partner(self, node: str) -> bool:
+        known = self.partners or [c for c in codes.SEED_COUNTRIES if c != self.node]
+        return node in known
+
+    def entry_office_for(self, exit_office: str) -> str | None:
+        for c in self.crossings:
+            if c.exit_office == exit_office:
+                return c.entry_office
+        return None
+
+
+#: Border crossing points used by the demo. Names are real road crossings; the office
+#: codes are well-formed (country + 6 characters) but illustrative, as SEED+ office
+#: lists are not public.
+DEMO_CROSSINGS = [
+    BorderCrossing(name="Gostun (RS) - Dobrakovo (ME)", exit_office="RS015070", entry_office="ME200012"),
+    BorderCrossing(name="Dobrakovo (ME) - Gostun (RS)", exit_office="ME200012", entry_office="RS015070"),
+]

@@ -1,0 +1,79 @@
+"""Code lists: the one place where the codes a node accepts are defined.
+
+ISO 3166-1 alpha-2 and ISO 4217 come from ``pycountry`` (which ships the
+Debian iso-codes tables), so they follow the published standards rather than a
+hand-typed copy. ``XK`` (Kosovo) is a user-assigned ISO 3166 code, not in the
+standard list, but it is the code the EU and CEFTA customs administrations use,
+so SEED+ nodes must accept it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pycountry
+
+#: User-assigned alpha-2 codes in customs use beside ISO 3166-1 proper.
+USER_ASSIGNED_COUNTRIES: dict[str, str] = {"XK": "Kosovo"}
+
+#: The SEED+ administrations (CEFTA Additional Protocol 5).
+SEED_COUNTRIES: tuple[str, ...] = ("AL", "BA", "ME", "MK", "RS", "XK")
+
+#: UN/ECE Recommendation 19 mode of transport codes (WCO DE 7/4 ModeCode).
+TRANSPORT_MODES: dict[str, str] = {
+    "0": "Mode of transport not specified",
+    "1": "Maritime transport",
+    "2": "Rail transport",
+    "3": "Road transport",
+    "4": "Air transport",
+    "5": "Mail",
+    "7": "Fixed transport installations",
+    "8": "Inland water transport",
+    "9": "Mode of transport not known",
+}
+
+#: Means of transport identification type (EU/WCO DE 7/7, 7/14 type codes).
+TRANSPORT_MEANS_ID_TYPES: dict[str, str] = {
+    "10": "IMO ship identification number",
+    "11": "Name of the sea-going vessel",
+    "20": "Wagon number",
+    "21": "Train number",
+    "30": "Registration number of the road vehicle",
+    "31": "Registration number of the road trailer",
+    "40": "IATA flight number",
+    "41": "Registration number of the aircraft",
+    "80": "European Vessel Identification Number (ENI code)",
+    "81": "Name of the inland waterways vessel",
+}
+
+#: Declaration/FunctionCode (UN/EDIFACT 1225 message function code), as used by WCO DM.
+FUNCTION_ORIGINAL = "9"
+FUNCTION_CHANGE = "13"  # amendment (TypeCode COR) or cancellation (TypeCode INV)
+DECLARATION_FUNCTION_CODES = {FUNCTION_ORIGINAL: "Original", FUNCTION_CHANGE: "Change / cancellation request", "14": "Request"}
+
+#: First two letters of Declaration/TypeCode (EU DE 1/1).
+DECLARATION_KINDS = {"EX": "export", "IM": "import", "CO": "customs goods (special fiscal territories)", "TR": "transit"}
+
+#: Classification/IdentificationTypeCode values read as a commodity code (UN/EDIFACT 7143 "HS";
+#: TRC, the 2-digit TARIC add-on, is not one;
+#: TSP is the national tariff code list used by a DMS profile for the 8-digit CN code).
+COMMODITY_CODE_TYPES = ("HS", "TSP")
+
+
+@lru_cache(maxsize=1)
+def countries() -> frozenset[str]:
+    """Every alpha-2 code a node accepts: ISO 3166-1 plus the user-assigned ones above."""
+    return frozenset(c.alpha_2 for c in pycountry.countries) | frozenset(USER_ASSIGNED_COUNTRIES)
+
+
+@lru_cache(maxsize=1)
+def currencies() -> frozenset[str]:
+    """ISO 4217 alphabetic currency codes."""
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def country_name(code: str) -> str:
+    if code in USER_ASSIGNED_COUNTRIES:
+        return USER_ASSIGNED_COUNTRIES[code]
+    found = pycountry.countries.get(alpha_2=code)
+    return found.name if found else code

@@ -1,0 +1,121 @@
+"""The envelope: CloudEvents attributes carried as Kafka headers (binary mode).
+
+The payload (WCO DM XML) is the record value; the attributes travel as
+``ce_*`` headers, so a consumer can route, de-duplicate and trace a message
+without parsing its XML. Extension attributes used by seedsim:
+
+* ``ce_recipient``: the node the message is addressed to;
+* ``ce_correlationid``: one id for a whole conversation about a consignment;
+* ``ce_causationid``: the id of the message this one answers;
+* ``ce_trigger``: the consignment event that caused it (PRE_ARRIVAL, EXIT, ENTRY).
+
+``traceparent`` (W3C Trace Context) is carried as is, for OpenTelemetry.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+
+SPEC_VERSION = "1.0"
+SOURCE_PREFIX = "urn:seedsim:node:"
+XML_CONTENT_TYPE = "application/xml"
+
+_REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+
+
+class EnvelopeError(ValueError):
+    """Headers that do not make a CloudEvent; the reason says which attribute."""
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def new_traceparent() -> str:
+    return f"00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-01"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    id: str
+    source: str  # node id, e.g. "RS"
+    type: str  # catalogue ce_type
+    subject: str | None  # consignment / movement reference (also the record key)
+    time: datetime
+    recipient: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    trigger: str | None = None
+    dataschema: str | None = None
+    content_type: str = XML_CONTENT_TYPE
+    traceparent: str | None = None
+
+    def to_headers(self) -> list[tuple[str, bytes]]:
+        h = [
+            ("ce_specversion", SPEC_VERSION),
+            ("ce_id", self.id),
+            ("ce_source", SOURCE_PREFIX + self.source),
+            ("ce_type", self.type),
+            ("ce_time", self.time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")),
+            ("content-type", self.content_type),
+        ]
+        optional = {
+            "ce_subject": self.subject,
+            "ce_dataschema": self.dataschema,
+            "ce_recipient": self.recipient,
+            "ce_correlationid": self.correlation_id,
+            "ce_causationid": self.causation_id,
+            "ce_trigger": self.trigger,
+            "traceparent": self.traceparent,
+        }
+        h.extend((k, v) for k, v in optional.items() if v)
+        return [(k, v.encode()) for k, v in h]
+
+    @classmethod
+    def from_headers(cls, headers: list[tuple[str, bytes]] | tuple) -> "Envelope":
+        try:
+            h = {k: (v.decode() if isinstance(v, (bytes, bytearray)) else str(v)) for k, v in headers or ()}
+        except UnicodeDecodeError as exc:
+            raise EnvelopeError(f"a header is not UTF-8: {exc}") from None
+        missing = [k for k in _REQUIRED if not h.get(k)]
+        if missing:
+            raise EnvelopeError(f"missing CloudEvents header(s) {', '.join(missing)}: send ce_* headers in binary mode")
+        if h["ce_specversion"] != SPEC_VERSION:
+            raise EnvelopeError(f"ce_specversion {h['ce_specversion']!r} is not supported: use 1.0")
+        source = h["ce_source"]
+        if not source.startswith(SOURCE_PREFIX):
+            raise EnvelopeError(f"ce_source {source!r} is not a seedsim node ({SOURCE_PREFIX}<NODE>)")
+        try:
+            time = datetime.fromisoformat(h["ce_time"].replace("Z", "+00:00")) if h.get("ce_time") else datetime.now(timezone.utc)
+        except ValueError:
+            raise EnvelopeError(f"ce_time {h['ce_time']!r} is not RFC 3339") from None
+        return cls(
+            id=h["ce_id"],
+            source=source[len(SOURCE_PREFIX):],
+            type=h["ce_type"],
+            subject=h.get("ce_subject"),
+            time=time,
+            recipient=h.get("ce_recipient"),
+            correlation_id=h.get("ce_correlationid"),
+            causation_id=h.get("ce_causationid"),
+            trigger=h.get("ce_trigger"),
+            dataschema=h.get("ce_dataschema"),
+            content_type=h.get("content-type", XML_CONTENT_TYPE),
+            traceparent=h.get("traceparent"),
+        )
+
+    def reply(self, source: str, type: str, time: datetime) -> "Envelope":
+        """The envelope of an answer to this message: same conversation, same trace."""
+        return replace(
+            self,
+            id=new_id(),
+            source=source,
+            type=type,
+            time=time,
+            recipient=self.source,
+            causation_id=self.id,
+            correlation_id=self.correlation_id or self.id,
+        )

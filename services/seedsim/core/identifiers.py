@@ -1,0 +1,84 @@
+"""Identifiers with a published structure: MRN, UCR, customs office codes.
+
+MRN (movement reference number), as defined for the EU customs systems (UCC
+Delegated Regulation Annex B, and the NCTS/ECS specifications): 18 characters,
+
+    YY  CC  XXXXXXXXXXXX  P  C
+    |   |   |             |  check character over the first 17, ISO 6346 method
+    |   |   |             procedure category letter (A export, J transit, R import, ...)
+    |   |   12 alphanumerics unique per office and year
+    |   ISO 3166 alpha-2 country of the office that issued it
+    last two digits of the year of acceptance
+
+UCR (WCO Recommendation on the Unique Consignment Reference, ISO 15459 licence
+plate form): year digit, country of the trader, the trader's identifier, then a
+trader's reference, e.g. ``6RS101234567-CNS000042``.
+
+Customs office reference number (COL): ISO alpha-2 country + 6 alphanumerics.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+MRN_PATTERN = re.compile(r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{12}[A-Z][A-Z0-9]$")
+OFFICE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{6}$")
+
+#: Procedure category letters (UCC DA Annex B, title II, data element 1/1 MRN).
+MRN_PROCEDURES = {
+    "A": "Export only",
+    "B": "Export and exit summary declaration",
+    "C": "Exit summary declaration only",
+    "J": "Transit declaration only",
+    "K": "Transit declaration and exit summary declaration",
+    "R": "Import declaration only",
+    "S": "Import declaration and entry summary declaration",
+    "T": "Entry summary declaration only",
+}
+
+# ISO 6346 letter values: A=10 and up, skipping multiples of 11.
+_VALUES: dict[str, int] = {d: int(d) for d in string.digits}
+_v = 10
+for _letter in string.ascii_uppercase:
+    if _v % 11 == 0:
+        _v += 1
+    _VALUES[_letter] = _v
+    _v += 1
+
+
+def mrn_check_character(first17: str) -> str:
+    """The check character of an MRN, from its first 17 characters (ISO 6346 method)."""
+    if len(first17) != 17:
+        raise ValueError(f"an MRN check character is computed over 17 characters, got {len(first17)}")
+    try:
+        total = sum(_VALUES[ch] * (2**i) for i, ch in enumerate(first17))
+    except KeyError as exc:
+        raise ValueError(f"MRN may hold only A-Z and 0-9, found {exc.args[0]!r}") from None
+    return str(total % 11 % 10)
+
+
+def is_valid_mrn(mrn: str) -> bool:
+    return bool(MRN_PATTERN.match(mrn)) and mrn_check_character(mrn[:17]) == mrn[17]
+
+
+def make_mrn(year: int, country: str, serial: str, procedure: str) -> str:
+    """Build an MRN; ``serial`` is the 12-character office-unique part."""
+    if len(serial) != 12 or not serial.isalnum():
+        raise ValueError("the MRN serial part is 12 alphanumerics")
+    if procedure not in MRN_PROCEDURES:
+        raise ValueError(f"unknown MRN procedure letter {procedure!r}")
+    body = f"{year % 100:02d}{country}{serial.upper()}{procedure}"
+    return body + mrn_check_character(body)
+
+
+def is_valid_office(code: str) -> bool:
+    return bool(OFFICE_PATTERN.match(code))
+
+
+def make_ucr(year: int, country: str, trader_id: str, reference: str) -> str:
+    """A WCO UCR in the ISO 15459 form: year digit, country, trader id, '-', reference."""
+    ucr = f"{year % 10}{country}{trader_id}-{reference}"
+    if len(ucr) > 35:
+        raise ValueError("a UCR is at most 35 characters")
+    return ucr

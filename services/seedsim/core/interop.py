@@ -1,0 +1,64 @@
+"""Interoperability records: what went from whom to whom, and what became of it.
+
+One record per stage of a message's life, written by the node where the stage
+happens, in the same database transaction as the stage's effects (through the
+outbox), then published to the shared interop topic and the node's log. So the
+interop log counts each stage exactly once, even across crashes and redelivery.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime, timezone
+from enum import Enum
+
+from pydantic import BaseModel, Field
+
+from .envelope import new_id
+
+log = logging.getLogger("seedsim.interop")
+
+
+class Stage(str, Enum):
+    SUBMITTED = "submitted"  # a declaration was lodged at the node
+    SENT = "sent"  # the node sent a message to a neighbour
+    RECEIVED = "received"  # a message arrived in the node's inbox
+    VALID = "valid"
+    INVALID = "invalid"
+    ACKED = "acked"  # the receiver sent a positive acknowledgement
+    NACKED = "nacked"  # the receiver sent a negative acknowledgement
+    ACK_RECEIVED = "ack_received"  # the sender got a positive acknowledgement
+    NACK_RECEIVED = "nack_received"  # the sender got a negative acknowledgement
+    MATCHED = "matched"  # entry data matched the exit data
+    ALERT = "alert"  # a discrepancy or a risk signal
+    DUPLICATE = "duplicate"  # a redelivered message, ignored
+    DEAD_LETTERED = "dead_lettered"
+
+
+class InteropRecord(BaseModel):
+    id: str = Field(default_factory=new_id)
+    ts: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    node: str
+    stage: Stage
+    message_id: str | None = None
+    correlation_id: str | None = None
+    consignment: str | None = None
+    sender: str | None = None
+    receiver: str | None = None
+    message_type: str | None = None
+    event: str | None = None
+    result: str | None = None
+    latency_ms: float | None = None
+    detail: str | None = None
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(exclude_none=True).encode()
+
+    def log_line(self) -> str:
+        return json.dumps(self.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
+
+
+def emit_to_log(records: list[InteropRecord]) -> None:
+    for r in records:
+        log.info(r.log_line())

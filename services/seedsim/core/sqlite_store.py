@@ -1,0 +1,140 @@
+"""SQLite persistence for a node: one file, one writer thread, one transaction per message.
+
+A node's state and the record that a message was handled are written in one
+transaction, together with the messages the handling produced (the outbox).
+Those are sent after the commit; whatever a crash left unsent is sent again at
+start. With de-duplication by message id at the receiver, a message's effects
+are applied once however often it is delivered.
+
+All database work runs on one dedicated thread, so the event loop never
+blocks on disk, and transactions never interleave.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable, Sequence, TypeVar
+
+from .transport import Record
+
+T = TypeVar("T")
+
+CORE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS handled (
+    message_id TEXT PRIMARY KEY,
+    handled_at TEXT NOT NULL,
+    outcome TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    topic TEXT NOT NULL,
+    key BLOB,
+    value BLOB NOT NULL,
+    headers TEXT NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent) WHERE sent = 0;
+"""
+
+
+class Tx:
+    """What a unit of work sees: the connection, plus the outbox of this transaction."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.outbox: list[tuple[int, Record]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def already_handled(self, message_id: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM handled WHERE message_id = ?", (message_id,)).fetchone() is not None
+
+    def mark_handled(self, message_id: str, outcome: str, at: str) -> None:
+        self.conn.execute("INSERT INTO handled(message_id, handled_at, outcome) VALUES (?, ?, ?)", (message_id, at, outcome))
+
+    def send(self, record: Record) -> None:
+        headers = json.dumps([[k, v.decode()] for k, v in record.headers])
+        cur = self.conn.execute(
+            "INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)",
+            (record.topic, record.key, record.value, headers),
+        )
+        self.outbox.append((cur.lastrowid, record))
+
+
+def _row_record(row: sqlite3.Row) -> tuple[int, Record]:
+    headers = tuple((k, v.encode()) for k, v in json.loads(row["headers"]))
+    return row["seq"], Record(topic=row["topic"], key=row["key"], value=row["value"], headers=headers)
+
+
+class SqliteStore:
+    """Base class: subclasses add their tables in ``SCHEMA``."""
+
+    SCHEMA = ""
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite:{Path(self.path).name}")
+        self._conn: sqlite3.Connection | None = None
+
+    def _open(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(CORE_SCHEMA + self.SCHEMA)
+        self._conn = conn
+
+    async def open(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, self._open)
+
+    async def close(self) -> None:
+        def _close() -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, _close)
+        self._executor.shutdown(wait=True)
+
+    def _in_tx(self, fn: Callable[..., T], args: tuple) -> tuple[T, list[tuple[int, Record]]]:
+        assert self._conn is not None, "open() the store first"
+        tx = Tx(self._conn)
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn(tx, *args)
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return result, tx.outbox
+
+    async def transaction(self, fn: Callable[..., T], *args: Any) -> tuple[T, list[tuple[int, Record]]]:
+        """Run ``fn(tx, *args)`` in one transaction; returns its result and the outbox it filled."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._in_tx, fn, args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        def _read() -> T:
+            assert self._conn is not None, "open() the store first"
+            return fn(self._conn, *args)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, _read)
+
+    async def unsent(self) -> list[tuple[int, Record]]:
+        return await self.read(lambda c: [_row_record(r) for r in c.execute("SELECT * FROM outbox WHERE sent = 0 ORDER BY seq")])
+
+    async def mark_sent(self, seqs: Sequence[int]) -> None:
+        if not seqs:
+            return
+
+        def _mark(tx: Tx) -> None:
+            tx.conn.executemany("UPDATE outbox SET sent = 1 WHERE seq = ?", [(s,) for s in seqs])
+
+        await self.transaction(_mark)

@@ -1,0 +1,28 @@
+"""Kafka topic names: the one place they are spelled.
+
+Each node reads one inbox; what it cannot handle goes to that inbox's
+dead-letter topic; every node writes its interoperability records to one
+shared topic, which the interop monitor reads. A prefix lets several
+simulations share a broker without seeing each other's traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEFAULT_PREFIX = "seedsim"
+
+
+@dataclass(frozen=True)
+class Topics:
+    prefix: str = DEFAULT_PREFIX
+
+    @property
+    def interop(self) -> str:
+        return f"{self.prefix}.interop"
+
+    def inbox(self, node: str) -> str:
+        return f"{self.prefix}.inbox.{node.lower()}"
+
+    def dead_letter(self, node: str) -> str:
+        return f"{self.inbox(node)}.dlq"

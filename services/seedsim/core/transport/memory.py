@@ -1,0 +1,82 @@
+"""The in-process bus: topics as append-only lists, consumer groups as cursors.
+
+Same contract as Kafka (ordered topics, per-group committed offsets, commit
+after the handler returns) with nothing to install, so ``seedsim demo`` and the
+unit tests run anywhere. It is one process's bus: it does not persist.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Sequence
+
+from .port import Handler, Record
+
+
+class InMemoryBus:
+    def __init__(self) -> None:
+        self._logs: dict[str, list[Record]] = {}
+        self._committed: dict[tuple[str, str], int] = {}
+        self._wakeup: dict[str, asyncio.Event] = {}
+        self._tasks: list[asyncio.Task] = []
+        self._pending: list[tuple[Sequence[str], str, Handler]] = []
+        self._started = False
+
+    def log(self, topic: str) -> list[Record]:
+        """Everything ever sent to ``topic`` (for tests and the trace recorder)."""
+        return self._logs.setdefault(topic, [])
+
+    def _event(self, topic: str) -> asyncio.Event:
+        return self._wakeup.setdefault(topic, asyncio.Event())
+
+    async def start(self) -> None:
+        self._started = True
+        for args in self._pending:
+            self._spawn(*args)
+        self._pending.clear()
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        self._started = False
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        for t in topics:
+            self.log(t)
+
+    async def send_batch(self, records: Sequence[Record]) -> None:
+        now = int(time.time() * 1000)
+        touched = set()
+        for r in records:
+            log = self.log(r.topic)
+            log.append(Record(r.topic, r.value, r.key, tuple(r.headers), 0, len(log), now))
+            touched.add(r.topic)
+        for t in touched:
+            self._event(t).set()
+
+    def subscribe(self, topics: Sequence[str], group: str, handler: Handler) -> None:
+        if self._started:
+            self._spawn(topics, group, handler)
+        else:
+            self._pending.append((topics, group, handler))
+
+    def _spawn(self, topics: Sequence[str], group: str, handler: Handler) -> None:
+        for topic in topics:
+            self._tasks.append(asyncio.create_task(self._consume(topic, group, handler), name=f"bus:{group}:{topic}"))
+
+    async def _consume(self, topic: str, group: str, handler: Handler) -> None:
+        log = self.log(topic)
+        event = self._event(topic)
+        while True:
+            pos = self._committed.get((group, topic), 0)
+            if pos < len(log):
+                await handler(log[pos])
+                self._committed[(group, topic)] = pos + 1
+                continue
+            event.clear()
+            if self._committed.get((group, topic), 0) < len(log):
+                continue
+            await event.wait()

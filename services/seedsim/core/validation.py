@@ -1,0 +1,204 @@
+"""Validation: XSD first, then business rules; every problem reported at once.
+
+An :class:`Issue` is what a sender needs to fix its message: a rule id, an
+eTIR-style class (1xx validation, 2xx workflow, 3xx functional, 4xx internal),
+a severity, an XPath pointer, the offending value and a sentence. Negative
+acknowledgements carry exactly these issues.
+
+Schemas are compiled once per process (:func:`compiled_schema`) and reused;
+business rules are small functions registered with an id (:func:`rule`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from enum import IntEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from lxml import etree
+
+from .xml_safety import UnsafeXmlError
+
+
+class ErrorClass(IntEnum):
+    """eTIR error classes: the hundreds digit of an issue's code."""
+
+    VALIDATION = 100
+    WORKFLOW = 200
+    FUNCTIONAL = 300
+    INTERNAL = 400
+
+
+@dataclass(frozen=True)
+class Issue:
+    rule: str
+    code: int
+    message: str
+    pointer: str | None = None
+    value: str | None = None
+    severity: str = "error"
+    line: int | None = None
+
+    @property
+    def error_class(self) -> ErrorClass:
+        return ErrorClass(self.code // 100 * 100)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["class"] = self.error_class.name.lower()
+        return {k: v for k, v in d.items() if v is not None}
+
+    def __str__(self) -> str:
+        where = f" at {self.pointer}" if self.pointer else (f" (line {self.line})" if self.line else "")
+        got = f" [value: {self.value}]" if self.value is not None else ""
+        return f"{self.rule}/{self.code}{where}: {self.message}{got}"
+
+
+@dataclass
+class ValidationReport:
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(i.severity == "error" for i in self.issues)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    def extend(self, issues: Iterable[Issue]) -> "ValidationReport":
+        self.issues.extend(issues)
+        return self
+
+    def grouped(self) -> list[dict[str, Any]]:
+        """Issues with the same rule and message grouped, with a count and their pointers."""
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for i in self.issues:
+            g = groups.setdefault((i.rule, i.message), {**i.to_dict(), "count": 0, "pointers": []})
+            g["count"] += 1
+            if i.pointer:
+                g["pointers"].append(i.pointer)
+        return list(groups.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"valid": self.ok, "errors": [i.to_dict() for i in self.issues]}
+
+
+def from_unsafe(exc: UnsafeXmlError) -> Issue:
+    return Issue(rule=exc.code, code=int(exc.code[3:]), message=exc.message, line=exc.line)
+
+
+# -- XSD ---------------------------------------------------------------------------------------
+
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
+
+
+@lru_cache(maxsize=None)
+def compiled_schema(path: str | Path) -> etree.XMLSchema:
+    """Compile an XSD once per process. Relative paths are under the project's ``schemas/``."""
+    p = Path(path)
+    if not p.is_absolute():
+        p = SCHEMA_DIR / p
+    if not p.exists():
+        raise FileNotFoundError(f"schema {p} not found: check the node's schema settings")
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    return etree.XMLSchema(etree.parse(str(p), parser))
+
+
+def readable_path(el: etree._Element) -> str:
+    """An XPath of local names with 1-based positions where a name repeats."""
+    parts = []
+    while el is not None:
+        name = etree.QName(el).localname
+        parent = el.getparent()
+        if parent is not None:
+            same = [c for c in parent if c.tag == el.tag]
+            if len(same) > 1:
+                name += f"[{same.index(el) + 1}]"
+        parts.append(name)
+        el = parent
+    return "/" + "/".join(reversed(parts))
+
+
+_VALUE_IN_MESSAGE = re.compile(r"The value '([^']*)'")
+
+
+def validate_xsd(root: etree._Element, schema: etree.XMLSchema) -> list[Issue]:
+    if schema.validate(root):
+        return []
+    issues = []
+    tree = root.getroottree()
+    for entry in schema.error_log:
+        pointer = None
+        value = None
+        try:
+            found = tree.xpath(entry.path) if entry.path else []
+        except etree.XPathError:
+            found = []
+        if found and isinstance(found[0], etree._Element):
+            pointer = readable_path(found[0])
+            if len(found[0]) == 0 and found[0].text is not None:
+                value = found[0].text.strip()
+        m = _VALUE_IN_MESSAGE.search(entry.message)
+        if m:
+            value = m.group(1)
+        message = re.sub(r"\{[^}]*\}", "", entry.message)
+        issues.append(
+            Issue(
+                rule="XSD100",
+                code=105,
+                message=f"{message} Correct the element to match the schema.",
+                pointer=pointer,
+                value=value,
+                line=entry.line,
+            )
+        )
+    return issues
+
+
+# -- business rules ----------------------------------------------------------------------------
+
+RuleFn = Callable[[Any, "RuleContext"], Iterator[Issue]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    code: int
+    title: str
+    fn: RuleFn
+
+
+@dataclass
+class RuleContext:
+    """What a rule may know besides the document: who sent it, which node checks it."""
+
+    node_country: str | None = None
+    sender: str | None = None
+
+
+class RuleSet:
+    """A named, ordered set of business rules; rules are added with :meth:`rule`."""
+
+    def __init__(self, name: str, base: "RuleSet | None" = None):
+        self.name = name
+        self.rules: list[Rule] = list(base.rules) if base else []
+
+    def rule(self, id: str, code: int, title: str) -> Callable[[RuleFn], RuleFn]:
+        def register(fn: RuleFn) -> RuleFn:
+            self.rules.append(Rule(id, code, title, fn))
+            return fn
+
+        return register
+
+    def run(self, doc: Any, ctx: RuleContext) -> list[Issue]:
+        issues: list[Issue] = []
+        for r in self.rules:
+            try:
+                issues.extend(r.fn(doc, ctx))
+            except Exception as exc:  # a rule that cannot read the document reports it, never crashes the node
+                issues.append(Issue(rule=r.id, code=400, message=f"rule could not run: {exc}", severity="warning"))
+        return issues

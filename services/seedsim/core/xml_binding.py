@@ -1,0 +1,161 @@
+"""A small declarative binding between pydantic models and namespaced XML.
+
+WCO DM documents are deep trees of optional elements whose order is fixed by
+the schema. Rather than hand-write a reader and a writer per class, a model
+declares its fields in schema order, each with the WCO element name as its
+alias; :func:`to_element` and :func:`from_element` walk that declaration.
+
+* A field whose type is an :class:`XmlModel` is a child element; a ``list[...]``
+  is a repeated element; a scalar (``str``, ``int``, ``Decimal``) is a leaf.
+* :func:`attribute` marks a field written as an XML attribute (``currencyID``),
+  :func:`text` the field that holds the element's own text.
+* Reading tolerates elements a model does not declare (a national profile may
+  carry more than the SEED data set); schema validation is where strictness lives.
+
+One binding serves every message type in the catalogue.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, ClassVar, TypeVar
+
+from lxml import etree
+from pydantic import BaseModel, ConfigDict, Field
+
+M = TypeVar("M", bound="XmlModel")
+
+
+class XmlModel(BaseModel):
+    """Base for models bound to XML; field order is element order."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", validate_assignment=False)
+    #: Element name when the model is written as a document root.
+    xml_tag: ClassVar[str] = ""
+
+
+def attribute(alias: str, default: Any = None, **kw: Any) -> Any:
+    return Field(default, alias=alias, json_schema_extra={"xml": "attribute"}, **kw)
+
+
+def text(default: Any = ..., **kw: Any) -> Any:
+    return Field(default, json_schema_extra={"xml": "text"}, **kw)
+
+
+def element_in(ns: str, alias: str, default: Any = None, **kw: Any) -> Any:
+    """A child element whose namespace differs from its parent's."""
+    return Field(default, alias=alias, json_schema_extra={"ns": ns}, **kw)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    name: str  # python attribute
+    tag: str  # XML local name
+    kind: str  # "element" | "attribute" | "text"
+    scalar: type | None  # str/int/Decimal for leaves, None for models
+    model: type[XmlModel] | None
+    repeated: bool
+    ns: str | None = None  # element in another namespace than its parent (e.g. a *_DS DateTimeString)
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """Strip Optional and list; report whether it was a list."""
+    repeated = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is list:
+        repeated = True
+        annotation = typing.get_args(annotation)[0]
+    return annotation, repeated
+
+
+@lru_cache(maxsize=None)
+def _plan(cls: type[XmlModel]) -> tuple[_Slot, ...]:
+    slots = []
+    for name, info in cls.model_fields.items():
+        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        kind = extra.get("xml", "element")
+        inner, repeated = _unwrap(info.annotation)
+        is_model = isinstance(inner, type) and issubclass(inner, XmlModel)
+        slots.append(
+            _Slot(
+                name=name,
+                tag=info.alias or name,
+                kind=kind,
+                scalar=None if is_model else inner,
+                model=inner if is_model else None,
+                repeated=repeated,
+                ns=extra.get("ns"),
+            )
+        )
+    return tuple(slots)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
+
+
+def to_element(model: XmlModel, tag: str, ns: str, parent: etree._Element | None = None) -> etree._Element:
+    """Write ``model`` as element ``{ns}tag`` (appended to ``parent`` if given)."""
+    qname = f"{{{ns}}}{tag}"
+    el = etree.SubElement(parent, qname) if parent is not None else etree.Element(qname, nsmap={None: ns})
+    for slot in _plan(type(model)):
+        value = getattr(model, slot.name)
+        if value is None or (slot.repeated and not value):
+            continue
+        if slot.kind == "attribute":
+            el.set(slot.tag, _fmt(value))
+        elif slot.kind == "text":
+            el.text = _fmt(value)
+        else:
+            child_ns = slot.ns or ns
+            for item in value if slot.repeated else (value,):
+                if slot.model is not None:
+                    to_element(item, slot.tag, child_ns, el)
+                else:
+                    etree.SubElement(el, f"{{{child_ns}}}{slot.tag}").text = _fmt(item)
+    return el
+
+
+def _scalar(kind: type | None, raw: str) -> Any:
+    raw = raw.strip()
+    if kind is int:
+        return int(raw)
+    if kind is Decimal:
+        return Decimal(raw)
+    return raw
+
+
+def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
+    """Read an instance of ``cls`` from ``el``; children in other namespaces or unknown are ignored."""
+    data: dict[str, Any] = {}
+    by_tag = {}
+    for slot in _plan(cls):
+        if slot.kind == "attribute":
+            raw = el.get(slot.tag)
+            if raw is not None:
+                data[slot.name] = _scalar(slot.scalar, raw)
+        elif slot.kind == "text":
+            data[slot.name] = _scalar(slot.scalar, el.text or "")
+        else:
+            by_tag[f"{{{slot.ns or ns}}}{slot.tag}"] = slot
+    for child in el:
+        slot = by_tag.get(child.tag)  # comments and PIs have non-str tags and never match
+        if slot is None:
+            continue
+        child_ns = slot.ns or ns
+        value = from_element(slot.model, child, child_ns) if slot.model is not None else _scalar(slot.scalar, child.text or "")
+        if slot.repeated:
+            data.setdefault(slot.name, []).append(value)
+        elif slot.name not in data:
+            data[slot.name] = value
+    return cls.model_validate(data)

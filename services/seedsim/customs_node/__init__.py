@@ -1,0 +1,1 @@
+"""The customs node: a national SEED+ node (declarations in, exit data out, matching on entry)."""

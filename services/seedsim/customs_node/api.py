@@ -1,0 +1,101 @@
+"""The node's HTTP API (FastAPI): how national systems, traders and testers talk to a node."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from fastapi import Body, FastAPI, HTTPException, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from .service import CustomsNode, Event, EventRejected, key_data
+from ..core.declaration import Declaration
+
+
+class ConsignmentEvent(BaseModel):
+    event: Event = Field(description="PRE_ARRIVAL, EXIT or ENTRY")
+    consignment: str = Field(description="the consignment's UCR")
+    office: str = Field(description="customs office reference number where the event happens")
+    entry_office: str | None = Field(None, description="for PRE_ARRIVAL/EXIT: the neighbour's office of entry (else from the border crossing)")
+    at: datetime | None = None
+
+
+def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if manage_lifecycle:
+            await node.transport.start()
+            await node.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await node.transport.stop()
+                await node.stop()
+
+    app = FastAPI(
+        title=f"seedsim customs node {node.node}",
+        description="A SEED+-style national customs node: lodge WCO DM declarations, fire consignment events, inspect exchanges.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+    @app.post("/declarations", summary="Lodge a WCO DM declaration (XML)")
+    async def lodge(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
+        result = await node.lodge(xml)
+        return JSONResponse(result.to_dict(), status_code=200 if result.accepted else 422)
+
+    @app.post("/events", summary="A consignment event at a customs office")
+    async def event(ev: ConsignmentEvent) -> dict[str, Any]:
+        try:
+            return await node.on_event(ev.event, ev.consignment, ev.office, ev.entry_office, ev.at)
+        except EventRejected as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+
+    @app.get("/messages", summary="Messages this node sent and received")
+    async def messages(consignment: str | None = None, limit: int = Query(100, le=10000)) -> list[dict[str, Any]]:
+        def q(conn):
+            if consignment:
+                cur = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at DESC LIMIT ?", (consignment, limit))
+            else:
+                cur = conn.execute("SELECT * FROM messages ORDER BY at DESC LIMIT ?", (limit,))
+            return [dict(r) for r in cur]
+
+        return await node.store.read(q)
+
+    @app.get("/consignments/{ref}", summary="Where a consignment stands at this node")
+    async def consignment(ref: str) -> dict[str, Any]:
+        def q(conn):
+            cons = conn.execute("SELECT * FROM consignments WHERE ucr = ?", (ref,)).fetchone()
+            decls = conn.execute("SELECT mrn, lrn, kind, status, version, data FROM declarations WHERE ucr = ?", (ref,)).fetchall()
+            pre = conn.execute("SELECT * FROM prearrival WHERE ucr = ?", (ref,)).fetchone()
+            alerts = conn.execute("SELECT rule, element, exit_value, entry_value, detail, at FROM alerts WHERE ucr = ?", (ref,)).fetchall()
+            msgs = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
+            return cons, decls, pre, alerts, msgs
+
+        cons, decls, pre, alerts, msgs = await node.store.read(q)
+        if cons is None and not decls and pre is None:
+            raise HTTPException(status_code=404, detail=f"node {node.node} knows no consignment {ref}")
+        return {
+            "consignment": ref,
+            "status": cons["status"] if cons else None,
+            "declarations": [
+                {"mrn": d["mrn"], "lrn": d["lrn"], "kind": d["kind"], "status": d["status"], "version": d["version"],
+                 "key_data": key_data(Declaration.model_validate_json(d["data"]))}
+                for d in decls
+            ],
+            "pre_arrival": None if pre is None else {
+                "from": pre["sender"], "mrn": pre["mrn"], "trigger": pre["trigger"], "received_at": pre["received_at"],
+                "key_data": key_data(Declaration.model_validate_json(pre["data"])),
+            },
+            "alerts": [dict(a) for a in alerts],
+            "messages": [dict(m) for m in msgs],
+        }
+
+    @app.get("/health", summary="Liveness")
+    async def health() -> dict[str, Any]:
+        return {"status": "ok", "node": node.node, "transport": type(node.transport).__name__}
+
+    return app

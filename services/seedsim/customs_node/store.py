@@ -1,0 +1,114 @@
+"""The customs node's tables, on top of the core SQLite store (handled ids, outbox)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from ..core.sqlite_store import SqliteStore, Tx
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS declarations (
+    mrn TEXT PRIMARY KEY,
+    lrn TEXT,
+    ucr TEXT,
+    kind TEXT,
+    type_code TEXT,
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    data TEXT NOT NULL,           -- the Declaration model as JSON
+    original_xml BLOB NOT NULL,   -- what was lodged, kept whole
+    lodged_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS declarations_lrn ON declarations(lrn) WHERE lrn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS declarations_ucr ON declarations(ucr, kind);
+CREATE TABLE IF NOT EXISTS prearrival (
+    ucr TEXT PRIMARY KEY,
+    mrn TEXT,
+    sender TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    trigger TEXT,
+    data TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consignments (
+    ucr TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    correlation_id TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    message_id TEXT NOT NULL,
+    direction TEXT NOT NULL,      -- in | out
+    type TEXT,
+    peer TEXT,
+    ucr TEXT,
+    trigger TEXT,
+    result TEXT,
+    at TEXT NOT NULL,
+    acked_at TEXT,
+    PRIMARY KEY (message_id, direction)
+);
+CREATE INDEX IF NOT EXISTS messages_ucr ON messages(ucr);
+CREATE TABLE IF NOT EXISTS alerts (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ucr TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    element TEXT,
+    exit_value TEXT,
+    entry_value TEXT,
+    detail TEXT,
+    at TEXT NOT NULL
+);
+"""
+
+
+def rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+    return [dict(r) for r in cur.fetchall()]
+
+
+class CustomsStore(SqliteStore):
+    SCHEMA = SCHEMA
+
+    # Queries used inside transactions take a Tx; read helpers take a connection.
+
+    @staticmethod
+    def declaration_by(tx: Tx | sqlite3.Connection, *, mrn: str | None = None, lrn: str | None = None) -> dict | None:
+        conn = tx.conn if isinstance(tx, Tx) else tx
+        for col, val in (("mrn", mrn), ("lrn", lrn)):
+            if val:
+                row = conn.execute(f"SELECT * FROM declarations WHERE {col} = ?", (val,)).fetchone()
+                if row:
+                    return dict(row)
+        return None
+
+    @staticmethod
+    def declaration_for(tx: Tx | sqlite3.Connection, ucr: str, kind: str) -> dict | None:
+        conn = tx.conn if isinstance(tx, Tx) else tx
+        row = conn.execute(
+            "SELECT * FROM declarations WHERE ucr = ? AND kind = ? AND status != 'cancelled' ORDER BY lodged_at DESC LIMIT 1",
+            (ucr, kind),
+        ).fetchone()
+        return dict(row) if row else None
+
+    @staticmethod
+    def consignment(tx: Tx | sqlite3.Connection, ucr: str) -> dict | None:
+        conn = tx.conn if isinstance(tx, Tx) else tx
+        row = conn.execute("SELECT * FROM consignments WHERE ucr = ?", (ucr,)).fetchone()
+        return dict(row) if row else None
+
+    @staticmethod
+    def set_consignment(tx: Tx, ucr: str, status: str, correlation_id: str, at: str) -> None:
+        tx.execute(
+            "INSERT INTO consignments(ucr, status, correlation_id, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(ucr) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            (ucr, status, correlation_id, at),
+        )
+
+    @staticmethod
+    def log_message(tx: Tx, message_id: str, direction: str, type_: str | None, peer: str | None,
+                    ucr: str | None, trigger: str | None, result: str | None, at: str) -> None:
+        tx.execute(
+            "INSERT OR REPLACE INTO messages(message_id, direction, type, peer, ucr, trigger, result, at) VALUES (?,?,?,?,?,?,?,?)",
+            (message_id, direction, type_, peer, ucr, trigger, result, at),
+        )

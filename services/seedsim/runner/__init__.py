@@ -1,0 +1,1 @@
+"""The scenario runner: plays consignments through the nodes and reports what happened."""
