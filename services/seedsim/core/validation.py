@@ -131,17 +131,20 @@ def validate_xsd(root: etree._Element, schema: etree.XMLSchema) -> list[Issue]:
         return []
     issues = []
     tree = root.getroottree()
+    # libxml2 writes error paths with the document's own prefixes
+    nsmap = {k: v for el in (root, *root[:1]) for k, v in el.nsmap.items() if k}
     for entry in schema.error_log:
         pointer = None
         value = None
         try:
-            found = tree.xpath(entry.path) if entry.path else []
+            found = [e for e in tree.xpath(entry.path, namespaces=nsmap) if isinstance(e, etree._Element)] if entry.path else []
         except etree.XPathError:
             found = []
-        if found and isinstance(found[0], etree._Element):
-            pointer = readable_path(found[0])
-            if len(found[0]) == 0 and found[0].text is not None:
-                value = found[0].text.strip()
+        if found:
+            el = next((e for e in found if e.sourceline == entry.line), found[0])
+            pointer = readable_path(el)
+            if len(el) == 0 and el.text is not None:
+                value = el.text.strip()
         m = _VALUE_IN_MESSAGE.search(entry.message)
         if m:
             value = m.group(1)

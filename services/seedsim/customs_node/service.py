@@ -200,7 +200,11 @@ class CustomsNode:
         return report, root, doc
 
     async def lodge(self, data: bytes) -> LodgeResult:
-        report, _root, doc = self._check_document(data, self.national_schema, DECLARATION_RULES, RuleContext(node_country=self.node))
+        # Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13)
+        # once merged into the declaration it amends, which happens inside the transaction.
+        report, _root, doc = self._check_document(data, self.national_schema, None, RuleContext(node_country=self.node))
+        if doc is not None and doc.declaration.function_code != "13":
+            report.extend(DECLARATION_RULES.run(doc.declaration, RuleContext(node_country=self.node)))
         if not report.ok or doc is None:
             return LodgeResult(accepted=False, report=report)
         return await self._run(self._lodge_tx, doc.declaration, data, report)
@@ -221,6 +225,9 @@ class CustomsNode:
                 base = Declaration.model_validate_json(held["data"])
                 new = merge(base, d.model_copy(update={"function_code": base.function_code, "type_code": base.type_code,
                                                       "mrn": base.mrn, "lrn": base.lrn}))
+                report.extend(DECLARATION_RULES.run(new, RuleContext(node_country=self.node)))
+                if not report.ok:
+                    return LodgeResult(accepted=False, report=report)
             tx.execute("UPDATE declarations SET status = ?, version = version + 1, data = ? WHERE mrn = ?",
                        (status, new.model_dump_json(), held["mrn"]))
             self._interop(tx, Stage.SUBMITTED, consignment=new.ucr, message_type=f"Declaration/{d.type_code}",

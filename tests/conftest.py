@@ -1,0 +1,48 @@
+"""Shared fixtures: in-process nodes wired the way ``seedsim demo`` wires them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from seedsim.bootstrap import make_customs_node
+from seedsim.config import DEMO_CROSSINGS, NodeConfig
+from seedsim.core.transport.memory import InMemoryBus
+
+
+def external_dir() -> Path | None:
+    """The real schemas and samples (../shared/external), from SEEDSIM_EXTERNAL.
+
+    A clone without them skips the conformance tests; in CI (CI set) a missing
+    directory fails them instead.
+    """
+    value = os.environ.get("SEEDSIM_EXTERNAL")
+    if value and Path(value).is_dir():
+        return Path(value)
+    if os.environ.get("CI"):
+        pytest.fail(f"SEEDSIM_EXTERNAL={value!r} is not a directory: CI must point it at ../shared/external")
+    pytest.skip("set SEEDSIM_EXTERNAL to ../shared/external to run the conformance tests")
+
+
+@pytest.fixture
+def external() -> Path:
+    return external_dir()
+
+
+@pytest.fixture
+async def corridor(tmp_path):
+    """Two customs nodes, RS and ME, on one in-process bus, started."""
+    bus = InMemoryBus()
+    nodes = {}
+    for country, partner in (("RS", "ME"), ("ME", "RS")):
+        cfg = NodeConfig(node=country, db=tmp_path / f"{country}.sqlite3", partners=[partner], crossings=DEMO_CROSSINGS)
+        nodes[country] = make_customs_node(cfg, bus)
+    await bus.start()
+    for n in nodes.values():
+        await n.start()
+    yield bus, nodes
+    for n in nodes.values():
+        await n.stop()
+    await bus.stop()
