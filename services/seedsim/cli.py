@@ -50,6 +50,8 @@ def _node(args: argparse.Namespace) -> int:
         national_schema=args.national_schema, crossings=DEMO_CROSSINGS,
         partners=[p for p in (args.partners or "").split(",") if p], topic_prefix=args.topic_prefix,
     )
+    # a node always writes its interoperability records to its log, one JSON line per stage
+    logging.getLogger("seedsim.interop").setLevel(logging.INFO)
     app = create_app(make_customs_node(config))
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
     return 0

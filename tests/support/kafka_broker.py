@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import base64
+import contextlib
 import logging
 import os
 import shutil
@@ -57,7 +58,8 @@ import uuid
 import weakref
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 try:  # POSIX only; used to serialise concurrent installs into the cache.
     import fcntl
@@ -169,8 +171,9 @@ def _run_maven(version: str, libs: Path) -> None:
             f"{version} libs/ directory to {libs}, or point {ENV_BOOTSTRAP} "
             "at a running broker."
         )
+    for stale in libs.parent.glob("libs.partial-*"):  # interrupted earlier runs (we hold the lock)
+        shutil.rmtree(stale, ignore_errors=True)
     scratch = libs.parent / f"libs.partial-{os.getpid()}"
-    shutil.rmtree(scratch, ignore_errors=True)
     cmd = [
         mvn, "-q", "-B", "-Dstyle.color=never",
         "-f", str(POM),
@@ -300,7 +303,9 @@ def _wait_for_metadata(bootstrap: str, timeout: float, alive: Any = None) -> Non
 
 
 def _tail_text(text: str, lines: int = 40) -> str:
-    return "\n".join(text.rstrip().splitlines()[-lines:]) or "(empty)"
+    """Last ``lines`` lines, Java stack frames dropped so the messages fit."""
+    kept = [ln for ln in text.rstrip().splitlines() if not ln.lstrip().startswith(("at ", "... "))]
+    return "\n".join(kept[-lines:]) or "(empty)"
 
 
 def _tail_file(path: Path, lines: int = 40) -> str:
@@ -396,7 +401,7 @@ class KafkaBroker:
     ...     run_tests_against(broker.bootstrap)  # "127.0.0.1:PORT"
 
     ``mode`` tells which source was used: ``"external"``, ``"docker"`` or
-    ``"local"``.  ``extra_properties`` are appended to the local broker's
+    ``"local"``.  ``extra_properties`` add to or override the local broker's
     server.properties (ignored for the other modes).
     """
 
@@ -488,20 +493,19 @@ class KafkaBroker:
                     f"pip install 'testcontainers[kafka]' (or set {ENV_DOCKER}=0 to use the local JVM broker)"
                 ) from exc
         image = os.environ.get(ENV_IMAGE, DEFAULT_IMAGE)
-        container = KafkaContainer(image).with_kraft()
+        container = None
         try:
+            container = KafkaContainer(image).with_kraft()
             container.start(timeout=int(self.start_timeout))
             bootstrap = container.get_bootstrap_server()
             _wait_for_metadata(bootstrap, self.start_timeout)
         except Exception as exc:
-            try:
-                logs = b"".join(container.get_logs()).decode(errors="replace")
-            except Exception:
-                logs = "(no container logs)"
-            try:
-                container.stop()
-            except Exception:
-                pass
+            logs = "(no container logs)"
+            if container is not None:
+                with contextlib.suppress(Exception):
+                    logs = b"".join(container.get_logs()).decode(errors="replace")
+                with contextlib.suppress(Exception):
+                    container.stop()
             raise RuntimeError(
                 f"starting Kafka in Docker ({image}) failed: {exc!r}\n"
                 f"--- container log (tail) ---\n{_tail_text(logs)}\n"
@@ -520,9 +524,9 @@ class KafkaBroker:
             try:
                 self._launch(java, libs, version)
                 return
-            except _PortTaken:
+            except _PortTaken as taken:  # another process grabbed a port we picked
                 if attempt == 2:
-                    raise RuntimeError("could not bind a free port for the Kafka broker in 3 attempts") from None
+                    raise RuntimeError(f"ports kept being taken (3 attempts); last failure:\n{taken}") from None
 
     def _launch(self, java: str, libs: Path, version: str) -> None:
         workdir = Path(tempfile.mkdtemp(prefix="seedsim-kafka-"))
@@ -617,10 +621,10 @@ class KafkaBroker:
             err = fail(f"the JVM exited with code {exc.code} during startup")
             self.stop()
             if taken:
-                raise _PortTaken() from None
+                raise _PortTaken(str(err)) from None
             raise err from None
         except TimeoutError as exc:
-            err = fail(f"not ready within {self.start_timeout:.0f}s", exc)
+            err = fail(f"not ready within {self.start_timeout:g}s", exc)
             self.stop()
             raise err from None
         except BaseException:  # KeyboardInterrupt etc.: don't leak the JVM
@@ -676,6 +680,8 @@ def main(argv: list[str] | None = None) -> int:
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C while installing or starting; cleanup already ran
+        return 130
 
 
 if __name__ == "__main__":

@@ -352,7 +352,7 @@ class CustomsNode:
                 except Exception:
                     log.exception("node %s: could not dead-letter %s@%s", self.node, record.topic, record.offset)
 
-    def _dead_letter(self, tx: Tx, record: Record, issue: Issue, message_id: str | None) -> None:
+    def _dead_letter(self, tx: Tx, record: Record, issue: Issue, message_id: str | None, consignment: str | None = None) -> None:
         headers = list(record.headers) + [
             ("dlq_error_class", issue.error_class.name.lower().encode()),
             ("dlq_rule", issue.rule.encode()),
@@ -363,7 +363,8 @@ class CustomsNode:
             ("dlq_original_offset", str(record.offset).encode()),
         ]
         tx.send(Record(topic=self.topics.dead_letter(self.node), key=record.key, value=record.value, headers=tuple(headers)))
-        self._interop(tx, Stage.DEAD_LETTERED, message_id=message_id, receiver=self.node, result=issue.rule, detail=issue.message[:300])
+        self._interop(tx, Stage.DEAD_LETTERED, message_id=message_id, consignment=consignment or (record.key or b"").decode(errors="replace") or None,
+                      receiver=self.node, result=issue.rule, detail=issue.message[:300])
 
     def _dead_letter_only_tx(self, tx: Tx, record: Record, issue: Issue) -> None:
         pos_id = f"pos:{record.topic}:{record.partition}:{record.offset}"
@@ -427,7 +428,7 @@ class CustomsNode:
             self._interop(tx, Stage.INVALID, **common, result=errors[0].rule, detail="; ".join(str(i) for i in errors)[:1000])
             if mt is None or mt.acknowledged:
                 self._acknowledge(tx, env, errors, now, common)
-            self._dead_letter(tx, record, errors[0], env.id)
+            self._dead_letter(tx, record, errors[0], env.id, env.subject)
             return Outcome("rejected", errors)
 
         tx.mark_handled(env.id, "accepted", _iso(now))

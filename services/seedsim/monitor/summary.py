@@ -46,10 +46,12 @@ class InteropSummary:
     latencies_ms: list[float] = field(default_factory=list)
     records: list[InteropRecord] = field(default_factory=list)
     listeners: list[Callable[[InteropRecord], None]] = field(default_factory=list)
+    #: which records belong to this summary (e.g. one run's consignments on a shared interop topic)
+    accept: Callable[[InteropRecord], bool] | None = None
     _changed: asyncio.Event | None = None
 
     def add(self, rec: InteropRecord) -> None:
-        if rec.id in self.seen:
+        if rec.id in self.seen or (self.accept is not None and not self.accept(rec)):
             return
         self.seen.add(rec.id)
         self.records.append(rec)

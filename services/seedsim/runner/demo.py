@@ -82,8 +82,13 @@ async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -
     n = settings.consignments
     planted_at = dict(zip(sorted(rng.sample(range(1, n + 1), min(settings.discrepancies, n))),
                           (DISCREPANCY_KINDS[i % len(DISCREPANCY_KINDS)] for i in range(settings.discrepancies))))
-    generator = ConsignmentGenerator(settings.seed, DEMO_CROSSINGS[0])
+    # against nodes that outlive this run, tag references so a second run doesn't collide with the first
+    run_tag = run_id[:4] if settings.node_urls else ""
+    generator = ConsignmentGenerator(settings.seed, DEMO_CROSSINGS[0], run=run_tag)
     consignments = [generator.make(i, planted_at.get(i)) for i in range(1, n + 1)]
+    fault_subject = f"MALFORMED{run_tag.upper()}"
+    ours = {c.ucr for c in consignments} | {f"{fault_subject}-{k}" for k in settings.malformed}
+    summary.accept = lambda rec: rec.consignment in ours
     shown = {c.ucr for c in consignments[: settings.show_flows]}
     exit_seen: dict[str, asyncio.Event] = {c.ucr: asyncio.Event() for c in consignments}
 
@@ -147,7 +152,7 @@ async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -
         plays = [asyncio.create_task(play(c)) for c in consignments]
         if settings.malformed:
             await asyncio.sleep(0)
-            await transport.send_batch([malformed_record(k, exit_c, entry_c, topics) for k in settings.malformed])
+            await transport.send_batch([malformed_record(k, exit_c, entry_c, topics, fault_subject) for k in settings.malformed])
         await asyncio.gather(*plays)
         expected_done = lambda s: (
             s.count(Stage.ACK_RECEIVED, "EntryConfirmation") >= n

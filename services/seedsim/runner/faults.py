@@ -38,6 +38,7 @@ PAYLOADS = {"broken_xml": BROKEN_XML, "external_entity": XXE, "schema_violation"
 
 
 def malformed_record(kind: str, sender: str, recipient: str, topics: Topics, subject: str = "MALFORMED") -> Record:
+    """The record's key and ce_subject are ``<subject>-<kind>``."""
     """A record as ``sender`` would send it to ``recipient``, with a bad payload."""
     env = Envelope(id=new_id(), source=sender, type=catalogue.EXPORT_DATA.ce_type, subject=f"{subject}-{kind}",
                    time=datetime.now(timezone.utc), recipient=recipient, correlation_id=new_id(), trigger="EXIT")

@@ -65,7 +65,9 @@ class GeneratedConsignment:
 
 
 class ConsignmentGenerator:
-    def __init__(self, seed: int, crossing: BorderCrossing, year: int | None = None):
+    def __init__(self, seed: int, crossing: BorderCrossing, year: int | None = None, run: str = ""):
+        """``run`` tags references (LRN, UCR) so that repeated runs against the same nodes don't collide."""
+        self.run = run.upper()
         self.rng = random.Random(seed)
         self.crossing = crossing
         self.exit_country = crossing.exit_office[:2]
@@ -93,7 +95,7 @@ class ConsignmentGenerator:
         exporter = rng.choice(self.exporters)
         importer = rng.choice(self.importers)
         plate = self._plate(self.exit_country)
-        ucr = make_ucr(self.year, self.exit_country, exporter.id[2:], f"C{index:07d}")
+        ucr = make_ucr(self.year, self.exit_country, exporter.id[2:], f"C{self.run}{index:07d}")
         items = []
         for seq in range(1, rng.randint(1, 3) + 1):
             hs, description, per_kg = rng.choice(GOODS)
@@ -102,8 +104,8 @@ class ConsignmentGenerator:
             value = (gross * per_kg * Decimal(rng.choice(["0.9", "1.0", "1.1"]))).quantize(Decimal("0.01"))
             packages = max(1, int(gross / 25))
             items.append((seq, hs, description, gross, net, value, packages))
-        export = self._declaration("EXA", f"EX{self.year % 100}{index:08d}", ucr, exporter, importer, plate, items, export=True)
-        import_ = self._declaration("IMA", f"IM{self.year % 100}{index:08d}", ucr, exporter, importer, plate, items, export=False)
+        export = self._declaration("EXA", f"EX{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=True)
+        import_ = self._declaration("IMA", f"IM{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=False)
         if planted:
             import_ = self._plant(import_, planted)
         return GeneratedConsignment(index=index, ucr=ucr, export=export, import_=import_, crossing=self.crossing, planted=planted)

@@ -16,7 +16,7 @@ from typing import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
 
 from .port import Handler, Record
 
@@ -124,7 +124,9 @@ class KafkaTransport:
         )
         await consumer.start()
         self._consumers.append(consumer)
-        self._tasks.append(asyncio.create_task(self._consume(consumer, handler), name=f"kafka:{group}"))
+        task = asyncio.create_task(self._consume(consumer, handler), name=f"kafka:{group}")
+        task.add_done_callback(_report_crash)
+        self._tasks.append(task)
 
     async def _consume(self, consumer: AIOKafkaConsumer, handler: Handler) -> None:
         while True:
@@ -143,4 +145,14 @@ class KafkaTransport:
                         )
                     )
                 if messages:
-                    await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})
+                    try:
+                        await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})
+                    except CommitFailedError as exc:
+                        # the partition moved to another member during a rebalance: its records will be
+                        # redelivered there and recognised as duplicates by message id
+                        log.warning("commit of %s failed after a rebalance: %s", tp, exc)
+
+
+def _report_crash(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("consumer %s stopped: %r", task.get_name(), task.exception())

@@ -1,0 +1,767 @@
+#!/usr/bin/env python
+"""Benchmark of the seedsim exchange over a real Apache Kafka broker.
+
+Run from the repository root::
+
+    .venv/bin/python tests/benchmarks/bench_exchange.py [--consignments 10000] [--kafka HOST:PORT] [--json out.json]
+
+Without ``--kafka`` (or ``SEEDSIM_KAFKA_BOOTSTRAP``) a broker is started with
+``tests/support/kafka_broker.KafkaBroker``. One run measures, each phase on its
+own topics (a fresh topic prefix) and its own SQLite files:
+
+1. throughput  -- ``run_demo`` end to end for N consignments (exchanges/s, messages/s);
+2. latency     -- Exit -> acknowledgement back at the sender, p50/p99: at full speed
+                  (from phase 1) and with the EXIT events paced at ``--paced-rate``;
+3. baseline    -- the same records (real exit-data / ack XML, CloudEvents headers)
+                  produced and consumed with plain aiokafka, no processing;
+4. memory      -- peak RSS of ONE customs node (separate process) holding N pending
+                  consignments (export lodged + PRE_ARRIVAL sent, never entered);
+5. profile     -- where one node's inbox handling spends its time (wall breakdown
+                  with the production threading, then cProfile with the SQLite work
+                  run inline so one profile sees all of it).
+
+This is a script, not a test: pytest does not collect it (see conftest.py here).
+See README.md in this folder for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import concurrent.futures
+import cProfile
+import io
+import json
+import logging
+import os
+import pstats
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # for tests.support.kafka_broker
+
+from seedsim.bootstrap import make_customs_node, make_transport  # noqa: E402
+from seedsim.config import DEMO_CROSSINGS, NodeConfig  # noqa: E402
+from seedsim.core import catalogue  # noqa: E402
+from seedsim.core.interop import InteropRecord, Stage  # noqa: E402
+from seedsim.core.topics import Topics  # noqa: E402
+from seedsim.core.transport import Record  # noqa: E402
+from seedsim.core.transport.memory import InMemoryBus  # noqa: E402
+from seedsim.core.wco import MetaData  # noqa: E402
+from seedsim.customs_node.service import Event  # noqa: E402
+from seedsim.monitor.summary import InteropSummary, percentile  # noqa: E402
+from seedsim.runner.clients import InProcessClient  # noqa: E402
+from seedsim.runner.demo import DemoSettings, run_demo  # noqa: E402
+from seedsim.runner.generator import ConsignmentGenerator  # noqa: E402
+
+TARGETS = {
+    "exchanges_per_s": 2500.0,  # >=
+    "paced_p99_ms": 50.0,  # <  (at 500 exchanges/s)
+    "baseline_ratio": 0.25,  # >=
+    "node_peak_rss_mb": 200.0,  # <  (10,000 pending consignments)
+}
+
+CROSSING = DEMO_CROSSINGS[0]
+EXIT_C, ENTRY_C = CROSSING.exit_office[:2], CROSSING.entry_office[:2]
+
+
+def say(msg: str = "") -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _round(x: float | None, nd: int = 1) -> float | None:
+    return None if x is None else round(x, nd)
+
+
+def lat_stats(values: list[float]) -> dict[str, Any]:
+    return {
+        "n": len(values),
+        "p50_ms": _round(percentile(values, 50)),
+        "p99_ms": _round(percentile(values, 99)),
+        "max_ms": _round(max(values) if values else None),
+    }
+
+
+def export_xml(c) -> bytes:
+    return c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=EXIT_C))
+
+
+def node_configs(db_dir: Path, prefix: str, kafka: str | None) -> dict[str, NodeConfig]:
+    return {
+        country: NodeConfig(node=country, kafka=kafka, db=db_dir / f"{country.lower()}.sqlite3",
+                            partners=[c for c in (EXIT_C, ENTRY_C) if c != country], crossings=DEMO_CROSSINGS,
+                            topic_prefix=prefix)
+        for country in (EXIT_C, ENTRY_C)
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. throughput (and full-speed latency): the flagship demo, end to end
+# ------------------------------------------------------------------------------------------------
+
+
+async def phase_throughput(bootstrap: str, n: int, concurrency: int, discrepancies: int) -> dict[str, Any]:
+    settings = DemoSettings(consignments=n, kafka=bootstrap, show_flows=0, malformed=(), discrepancies=discrepancies,
+                            concurrency=concurrency, timeout=3600.0)
+    result = await run_demo(settings, out=lambda _line: None)
+    s = result.summary
+    elapsed = max(result.elapsed_s - 0.2, 1e-9)  # run_demo sleeps 0.2 s after the last record before counting
+    exchanges = s.count(Stage.ACK_RECEIVED, "ExportData", "EXIT")
+    # node-to-node messages: ExportData x2 (PRE_ARRIVAL, EXIT), EntryConfirmation, and one ack for each of those
+    business = s.count(Stage.SENT)
+    acks = s.count(Stage.ACKED) + s.count(Stage.NACKED)
+    interop = len(s.records)
+    return {
+        "consignments": n,
+        "concurrency": concurrency,
+        "completed": result.completed,
+        "counts_ok": result.ok,
+        "counts": result.counts,
+        "elapsed_s": round(elapsed, 2),
+        "exchanges": exchanges,
+        "exchanges_per_s": round(exchanges / elapsed, 1),
+        "node_messages": business + acks,
+        "node_messages_per_s": round((business + acks) / elapsed, 1),
+        "interop_records": interop,
+        "kafka_records_per_s": round((business + acks + interop) / elapsed, 1),
+        "latency_full_speed": lat_stats(result.latencies_ms),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. latency with EXIT paced: a small driver on the same node / client classes as run_demo
+# ------------------------------------------------------------------------------------------------
+
+
+async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrency: int) -> dict[str, Any]:
+    run_id = uuid.uuid4().hex[:8]
+    topics = Topics(f"seedsim.bench-paced-{run_id}")
+    transport = make_transport(bootstrap, client_id=f"seedsim-bench-{run_id}")
+    summary = InteropSummary()
+
+    async def on_interop(record: Record) -> None:
+        summary.add(InteropRecord.model_validate_json(record.value))
+
+    gen = ConsignmentGenerator(seed, CROSSING)
+    consignments = [gen.make(i) for i in range(1, n + 1)]
+    loop = asyncio.get_running_loop()
+    with tempfile.TemporaryDirectory(prefix="seedsim-bench-paced-") as tmp:
+        nodes = {c: make_customs_node(cfg, transport) for c, cfg in node_configs(Path(tmp), topics.prefix, bootstrap).items()}
+        client = InProcessClient(nodes)
+        transport.subscribe([topics.interop], group=f"seedsim-bench-monitor-{run_id}", handler=on_interop)
+        await transport.start()
+        for node in nodes.values():
+            await node.start()
+        try:
+            # stage (not timed): lodge the export declaration and send PRE_ARRIVAL for every consignment,
+            # and wait until every PRE_ARRIVAL is acknowledged, so only EXIT traffic runs while we measure
+            limiter = asyncio.Semaphore(concurrency)
+
+            async def stage(c) -> None:
+                async with limiter:
+                    await client.lodge(EXIT_C, export_xml(c))
+                    await client.event(EXIT_C, Event.PRE_ARRIVAL, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+
+            t_stage = time.perf_counter()
+            await asyncio.gather(*(stage(c) for c in consignments))
+            staged = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "PRE_ARRIVAL") >= n, timeout=3600)
+            stage_s = time.perf_counter() - t_stage
+            await asyncio.sleep(1.0)  # let the sent-marks flusher and the consumers settle
+
+            # paced EXIT events: the i-th fires at t0 + i/rate (immediately when the loop is behind)
+            tasks = []
+            t0 = loop.time()
+            for i, c in enumerate(consignments):
+                delay = t0 + i / rate - loop.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(
+                    client.event(EXIT_C, Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)))
+            offered_s = loop.time() - t0
+            await asyncio.gather(*tasks)
+            events_done_s = loop.time() - t0
+            done = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "EXIT") >= n, timeout=3600)
+            drained_s = loop.time() - t0
+        finally:
+            for node in nodes.values():
+                await node.stop()
+            await transport.stop()
+    lat = summary.latencies_ms
+    # how latency evolves over the run: first and last tenth of the exits (in ack order)
+    tenth = max(1, len(lat) // 10)
+    return {
+        "exchanges": n,
+        "target_rate_per_s": rate,
+        "staged_ok": staged,
+        "stage_s": round(stage_s, 1),
+        "completed": done,
+        "offered_rate_per_s": round(n / offered_s, 1) if offered_s > 0 else None,
+        "exit_events_done_s": round(events_done_s, 2),
+        "drained_s": round(drained_s, 2),
+        "achieved_exchanges_per_s": round(n / drained_s, 1),
+        "latency": lat_stats(lat),
+        "latency_first_10pct": lat_stats(lat[:tenth]),
+        "latency_last_10pct": lat_stats(lat[-tenth:]),
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# sample records: the real ExportData (EXIT) and Acknowledgement records, with their headers
+# ------------------------------------------------------------------------------------------------
+
+
+async def capture_records(n: int, seed: int, db_dir: Path) -> tuple[list[Record], list[Record], dict[str, Any]]:
+    """Play lodge + PRE_ARRIVAL + EXIT for n consignments on the in-process bus; returns
+    (ExportData records addressed to ME, the RS node store dir, ...) -- nodes are left stopped."""
+    bus = InMemoryBus()
+    prefix = f"seedsim.bench-capture-{uuid.uuid4().hex[:8]}"
+    topics = Topics(prefix)
+    cfgs = node_configs(db_dir, prefix, None)
+    rs = make_customs_node(cfgs[EXIT_C], bus)
+    await bus.start()
+    await rs.start()
+    gen = ConsignmentGenerator(seed, CROSSING)
+    for i in range(1, n + 1):
+        c = gen.make(i)
+        await rs.lodge(export_xml(c))
+        await rs.on_event(Event.PRE_ARRIVAL, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+        await rs.on_event(Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+    await rs.stop()
+    await bus.stop()
+    export_records = list(bus.log(topics.inbox(ENTRY_C)))
+    exits = [r for r in export_records if r.header("ce_trigger") == "EXIT"]
+    info = {"exit_data_value_bytes": round(sum(len(r.value) for r in exits) / len(exits)),
+            "exit_data_header_bytes": round(sum(sum(len(k) + len(v) for k, v in r.headers) for r in exits) / len(exits))}
+    return export_records, exits, info
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. broker-only baseline
+# ------------------------------------------------------------------------------------------------
+
+
+async def phase_baseline(bootstrap: str, n_exchanges: int, exit_samples: list[Record], ack_samples: list[Record]) -> dict[str, Any]:
+    """2 records per exchange (one real exit-data record, one real ack record) produced with the
+    producer settings of KafkaTransport, and consumed back by a consumer group committing per batch,
+    like KafkaTransport; no processing. Timed from the first send to the last record consumed."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+    from seedsim.core.transport.kafka import KafkaTransport
+
+    run_id = uuid.uuid4().hex[:8]
+    topic = f"seedsim.bench-baseline-{run_id}"
+    await KafkaTransport(bootstrap).ensure_topics([topic])  # 3 partitions, like the node topics
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=f"bench-baseline-{run_id}", acks="all",
+                                enable_idempotence=True, linger_ms=2, request_timeout_ms=30000)
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-baseline-{run_id}",
+                                enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
+                                session_timeout_ms=10000, heartbeat_interval_ms=1000)
+    await producer.start()
+    await consumer.start()
+    total = 2 * n_exchanges
+    try:
+        while not consumer.assignment():
+            await asyncio.sleep(0.05)
+        received = 0
+        done = asyncio.Event()
+
+        async def consume() -> None:
+            nonlocal received
+            while received < total:
+                batch = await consumer.getmany(timeout_ms=200, max_records=500)
+                for tp, msgs in batch.items():
+                    received += len(msgs)
+                    if msgs:
+                        await consumer.commit({TopicPartition(tp.topic, tp.partition): msgs[-1].offset + 1})
+            done.set()
+
+        samples = [r for pair in zip(exit_samples, ack_samples) for r in pair]
+        t0 = time.perf_counter()
+        ctask = asyncio.create_task(consume())
+        futures = []
+        for i in range(total):
+            r = samples[i % len(samples)]
+            futures.append(await producer.send(topic, value=r.value, key=r.key, headers=list(r.headers)))
+        await asyncio.gather(*futures)
+        produced_s = time.perf_counter() - t0
+        await asyncio.wait_for(ctask, timeout=600)
+        elapsed = time.perf_counter() - t0
+
+        # serial request/response cost: one send awaited at a time (what a node's inbox loop does per record)
+        serial = []
+        for i in range(300):
+            r = samples[i % len(samples)]
+            t = time.perf_counter()
+            await (await producer.send(topic, value=r.value, key=r.key, headers=list(r.headers)))
+            serial.append((time.perf_counter() - t) * 1000)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    return {
+        "records": total,
+        "elapsed_s": round(elapsed, 2),
+        "produce_s": round(produced_s, 2),
+        "records_per_s": round(total / elapsed, 1),
+        "exchange_equivalents_per_s": round(n_exchanges / elapsed, 1),
+        "avg_record_bytes": round(sum(len(r.value) + sum(len(k) + len(v) for k, v in r.headers) for r in samples) / len(samples)),
+        "serial_send_ack_ms": {"p50": _round(percentile(serial, 50), 2), "p99": _round(percentile(serial, 99), 2)},
+    }
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. memory of one node with N pending consignments (runs in a child process)
+# ------------------------------------------------------------------------------------------------
+
+
+def _proc_status() -> dict[str, float]:
+    out = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            k, _, v = line.partition(":")
+            if k in ("VmHWM", "VmRSS"):
+                out[k] = int(v.split()[0]) / 1024  # kB -> MiB
+    except OSError:
+        pass
+    return out
+
+
+async def memory_child(bootstrap: str | None, n: int, seed: int, concurrency: int) -> dict[str, Any]:
+    prefix = f"seedsim.bench-mem-{uuid.uuid4().hex[:8]}"
+    transport = make_transport(bootstrap, client_id=f"seedsim-bench-mem-{prefix[-8:]}")
+    with tempfile.TemporaryDirectory(prefix="seedsim-bench-mem-") as tmp:
+        cfg = node_configs(Path(tmp), prefix, bootstrap)[EXIT_C]
+        node = make_customs_node(cfg, transport)
+        await transport.start()
+        await node.start()
+        after_start = _proc_status()
+        gen = ConsignmentGenerator(seed, CROSSING)
+        next_i = 1
+        done = 0
+        marks: list[float] = []  # time at every 1000th consignment done: does lodging slow down as the store fills?
+        t0 = time.perf_counter()
+
+        async def worker() -> None:
+            nonlocal next_i, done
+            while next_i <= n:
+                i = next_i
+                next_i += 1
+                c = gen.make(i)  # generated on the fly: the driver holds no list of 10,000 consignments
+                res = await node.lodge(export_xml(c))
+                if not res.accepted:
+                    raise RuntimeError(f"lodge rejected: {[str(x) for x in res.report.issues]}")
+                await node.on_event(Event.PRE_ARRIVAL, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+                done += 1
+                if done % 1000 == 0:
+                    marks.append(time.perf_counter() - t0)
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        load_s = time.perf_counter() - t0
+        await asyncio.sleep(0.6)  # one more sent-marks flush
+        pending = await node.store.read(
+            lambda conn: conn.execute("SELECT COUNT(*) FROM consignments WHERE status = 'pre_arrival_sent'").fetchone()[0])
+        end = _proc_status()
+        db_mb = sum(p.stat().st_size for p in Path(tmp).glob("*")) / 2**20
+        await node.stop()
+        await transport.stop()
+    return {
+        "consignments": n,
+        "pending": pending,
+        "load_s": round(load_s, 1),
+        "lodge_plus_prearrival_per_s": round(n / load_s, 1),
+        "per_1000_s": [round(b - a, 2) for a, b in zip([0.0, *marks], marks)],
+        "rss_after_start_mb": _round(after_start.get("VmRSS")),
+        "rss_end_mb": _round(end.get("VmRSS")),
+        "vm_hwm_mb": _round(end.get("VmHWM")),
+        "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "sqlite_files_mb": round(db_mb, 1),
+        "transport": "kafka" if bootstrap else "in-process bus",
+    }
+
+
+def phase_memory(bootstrap: str, n: int, seed: int) -> dict[str, Any]:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-child", "--consignments", str(n), "--seed", str(seed),
+           "--kafka", bootstrap]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"memory child failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. where the time goes in one node's inbox handling
+# ------------------------------------------------------------------------------------------------
+
+
+class InlineExecutor(concurrent.futures.Executor):
+    """Runs the store's work on the calling thread, so cProfile (one thread) sees all of it."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+            fut.set_exception(exc)
+        return fut
+
+
+# (label, predicate on a pstats key (file, line, func)); cumulative time of the matching functions
+PROFILE_BUCKETS: list[tuple[str, Any]] = [
+    ("XML parse (parse_untrusted)", lambda f, fn: f.endswith("xml_safety.py") and fn == "parse_untrusted"),
+    ("XSD validation (validate_xsd)", lambda f, fn: f.endswith("validation.py") and fn == "validate_xsd"),
+    ("XML -> model binding (from_root)", lambda f, fn: fn == "from_root" and ("declaration.py" in f or "response.py" in f)),
+    ("business rules (RuleSet.run)", lambda f, fn: f.endswith("validation.py") and fn == "run"),
+    ("ack XML build (to_xml)", lambda f, fn: fn == "to_xml" and f.endswith("response.py")),
+    ("interop records built in tx (_interop)", lambda f, fn: f.endswith("service.py") and fn == "_interop"),
+    ("pydantic model_dump_json (all)", lambda f, fn: fn == "model_dump_json"),
+    ("pydantic model_validate_json (all)", lambda f, fn: fn == "model_validate_json"),
+    ("interop log lines (emit_to_log)", lambda f, fn: f.endswith("interop.py") and fn == "emit_to_log"),
+    ("SQLite C calls (execute/commit/fetch)", lambda f, fn: "sqlite3" in fn),
+    ("Tx.send (outbox insert + headers JSON)", lambda f, fn: f.endswith("sqlite_store.py") and fn == "send"),
+    ("aiokafka (all Python code)", None),  # tottime of every function in aiokafka/*
+    ("event loop select() (idle / waiting for Kafka)", lambda f, fn: fn == "select" and "selectors" in f),
+]
+
+
+def summarise_profile(prof: cProfile.Profile, wall_s: float, records: int) -> dict[str, Any]:
+    st = pstats.Stats(prof)
+    stats = st.stats  # {(file, line, func): (cc, nc, tt, ct, callers)}
+    total_tt = sum(v[2] for v in stats.values())
+    buckets = []
+    for label, pred in PROFILE_BUCKETS:
+        if pred is None:
+            t = sum(v[2] for (f, _l, _fn), v in stats.items() if "aiokafka" in f)
+        else:
+            t = sum(v[3] for (f, _l, fn), v in stats.items() if pred(f, fn))
+        buckets.append({"what": label, "s": round(t, 3), "pct_of_wall": round(100 * t / wall_s, 1),
+                        "ms_per_record": round(1000 * t / records, 3)})
+    top = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:15]
+    top_own = [{"function": f"{Path(f).name}:{line}({fn})", "tottime_s": round(v[2], 3), "calls": v[1]} for (f, line, fn), v in top]
+    return {"records": records, "profiled_wall_s": round(wall_s, 2), "profiled_cpu_s": round(total_tt, 2),
+            "buckets_cumulative": buckets, "top_own_time": top_own}
+
+
+async def _timed_replay(node, records: list[Record]) -> dict[str, Any]:
+    """Replay records into node.on_record one after another, as KafkaTransport._consume does;
+    time the store transaction and the Kafka send of each (instance-level wrappers only)."""
+    tx_t, send_t = [], []
+    store, transport = node.store, node.transport
+    orig_tx, orig_send = store.transaction, transport.send_batch
+
+    async def tx(fn, *args):
+        t = time.perf_counter()
+        try:
+            return await orig_tx(fn, *args)
+        finally:
+            tx_t.append(time.perf_counter() - t)
+
+    async def send(recs):
+        t = time.perf_counter()
+        try:
+            return await orig_send(recs)
+        finally:
+            send_t.append(time.perf_counter() - t)
+
+    store.transaction, transport.send_batch = tx, send
+    t0 = time.perf_counter()
+    per = []
+    try:
+        for r in records:
+            t = time.perf_counter()
+            await node.on_record(r)
+            per.append((time.perf_counter() - t) * 1000)
+    finally:
+        store.transaction, transport.send_batch = orig_tx, orig_send
+    wall = time.perf_counter() - t0
+    n = len(records)
+    return {
+        "records": n,
+        "records_per_s": round(n / wall, 1),
+        "on_record_ms": {"avg": round(1000 * wall / n, 2), "p50": _round(percentile(per, 50), 2), "p99": _round(percentile(per, 99), 2)},
+        "store_transaction_ms_avg": round(1000 * sum(tx_t) / n, 2),
+        "kafka_send_batch_ms_avg": round(1000 * sum(send_t) / n, 2),
+        "rest_ms_avg": round(1000 * (wall - sum(tx_t) - sum(send_t)) / n, 2),
+    }
+
+
+async def _profiled_replay(node, records: list[Record]) -> dict[str, Any]:
+    store = node.store
+    threaded = store._executor
+    store._executor = InlineExecutor()
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    try:
+        for r in records:
+            await node.on_record(r)
+    finally:
+        prof.disable()
+        store._executor = threaded
+    return summarise_profile(prof, time.perf_counter() - t0, len(records))
+
+
+async def phase_profile(bootstrap: str, n: int, seed: int) -> dict[str, Any]:
+    """ME's inbox handling ExportData (PRE_ARRIVAL + EXIT), then RS's inbox handling ME's acks,
+    both sending their output over real Kafka. Records are captured on the in-process bus first."""
+    run_id = uuid.uuid4().hex[:8]
+    prefix = f"seedsim.bench-prof-{run_id}"
+    topics = Topics(prefix)
+    with tempfile.TemporaryDirectory(prefix="seedsim-bench-prof-") as tmp:
+        db = Path(tmp)
+        export_records, _exits, _ = await capture_records(n, seed, db)  # fills db/rs.sqlite3 (RS's own state)
+        transport = make_transport(bootstrap, client_id=f"seedsim-bench-prof-{run_id}")
+        cfgs = node_configs(db, prefix, bootstrap)
+        me = make_customs_node(cfgs[ENTRY_C], transport)
+        rs = make_customs_node(cfgs[EXIT_C], transport)
+        await transport.start()
+        await me.start()
+        # RS only opens its store: started, it would also consume ME's acks from Kafka while we replay them
+        await rs.store.open()
+        acks: list[Record] = []
+        orig_send = transport.send_batch
+
+        async def capture_send(recs):
+            acks.extend(r for r in recs if r.topic == topics.inbox(EXIT_C))
+            return await orig_send(recs)
+
+        transport.send_batch = capture_send
+        try:
+            # the capture ran with another prefix: readdress the records to this run's inbox topic
+            recs = [Record(topics.inbox(ENTRY_C), r.value, r.key, r.headers, 0, i, r.timestamp_ms) for i, r in enumerate(export_records)]
+            half = len(recs) // 2
+            await me.on_record(recs[0])  # warm-up (first-call imports, statement cache)
+            me_wall = await _timed_replay(me, recs[1:half])
+            me_prof = await _profiled_replay(me, recs[half:])
+            ack_recs = [Record(r.topic, r.value, r.key, r.headers, 0, i) for i, r in enumerate(acks)]
+            half = len(ack_recs) // 2
+            await rs.on_record(ack_recs[0])
+            rs_wall = await _timed_replay(rs, ack_recs[1:half])
+            rs_prof = await _profiled_replay(rs, ack_recs[half:])
+        finally:
+            transport.send_batch = orig_send
+            await me.stop()
+            await rs.stop()
+            await transport.stop()
+    return {"me_export_data": {"wall": me_wall, "profile": me_prof}, "rs_acknowledgement": {"wall": rs_wall, "profile": rs_prof}}
+
+
+# ------------------------------------------------------------------------------------------------
+# report
+# ------------------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def print_report(r: dict[str, Any]) -> None:
+    tp, bl, mem = r.get("throughput"), r.get("baseline"), r.get("memory")
+    paced = r.get("paced") or []
+    rows: list[tuple[str, str, str, str]] = []
+    if tp:
+        rows.append((f"exchanges/s, full flow ({tp['consignments']} consignments, concurrency {tp['concurrency']})",
+                     f"{tp['exchanges_per_s']:.1f}", f">= {TARGETS['exchanges_per_s']:.0f}",
+                     verdict(tp["exchanges_per_s"] >= TARGETS["exchanges_per_s"])))
+        rows.append(("node-to-node messages/s (ExportData x2, EntryConf, 3 acks)", f"{tp['node_messages_per_s']:.1f}", "", ""))
+        rows.append(("all Kafka records/s (incl. interop records)", f"{tp['kafka_records_per_s']:.1f}", "", ""))
+        rows.append(("elapsed, full flow", f"{tp['elapsed_s']:.1f} s", "", "" if tp["counts_ok"] else "COUNTS WRONG"))
+        lf = tp["latency_full_speed"]
+        rows.append(("exit->ack p50 / p99, full speed", f"{lf['p50_ms']} / {lf['p99_ms']} ms", "", ""))
+    for p in paced:
+        lp = p["latency"]
+        rows.append((f"exit->ack p50 / p99, EXIT paced at {p['target_rate_per_s']:.0f}/s ({p['exchanges']} exits)",
+                     f"{lp['p50_ms']} / {lp['p99_ms']} ms",
+                     f"p99 < {TARGETS['paced_p99_ms']:.0f} ms" if p["target_rate_per_s"] == 500 else "",
+                     verdict(lp["p99_ms"] is not None and lp["p99_ms"] < TARGETS["paced_p99_ms"]) if p["target_rate_per_s"] == 500 else ""))
+        rows.append(("  offered / achieved exchanges/s", f"{p['offered_rate_per_s']} / {p['achieved_exchanges_per_s']}", "", ""))
+    if bl:
+        rows.append((f"broker-only baseline records/s ({bl['records']} records)", f"{bl['records_per_s']:.1f}", "", ""))
+        rows.append(("  = baseline exchange-equivalents/s (records/s / 2)", f"{bl['exchange_equivalents_per_s']:.1f}", "", ""))
+        if tp:
+            ratio = r["ratio"]
+            rows.append(("ratio: seedsim exchanges/s / baseline exch.-equiv/s", f"{ratio:.4f}",
+                         f">= {TARGETS['baseline_ratio']}", verdict(ratio >= TARGETS["baseline_ratio"])))
+        rows.append(("  single send awaited (acks=all) p50 / p99", f"{bl['serial_send_ack_ms']['p50']} / {bl['serial_send_ack_ms']['p99']} ms", "", ""))
+    if mem:
+        peak = max(mem["vm_hwm_mb"] or 0, mem["ru_maxrss_mb"])
+        rows.append((f"node peak RSS, {mem['pending']} pending consignments", f"{peak:.1f} MB",
+                     f"< {TARGETS['node_peak_rss_mb']:.0f} MB", verdict(peak < TARGETS["node_peak_rss_mb"])))
+        rows.append(("  RSS after start / at end", f"{mem['rss_after_start_mb']} / {mem['rss_end_mb']} MB", "", ""))
+    loads = [(k, r[k]["machine"]["loadavg_1m_at_end"]) for k in ("baseline", "throughput", "memory", "profile") if r.get(k)]
+    loads += [(f"paced {p['target_rate_per_s']:.0f}/s", p["machine"]["loadavg_1m_at_end"]) for p in paced]
+    if loads:
+        rows.append((f"load average (1 min) at end of phase, {r['machine_cpus']} CPUs",
+                     ", ".join(f"{k} {v}" for k, v in loads)[:60], "", ""))
+    if tp:
+        rows.append(("CPU of the benchmark process per exchange, full flow", f"{tp['bench_process_cpu_ms_per_exchange']} ms", "", ""))
+    w = max(len(x[0]) for x in rows) if rows else 40
+    say("")
+    say(f"{'metric':<{w}}  {'measured':>22}  {'target':<14} verdict")
+    say("-" * (w + 48))
+    for a, b, c, d in rows:
+        say(f"{a:<{w}}  {b:>22}  {c:<14} {d}")
+    prof = r.get("profile")
+    if prof:
+        for key, title in (("me_export_data", "ME inbox, ExportData"), ("rs_acknowledgement", "RS inbox, Acknowledgement")):
+            wall, p = prof[key]["wall"], prof[key]["profile"]
+            say("")
+            say(f"where the time goes -- {title} (serial, as the consumer loop runs it):")
+            say(f"  {wall['records_per_s']} records/s; per record avg {wall['on_record_ms']['avg']} ms = "
+                f"store transaction {wall['store_transaction_ms_avg']} ms + Kafka send_batch (await acks) "
+                f"{wall['kafka_send_batch_ms_avg']} ms + rest {wall['rest_ms_avg']} ms")
+            say(f"  cProfile ({p['records']} records, SQLite inline; profiler overhead inflates Python code), cumulative:")
+            for b in sorted(p["buckets_cumulative"], key=lambda b: -b["s"]):
+                say(f"    {b['what']:<48} {b['ms_per_record']:>8.3f} ms/record  {b['pct_of_wall']:>5.1f}%")
+            say("  top own time:")
+            for t in p["top_own_time"][:10]:
+                say(f"    {t['function']:<60} {t['tottime_s']:>7.3f} s  {t['calls']:>8} calls")
+
+
+def _cpu_s() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+class PhaseClock:
+    """Wall time, CPU time of this process and the load average around a phase.
+
+    The machine may be shared: a load average well above the CPU count means the
+    figures of that phase were taken on a busy machine."""
+
+    def __init__(self) -> None:
+        self.w0 = time.perf_counter()
+        self.c0 = _cpu_s()
+
+    def done(self) -> dict[str, Any]:
+        return {"wall_s": round(time.perf_counter() - self.w0, 1), "bench_process_cpu_s": round(_cpu_s() - self.c0, 1),
+                "loadavg_1m_at_end": round(os.getloadavg()[0], 2)}
+
+
+async def main_async(args) -> dict[str, Any]:
+    results: dict[str, Any] = {"targets": TARGETS, "consignments": args.consignments, "machine_cpus": os.cpu_count(),
+                               "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}
+    bootstrap = args.kafka
+    phases = set(args.phases.split(","))
+    with tempfile.TemporaryDirectory(prefix="seedsim-bench-cap-") as tmp:
+        _all, exit_samples, sizes = await capture_records(min(200, args.consignments), args.seed, Path(tmp))
+    results["record_sizes"] = sizes
+    if "baseline" in phases:
+        say(f"[baseline] {2 * args.consignments} records through plain aiokafka ...")
+        # the acks: produced by a real node for these exit records (built the node's way, in phase_profile);
+        # here a real ack for each exit record, built by the same code the node uses
+        from seedsim.core.envelope import Envelope
+        from seedsim.core.response import acknowledgement
+
+        ack_samples = []
+        for r in exit_samples:
+            env = Envelope.from_headers(r.headers)
+            now = env.time
+            reply = env.reply(ENTRY_C, catalogue.ACKNOWLEDGEMENT.ce_type, now)
+            reply = Envelope(**{**reply.__dict__, "dataschema": catalogue.ACKNOWLEDGEMENT.schema})
+            xml = acknowledgement(env.id, [], now, mrn=None).to_xml(
+                MetaData(wco_type_name="RES", responsible_country_code=ENTRY_C, responsible_agency_name=f"Customs {ENTRY_C}"))
+            ack_samples.append(Record(topic="", value=xml, key=r.key, headers=tuple(reply.to_headers())))
+        clock = PhaseClock()
+        results["baseline"] = await phase_baseline(bootstrap, args.consignments, exit_samples, ack_samples)
+        results["baseline"]["machine"] = clock.done()
+        say(f"           {results['baseline']['records_per_s']} records/s")
+    if "throughput" in phases:
+        say(f"[throughput] run_demo, {args.consignments} consignments over Kafka, concurrency {args.concurrency} ...")
+        clock = PhaseClock()
+        results["throughput"] = await phase_throughput(bootstrap, args.consignments, args.concurrency, args.discrepancies)
+        results["throughput"]["machine"] = m = clock.done()
+        results["throughput"]["bench_process_cpu_ms_per_exchange"] = round(1000 * m["bench_process_cpu_s"] / max(1, results["throughput"]["exchanges"]), 2)
+        say(f"           {results['throughput']['exchanges_per_s']} exchanges/s in {results['throughput']['elapsed_s']} s")
+    if "paced" in phases:
+        results["paced"] = []
+        for rate in [float(x) for x in args.paced_rates.split(",") if x]:
+            n = min(args.paced_exchanges, args.consignments)
+            say(f"[paced] {n} EXIT events at {rate:.0f}/s (after staging lodge + PRE_ARRIVAL) ...")
+            clock = PhaseClock()
+            p = await phase_paced(bootstrap, n, rate, args.seed + 1, args.concurrency)
+            p["machine"] = clock.done()
+            results["paced"].append(p)
+            say(f"           p50 {p['latency']['p50_ms']} ms, p99 {p['latency']['p99_ms']} ms, achieved {p['achieved_exchanges_per_s']}/s")
+    if "memory" in phases:
+        say(f"[memory] one RS node in a child process, {args.consignments} export declarations + PRE_ARRIVAL ...")
+        clock = PhaseClock()
+        results["memory"] = phase_memory(bootstrap, args.consignments, args.seed + 2)
+        results["memory"]["machine"] = clock.done()
+        say(f"           peak {results['memory']['vm_hwm_mb']} MB")
+    if "profile" in phases:
+        say(f"[profile] one node's inbox, {args.profile_consignments} consignments' messages ...")
+        clock = PhaseClock()
+        results["profile"] = await phase_profile(bootstrap, args.profile_consignments, args.seed + 3)
+        results["profile"]["machine"] = clock.done()
+    if "throughput" in results and "baseline" in results:
+        results["ratio"] = round(results["throughput"]["exchanges_per_s"] / results["baseline"]["exchange_equivalents_per_s"], 4)
+    verdicts = {}
+    if "throughput" in results:
+        verdicts["exchanges_per_s"] = results["throughput"]["exchanges_per_s"] >= TARGETS["exchanges_per_s"]
+    p500 = [p for p in results.get("paced", []) if p["target_rate_per_s"] == 500]
+    if p500:
+        verdicts["paced_p99_ms"] = p500[0]["latency"]["p99_ms"] is not None and p500[0]["latency"]["p99_ms"] < TARGETS["paced_p99_ms"]
+    if "ratio" in results:
+        verdicts["baseline_ratio"] = results["ratio"] >= TARGETS["baseline_ratio"]
+    if "memory" in results:
+        m = results["memory"]
+        verdicts["node_peak_rss_mb"] = max(m["vm_hwm_mb"] or 0, m["ru_maxrss_mb"]) < TARGETS["node_peak_rss_mb"]
+    results["verdicts"] = verdicts
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--consignments", type=int, default=10_000, help="consignments for throughput, baseline and memory (default 10000)")
+    ap.add_argument("--kafka", default=os.environ.get("SEEDSIM_KAFKA_BOOTSTRAP"),
+                    help="bootstrap HOST:PORT of a running broker (default: $SEEDSIM_KAFKA_BOOTSTRAP, else start one)")
+    ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    ap.add_argument("--concurrency", type=int, default=64, help="consignments in flight in the demo driver (default 64)")
+    ap.add_argument("--discrepancies", type=int, default=5, help="planted discrepancies in the throughput run (default 5)")
+    ap.add_argument("--paced-rates", default="500", help="comma-separated EXIT rates per second for the latency phase (default 500)")
+    ap.add_argument("--paced-exchanges", type=int, default=2000, help="EXIT events per paced run (default 2000)")
+    ap.add_argument("--profile-consignments", type=int, default=400, help="consignments replayed in the profile phase (default 400)")
+    ap.add_argument("--phases", default="baseline,throughput,paced,memory,profile", help="subset of phases to run")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # aiokafka logs "topic not found" at ERROR while the fresh topics of each phase are being created
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+
+    if args.memory_child:
+        print(json.dumps(asyncio.run(memory_child(args.kafka, args.consignments, args.seed, concurrency=32))))
+        return 0
+
+    with ExitStack() as stack:
+        if not args.kafka:
+            from tests.support.kafka_broker import KafkaBroker
+
+            say("starting a Kafka broker (tests/support/kafka_broker.py) ...")
+            broker = stack.enter_context(KafkaBroker())
+            args.kafka = broker.bootstrap
+            say(f"broker ({broker.mode}) at {args.kafka}")
+        t0 = time.perf_counter()
+        results = asyncio.run(main_async(args))
+        results["kafka"] = args.kafka
+        results["total_run_s"] = round(time.perf_counter() - t0, 1)
+    print_report(results)
+    say(f"\ntotal benchmark time {results['total_run_s']} s")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        say(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
