@@ -61,13 +61,16 @@ async def test_produce_consume_commit_roundtrip(kafka_bootstrap: str) -> None:
             await producer.stop()
         assert len({md.partition for md in metadata}) > 1, "keys should spread over the partitions"
 
-        consumer = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=kafka_bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        def member() -> AIOKafkaConsumer:
+            return AIOKafkaConsumer(
+                topic,
+                bootstrap_servers=kafka_bootstrap,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+
+        consumer = member()
         await consumer.start()
         try:
             received = []
@@ -89,13 +92,7 @@ async def test_produce_consume_commit_roundtrip(kafka_bootstrap: str) -> None:
         assert sum(end_offsets.values()) == N
 
         # A new member of the same group resumes after the commit: nothing to read.
-        again = AIOKafkaConsumer(
-            topic,
-            bootstrap_servers=kafka_bootstrap,
-            group_id=group,
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-        )
+        again = member()
         await again.start()
         try:
             while not again.assignment():  # wait for the group join to finish
