@@ -579,21 +579,27 @@ class KafkaBroker:
                 f"bootstrap 127.0.0.1:{port}, workdir {workdir}, jars {libs}\n"
                 f"--- JVM console (tail) ---\n{_tail_file(console)}\n"
                 f"--- {server_log.name} (tail) ---\n{_tail_file(server_log)}\n"
-                f"Hints: needs Java 11+ ('java -version'); set {ENV_LOG_LEVEL}=INFO for more detail; "
+                f"Hints: needs Java 11+, 17 recommended ('java -version'); set {ENV_LOG_LEVEL}=INFO for more detail; "
                 f"delete {libs.parent} to force a fresh install; or set {ENV_BOOTSTRAP} to use a running broker."
                 + (f"\ncause: {exc!r}" if exc else "")
             )
 
-        # Format the KRaft metadata log (kafka-storage.sh format).
-        with open(console, "wb") as out:
-            fmt = subprocess.run(
-                [*base, *classpath, "kafka.tools.StorageTool", "format",
-                 "-t", _cluster_id(), "-c", str(props)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                cwd=workdir, timeout=120,
-            )  # fmt: skip
-        if fmt.returncode != 0:
-            err = fail(f"'kafka.tools.StorageTool format' exited with {fmt.returncode}")
+        # Format the KRaft metadata log, as `kafka-storage.sh format` does.
+        try:
+            with open(console, "wb") as out:
+                fmt = subprocess.run(
+                    [*base, *classpath, "kafka.tools.StorageTool", "format",
+                     "-t", _cluster_id(), "-c", str(props)],
+                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                    cwd=workdir, timeout=120,
+                )  # fmt: skip
+            err = fail(f"'kafka.tools.StorageTool format' exited with {fmt.returncode}") if fmt.returncode else None
+        except subprocess.TimeoutExpired as exc:
+            err = fail("'kafka.tools.StorageTool format' hung for 120s", exc)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+        if err is not None:
             shutil.rmtree(workdir, ignore_errors=True)
             raise err
 
