@@ -11,7 +11,6 @@ is read, the rest is kept only in the stored original XML.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Iterable
 
 from lxml import etree
 from pydantic import BaseModel, Field
@@ -319,7 +318,3 @@ def merge(base: XmlModel, change: XmlModel) -> XmlModel:
             updates[name] = new
     return base.model_copy(update=updates)
 
-
-def iter_items(declarations: Iterable[Declaration]) -> Iterable[GoodsItem]:
-    for d in declarations:
-        yield from d.items

@@ -132,6 +132,24 @@ def totals(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
             )
 
 
+@DECLARATION_RULES.rule("R106", 115, "Transport codes are UN/ECE Rec. 19 modes and WCO means-of-transport id types")
+def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
+    means = [(f"{D}/BorderTransportMeans", d.border_transport_means)]
+    cons = d.goods_shipment.consignment if d.goods_shipment else None
+    if cons:
+        means += [(f"{GS}/Consignment/ArrivalTransportMeans", cons.arrival_transport_means),
+                  (f"{GS}/Consignment/DepartureTransportMeans", cons.departure_transport_means)]
+    for where, m in means:
+        if m is None:
+            continue
+        if m.mode_code is not None and m.mode_code not in codes.TRANSPORT_MODES:
+            yield Issue("R106", 115, "not a UN/ECE Recommendation 19 mode of transport code (1 sea, 2 rail, 3 road, 4 air, ...)",
+                        f"{where}/ModeCode", m.mode_code)
+        if m.identification_type_code is not None and m.identification_type_code not in codes.TRANSPORT_MEANS_ID_TYPES:
+            yield Issue("R106", 115, "not a means-of-transport identification type (e.g. 30 road vehicle registration, 10 IMO number)",
+                        f"{where}/IdentificationTypeCode", m.identification_type_code, severity="error" if ctx.sender else "warning")
+
+
 @EXCHANGE_RULES.rule("R110", 120, "The MRN has the EU structure and a correct check character")
 def mrn_structure(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     if not d.mrn:

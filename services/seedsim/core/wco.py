@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from lxml import etree
+from pydantic import Field
 
 from .xml_binding import XmlModel, from_element, to_element
-from pydantic import Field
 
 NS_METADATA = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2"
 NS_DEC = "urn:wco:datamodel:WCO:DEC-DMS:2"

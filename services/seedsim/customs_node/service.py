@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
 from typing import Any
@@ -445,8 +444,7 @@ class CustomsNode:
 
     def _acknowledge(self, tx: Tx, env: Envelope, errors: list[Issue], now: datetime, common: dict) -> None:
         ack = acknowledgement(env.id, errors, now, mrn=None)
-        reply = env.reply(self.node, catalogue.ACKNOWLEDGEMENT.ce_type, now)
-        reply = Envelope(**{**reply.__dict__, "dataschema": catalogue.ACKNOWLEDGEMENT.schema})
+        reply = replace(env.reply(self.node, catalogue.ACKNOWLEDGEMENT.ce_type, now), dataschema=catalogue.ACKNOWLEDGEMENT.schema)
         self._send(tx, reply, ack.to_xml(self._metadata("RES")), catalogue.ACKNOWLEDGEMENT)
         stage = Stage.NACKED if errors else Stage.ACKED
         self._interop(tx, stage, **{**common, "message_id": env.id}, result="03" if errors else "01",
