@@ -114,8 +114,9 @@ async def test_receiver_killed_mid_stream_loses_nothing_and_applies_nothing_twic
     summary = InteropSummary()
     monitor = KafkaTransport(kafka_bootstrap, client_id="test-monitor")
 
-    async def on_interop(record):
-        summary.add(InteropRecord.model_validate_json(record.value))
+    async def on_interop(records):
+        for record in records:
+            summary.add(InteropRecord.model_validate_json(record.value))
 
     monitor.subscribe([topics.interop], group=f"{prefix}-monitor", handler=on_interop)
     client = HttpClient({c: f"http://127.0.0.1:{p}" for c, p in ports.items()})

@@ -116,6 +116,34 @@ class SqliteStore:
         self._conn.execute("COMMIT")
         return result, tx.outbox
 
+    def _each_in_tx(self, fn: Callable[..., T], items: Sequence[Any], args: tuple) -> tuple[list[Any], list[tuple[int, Record]], list[Any]]:
+        """One transaction for many units of work, each inside a savepoint: a unit that raises
+        is rolled back alone (and returned as failed); the others commit together."""
+        assert self._conn is not None, "open() the store first"
+        tx = Tx(self._conn)
+        results, failed = [], []
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for item in items:
+                mark = len(tx.outbox)
+                self._conn.execute("SAVEPOINT unit")
+                try:
+                    results.append(fn(tx, item, *args))
+                except Exception:
+                    self._conn.execute("ROLLBACK TO unit")
+                    del tx.outbox[mark:]
+                    failed.append(item)
+                self._conn.execute("RELEASE unit")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return results, tx.outbox, failed
+
+    async def transaction_each(self, fn: Callable[..., T], items: Sequence[Any], *args: Any):
+        """Run ``fn(tx, item, *args)`` for every item in one transaction; returns (results, outbox, failed items)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._each_in_tx, fn, items, args)
+
     async def transaction(self, fn: Callable[..., T], *args: Any) -> tuple[T, list[tuple[int, Record]]]:
         """Run ``fn(tx, *args)`` in one transaction; returns its result and the outbox it filled."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._in_tx, fn, args)

@@ -17,7 +17,7 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, Sequence
 
 from lxml import etree
 
@@ -131,7 +131,7 @@ class CustomsNode:
         await self.transport.ensure_topics([self.topics.inbox(self.node), self.topics.dead_letter(self.node), self.topics.interop])
         # whatever a crash left in the outbox goes out first
         await self._dispatch(await self.store.unsent())
-        self.transport.subscribe([self.topics.inbox(self.node)], group=f"{self.topics.prefix}-node-{self.node.lower()}", handler=self.on_record)
+        self.transport.subscribe([self.topics.inbox(self.node)], group=f"{self.topics.prefix}-node-{self.node.lower()}", handler=self.on_records)
         self._flusher = asyncio.create_task(self._flush_sent_marks())
 
     async def stop(self) -> None:
@@ -334,8 +334,19 @@ class CustomsNode:
 
     # -- the inbox --------------------------------------------------------------------------------
 
+    async def on_records(self, records: Sequence[Record]) -> None:
+        """Handle a batch of inbox records in one transaction and one send; never raises.
+
+        A record whose handling fails is rolled back alone and retried on its own
+        (:meth:`on_record`), so one bad record never stalls the ones behind it.
+        """
+        _results, outbox, failed = await self.store.transaction_each(self._inbox_tx, records, _now())
+        await self._dispatch(outbox)
+        for record in failed:
+            await self.on_record(record)
+
     async def on_record(self, record: Record) -> None:
-        """Handle one inbox record; never raises, so one bad record never stalls the ones behind it."""
+        """Handle one inbox record with retries, then dead-letter it; never raises."""
         for attempt in range(1, HANDLER_RETRIES + 1):
             try:
                 await self._run(self._inbox_tx, record, _now())

@@ -102,8 +102,9 @@ async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -
 
     summary.listeners.append(on_record)
 
-    async def on_interop(record) -> None:
-        summary.add(InteropRecord.model_validate_json(record.value))
+    async def on_interop(records) -> None:
+        for record in records:
+            summary.add(InteropRecord.model_validate_json(record.value))
 
     tmp = None
     nodes = {}

@@ -4,7 +4,7 @@
   records is awaited as a whole (one round of futures, not one per record).
 * Consumer: one group per node, auto-commit off; records are fetched in
   batches, handled in partition order, and the next offset is committed only
-  after the handler returned for every record before it.
+  after the handler returned for the batch that holds it.
 * Topics are created at start when missing, so a fresh broker works.
 """
 
@@ -132,18 +132,20 @@ class KafkaTransport:
         while True:
             batch = await consumer.getmany(timeout_ms=200, max_records=self.max_records)
             for tp, messages in batch.items():
-                for m in messages:
-                    await handler(
-                        Record(
-                            topic=m.topic,
-                            value=m.value if m.value is not None else b"",
-                            key=m.key,
-                            headers=tuple(m.headers or ()),
-                            partition=m.partition,
-                            offset=m.offset,
-                            timestamp_ms=m.timestamp,
-                        )
+                if not messages:
+                    continue
+                await handler([
+                    Record(
+                        topic=m.topic,
+                        value=m.value if m.value is not None else b"",
+                        key=m.key,
+                        headers=tuple(m.headers or ()),
+                        partition=m.partition,
+                        offset=m.offset,
+                        timestamp_ms=m.timestamp,
                     )
+                    for m in messages
+                ])
                 if messages:
                     try:
                         await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})

@@ -15,7 +15,8 @@ from .port import Handler, Record
 
 
 class InMemoryBus:
-    def __init__(self) -> None:
+    def __init__(self, max_batch: int = 500) -> None:
+        self.max_batch = max_batch
         self._logs: dict[str, list[Record]] = {}
         self._committed: dict[tuple[str, str], int] = {}
         self._wakeup: dict[str, asyncio.Event] = {}
@@ -73,8 +74,9 @@ class InMemoryBus:
         while True:
             pos = self._committed.get((group, topic), 0)
             if pos < len(log):
-                await handler(log[pos])
-                self._committed[(group, topic)] = pos + 1
+                batch = log[pos : pos + self.max_batch]
+                await handler(batch)
+                self._committed[(group, topic)] = pos + len(batch)
                 continue
             event.clear()
             if self._committed.get((group, topic), 0) < len(log):

@@ -23,7 +23,10 @@ class Record:
         return None
 
 
-Handler = Callable[[Record], Awaitable[None]]
+#: Receives the records of one topic-partition in offset order, a batch at a time; the
+#: batch's offsets are committed once it returns. Batches amortise a database commit and a
+#: Kafka send round trip over many records, which is where a node's time goes otherwise.
+Handler = Callable[[Sequence[Record]], Awaitable[None]]
 
 
 class Transport(Protocol):
@@ -37,4 +40,4 @@ class Transport(Protocol):
     async def ensure_topics(self, topics: Sequence[str]) -> None: ...
 
     def subscribe(self, topics: Sequence[str], group: str, handler: Handler) -> None:
-        """Deliver records of ``topics`` to ``handler``, committing each after it returns."""
+        """Deliver records of ``topics`` to ``handler`` in batches, committing a batch after it returns."""
