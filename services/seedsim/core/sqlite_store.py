@@ -34,10 +34,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     topic TEXT NOT NULL,
     key BLOB,
     value BLOB NOT NULL,
-    headers TEXT NOT NULL,
-    sent INTEGER NOT NULL DEFAULT 0
+    headers TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(sent) WHERE sent = 0;
 """
 
 
@@ -117,31 +115,38 @@ class SqliteStore:
         return result, tx.outbox
 
     def _each_in_tx(self, fn: Callable[..., T], items: Sequence[Any], args: tuple) -> tuple[list[Any], list[tuple[int, Record]], list[Any]]:
-        """One transaction for many units of work, each inside a savepoint: a unit that raises
-        is rolled back alone (and returned as failed); the others commit together."""
+        """One transaction for many units of work, in order, each inside a savepoint.
+
+        At the first unit that raises, that unit is rolled back and the ones before
+        it are committed; the failed unit and everything after it are returned, so
+        the caller can deal with the failure before going on, keeping the order.
+        """
         assert self._conn is not None, "open() the store first"
         tx = Tx(self._conn)
-        results, failed = [], []
+        results: list[Any] = []
+        rest: list[Any] = []
         self._conn.execute("BEGIN IMMEDIATE")
         try:
-            for item in items:
+            for i, item in enumerate(items):
                 mark = len(tx.outbox)
                 self._conn.execute("SAVEPOINT unit")
                 try:
                     results.append(fn(tx, item, *args))
                 except Exception:
                     self._conn.execute("ROLLBACK TO unit")
+                    self._conn.execute("RELEASE unit")
                     del tx.outbox[mark:]
-                    failed.append(item)
+                    rest = list(items[i:])
+                    break
                 self._conn.execute("RELEASE unit")
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
         self._conn.execute("COMMIT")
-        return results, tx.outbox, failed
+        return results, tx.outbox, rest
 
     async def transaction_each(self, fn: Callable[..., T], items: Sequence[Any], *args: Any):
-        """Run ``fn(tx, item, *args)`` for every item in one transaction; returns (results, outbox, failed items)."""
+        """Run ``fn(tx, item, *args)`` for the items in one transaction; returns (results, outbox, the failed item and those after it)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._each_in_tx, fn, items, args)
 
     async def transaction(self, fn: Callable[..., T], *args: Any) -> tuple[T, list[tuple[int, Record]]]:
@@ -156,13 +161,14 @@ class SqliteStore:
         return await asyncio.get_running_loop().run_in_executor(self._executor, _read)
 
     async def unsent(self) -> list[tuple[int, Record]]:
-        return await self.read(lambda c: [_row_record(r) for r in c.execute("SELECT * FROM outbox WHERE sent = 0 ORDER BY seq")])
+        return await self.read(lambda c: [_row_record(r) for r in c.execute("SELECT * FROM outbox ORDER BY seq")])
 
     async def mark_sent(self, seqs: Sequence[int]) -> None:
+        """Forget outbox rows the transport confirmed: the outbox holds only what is still to send."""
         if not seqs:
             return
 
-        def _mark(tx: Tx) -> None:
-            tx.conn.executemany("UPDATE outbox SET sent = 1 WHERE seq = ?", [(s,) for s in seqs])
+        def _forget(tx: Tx) -> None:
+            tx.conn.executemany("DELETE FROM outbox WHERE seq = ?", [(s,) for s in seqs])
 
-        await self.transaction(_mark)
+        await self.transaction(_forget)

@@ -5,7 +5,7 @@ eTIR-style class (1xx validation, 2xx workflow, 3xx functional, 4xx internal),
 a severity, an XPath pointer, the offending value and a sentence. Negative
 acknowledgements carry exactly these issues.
 
-Schemas are compiled once per process (:func:`compiled_schema`) and reused;
+Schemas are compiled once per thread (:func:`compiled_schema`) and reused;
 business rules are small functions registered with an id (:func:`rule`).
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-from functools import lru_cache
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -96,16 +96,29 @@ def from_unsafe(exc: UnsafeXmlError) -> Issue:
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
 
 
-@lru_cache(maxsize=None)
+_per_thread = threading.local()
+
+
 def compiled_schema(path: str | Path) -> etree.XMLSchema:
-    """Compile an XSD once per process. Relative paths are under the project's ``schemas/``."""
-    p = Path(path)
-    if not p.is_absolute():
-        p = SCHEMA_DIR / p
-    if not p.exists():
-        raise FileNotFoundError(f"schema {p} not found: check the node's schema settings")
-    parser = etree.XMLParser(no_network=True, resolve_entities=False)
-    return etree.XMLSchema(etree.parse(str(p), parser))
+    """The compiled XSD at ``path`` (relative paths are under the project's ``schemas/``).
+
+    Compiled once per thread, not once per process: an ``XMLSchema`` keeps the
+    error log of its last ``validate()`` on the object, so two threads sharing
+    one could read each other's (empty) log and accept an invalid document.
+    """
+    cache = getattr(_per_thread, "schemas", None)
+    if cache is None:
+        cache = _per_thread.schemas = {}
+    schema = cache.get(path)
+    if schema is None:
+        p = Path(path)
+        if not p.is_absolute():
+            p = SCHEMA_DIR / p
+        if not p.exists():
+            raise FileNotFoundError(f"schema {p} not found: check the node's schema settings")
+        parser = etree.XMLParser(no_network=True, resolve_entities=False)
+        schema = cache[path] = etree.XMLSchema(etree.parse(str(p), parser))
+    return schema
 
 
 def readable_path(el: etree._Element) -> str:

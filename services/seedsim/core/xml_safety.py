@@ -13,6 +13,7 @@ Every byte a node receives from a neighbour or a trader goes through
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from lxml import etree
@@ -54,9 +55,16 @@ def _new_parser() -> etree.XMLParser:
     )
 
 
-# One parser per thread is what lxml recommends; nodes parse on the event-loop
-# thread, so one module-level parser is enough and avoids re-creating it per message.
-_PARSER = _new_parser()
+# A parser must not be used by two threads at once (nodes parse on the event loop and
+# on their database thread), so each thread gets its own, created once.
+_per_thread = threading.local()
+
+
+def _parser() -> etree.XMLParser:
+    parser = getattr(_per_thread, "parser", None)
+    if parser is None:
+        parser = _per_thread.parser = _new_parser()
+    return parser
 
 
 def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Element:
@@ -77,7 +85,7 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Elem
             "the document declares a DTD or entities (<!DOCTYPE/<!ENTITY>): WCO DM messages must not; remove the declaration",
         )
     try:
-        root = etree.fromstring(bytes(data), parser=_PARSER)
+        root = etree.fromstring(bytes(data), parser=_parser())
     except etree.XMLSyntaxError as exc:
         line, column = (exc.position if exc.position else (None, None))
         msg = exc.msg or str(exc)

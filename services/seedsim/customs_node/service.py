@@ -30,6 +30,7 @@ from ..core.declaration_rules import DECLARATION_RULES
 from ..core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
 from ..core.identifiers import make_mrn
 from ..core.interop import InteropRecord, Stage, emit_to_log
+from ..core.interop import log as interop_log
 from ..core.response import GOODS_ENTERED, AdditionalInformation, IssueDateTime, DateTimeString, Response, ResponseDeclaration, acknowledgement
 from ..core.sqlite_store import Tx
 from ..core.transport import Record, Transport
@@ -116,7 +117,7 @@ class CustomsNode:
         self.node = config.node
         self.transport = transport
         self.store = store or CustomsStore(config.db_path())
-        self.national_schema = compiled_schema(config.national_schema)
+        compiled_schema(config.national_schema)  # fail at start, not on the first declaration, if it is missing
         self.limits = XmlLimits(max_bytes=config.max_xml_bytes)
         self._sent_seqs: list[int] = []
         self._flusher: asyncio.Task | None = None
@@ -155,12 +156,25 @@ class CustomsNode:
                 await self.store.mark_sent(seqs)
 
     async def _dispatch(self, outbox: list[tuple[int, Record]]) -> None:
+        """Send what a committed transaction queued, retrying until the transport takes it.
+
+        The rows stay in the outbox until then (and are sent again at start after a
+        crash), so a broker outage delays messages but never drops them.
+        """
         if not outbox:
             return
-        await self.transport.send_batch([r for _, r in outbox])
+        delay = 0.1
+        while True:
+            try:
+                await self.transport.send_batch([r for _, r in outbox])
+                break
+            except Exception as exc:
+                log.warning("node %s: sending %d record(s) failed, retrying in %.1fs: %s", self.node, len(outbox), delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
         self._sent_seqs.extend(seq for seq, _ in outbox)
-        interop = [InteropRecord.model_validate_json(r.value) for _, r in outbox if r.topic == self.topics.interop]
-        emit_to_log(interop)
+        if interop_log.isEnabledFor(logging.INFO):
+            emit_to_log([InteropRecord.model_validate_json(r.value) for _, r in outbox if r.topic == self.topics.interop])
 
     async def _run(self, fn, *args):
         result, outbox = await self.store.transaction(fn, *args)
@@ -181,14 +195,14 @@ class CustomsNode:
 
     # -- lodging a declaration --------------------------------------------------------------------
 
-    def _check_document(self, data: bytes, schema: etree.XMLSchema, rules, ctx: RuleContext):
+    def _check_document(self, data: bytes, schema_path: str, rules, ctx: RuleContext):
         """Parse, XSD-validate, bind and run rules; returns (report, root, model)."""
         report = ValidationReport()
         try:
             root = parse_untrusted(data, self.limits)
         except UnsafeXmlError as exc:
             return report.extend([from_unsafe(exc)]), None, None
-        report.extend(validate_xsd(root, schema))
+        report.extend(validate_xsd(root, compiled_schema(schema_path)))
         try:
             doc = DeclarationDocument.from_root(root)
         except Exception as exc:  # unreadable past the schema errors already listed
@@ -201,7 +215,7 @@ class CustomsNode:
     async def lodge(self, data: bytes) -> LodgeResult:
         # Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13)
         # once merged into the declaration it amends, which happens inside the transaction.
-        report, _root, doc = self._check_document(data, self.national_schema, None, RuleContext(node_country=self.node))
+        report, _root, doc = self._check_document(data, self.config.national_schema, None, RuleContext(node_country=self.node))
         if doc is not None and doc.declaration.function_code != "13":
             report.extend(DECLARATION_RULES.run(doc.declaration, RuleContext(node_country=self.node)))
         if not report.ok or doc is None:
@@ -238,7 +252,7 @@ class CustomsNode:
             return LodgeResult(accepted=False, report=report)
         mrn = d.mrn
         if not mrn:
-            serial_no = tx.execute("SELECT COUNT(*) FROM declarations").fetchone()[0] + 1
+            serial_no = tx.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM declarations").fetchone()[0]
             serial = _base36(serial_no).rjust(12, "0")
             mrn = make_mrn(_now().year, self.node, serial, MRN_PROCEDURE.get(d.kind or "", "A"))
         d = d.model_copy(update={"mrn": mrn})
@@ -337,13 +351,24 @@ class CustomsNode:
     async def on_records(self, records: Sequence[Record]) -> None:
         """Handle a batch of inbox records in one transaction and one send; never raises.
 
-        A record whose handling fails is rolled back alone and retried on its own
-        (:meth:`on_record`), so one bad record never stalls the ones behind it.
+        Records are handled in order. If one fails, those before it are committed
+        and sent, it is retried alone and then dead-lettered (:meth:`on_record`),
+        and the batch goes on after it: one bad record never stalls or reorders
+        the ones behind it.
         """
-        _results, outbox, failed = await self.store.transaction_each(self._inbox_tx, records, _now())
-        await self._dispatch(outbox)
-        for record in failed:
-            await self.on_record(record)
+        pending = list(records)
+        while pending:
+            try:
+                _results, outbox, rest = await self.store.transaction_each(self._inbox_tx, pending, _now())
+            except Exception as exc:  # the batch transaction itself failed: nothing of it was written
+                log.warning("node %s: batch of %d failed (%s); handling records one by one", self.node, len(pending), exc)
+                outbox, rest = [], pending
+            else:
+                await self._dispatch(outbox)
+                if not rest:
+                    return
+            await self.on_record(rest[0])
+            pending = rest[1:]
 
     async def on_record(self, record: Record) -> None:
         """Handle one inbox record with retries, then dead-letter it; never raises."""

@@ -50,6 +50,7 @@ class KafkaTransport:
             acks="all",
             enable_idempotence=True,
             linger_ms=self.linger_ms,
+            max_batch_size=256 * 1024,
             request_timeout_ms=30000,
         )
         try:
