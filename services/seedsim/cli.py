@@ -57,6 +57,22 @@ def _node(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validate(args: argparse.Namespace) -> int:
+    from .validator import FORMATS, validate_paths
+
+    reports = validate_paths(args.paths)
+    if not reports:
+        print("no documents found at " + " ".join(args.paths), file=sys.stderr)
+        return 2
+    text = FORMATS[args.format](reports)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    return 0 if all(r.valid for r in reports) else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="seedsim", description="Simulate SEED+-style customs-to-customs data exchange.")
     parser.add_argument("--version", action="version", version=f"seedsim {__version__}")
@@ -87,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     node.add_argument("--partners", default=_env("PARTNERS"))
     node.add_argument("--topic-prefix", default=_env("TOPIC_PREFIX", "seedsim"))
     node.set_defaults(fn=_node)
+
+    val = sub.add_parser("validate", help="validate documents (files, folders, globs) against their schema and business rules")
+    val.add_argument("paths", nargs="+")
+    val.add_argument("--format", choices=["text", "json", "junit"], default="text")
+    val.add_argument("--output", "-o", help="write the report to a file instead of stdout")
+    val.set_defaults(fn=_validate)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from seedsim.core import catalogue
+from seedsim import catalogue
 from seedsim.core.envelope import Envelope
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response

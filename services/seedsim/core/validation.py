@@ -32,6 +32,16 @@ class ErrorClass(IntEnum):
     INTERNAL = 400
 
 
+MAX_VALUE_CHARS = 120
+
+
+def shorten(value: str | None) -> str | None:
+    """Offending values are quoted in reports; a 10 kB text node is not helpful there."""
+    if value is None or len(value) <= MAX_VALUE_CHARS:
+        return value
+    return value[: MAX_VALUE_CHARS - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Issue:
     rule: str
@@ -168,7 +178,7 @@ def validate_xsd(root: etree._Element, schema: etree.XMLSchema) -> list[Issue]:
                 code=105,
                 message=f"{message} Correct the element to match the schema.",
                 pointer=pointer,
-                value=value,
+                value=shorten(value),
                 line=entry.line,
             )
         )
@@ -201,11 +211,17 @@ class RuleSet:
 
     def __init__(self, name: str, base: "RuleSet | None" = None):
         self.name = name
-        self.rules: list[Rule] = list(base.rules) if base else []
+        self.base = base
+        self._own: list[Rule] = []
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The base set's rules (as they are now, not when this set was made), then this set's own."""
+        return (self.base.rules if self.base else []) + self._own
 
     def rule(self, id: str, code: int, title: str) -> Callable[[RuleFn], RuleFn]:
         def register(fn: RuleFn) -> RuleFn:
-            self.rules.append(Rule(id, code, title, fn))
+            self._own.append(Rule(id, code, title, fn))
             return fn
 
         return register

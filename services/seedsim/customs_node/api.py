@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -46,6 +47,13 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
     async def lodge(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
         result = await node.lodge(xml)
         return JSONResponse(result.to_dict(), status_code=200 if result.accepted else 422)
+
+    @app.post("/validate", summary="Validate any document seedsim knows, without lodging it")
+    async def validate(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
+        from ..validator import validate_document
+
+        report = await asyncio.to_thread(validate_document, xml, "request", None, node.limits)
+        return JSONResponse(report.to_dict(), status_code=200 if report.valid else 422)
 
     @app.post("/events", summary="A consignment event at a customs office")
     async def event(ev: ConsignmentEvent) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from typing import Any, Sequence
 from lxml import etree
 
 from ..config import NodeConfig
-from ..core import catalogue
+from .. import catalogue
 from ..core.topics import Topics
-from ..core.catalogue import MessageType
+from ..core.message_type import MessageType
 from ..core.declaration import Declaration, DeclarationDocument, Office, merge
 from ..core.declaration_rules import DECLARATION_RULES
 from ..core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
@@ -450,11 +450,11 @@ class CustomsNode:
             if root is not None:
                 report.extend(validate_xsd(root, compiled_schema(mt.schema)))
                 try:
-                    doc = DeclarationDocument.from_root(root) if mt.model is DeclarationDocument else Response.from_root(root)
+                    doc = mt.read(root)
                 except Exception as exc:
                     report.extend([Issue("R100", 106, f"the {mt.name} cannot be read: {exc}".splitlines()[0][:300])])
-                if doc is not None and mt.rules is not None and isinstance(doc, DeclarationDocument):
-                    report.extend(mt.rules.run(doc.declaration, RuleContext(node_country=self.node, sender=env.source)))
+                if doc is not None and mt.rules is not None:
+                    report.extend(mt.rules.run(doc, RuleContext(node_country=self.node, sender=env.source)))
             issues.extend(report.issues)
 
         errors = [i for i in issues if i.severity == "error"]
@@ -469,7 +469,7 @@ class CustomsNode:
         tx.mark_handled(env.id, "accepted", _iso(now))
         self._interop(tx, Stage.VALID, **common)
         if mt is catalogue.EXPORT_DATA:
-            self._on_export_data(tx, env, doc.declaration, now)
+            self._on_export_data(tx, env, doc, now)
         elif mt is catalogue.ACKNOWLEDGEMENT:
             self._on_acknowledgement(tx, env, doc, now)
         elif mt is catalogue.ENTRY_CONFIRMATION:

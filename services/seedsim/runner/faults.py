@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from ..core import catalogue
+from .. import catalogue
 from ..core.envelope import Envelope, new_id
 from ..core.topics import Topics
 from ..core.transport import Record
