@@ -53,7 +53,7 @@ if str(REPO) not in sys.path:
 
 from seedsim.bootstrap import make_customs_node, make_transport  # noqa: E402
 from seedsim.config import DEMO_CROSSINGS, NodeConfig  # noqa: E402
-from seedsim.core import catalogue  # noqa: E402
+from seedsim import catalogue  # noqa: E402
 from seedsim.core.interop import InteropRecord, Stage  # noqa: E402
 from seedsim.core.topics import Topics  # noqa: E402
 from seedsim.core.transport import Record  # noqa: E402
