@@ -201,7 +201,9 @@ class Declaration(XmlModel):
 
     @property
     def kind(self) -> str | None:
-        """'export', 'import', ... from the first two letters of TypeCode (DE 1/1)."""
+        """'export', 'import', 'transit', ... from TypeCode (DE 1/1)."""
+        if self.type_code in codes.TRANSIT_TYPES:
+            return "transit"
         return codes.DECLARATION_KINDS.get((self.type_code or "")[:2])
 
     @property
