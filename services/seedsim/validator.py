@@ -19,6 +19,7 @@ from lxml import etree
 
 from . import catalogue
 from .core.validation import Issue, RuleContext, ValidationReport, compiled_schema, from_unsafe, validate_xsd
+from .core.xml_binding import lenient_reading
 from .core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
 
 
@@ -54,7 +55,12 @@ def validate_document(data: bytes, source: str = "<bytes>", sender: str | None =
     mt = candidates[0]
     report = ValidationReport(validate_xsd(root, compiled_schema(mt.schema)))
     try:
-        model = mt.read(root)
+        # where the schema failed, read what can be read so the rules still report their findings
+        if report.ok:
+            model = mt.read(root)
+        else:
+            with lenient_reading():
+                model = mt.read(root)
     except Exception as exc:  # the rules need a readable document; say why they could not run
         report.extend([Issue("R100", 106, f"business rules not run: the {mt.name} cannot be read ({str(exc).splitlines()[0][:200]})",
                              severity="error" if report.ok else "warning")])

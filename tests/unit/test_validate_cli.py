@@ -47,3 +47,15 @@ def test_unknown_documents_say_what_seedsim_validates(capsys, tmp_path):
     assert main(["validate", str(other)]) == 1
     out = capsys.readouterr().out
     assert "F303" in out and "ExportData" in out
+
+
+def test_rules_still_run_where_the_schema_failed():
+    from seedsim.validator import validate_document
+
+    doc = (EXAMPLES / "ExportData" / "invalid" / "gross-below-net-and-unknown-country.xml").read_text()
+    # break the schema too: a non-numeric goods item count and an unknown element
+    broken = doc.replace("<GoodsItemQuantity>", "<GoodsItemQuantity>x", 1).replace("<TotalPackageQuantity>", "<Extra/><TotalPackageQuantity>", 1)
+    report = validate_document(broken.encode())
+    rules = {i.rule for i in report.report.issues if i.severity == "error"}
+    assert {"XSD100", "R101", "R104"} <= rules, rules
+    assert sum(1 for i in report.report.issues if i.rule == "XSD100") == 2

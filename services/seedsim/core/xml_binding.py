@@ -17,15 +17,17 @@ One binding serves every message type in the catalogue.
 
 from __future__ import annotations
 
+import contextvars
 import types
 import typing
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
 from lxml import etree
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 M = TypeVar("M", bound="XmlModel")
 
@@ -135,27 +137,58 @@ def _scalar(kind: type | None, raw: str) -> Any:
     return raw
 
 
+_lenient = contextvars.ContextVar("seedsim_lenient_reading", default=False)
+
+
+@contextmanager
+def lenient_reading():
+    """Read as much as can be read: values that do not convert are left out, and a model
+    missing required values is built anyway. For running business rules on a document the
+    schema already refused, so a sender sees every problem at once."""
+    token = _lenient.set(True)
+    try:
+        yield
+    finally:
+        _lenient.reset(token)
+
+
+@lru_cache(maxsize=None)
+def _reading_plan(cls: type[XmlModel], ns: str) -> tuple[tuple[_Slot, ...], dict[str, _Slot]]:
+    """Attribute/text slots, and child slots by Clark name: built once per model and namespace."""
+    own = tuple(s for s in _plan(cls) if s.kind != "element")
+    children = {f"{{{s.ns or ns}}}{s.tag}": s for s in _plan(cls) if s.kind == "element"}
+    return own, children
+
+
 def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
     """Read an instance of ``cls`` from ``el``; children in other namespaces or unknown are ignored."""
     data: dict[str, Any] = {}
-    by_tag = {}
-    for slot in _plan(cls):
+    own, by_tag = _reading_plan(cls, ns)
+    for slot in own:
         if slot.kind == "attribute":
             raw = el.get(slot.tag)
             if raw is not None:
                 data[slot.name] = _scalar(slot.scalar, raw)
-        elif slot.kind == "text":
-            data[slot.name] = _scalar(slot.scalar, el.text or "")
         else:
-            by_tag[f"{{{slot.ns or ns}}}{slot.tag}"] = slot
+            data[slot.name] = _scalar(slot.scalar, el.text or "")
     for child in el:
         slot = by_tag.get(child.tag)  # comments and PIs have non-str tags and never match
         if slot is None:
             continue
         child_ns = slot.ns or ns
-        value = from_element(slot.model, child, child_ns) if slot.model is not None else _scalar(slot.scalar, child.text or "")
+        try:
+            value = from_element(slot.model, child, child_ns) if slot.model is not None else _scalar(slot.scalar, child.text or "")
+        except (ValueError, ArithmeticError, ValidationError):
+            if not _lenient.get():
+                raise
+            continue
         if slot.repeated:
             data.setdefault(slot.name, []).append(value)
         elif slot.name not in data:
             data[slot.name] = value
-    return cls.model_validate(data)
+    try:
+        return cls.model_validate(data)
+    except ValidationError:
+        if not _lenient.get():
+            raise
+        return cls.model_construct(**{k: v for k, v in data.items()})
