@@ -149,3 +149,25 @@ async def test_state_survives_a_restart(tmp_path):
     held = await node2.store.read(lambda conn: conn.execute("SELECT mrn, status FROM declarations").fetchall())
     await node2.stop(); await node2.transport.stop()
     assert [tuple(r) for r in held] == [(lodged.mrn, "accepted")]
+
+
+async def test_a_node_asks_its_neighbour_and_gets_the_key_data(corridor):
+    import httpx
+
+    from seedsim.customs_node.api import create_app
+
+    bus, nodes = corridor
+    c = ConsignmentGenerator(8, CROSS).make(1)
+    await lodge_and_exit(nodes, c)
+    await settle(bus)
+    app = create_app(nodes["ME"], manage_lifecycle=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://me") as me:
+        r = await me.post("/queries", json={"to": "RS", "consignment": c.ucr, "reason": "check before entry"})
+        assert r.status_code == 200, r.text
+        await settle(bus)
+        body = (await me.get(f"/consignments/{c.ucr}")).json()
+    (answer,) = body["answers"]
+    assert answer["from"] == "RS" and answer["found"] and answer["status"] == "exited_acked"
+    (decl,) = answer["declarations"]
+    assert decl["source"] == "DECLARATION" and decl["type_code"] == "EXA"
+    assert decl["gross_mass"]["value"] == str(c.export.gross_mass_kg())

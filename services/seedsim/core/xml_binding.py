@@ -22,6 +22,7 @@ import types
 import typing
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
@@ -101,8 +102,15 @@ def _plan(cls: type[XmlModel]) -> tuple[_Slot, ...]:
 
 
 def _fmt(value: Any) -> str:
+    """XML Schema lexical forms: decimals without exponent, xs:boolean, xs:date, xs:dateTime."""
     if isinstance(value, Decimal):
         return format(value, "f")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
     return str(value)
 
 
@@ -134,6 +142,14 @@ def _scalar(kind: type | None, raw: str) -> Any:
         return int(raw)
     if kind is Decimal:
         return Decimal(raw)
+    if kind is bool:
+        if raw not in ("true", "false", "1", "0"):
+            raise ValueError(f"{raw!r} is not an xs:boolean")
+        return raw in ("true", "1")
+    if kind is datetime:
+        return datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    if kind is date:
+        return date.fromisoformat(raw)
     return raw
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -13,6 +14,13 @@ from pydantic import BaseModel, Field
 
 from .service import CustomsNode, Event, EventRejected, key_data
 from ..core.declaration import Declaration
+
+
+class QueryRequest(BaseModel):
+    to: str = Field(description="the neighbour node to ask, e.g. RS")
+    consignment: str | None = Field(None, description="the consignment's UCR")
+    mrn: str | None = Field(None, description="or the declaration's MRN")
+    reason: str | None = None
 
 
 class ConsignmentEvent(BaseModel):
@@ -62,6 +70,13 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
         except EventRejected as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from None
 
+    @app.post("/queries", summary="Ask a neighbour what it holds on a consignment (the answer shows in GET /consignments/{ref})")
+    async def query(q: QueryRequest) -> dict[str, Any]:
+        try:
+            return await node.query(q.to.upper(), q.consignment, q.mrn, q.reason)
+        except EventRejected as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from None
+
     @app.get("/messages", summary="Messages this node sent and received")
     async def messages(consignment: str | None = None, limit: int = Query(100, le=10000)) -> list[dict[str, Any]]:
         def q(conn):
@@ -81,10 +96,11 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
             pre = conn.execute("SELECT * FROM prearrival WHERE ucr = ?", (ref,)).fetchone()
             alerts = conn.execute("SELECT rule, element, exit_value, entry_value, detail, at FROM alerts WHERE ucr = ?", (ref,)).fetchall()
             msgs = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
-            return cons, decls, pre, alerts, msgs
+            answers = conn.execute("SELECT peer, found, status, data, at FROM answers WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
+            return cons, decls, pre, alerts, msgs, answers
 
-        cons, decls, pre, alerts, msgs = await node.store.read(q)
-        if cons is None and not decls and pre is None:
+        cons, decls, pre, alerts, msgs, answers = await node.store.read(q)
+        if cons is None and not decls and pre is None and not answers:
             raise HTTPException(status_code=404, detail=f"node {node.node} knows no consignment {ref}")
         return {
             "consignment": ref,
@@ -100,6 +116,8 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
             },
             "alerts": [dict(a) for a in alerts],
             "messages": [dict(m) for m in msgs],
+            "answers": [{"from": a["peer"], "found": bool(a["found"]), "status": a["status"], "at": a["at"],
+                         "declarations": json.loads(a["data"])["declarations"]} for a in answers],
         }
 
     @app.get("/health", summary="Liveness")

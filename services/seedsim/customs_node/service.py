@@ -25,6 +25,7 @@ from ..config import NodeConfig
 from .. import catalogue
 from ..core.topics import Topics
 from ..core.message_type import MessageType
+from ..messages.query import CONSIGNMENT_QUERY, CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse, DeclarationSummary
 from ..core.declaration import Declaration, DeclarationDocument, Office, merge
 from ..core.declaration_rules import DECLARATION_RULES
 from ..core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
@@ -346,6 +347,53 @@ class CustomsNode:
                       receiver=pre["sender"], message_type=catalogue.ENTRY_CONFIRMATION.name, event=Event.ENTRY.value)
         return {"consignment": ucr, "status": status, "discrepancies": [d.to_dict() for d in found], "message_id": env.id}
 
+    # -- queries to a neighbour ----------------------------------------------------------------------
+
+    async def query(self, to: str, consignment: str | None = None, mrn: str | None = None, reason: str | None = None) -> dict[str, Any]:
+        """Ask node ``to`` what it holds on a consignment; the answer arrives in the inbox."""
+        if not self.config.is_partner(to):
+            raise EventRejected(f"{to} is not a partner of node {self.node}")
+        if not (consignment or mrn):
+            raise EventRejected("name the consignment (UCR) or the declaration (MRN) to ask about")
+        return await self._run(self._query_tx, to, consignment, mrn, reason, _now())
+
+    def _query_tx(self, tx: Tx, to: str, ucr: str | None, mrn: str | None, reason: str | None, at: datetime) -> dict[str, Any]:
+        q = ConsignmentQuery(query_id=new_id(), issue_date_time=at.replace(microsecond=0), requesting_node=self.node,
+                             ucr=ucr, mrn=mrn, reason=reason, requested_data=["STATUS", "DECLARATION", "PRE_ARRIVAL"])
+        cons = self.store.consignment(tx, ucr) if ucr else None
+        env = Envelope(id=q.query_id, source=self.node, type=CONSIGNMENT_QUERY.ce_type, subject=ucr or mrn, time=at, recipient=to,
+                       correlation_id=cons["correlation_id"] if cons else new_id(), dataschema=CONSIGNMENT_QUERY.schema,
+                       traceparent=new_traceparent())
+        self._send(tx, env, CONSIGNMENT_QUERY.write(q), CONSIGNMENT_QUERY)
+        self._interop(tx, Stage.SENT, message_id=env.id, correlation_id=env.correlation_id, consignment=ucr, sender=self.node,
+                      receiver=to, message_type=CONSIGNMENT_QUERY.name)
+        return {"query_id": q.query_id, "sent_to": to}
+
+    def _on_query(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:
+        held = []
+        decl_rows = tx.execute("SELECT data FROM declarations WHERE (ucr = ? OR mrn = ?) AND status != 'cancelled'",
+                               (q.ucr, q.mrn)).fetchall()
+        if "DECLARATION" in q.requested_data:
+            held += [DeclarationSummary.of(Declaration.model_validate_json(r["data"]), "DECLARATION") for r in decl_rows]
+        pre = tx.execute("SELECT data FROM prearrival WHERE ucr = ? OR mrn = ?", (q.ucr, q.mrn)).fetchone()
+        if pre is not None and "PRE_ARRIVAL" in q.requested_data:
+            held.append(DeclarationSummary.of(Declaration.model_validate_json(pre["data"]), "PRE_ARRIVAL"))
+        cons = self.store.consignment(tx, q.ucr) if q.ucr else None
+        found = bool(decl_rows or pre is not None or cons)
+        answer = ConsignmentQueryResponse(
+            query_id=q.query_id, issue_date_time=now.replace(microsecond=0), responding_node=self.node, ucr=q.ucr, found=found,
+            status=(cons["status"] if cons else "declared") if found else None, declarations=held if found else [],
+        )
+        reply = env.reply(self.node, CONSIGNMENT_QUERY_RESPONSE.ce_type, now)
+        self._send(tx, replace(reply, dataschema=CONSIGNMENT_QUERY_RESPONSE.schema), CONSIGNMENT_QUERY_RESPONSE.write(answer),
+                   CONSIGNMENT_QUERY_RESPONSE)
+        self._interop(tx, Stage.SENT, message_id=reply.id, correlation_id=reply.correlation_id, consignment=q.ucr, sender=self.node,
+                      receiver=env.source, message_type=CONSIGNMENT_QUERY_RESPONSE.name, result="found" if found else "not_found")
+
+    def _on_query_response(self, tx: Tx, env: Envelope, r: ConsignmentQueryResponse, now: datetime) -> None:
+        tx.execute("INSERT OR REPLACE INTO answers(query_id, peer, ucr, found, status, data, at) VALUES (?,?,?,?,?,?,?)",
+                   (r.query_id, env.source, r.ucr, int(r.found), r.status, r.model_dump_json(), _iso(now)))
+
     # -- the inbox --------------------------------------------------------------------------------
 
     async def on_records(self, records: Sequence[Record]) -> None:
@@ -474,6 +522,10 @@ class CustomsNode:
             self._on_acknowledgement(tx, env, doc, now)
         elif mt is catalogue.ENTRY_CONFIRMATION:
             self._on_entry_confirmation(tx, env, doc, now)
+        elif mt is CONSIGNMENT_QUERY:
+            self._on_query(tx, env, doc, now)
+        elif mt is CONSIGNMENT_QUERY_RESPONSE:
+            self._on_query_response(tx, env, doc, now)
         if mt.acknowledged:
             self._acknowledge(tx, env, [], now, common)
         return Outcome("accepted")

@@ -50,6 +50,15 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (message_id, direction)
 );
 CREATE INDEX IF NOT EXISTS messages_ucr ON messages(ucr);
+CREATE TABLE IF NOT EXISTS answers (
+    query_id TEXT PRIMARY KEY,
+    peer TEXT NOT NULL,
+    ucr TEXT,
+    found INTEGER NOT NULL,
+    status TEXT,
+    data TEXT NOT NULL,          -- the ConsignmentQueryResponse as JSON
+    at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS alerts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     ucr TEXT NOT NULL,
