@@ -49,7 +49,6 @@ TRANSPORT_MEANS_ID_TYPES: dict[str, str] = {
 #: Declaration/FunctionCode (UN/EDIFACT 1225 message function code), as used by WCO DM.
 FUNCTION_ORIGINAL = "9"
 FUNCTION_CHANGE = "13"  # amendment (TypeCode COR) or cancellation (TypeCode INV)
-DECLARATION_FUNCTION_CODES = {FUNCTION_ORIGINAL: "Original", FUNCTION_CHANGE: "Change / cancellation request", "14": "Request"}
 
 #: First two letters of Declaration/TypeCode (EU DE 1/1).
 DECLARATION_KINDS = {"EX": "export", "IM": "import", "CO": "customs goods (special fiscal territories)"}

@@ -23,6 +23,7 @@ from lxml import etree
 
 from ..config import NodeConfig
 from .. import catalogue
+from ..core import codes
 from ..core.topics import Topics
 from ..core.message_type import MessageType
 from ..messages.query import CONSIGNMENT_QUERY, CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse, DeclarationSummary
@@ -217,7 +218,7 @@ class CustomsNode:
         # Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13)
         # once merged into the declaration it amends, which happens inside the transaction.
         report, _root, doc = self._check_document(data, self.config.national_schema, None, RuleContext(node_country=self.node))
-        if doc is not None and doc.declaration.function_code != "13":
+        if doc is not None and doc.declaration.function_code != codes.FUNCTION_CHANGE:
             report.extend(DECLARATION_RULES.run(doc.declaration, RuleContext(node_country=self.node)))
         if not report.ok or doc is None:
             return LodgeResult(accepted=False, report=report)
@@ -225,7 +226,7 @@ class CustomsNode:
 
     def _lodge_tx(self, tx: Tx, d: Declaration, data: bytes, report: ValidationReport) -> LodgeResult:
         now = _iso(_now())
-        if d.function_code == "13":
+        if d.function_code == codes.FUNCTION_CHANGE:
             held = self.store.declaration_by(tx, mrn=d.mrn, lrn=d.lrn)
             if held is None:
                 ref = " / ".join(f"{k} {v}" for k, v in (("MRN", d.mrn), ("LRN", d.lrn)) if v)

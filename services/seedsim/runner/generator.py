@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..config import BorderCrossing
+from ..core import codes
 from ..core.declaration import (
     Address, Amount, BorderTransportMeans, Classification, Commodity, Consignment as WcoConsignment, Country,
     Declaration, ExportCountry, GoodsItem, GoodsMeasure, GoodsShipment, GovernmentProcedure, Measure, Office, Origin,
@@ -132,7 +133,7 @@ class ConsignmentGenerator:
         ]
         office = self.crossing.exit_office if export else self.crossing.entry_office
         return Declaration(
-            function_code="9",
+            function_code=codes.FUNCTION_ORIGINAL,
             lrn=lrn,
             type_code=type_code,
             goods_item_quantity=len(goods),
