@@ -19,15 +19,13 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Sequence
 
-from lxml import etree
-
 from ..config import NodeConfig
 from .. import catalogue
 from ..core import codes
 from ..core.topics import Topics
 from ..core.message_type import MessageType
 from ..messages.query import CONSIGNMENT_QUERY, CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse, DeclarationSummary
-from ..core.declaration import Declaration, DeclarationDocument, Office, merge
+from ..core.declaration import Declaration, Office, merge
 from ..core.declaration_rules import DECLARATION_RULES
 from ..core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
 from ..core.identifiers import make_mrn
@@ -36,7 +34,9 @@ from ..core.interop import log as interop_log
 from ..core.response import GOODS_ENTERED, AdditionalInformation, IssueDateTime, DateTimeString, Response, ResponseDeclaration, acknowledgement
 from ..core.sqlite_store import Tx
 from ..core.transport import Record, Transport
-from ..core.validation import Issue, RuleContext, ValidationReport, compiled_schema, from_unsafe, validate_xsd
+from ..core.validation import Issue, RuleContext, ValidationReport, compiled_schema, from_unsafe
+from ..messages.seed import read_declaration
+from ..validator import check
 from ..core.wco import MetaData
 from ..core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
 from .matching import match
@@ -197,32 +197,21 @@ class CustomsNode:
 
     # -- lodging a declaration --------------------------------------------------------------------
 
-    def _check_document(self, data: bytes, schema_path: str, rules, ctx: RuleContext):
-        """Parse, XSD-validate, bind and run rules; returns (report, root, model)."""
-        report = ValidationReport()
-        try:
-            root = parse_untrusted(data, self.limits)
-        except UnsafeXmlError as exc:
-            return report.extend([from_unsafe(exc)]), None, None
-        report.extend(validate_xsd(root, compiled_schema(schema_path)))
-        try:
-            doc = DeclarationDocument.from_root(root)
-        except Exception as exc:  # unreadable past the schema errors already listed
-            report.extend([Issue("R100", 106, f"the declaration cannot be read: {exc}".splitlines()[0][:300])])
-            return report, root, None
-        if rules is not None:
-            report.extend(rules.run(doc.declaration, ctx))
-        return report, root, doc
-
     async def lodge(self, data: bytes) -> LodgeResult:
         # Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13)
         # once merged into the declaration it amends, which happens inside the transaction.
-        report, _root, doc = self._check_document(data, self.config.national_schema, None, RuleContext(node_country=self.node))
-        if doc is not None and doc.declaration.function_code != codes.FUNCTION_CHANGE:
-            report.extend(DECLARATION_RULES.run(doc.declaration, RuleContext(node_country=self.node)))
-        if not report.ok or doc is None:
+        ctx = RuleContext(node_country=self.node)
+        try:
+            root = parse_untrusted(data, self.limits)
+        except UnsafeXmlError as exc:
+            return LodgeResult(accepted=False, report=ValidationReport([from_unsafe(exc)]))
+        report, d = check(root, self.config.national_schema, read_declaration, None, ctx, "declaration")
+        # a model read past schema errors may be partial: rules still report what they can, then we stop
+        if d is not None and getattr(d, "function_code", None) != codes.FUNCTION_CHANGE:
+            report.extend(DECLARATION_RULES.run(d, ctx))
+        if not report.ok or d is None:
             return LodgeResult(accepted=False, report=report)
-        return await self._run(self._lodge_tx, doc.declaration, data, report)
+        return await self._run(self._lodge_tx, d, data, report)
 
     def _lodge_tx(self, tx: Tx, d: Declaration, data: bytes, report: ValidationReport) -> LodgeResult:
         now = _iso(_now())
@@ -490,21 +479,13 @@ class CustomsNode:
 
         doc = None
         if mt is not None:
-            report = ValidationReport()
             try:
                 root = parse_untrusted(record.value, self.limits)
             except UnsafeXmlError as exc:
-                report.extend([from_unsafe(exc)])
-                root = None
-            if root is not None:
-                report.extend(validate_xsd(root, compiled_schema(mt.schema)))
-                try:
-                    doc = mt.read(root)
-                except Exception as exc:
-                    report.extend([Issue("R100", 106, f"the {mt.name} cannot be read: {exc}".splitlines()[0][:300])])
-                if doc is not None and mt.rules is not None:
-                    report.extend(mt.rules.run(doc, RuleContext(node_country=self.node, sender=env.source)))
-            issues.extend(report.issues)
+                issues.append(from_unsafe(exc))
+            else:
+                report, doc = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.node, sender=env.source), mt.name)
+                issues.extend(report.issues)
 
         errors = [i for i in issues if i.severity == "error"]
         if errors:
