@@ -53,7 +53,7 @@ FUNCTION_CHANGE = "13"  # amendment (TypeCode COR) or cancellation (TypeCode INV
 #: First two letters of Declaration/TypeCode (EU DE 1/1).
 DECLARATION_KINDS = {"EX": "export", "IM": "import", "CO": "customs goods (special fiscal territories)"}
 #: Transit declaration types (EU DE 1/1 for transit, as in NCTS): the whole TypeCode.
-TRANSIT_TYPES = {"T1": "external Union transit", "T2": "internal Union transit", "T2F": "internal transit, special fiscal territories",
+TRANSIT_TYPES = {"T": "mixed consignment (T1 and T2 goods items)", "T1": "external Union transit", "T2": "internal Union transit", "T2F": "internal transit, special fiscal territories",
                  "TIR": "TIR operation"}
 
 #: Classification/IdentificationTypeCode values read as a commodity code (UN/EDIFACT 7143 "HS";
@@ -66,6 +66,23 @@ COMMODITY_CODE_TYPES = ("HS", "TSP")
 def countries() -> frozenset[str]:
     """Every alpha-2 code a node accepts: ISO 3166-1 plus the user-assigned ones above."""
     return frozenset(c.alpha_2 for c in pycountry.countries) | frozenset(USER_ASSIGNED_COUNTRIES)
+
+
+@lru_cache(maxsize=1)
+def alpha3_to_alpha2() -> dict[str, str]:
+    """ISO 3166-1 alpha-3 -> alpha-2, plus XKX for Kosovo (user-assigned, like XK)."""
+    table = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
+    table["XKX"] = "XK"
+    return table
+
+
+def alpha3_of(alpha2: str) -> str:
+    return next(a3 for a3, a2 in alpha3_to_alpha2().items() if a2 == alpha2)
+
+
+def is_hs_code(code: str) -> bool:
+    """An HS-based commodity code: at least the 6-digit subheading, chapter 01-97 (77 is reserved)."""
+    return code.isdigit() and len(code) >= 6 and 1 <= int(code[:2]) <= 97 and code[:2] != "77"
 
 
 @lru_cache(maxsize=1)

@@ -84,8 +84,7 @@ def hs_chapters(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
         code = item.commodity.commodity_code() if item.commodity else None
         if code is None:
             continue
-        chapter = int(code[:2]) if code[:2].isdigit() else 0
-        if not code.isdigit() or len(code) < 6 or not (1 <= chapter <= 97) or chapter == 77:
+        if not codes.is_hs_code(code):
             yield Issue(
                 "R103",
                 112,

@@ -15,6 +15,15 @@ plate form): year digit, country of the trader, the trader's identifier, then a
 trader's reference, e.g. ``6RS101234567-CNS000042``.
 
 Customs office reference number (COL): ISO alpha-2 country + 6 alphanumerics.
+
+TIR carnet number (NCTS phase 5 ``TIRcarnetNumber``, rule R0990: an10/an11 "following the
+algorithm defined by IRU"): two letters of which one is X, then a serial of 8 or 9 digits from
+25 000 000 up (carnets numbered lower stopped being issued in 2001). The IRU check algorithm is
+not public: only the structure is checked.
+
+TIR holder identification number (TIR Convention Annex 9 part II, recommendation of 20 October
+2000): ``AAA/BBB/XX..X``, ISO 3166-1 alpha-3 country of authorisation / 3-digit association code /
+up to 10 digits.
 """
 
 from __future__ import annotations
@@ -24,6 +33,9 @@ import string
 
 MRN_PATTERN = re.compile(r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{12}[A-Z][A-Z0-9]$")
 OFFICE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{6}$")
+CARNET_PATTERN = re.compile(r"^(X[A-Z]|[A-Z]X)([1-9][0-9]{7,8})$")
+FIRST_CURRENT_SERIAL = 25_000_000
+HOLDER_ID_PATTERN = re.compile(r"^([A-Z]{3})/([0-9]{3})/([0-9]{1,10})$")
 
 #: Procedure category letters (UCC DA Annex B, title II, data element 1/1 MRN).
 MRN_PROCEDURES = {
@@ -82,3 +94,15 @@ def make_ucr(year: int, country: str, trader_id: str, reference: str) -> str:
     if len(ucr) > 35:
         raise ValueError("a UCR is at most 35 characters")
     return ucr
+
+
+def is_valid_carnet_number(number: str) -> bool:
+    m = CARNET_PATTERN.match(number)
+    return bool(m) and int(m.group(2)) >= FIRST_CURRENT_SERIAL
+
+
+def is_valid_holder_id(holder_id: str) -> bool:
+    from .codes import alpha3_to_alpha2
+
+    m = HOLDER_ID_PATTERN.match(holder_id)
+    return bool(m) and m.group(1) in alpha3_to_alpha2()
