@@ -80,9 +80,18 @@ def alpha3_of(alpha2: str) -> str:
     return next(a3 for a3, a2 in alpha3_to_alpha2().items() if a2 == alpha2)
 
 
+def hs_code_problem(code: str) -> str | None:
+    """Why ``code`` is not an HS-based commodity code, or None: 6 to 10 digits, chapter 01-97 but not 77."""
+    if not code.isdigit() or not 6 <= len(code) <= 10:
+        return "an HS code is 6 digits (the HS subheading), or up to 10 with a national extension"
+    chapter = int(code[:2])
+    if not 1 <= chapter <= 97 or chapter == 77:
+        return "no such HS chapter: chapters run from 01 to 97, and 77 is reserved"
+    return None
+
+
 def is_hs_code(code: str) -> bool:
-    """An HS-based commodity code: at least the 6-digit subheading, chapter 01-97 (77 is reserved)."""
-    return code.isdigit() and len(code) >= 6 and 1 <= int(code[:2]) <= 97 and code[:2] != "77"
+    return hs_code_problem(code) is None
 
 
 @lru_cache(maxsize=1)
