@@ -60,7 +60,10 @@ def check(root: etree._Element, schema: str, read: Callable[[etree._Element], An
                              severity="error" if report.ok else "warning")])
         return report, None
     if rules is not None:
-        report.extend(rules.run(model, ctx))
+        findings = rules.run(model, ctx)
+        if not report.ok:  # a partial model: a rule that could not run on it is no news
+            findings = [i for i in findings if i.code != 400]
+        report.extend(findings)
     return report, model
 
 

@@ -81,9 +81,10 @@ def alpha3_of(alpha2: str) -> str:
 
 
 def hs_code_problem(code: str) -> str | None:
-    """Why ``code`` is not an HS-based commodity code, or None: 6 to 10 digits, chapter 01-97 but not 77."""
-    if not code.isdigit() or not 6 <= len(code) <= 10:
-        return "an HS code is 6 digits (the HS subheading), or up to 10 with a national extension"
+    """Why ``code`` is not an HS-based commodity code, or None: the 6-digit HS subheading, or 8 or 10
+    digits with a national extension (CN, TARIC-like tariffs); chapter 01-97, 77 reserved."""
+    if not code.isdigit() or len(code) not in (6, 8, 10):
+        return "an HS-based commodity code has 6 digits (the HS subheading), or 8 or 10 with a national extension"
     chapter = int(code[:2])
     if not 1 <= chapter <= 97 or chapter == 77:
         return "no such HS chapter: chapters run from 01 to 97, and 77 is reserved"

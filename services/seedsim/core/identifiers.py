@@ -21,6 +21,9 @@ algorithm defined by IRU"): two letters of which one is X, then a serial of 8 or
 25 000 000 up (carnets numbered lower stopped being issued in 2001). The IRU check algorithm is
 not public: only the structure is checked.
 
+GS1 keys (GLN, GTIN) end with a mod-10 check digit; the Serbian tax number (PIB) is 9 digits whose
+last is an ISO 7064 MOD 11,10 check digit over the first 8.
+
 TIR holder identification number (TIR Convention Annex 9 part II, recommendation of 20 October
 2000): ``AAA/BBB/XX..X``, ISO 3166-1 alpha-3 country of authorisation / 3-digit association code /
 up to 10 digits.
@@ -106,3 +109,27 @@ def is_valid_holder_id(holder_id: str) -> bool:
 
     m = HOLDER_ID_PATTERN.match(holder_id)
     return bool(m) and m.group(1) in alpha3_to_alpha2()
+
+
+def gs1_check_digit(body: str) -> int:
+    """GS1 mod-10 check digit (GLN, GTIN): weights 3,1,3,... from the right of the body."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def is_valid_gs1(number: str) -> bool:
+    return number.isdigit() and len(number) in (8, 12, 13, 14) and gs1_check_digit(number[:-1]) == int(number[-1])
+
+
+def iso7064_mod11_10(body: str) -> int:
+    """ISO 7064 MOD 11,10 check digit (hybrid system), as used by the Serbian PIB."""
+    p = 10
+    for d in body:
+        s = (int(d) + p) % 10 or 10
+        p = (2 * s) % 11
+    return (11 - p) % 10
+
+
+def is_valid_rs_pib(pib: str) -> bool:
+    """Serbian PIB: 9 digits, first not 0, the last an ISO 7064 MOD 11,10 check digit over the first 8."""
+    return bool(re.fullmatch(r"[1-9][0-9]{8}", pib)) and iso7064_mod11_10(pib[:8]) == int(pib[8])

@@ -51,6 +51,8 @@ def text(default: Any = ..., **kw: Any) -> Any:
 
 def element_in(ns: str, alias: str, default: Any = None, **kw: Any) -> Any:
     """A child element whose namespace differs from its parent's."""
+    if "default_factory" in kw:
+        return Field(alias=alias, json_schema_extra={"ns": ns}, **kw)
     return Field(default, alias=alias, json_schema_extra={"ns": ns}, **kw)
 
 

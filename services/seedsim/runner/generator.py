@@ -20,7 +20,7 @@ from ..core.declaration import (
     Declaration, ExportCountry, GoodsItem, GoodsMeasure, GoodsShipment, GovernmentProcedure, Measure, Office, Origin,
     Packaging, Party, TransportEquipment, TransportMeans, UCR,
 )
-from ..core.identifiers import make_ucr
+from ..core.identifiers import iso7064_mod11_10, make_ucr
 
 # Real HS 2022 subheadings with typical EUR value per kg of gross mass.
 GOODS: list[tuple[str, str, Decimal]] = [
@@ -83,6 +83,8 @@ class ConsignmentGenerator:
         name = f"{rng.choice(COMPANY_WORDS)}{rng.choice(COMPANY_WORDS).lower()} {COMPANY_FORMS.get(country, 'Ltd')}"
         digits = TAX_ID_DIGITS.get(country, 9)
         tax_id = str(rng.randrange(10 ** (digits - 1), 10**digits))
+        if country == "RS":  # a Serbian PIB ends with its ISO 7064 MOD 11,10 check digit
+            tax_id = tax_id[:8] + str(iso7064_mod11_10(tax_id[:8]))
         return Party(name=name, id=f"{country}{tax_id}",
                      address=Address(city_name=city, country_code=country, line=f"Ulica {rng.randint(1, 99)} br. {rng.randint(1, 150)}", postcode_id=postcode))
 
