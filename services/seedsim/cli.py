@@ -73,6 +73,69 @@ def _validate(args: argparse.Namespace) -> int:
     return 0 if all(r.valid for r in reports) else 1
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .scenarios.loader import ScenarioError, load
+    from .scenarios.runner import RunSettings, run_scenario
+
+    try:
+        scenario = load(args.scenario)
+    except ScenarioError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    settings = RunSettings(kafka=args.kafka, seed=args.seed, topic_prefix=args.topic_prefix, timeout=args.timeout)
+    result = asyncio.run(run_scenario(scenario, settings, out=(lambda s: None) if args.json else print))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    if not result.ok:
+        print(f"{scenario.name}: expectation(s) not met: {', '.join(result.failed + result.problems) or 'run incomplete (timed out)'}",
+              file=sys.stderr)
+    return 0 if result.ok else 1
+
+
+def _ub(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .utility_blocks import UtilityBlockError, load_all
+    from .utility_blocks import render
+
+    try:
+        blocks = load_all()
+    except UtilityBlockError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.ub_command == "list":
+        print(render.list_text(blocks))
+    elif args.ub_command == "show":
+        if args.id not in blocks:
+            print(f"no Utility Block {args.id!r}; known: {', '.join(blocks)}", file=sys.stderr)
+            return 2
+        print(render.show_text(blocks[args.id]))
+    else:
+        for path in render.write_docs(blocks, Path(args.out)):
+            print(path)
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .utility_blocks import UtilityBlockError, load_all
+    from .utility_blocks.asyncapi import asyncapi_document
+
+    try:
+        # XSD references are relative to where the document is written (stdout: the project directory)
+        text = json.dumps(asyncapi_document(load_all(), base=Path(args.out).parent if args.out else None), indent=2)
+    except UtilityBlockError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    else:
+        print(text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="seedsim", description="Simulate SEED+-style customs-to-customs data exchange.")
     parser.add_argument("--version", action="version", version=f"seedsim {__version__}")
@@ -104,11 +167,33 @@ def main(argv: list[str] | None = None) -> int:
     node.add_argument("--topic-prefix", default=_env("TOPIC_PREFIX", "seedsim"))
     node.set_defaults(fn=_node)
 
+    run = sub.add_parser("run", help="play a scenario file (nodes, corridors, traffic, faults) and check its expectations")
+    run.add_argument("scenario", help="a scenario YAML file, e.g. scenarios/western-balkans-corridor.yaml")
+    run.add_argument("--kafka", default=_env("KAFKA"), help="Kafka bootstrap HOST:PORT (default: the in-process bus)")
+    run.add_argument("--seed", type=int, default=None, help="override the scenario's seed (same seed, same counts)")
+    run.add_argument("--topic-prefix", default=None, help="topic prefix (default: a fresh one per run on Kafka)")
+    run.add_argument("--timeout", type=float, default=None, help="override the scenario's timeout_s")
+    run.add_argument("--json", action="store_true", help="print only the results, as JSON")
+    run.set_defaults(fn=_run)
+
     val = sub.add_parser("validate", help="validate documents (files, folders, globs) against their schema and business rules")
     val.add_argument("paths", nargs="+")
     val.add_argument("--format", choices=["text", "json", "junit"], default="text")
     val.add_argument("--output", "-o", help="write the report to a file instead of stdout")
     val.set_defaults(fn=_validate)
+
+    ub = sub.add_parser("ub", help="the GNC Utility Blocks in schemas/utility-blocks: list, show, docs")
+    ub_sub = ub.add_subparsers(dest="ub_command", required=True)
+    ub_sub.add_parser("list", help="id, title, trigger and messages of every UB")
+    ub_show = ub_sub.add_parser("show", help="every section of one UB")
+    ub_show.add_argument("id", help="e.g. UB-SEED-EXIT")
+    ub_docs = ub_sub.add_parser("docs", help="one Markdown page per UB (Mermaid sequence diagram, data set) and an index")
+    ub_docs.add_argument("--out", default="docs/utility-blocks", help="output folder (default: docs/utility-blocks)")
+    ub.set_defaults(fn=_ub)
+
+    asyncapi = sub.add_parser("asyncapi", help="an AsyncAPI 3.0.0 document of the channels, messages and UB operations")
+    asyncapi.add_argument("--out", "-o", help="write to a file instead of stdout")
+    asyncapi.set_defaults(fn=_asyncapi)
 
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,

@@ -48,7 +48,9 @@ CITIES = {
 }
 COMPANY_WORDS = ["Agro", "Trans", "Metal", "Promet", "Export", "Trade", "Invest", "Food", "Pharm", "Tekstil", "Drvo", "Auto"]
 COMPANY_FORMS = {"RS": "d.o.o.", "ME": "d.o.o.", "BA": "d.o.o.", "MK": "DOOEL", "AL": "sh.p.k.", "XK": "L.L.C."}
-PLATE_PREFIX = {"RS": ["BG", "NS", "NI", "KG", "SU"], "ME": ["PG", "NK", "BR", "PV", "BP"]}
+PLATE_PREFIX = {"RS": ["BG", "NS", "NI", "KG", "SU"], "ME": ["PG", "NK", "BR", "PV", "BP"],
+                "MK": ["SK", "BT", "KU", "TE", "OH"], "AL": ["AA", "AB", "AC", "AD", "AE"], "XK": ["01", "02", "03", "04", "05"],
+                "BA": ["A12", "E45", "K78", "M23", "T56"]}
 #: national taxpayer number lengths: RS PIB 9 digits, ME PIB 8 digits
 TAX_ID_DIGITS = {"RS": 9, "ME": 8, "BA": 13, "MK": 13, "AL": 9, "XK": 9}
 
@@ -110,7 +112,7 @@ class ConsignmentGenerator:
         export = self._declaration("EXA", f"EX{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=True)
         import_ = self._declaration("IMA", f"IM{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=False)
         if planted:
-            import_ = self._plant(import_, planted)
+            import_ = self.plant(import_, planted)
         return GeneratedConsignment(index=index, ucr=ucr, export=export, import_=import_, crossing=self.crossing, planted=planted)
 
     def _declaration(self, type_code: str, lrn: str, ucr: str, exporter: Party, importer: Party, plate: str,
@@ -163,7 +165,7 @@ class ConsignmentGenerator:
             ),
         )
 
-    def _plant(self, d: Declaration, kind: str) -> Declaration:
+    def plant(self, d: Declaration, kind: str) -> Declaration:
         """Change the import side the way a fraud pattern would."""
         if kind == "undervaluation":
             factor = Decimal("0.6")  # declared 40% below the export value

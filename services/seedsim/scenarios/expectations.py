@@ -1,0 +1,91 @@
+"""Check a scenario's expectations against the interop summary, one named verdict each.
+
+Everything is read from the interop records (what the nodes themselves said
+happened), never from the runner's own bookkeeping, so a verdict means the same
+on the in-process bus, over Kafka or against nodes elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+from .. import catalogue
+from ..core.interop import Stage
+from ..monitor.summary import InteropSummary, percentile
+from .model import Bound, Expectations
+
+
+@dataclass(frozen=True)
+class Verdict:
+    name: str
+    expected: str
+    actual: str
+    ok: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _unannounced_exits(s: InteropSummary) -> list[str]:
+    """Exits (consignment, receiver) for which the receiver never accepted PRE_ARRIVAL data."""
+    announced = {(r.consignment, r.node) for r in s.records
+                 if r.stage == Stage.VALID and r.message_type == catalogue.EXPORT_DATA.name and r.event == "PRE_ARRIVAL"}
+    exits = {(r.consignment, r.receiver) for r in s.records
+             if r.stage == Stage.SENT and r.message_type == catalogue.EXPORT_DATA.name and r.event == "EXIT"}
+    return sorted(f"{c} at {n}" for c, n in exits - announced)
+
+
+def _lost(s: InteropSummary) -> list[str]:
+    """Messages sent but never received, or (for acknowledged types) never answered."""
+    received = {r.message_id for r in s.records if r.stage == Stage.RECEIVED}
+    answered = {r.message_id for r in s.records if r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)}
+    lost = []
+    for r in s.records:
+        if r.stage != Stage.SENT:
+            continue
+        mt = catalogue.BY_NAME.get(r.message_type or "")
+        if r.message_id not in received:
+            lost.append(f"{r.message_type} {r.sender}->{r.receiver} {r.consignment}: never received")
+        elif mt is not None and mt.acknowledged and r.message_id not in answered:
+            lost.append(f"{r.message_type} {r.sender}->{r.receiver} {r.consignment}: never acknowledged")
+    return lost
+
+
+def _applied_twice(s: InteropSummary) -> list[str]:
+    valid = Counter(r.message_id for r in s.records if r.stage == Stage.VALID and r.message_id)
+    return [m for m, n in valid.items() if n > 1]
+
+
+def _bounded(name: str, bound: Bound, actual: float | None) -> Verdict:
+    shown = "none" if actual is None else (f"{actual:.1f}" if isinstance(actual, float) else str(actual))
+    return Verdict(name, str(bound), shown, bound.holds(actual))
+
+
+def _flag(name: str, expected: str, problems: list[str]) -> Verdict:
+    shown = "yes" if not problems else f"{len(problems)} not: " + "; ".join(problems[:3]) + (" ..." if len(problems) > 3 else "")
+    return Verdict(name, expected, shown, not problems)
+
+
+def evaluate(exp: Expectations, s: InteropSummary) -> list[Verdict]:
+    counts = s.counts()
+    out: list[Verdict] = []
+    if exp.every_export_pre_announced:
+        out.append(_flag("every_export_pre_announced", "yes", _unannounced_exits(s)))
+    if exp.no_message_lost:
+        out.append(_flag("no_message_lost", "yes", _lost(s)))
+    if exp.no_duplicate_applied:
+        out.append(_flag("no_duplicate_applied", "yes", [f"message {m} accepted twice" for m in _applied_twice(s)]))
+    if exp.alerts is not None:
+        out.append(_bounded("alerts", exp.alerts, counts["discrepancies"]))
+    for rule, bound in sorted(exp.alerts_by_rule.items()):
+        out.append(_bounded(f"alerts_by_rule.{rule}", bound, sum(1 for r in s.records if r.stage == Stage.ALERT and r.result == rule)))
+    if exp.nacks is not None:
+        out.append(_bounded("nacks", exp.nacks, counts["rejected"]))
+    if exp.dead_letters is not None:
+        out.append(_bounded("dead_letters", exp.dead_letters, counts["dead_lettered"]))
+    if exp.latency_p95_ms is not None:
+        out.append(_bounded("latency_p95_ms", exp.latency_p95_ms, percentile(s.latencies_ms, 95)))
+    for label, bound in exp.counts.items():
+        out.append(_bounded(f"counts.{label}", bound, counts[label]))
+    return out

@@ -1,0 +1,150 @@
+"""An AsyncAPI 3.0.0 document of the SEED+ network, derived from the catalogue and the UBs.
+
+AsyncAPI is to Kafka what OpenAPI is to HTTP: integrators generate clients,
+mocks and documentation from it. Nothing here is written by hand twice: the
+channels come from :mod:`seedsim.core.topics`, the messages from the message
+catalogue (CloudEvents headers as a schema, the payload a reference to the
+XSD), the operations from every Utility Block step.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .. import __version__, catalogue
+from ..core import codes, envelope
+from ..core.interop import InteropRecord
+from ..core.topics import Topics
+from ..core.validation import SCHEMA_DIR
+from .model import UtilityBlock
+
+XML_SCHEMA_FORMAT = "application/xml"
+KAFKA_BINDING = "0.5.0"
+
+
+def _headers_schema(ce_type: str | None) -> dict:
+    """The CloudEvents Kafka binding (binary mode) headers of a seedsim message, plus its extensions."""
+    text = {"type": "string"}
+    props = {
+        "ce_specversion": {**text, "const": envelope.SPEC_VERSION},
+        "ce_id": {**text, "description": "unique message id; redeliveries keep it (duplicate detection)"},
+        "ce_source": {**text, "pattern": f"^{envelope.SOURCE_PREFIX}[A-Z]{{2}}$", "description": "the sending node"},
+        "ce_type": {**text, "const": ce_type} if ce_type else {**text, "pattern": "^org\\.seedsim\\.c2c\\."},
+        "ce_time": {**text, "format": "date-time"},
+        "ce_subject": {**text, "description": "consignment or movement reference; also the record key"},
+        "ce_dataschema": {**text, "description": "the XSD under schemas/ the payload satisfies"},
+        "content-type": {**text, "const": envelope.XML_CONTENT_TYPE},
+        "ce_recipient": {**text, "description": "the node the message is addressed to"},
+        "ce_correlationid": {**text, "description": "one id for a whole conversation about a consignment"},
+        "ce_causationid": {**text, "description": "ce_id of the message this one answers"},
+        "ce_trigger": {**text, "description": "the consignment event that caused the message (PRE_ARRIVAL, EXIT, ENTRY, ...)"},
+        "traceparent": {**text, "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", "description": "W3C Trace Context"},
+    }
+    return {"type": "object", "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type"], "properties": props}
+
+
+def _message(m, base: Path) -> dict:
+    xsd = Path(os.path.relpath(SCHEMA_DIR / m.schema, base.resolve())).as_posix()
+    return {
+        "name": m.name,
+        "title": m.name,
+        "summary": m.description,
+        "contentType": envelope.XML_CONTENT_TYPE,
+        "headers": _headers_schema(m.ce_type),
+        "payload": {"schemaFormat": XML_SCHEMA_FORMAT, "schema": {"$ref": xsd}},
+        "bindings": {"kafka": {"key": {"type": "string", "description": "consignment or movement reference"}, "bindingVersion": KAFKA_BINDING}},
+        "x-seedsim-ce-type": m.ce_type,
+        "x-seedsim-element": m.element,
+    }
+
+
+def _node_parameter() -> dict:
+    return {"description": "the receiving node: a SEED+ administration's ISO 3166 code, lower case",
+            "enum": sorted(c.lower() for c in codes.SEED_COUNTRIES)}
+
+
+def _step_operations(blocks: dict[str, UtilityBlock]) -> dict:
+    ops = {}
+    for ub in blocks.values():
+        for i, s in enumerate(ub.business_process.steps, 1):
+            ops[f"{ub.id}.step{i}.{s.message}"] = {
+                "action": "send",
+                "channel": {"$ref": "#/channels/inbox"},
+                "messages": [{"$ref": f"#/channels/inbox/messages/{s.message}"}],
+                "title": f"{ub.id} step {i}",
+                "summary": f"[{s.event}] {s.from_role} sends {s.message} to {s.to_role}",
+                "description": s.timing + (f". {s.note}" if s.note else ""),
+                "tags": [{"name": ub.id}],
+            }
+    return ops
+
+
+def asyncapi_document(blocks: dict[str, UtilityBlock], base: Path | None = None, prefix: str = "seedsim") -> dict:
+    """The AsyncAPI document; XSD references are relative to ``base`` (default: the project directory)."""
+    base = base or SCHEMA_DIR.parent
+    topics = Topics(prefix)
+    node = "{node}"  # the channel parameter; lower-casing it in Topics leaves it as is
+    messages = {name: _message(m, base) for name, m in sorted(catalogue.BY_NAME.items())}
+    interop_schema = InteropRecord.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = {"CloudEventsHeaders": _headers_schema(None), **interop_schema.pop("$defs", {}), "InteropRecord": interop_schema}
+    dlq_headers = {"type": "object", "properties": {
+        **_headers_schema(None)["properties"],
+        **{f"dlq_{k}": {"type": "string", "description": d} for k, d in (
+            ("error_class", "eTIR-style class of the failure"), ("rule", "rule id"), ("reason", "what went wrong"),
+            ("pointer", "where in the document"), ("original_topic", "inbox the record came from"),
+            ("original_partition", "its partition"), ("original_offset", "its offset"))}}}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {
+            "title": "seedsim: SEED+ customs-to-customs exchange",
+            "version": __version__,
+            "description": "Channels, messages and operations of seedsim's customs nodes, generated from the message catalogue "
+                           f"and the Utility Blocks ({', '.join(blocks)}).",
+            "license": {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
+            "tags": [{"name": ub.id, "description": ub.title} for ub in blocks.values()],
+        },
+        "defaultContentType": envelope.XML_CONTENT_TYPE,
+        "servers": {"kafka": {"host": "localhost:9092", "protocol": "kafka", "description": "an Apache Kafka cluster shared by the nodes"}},
+        "channels": {
+            "inbox": {
+                "address": topics.inbox(node),
+                "title": "node inbox",
+                "description": "every message addressed to a node; record key = consignment reference",
+                "parameters": {"node": _node_parameter()},
+                "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
+            },
+            "deadLetters": {
+                "address": topics.dead_letter(node),
+                "title": "dead letters of a node's inbox",
+                "description": "records the node could not read or handle, unchanged, with the reason in dlq_* headers",
+                "parameters": {"node": _node_parameter()},
+                "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+            },
+            "interop": {
+                "address": topics.interop,
+                "title": "interoperability records",
+                "description": "one JSON record per stage of every exchange, from every node",
+                "messages": {"InteropRecord": {"$ref": "#/components/messages/InteropRecord"}},
+            },
+        },
+        "operations": {
+            "receiveInbox": {"action": "receive", "channel": {"$ref": "#/channels/inbox"},
+                             "summary": "a node reads its inbox, validates and acknowledges what it receives"},
+            "sendDeadLetter": {"action": "send", "channel": {"$ref": "#/channels/deadLetters"},
+                               "summary": "a node sets aside a record it cannot handle"},
+            "sendInteropRecord": {"action": "send", "channel": {"$ref": "#/channels/interop"},
+                                  "summary": "a node records each stage of an exchange"},
+            **_step_operations(blocks),
+        },
+        "components": {
+            "schemas": schemas,
+            "messages": {
+                **messages,
+                "DeadLetter": {"name": "DeadLetter", "title": "dead letter", "contentType": "application/octet-stream",
+                               "summary": "the original record value, as received", "headers": dlq_headers},
+                "InteropRecord": {"name": "InteropRecord", "title": "interoperability record", "contentType": "application/json",
+                                  "payload": {"$ref": "#/components/schemas/InteropRecord"}},
+            },
+        },
+    }

@@ -1,0 +1,222 @@
+"""Utility Blocks as data: the shipped catalogue loads, broken files are refused with the place
+to fix, `seedsim ub list|show|docs` print what they say, and `seedsim asyncapi` produces a
+document the official AsyncAPI 3.0.0 JSON Schema accepts."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from lxml import etree
+
+from seedsim import catalogue
+from seedsim.cli import main
+from seedsim.utility_blocks import UtilityBlockError, load_all, load_file
+from seedsim.utility_blocks.loader import UB_DIR
+from seedsim.utility_blocks.xsd_paths import element_paths
+
+ROOT = Path(__file__).resolve().parents[2]
+ASYNCAPI_SCHEMA = ROOT / ".cache" / "asyncapi" / "3.0.0.json"
+FETCH = "bash tests/support/fetch_asyncapi_schema.sh"
+#: the exchanges the catalogue must describe at least
+REQUIRED = {"UB-SEED-EXIT", "UB-SEED-TRANSIT", "UB-SEED-TIR", "UB-SEED-ATA", "UB-SEED-ORIGIN", "UB-SEED-PHYTO",
+            "UB-SEED-CASH", "UB-SEED-VAT", "UB-SEED-EMPTY-TRUCK"}
+
+
+@pytest.fixture(scope="module")
+def blocks():
+    return load_all()
+
+
+def test_every_shipped_ub_loads_and_validates(blocks):
+    assert REQUIRED <= set(blocks)
+    assert len(blocks) == len(list(UB_DIR.glob("*.yaml")))
+    for ub in blocks.values():
+        assert ub.business_process.steps[0].event == ub.business_process.trigger
+        assert set(ub.messages()) <= set(catalogue.BY_NAME)
+        for e in ub.examples:
+            assert (ROOT / e).is_file(), e
+
+
+def test_seed_core_ub_is_the_exchange_the_nodes_run(blocks):
+    ub = blocks["UB-SEED-EXIT"]
+    steps = [(s.event, s.message) for s in ub.business_process.steps]
+    assert ("PRE_ARRIVAL", "ExportData") in steps and ("EXIT", "ExportData") in steps and ("ENTRY", "EntryConfirmation") in steps
+    assert {c.alert for c in ub.matching.compare} == {"M01", "M02", "M03", "M04", "M05", "M06"}
+    minimum = {e.wco_id for d in ub.data_set for e in d.elements if d.message == "ExportData" and e.set == "minimum"}
+    assert {"016", "131", "145", "T006", "D014"} <= minimum  # UCR, gross mass, HS code, vehicle, MRN
+
+
+def test_empty_truck_ub_uses_its_own_message(blocks):
+    assert catalogue.BY_NAME["EmptyTruckCrossing"].rules is not None
+    assert blocks["UB-SEED-EMPTY-TRUCK"].messages()[0] == "EmptyTruckCrossing"
+
+
+def _example_paths(name: str) -> set[str]:
+    m = catalogue.BY_NAME[name]
+    out = set()
+    for p in (ROOT / "schemas" / "examples" / name / "valid").glob("*.xml"):
+        body = next(e for e in etree.parse(str(p)).getroot().iter() if e.tag == m.element)
+        for el in body.iter():
+            if isinstance(el.tag, str):
+                steps = [etree.QName(a).localname for a in reversed(list(el.iterancestors()))] + [etree.QName(el).localname]
+                path = "/" + "/".join(steps[steps.index(etree.QName(body).localname):])
+                out |= {path, *(f"{path}/@{a}" for a in el.attrib)}
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(catalogue.BY_NAME))
+def test_schema_walk_knows_every_element_of_the_examples(name):
+    """The path check must not refuse what the XSD allows: every element of every valid example is known."""
+    assert _example_paths(name) - element_paths(catalogue.BY_NAME[name]) == set()
+
+
+# -- broken files ---------------------------------------------------------------------------------
+
+def _seed_exit() -> dict:
+    return yaml.safe_load((UB_DIR / "seed-exit.yaml").read_text())
+
+
+def _no_trigger(d):
+    del d["business_process"]["trigger"]
+
+
+def _unknown_message(d):
+    d["business_process"]["steps"][0]["message"] = "ExportDatum"
+
+
+def _path_not_in_message(d):
+    d["data_set"][0]["elements"][0]["path"] = "/Declaration/GoodsShipment/Colour"
+
+
+def _undeclared_role(d):
+    d["business_process"]["steps"][1]["to"] = "tax_office"
+
+
+@pytest.mark.parametrize("break_it, pointer, says", [
+    (_no_trigger, "/business_process", "'trigger' is a required property"),
+    (_unknown_message, "/business_process/steps/0/message", "unknown message type 'ExportDatum'"),
+    (_path_not_in_message, "/data_set/0/elements/0/path", "/Declaration/GoodsShipment/Colour is not an element of ExportData"),
+    (_undeclared_role, "/business_process/steps/1/to", "role 'tax_office' is not declared"),
+], ids=["missing-trigger", "unknown-message", "path-not-in-message", "undeclared-role"])
+def test_broken_ub_is_refused_naming_file_and_place(tmp_path, break_it, pointer, says):
+    data = copy.deepcopy(_seed_exit())
+    break_it(data)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(UtilityBlockError) as exc:
+        load_file(path)
+    hits = [p for p in exc.value.problems if p.pointer == pointer and says in p.message]
+    assert hits, str(exc.value)
+    assert f"{path}#{pointer}: " in str(exc.value)
+
+
+def test_cli_refuses_a_broken_catalogue_with_the_file_named(tmp_path, monkeypatch, capsys):
+    data = _seed_exit()
+    _unknown_message(data)
+    (tmp_path / "broken.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.setattr("seedsim.utility_blocks.loader.UB_DIR", tmp_path)
+    assert main(["ub", "list"]) == 2
+    assert "broken.yaml#/business_process/steps/0/message" in capsys.readouterr().err
+
+
+# -- ub list / show / docs ------------------------------------------------------------------------
+
+def test_ub_list_names_id_title_trigger_and_messages(blocks, capsys):
+    assert main(["ub", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for ub in blocks.values():
+        line = next(line for line in lines if line.startswith(ub.id + " "))
+        assert ub.title in line and ub.business_process.trigger in line
+        assert all(m in line for m in ub.messages())
+
+
+def test_ub_show_prints_every_section(blocks, capsys):
+    assert main(["ub", "show", "UB-SEED-TIR"]) == 0
+    out = capsys.readouterr().out
+    for heading in ("1. Purpose", "2. Legal basis", "3. Business process", "4. Data set", "5. Exchange", "6. Governance", "Examples"):
+        assert heading in out
+    ub = blocks["UB-SEED-TIR"]
+    assert all(e.path in out for d in ub.data_set for e in d.elements)
+    assert "TIR Convention" in out and "trigger: PRE_ARRIVAL" in out
+
+
+def test_ub_show_unknown_id_fails(capsys):
+    assert main(["ub", "show", "UB-NOPE"]) == 2
+    assert "UB-SEED-EXIT" in capsys.readouterr().err
+
+
+def test_ub_docs_write_a_page_per_ub_with_its_sequence_diagram(blocks, tmp_path, capsys):
+    out = tmp_path / "docs"
+    assert main(["ub", "docs", "--out", str(out)]) == 0
+    index = (out / "index.md").read_text()
+    for ub in blocks.values():
+        assert f"]({ub.id}.md)" in index
+        page = (out / f"{ub.id}.md").read_text()
+        diagram = re.search(r"```mermaid\n(sequenceDiagram\n.*?)```", page, re.S)
+        assert diagram, ub.id
+        arrows = [line.strip() for line in diagram.group(1).splitlines() if ">>" in line]
+        assert len(arrows) == len(ub.business_process.steps)
+        for arrow, s in zip(arrows, ub.business_process.steps):
+            assert re.fullmatch(rf"{s.from_role}-?->>{s.to_role}: \[{s.event}\] {s.message}", arrow), arrow
+        for d in ub.data_set:
+            assert f"### {d.message}" in page and all(f"`{e.path}`" in page for e in d.elements)
+        for link in re.findall(r"\]\(([^)]+\.xml)\)", page):
+            assert (out / link).resolve().is_file(), link
+
+
+# -- AsyncAPI -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def asyncapi_validator():
+    if not ASYNCAPI_SCHEMA.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"{ASYNCAPI_SCHEMA} is missing: .ci/run must call `{FETCH}` before pytest")
+        pytest.skip(f"the official AsyncAPI 3.0.0 schema is not fetched: run `{FETCH}`")
+    import jsonschema
+
+    schema = json.loads(ASYNCAPI_SCHEMA.read_text())
+    return jsonschema.validators.validator_for(schema)(schema)
+
+
+@pytest.fixture(scope="module")
+def asyncapi_doc(tmp_path_factory):
+    out = tmp_path_factory.mktemp("asyncapi") / "asyncapi.json"
+    assert main(["asyncapi", "--out", str(out)]) == 0
+    return out, json.loads(out.read_text())
+
+
+def test_asyncapi_document_validates_against_the_official_schema(asyncapi_validator, asyncapi_doc):
+    _, doc = asyncapi_doc
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in asyncapi_validator.iter_errors(doc)]
+    assert errors == []
+    # the validator does check: an AsyncAPI 2 style operation is refused
+    broken = copy.deepcopy(doc)
+    broken["operations"]["receiveInbox"]["action"] = "subscribe"
+    assert list(asyncapi_validator.iter_errors(broken))
+
+
+def test_asyncapi_document_covers_channels_messages_and_ub_steps(blocks, asyncapi_doc):
+    out, doc = asyncapi_doc
+    assert doc["asyncapi"] == "3.0.0"
+    channels = doc["channels"]
+    assert channels["inbox"]["address"] == "seedsim.inbox.{node}" and "rs" in channels["inbox"]["parameters"]["node"]["enum"]
+    assert channels["deadLetters"]["address"] == "seedsim.inbox.{node}.dlq"
+    assert channels["interop"]["address"] == "seedsim.interop"
+    messages = doc["components"]["messages"]
+    for name, m in catalogue.BY_NAME.items():
+        msg = messages[name]
+        assert msg["headers"]["properties"]["ce_type"]["const"] == m.ce_type
+        assert msg["payload"]["schemaFormat"] == "application/xml"
+        assert (out.parent / msg["payload"]["schema"]["$ref"]).resolve() == (ROOT / "schemas" / m.schema).resolve()
+        assert name in channels["inbox"]["messages"]
+    steps = {k: v for k, v in doc["operations"].items() if k.startswith("UB-")}
+    assert len(steps) == sum(len(ub.business_process.steps) for ub in blocks.values())
+    op = steps["UB-SEED-EXIT.step3.ExportData"]
+    assert op["action"] == "send" and op["messages"] == [{"$ref": "#/channels/inbox/messages/ExportData"}]
+    assert op["summary"].startswith("[EXIT] exporting_customs")
