@@ -21,6 +21,14 @@ def _env(name: str, default=None):
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.ub:
+        from .runner.workshop import run_workshop
+
+        try:
+            return 0 if asyncio.run(run_workshop(args.ub, args.country_a, args.country_b, args.pause, seed=args.seed)) else 1
+        except (KeyError, ValueError) as exc:
+            print(exc.args[0] if exc.args else exc, file=sys.stderr)
+            return 2
     from .runner.demo import DemoSettings, run_demo
 
     node_urls = None
@@ -154,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--show-flows", type=int, default=2, help="consignments whose every step is printed")
     demo.add_argument("--timeout", type=float, default=300.0)
     demo.add_argument("--json", action="store_true", help="print only the summary, as JSON")
+    demo.add_argument("--ub", help="workshop mode: play and narrate one Utility Block step by step (e.g. UB-SEED-ORIGIN)")
+    demo.add_argument("--pause", action="store_true", help="with --ub: wait for Enter after each step")
+    demo.add_argument("--country-a", default="RS", help="with --ub: the country where the UB's first step starts")
+    demo.add_argument("--country-b", default="ME", help="with --ub: the other country")
     demo.set_defaults(fn=_demo)
 
     node = sub.add_parser("node", help="run one customs node (HTTP API + inbox worker)")

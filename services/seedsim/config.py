@@ -50,6 +50,10 @@ class NodeConfig(BaseModel):
     partners: list[str] = Field(default_factory=list, description="nodes this node exchanges with; empty = any SEED+ node")
     crossings: list[BorderCrossing] = Field(default_factory=list)
     tolerances: Tolerances = Field(default_factory=Tolerances)
+    risk_profiles: list[str] | None = Field(
+        None,
+        description="risk profiles run on pre-arrival data: files, or names under schemas/risk-profiles/; none = every shipped profile, [] = none",
+    )
     max_xml_bytes: int = 4 * 1024 * 1024
     topic_prefix: str = Field("seedsim", description="prefix of every topic name (see seedsim.core.topics)")
 

@@ -12,7 +12,7 @@ from seedsim.scenarios.runner import RunSettings, run_scenario
 pytestmark = pytest.mark.kafka
 
 
-@pytest.mark.parametrize("name", ["western-balkans-corridor", "fault-node-down", "fault-malformed"])
+@pytest.mark.parametrize("name", ["western-balkans-corridor", "rs-me-seed-core", "risk-profiles", "fault-node-down", "fault-malformed"])
 async def test_scenario_meets_its_expectations_over_kafka(name, kafka_bootstrap, tmp_path):
     lines: list[str] = []
     settings = RunSettings(kafka=kafka_bootstrap, topic_prefix=f"seedsim.test-{name}-{uuid.uuid4().hex[:8]}", db_dir=tmp_path)

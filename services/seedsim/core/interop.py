@@ -31,7 +31,8 @@ class Stage(str, Enum):
     ACK_RECEIVED = "ack_received"  # the sender got a positive acknowledgement
     NACK_RECEIVED = "nack_received"  # the sender got a negative acknowledgement
     MATCHED = "matched"  # entry data matched the exit data
-    ALERT = "alert"  # a discrepancy or a risk signal
+    ALERT = "alert"  # a discrepancy between exit and entry data, found at entry
+    RISK_ALERT = "risk_alert"  # a risk profile hit on pre-arrival data, before the goods arrive
     DUPLICATE = "duplicate"  # a redelivered message, ignored
     DEAD_LETTERED = "dead_lettered"
 

@@ -94,7 +94,7 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
             cons = conn.execute("SELECT * FROM consignments WHERE ucr = ?", (ref,)).fetchone()
             decls = conn.execute("SELECT mrn, lrn, kind, status, version, data FROM declarations WHERE ucr = ?", (ref,)).fetchall()
             pre = conn.execute("SELECT * FROM prearrival WHERE ucr = ?", (ref,)).fetchone()
-            alerts = conn.execute("SELECT rule, element, exit_value, entry_value, detail, at FROM alerts WHERE ucr = ?", (ref,)).fetchall()
+            alerts = conn.execute("SELECT kind, rule, element, exit_value, entry_value, detail, at FROM alerts WHERE ucr = ? ORDER BY seq", (ref,)).fetchall()
             msgs = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
             answers = conn.execute("SELECT peer, found, status, data, at FROM answers WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
             return cons, decls, pre, alerts, msgs, answers

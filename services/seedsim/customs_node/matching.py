@@ -4,12 +4,18 @@ Pure domain code: two declarations and tolerances in, discrepancies out. The
 elements compared are the ones SEED administrations compare (gross mass, HS
 code, value, consignor, consignee, vehicle); each difference becomes one
 discrepancy with both values and the rule that found it.
+
+The tolerances come from the SEED core Utility Block's ``matching`` section
+(``schemas/utility-blocks/seed-exit.yaml``), the exchange's agreed terms; a
+node's configuration (or a scenario, through it) overrides any of them by
+setting it explicitly (:func:`effective_tolerances`).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from ..config import Tolerances
 from ..core.declaration import Declaration
@@ -25,6 +31,26 @@ class Discrepancy:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+#: the Utility Block whose ``matching`` section the node applies at entry
+SEED_CORE_UB = "seed-exit.yaml"
+
+
+@lru_cache(maxsize=4)
+def ub_tolerances(file_name: str = SEED_CORE_UB) -> dict[str, Decimal]:
+    """The tolerances a Utility Block sets (loaded and checked by the UB loader); only those it names."""
+    from ..utility_blocks.loader import UB_DIR, load_file  # the UB loader reads the catalogue: import it late
+
+    ub = load_file(UB_DIR / file_name)
+    tol = ub.matching.tolerances if ub.matching else None
+    return {k: Decimal(str(v)) for k, v in (tol.model_dump(exclude_none=True) if tol else {}).items()}
+
+
+def effective_tolerances(configured: Tolerances, ub_file: str = SEED_CORE_UB) -> Tolerances:
+    """Fields set explicitly in ``configured`` win; the others come from the UB, else the model's defaults."""
+    explicit = {k: getattr(configured, k) for k in configured.model_fields_set}
+    return Tolerances(**{**ub_tolerances(ub_file), **explicit})
 
 
 def _pct_diff(a: Decimal, b: Decimal) -> Decimal:

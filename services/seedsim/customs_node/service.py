@@ -39,7 +39,8 @@ from ..messages.seed import read_declaration
 from ..validator import check
 from ..core.wco import MetaData
 from ..core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
-from .matching import match
+from . import risk
+from .matching import effective_tolerances, match
 from .store import CustomsStore
 
 log = logging.getLogger("seedsim.node")
@@ -121,6 +122,9 @@ class CustomsNode:
         self.store = store or CustomsStore(config.db_path())
         compiled_schema(config.national_schema)  # fail at start, not on the first declaration, if it is missing
         self.limits = XmlLimits(max_bytes=config.max_xml_bytes)
+        # what the node checks received data against, read and validated at start, not on the first message
+        self.tolerances = effective_tolerances(config.tolerances)
+        self.risk_profiles = risk.load(config.risk_profiles)
         self._sent_seqs: list[int] = []
         self._flusher: asyncio.Task | None = None
 
@@ -307,7 +311,7 @@ class CustomsNode:
             self.store.set_consignment(tx, ucr, "entered_unannounced", correlation, now)
             return {"consignment": ucr, "status": "entered_unannounced", "discrepancies": [], "alerts": 1}
         exit_data = Declaration.model_validate_json(pre["data"])
-        found = match(exit_data, entry, self.config.tolerances)
+        found = match(exit_data, entry, self.tolerances)
         for disc in found:
             tx.execute("INSERT INTO alerts(ucr, rule, element, exit_value, entry_value, detail, at) VALUES (?,?,?,?,?,?,?)",
                        (ucr, disc.rule, disc.element, disc.exit_value, disc.entry_value, disc.detail, now))
@@ -530,6 +534,25 @@ class CustomsNode:
         )
         status = "exited_neighbour" if env.trigger == Event.EXIT.value else "pre_announced"
         self.store.set_consignment(tx, ucr, status, env.correlation_id or env.id, _iso(now))
+        self._run_risk_profiles(tx, env, d, ucr, now)
+
+    def _run_risk_profiles(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:
+        """Risk analysis before arrival: one alert of kind ``risk`` per profile hit (stage ``risk_alert``
+        in interop), told from matching alerts found at entry.
+
+        A profile alerts once per consignment: the EXIT data repeats the PRE_ARRIVAL data, and an
+        officer waiting for a truck needs one alarm, not two.
+        """
+        for hit in risk.evaluate(d, self.risk_profiles):
+            if tx.execute("SELECT 1 FROM alerts WHERE ucr = ? AND rule = ? AND kind = 'risk'", (ucr, hit.profile.id)).fetchone():
+                continue
+            tx.execute("INSERT INTO alerts(ucr, kind, rule, element, exit_value, detail, at) VALUES (?,'risk',?,?,?,?,?)",
+                       (ucr, hit.profile.id, risk.RISK_ELEMENT, "; ".join(hit.reasons),
+                        f"[{hit.profile.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
+                        _iso(now)))
+            self._interop(tx, Stage.RISK_ALERT, message_id=env.id, correlation_id=env.correlation_id, consignment=ucr, sender=env.source,
+                          receiver=self.node, message_type=catalogue.EXPORT_DATA.name, event=env.trigger, result=hit.profile.id,
+                          detail=hit.detail[:1000])
 
     def _on_acknowledgement(self, tx: Tx, env: Envelope, ack: Response, now: datetime) -> None:
         original = ack.in_reply_to or env.causation_id

@@ -62,6 +62,7 @@ CREATE TABLE IF NOT EXISTS answers (
 CREATE TABLE IF NOT EXISTS alerts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     ucr TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'matching',   -- matching (at entry) | risk (on pre-arrival data)
     rule TEXT NOT NULL,
     element TEXT,
     exit_value TEXT,

@@ -32,6 +32,7 @@ SUMMARY_FIELDS: list[tuple[str, Stage]] = [
     ("acknowledged", Stage.ACK_RECEIVED),
     ("matched", Stage.MATCHED),
     ("discrepancies", Stage.ALERT),
+    ("risk_alerts", Stage.RISK_ALERT),
     ("rejected", Stage.NACKED),
     ("dead_lettered", Stage.DEAD_LETTERED),
     ("duplicates", Stage.DUPLICATE),

@@ -15,6 +15,11 @@ The model, kept simple on purpose:
   movement; the node matches only import-kind declarations at entry today;
 * so every crossing is one "leg": exit data sent at the exit, matched at the
   entry, confirmed back; legs of one consignment share its UCR.
+
+A traffic may also craft what the generator would never make, on both sides
+alike (:func:`reshape`: given goods, origin and value per kg, a consignor, a
+vehicle), to hit risk profiles, and may let the final import drift a little
+from the exit data (``drift``), to test matching tolerances.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..config import BorderCrossing
-from ..core.declaration import Amount, Declaration, GoodsMeasure, Measure, Office
+from ..core.declaration import Amount, Classification, Declaration, GoodsMeasure, Measure, Office, Origin
 from ..runner.generator import ConsignmentGenerator
 from .model import Corridor, Traffic
 
@@ -72,6 +77,42 @@ def scale(d: Declaration, value: float | None, mass: float | None) -> Declaratio
         "goods_shipment": d.goods_shipment.model_copy(update={"goods_items": items})})
 
 
+def reshape(d: Declaration, traffic: Traffic) -> Declaration:
+    """``d`` with the goods, consignor and vehicle the traffic names (values kept equal to the items' sum)."""
+    g = traffic.goods
+    if g is not None:
+        items = []
+        for i in d.items:
+            gross = i.commodity.goods_measure.gross_mass.value
+            value = (gross * Decimal(str(g.value_per_kg))).quantize(Decimal("0.01")) if g.value_per_kg else i.statistical_value.value
+            commodity = i.commodity.model_copy(update={"classifications": [Classification(id=g.hs_code, identification_type_code="HS")],
+                                                       "description": g.description or i.commodity.description})
+            items.append(i.model_copy(update={
+                "commodity": commodity, "statistical_value": Amount(value=value, currency_id=i.statistical_value.currency_id),
+                "origins": [Origin(country_code=g.origin, type_code="1")] if g.origin else i.origins}))
+        d = d.model_copy(update={
+            "invoice_amount": Amount(value=sum((i.statistical_value.value for i in items), Decimal(0)), currency_id=d.invoice_amount.currency_id),
+            "goods_shipment": d.goods_shipment.model_copy(update={"goods_items": items})})
+    if traffic.consignor is not None:
+        party = d.goods_shipment.consignor.model_copy(update={"name": traffic.consignor.name})
+        d = d.model_copy(update={"exporter": party, "goods_shipment": d.goods_shipment.model_copy(update={"consignor": party})})
+    if traffic.vehicle:
+        cons = d.goods_shipment.consignment
+        means = {k: getattr(cons, k).model_copy(update={"id": traffic.vehicle})
+                 for k in ("departure_transport_means", "arrival_transport_means") if getattr(cons, k) is not None}
+        d = d.model_copy(update={
+            "border_transport_means": d.border_transport_means.model_copy(update={"id": traffic.vehicle}),
+            "goods_shipment": d.goods_shipment.model_copy(update={"consignment": cons.model_copy(update=means)})})
+    return d
+
+
+def drift(d: Declaration, traffic: Traffic) -> Declaration:
+    """The final import declaring ``drift`` percent less mass and value than the exit data."""
+    if traffic.drift is None:
+        return d
+    return scale(d, 1 - traffic.drift.value_pct / 100, 1 - traffic.drift.gross_mass_pct / 100)
+
+
 def _at_exit(d: Declaration, office: str) -> Declaration:
     return d.model_copy(update={"declaration_office_id": office, "exit_office": Office(id=office)})
 
@@ -98,8 +139,8 @@ def generate(traffic_no: int, traffic: Traffic, corridor: Corridor, seed: int) -
     out = []
     for i in range(1, traffic.count + 1):
         c = gen.make(i)
-        export, import_ = (scale(d, traffic.value_scale, traffic.mass_scale) for d in (c.export, c.import_))
-        final_import = gen.plant(import_, planted[i]) if i in planted else import_  # the generator's own fraud patterns
+        export, import_ = (reshape(scale(d, traffic.value_scale, traffic.mass_scale), traffic) for d in (c.export, c.import_))
+        final_import = drift(gen.plant(import_, planted[i]) if i in planted else import_, traffic)  # the generator's own fraud patterns
         legs = []
         for k, x in enumerate(corridor.crossings):
             exit_d = export if k == 0 else _at_exit(export, x.exit_office)

@@ -3,15 +3,21 @@
 Everything is read from the interop records (what the nodes themselves said
 happened), never from the runner's own bookkeeping, so a verdict means the same
 on the in-process bus, over Kafka or against nodes elsewhere.
+
+Alerts are of two kinds, with a stage each: risk alerts (``risk_alert``) on
+pre-arrival or exit data, before the truck arrives (rule = a risk profile id),
+and matching alerts (``alert``) at entry (rules M00-M06). ``alerts`` counts the
+matching kind, ``risk_alerts`` the risk kind; ``alerts_by_rule`` takes either.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from .. import catalogue
-from ..core.interop import Stage
+from ..core.interop import InteropRecord, Stage
 from ..monitor.summary import InteropSummary, percentile
 from .model import Bound, Expectations
 
@@ -57,6 +63,22 @@ def _applied_twice(s: InteropSummary) -> list[str]:
     return [m for m, n in valid.items() if n > 1]
 
 
+
+
+def is_risk_alert(r: InteropRecord) -> bool:
+    return r.stage == Stage.RISK_ALERT
+
+
+def _late_risk_alerts(s: InteropSummary) -> list[str]:
+    """Risk alerts raised after the same node had handled the consignment's entry (by that node's clock)."""
+    entered: dict[tuple[str | None, str], datetime] = {}
+    for r in s.records:
+        if r.event == "ENTRY" and r.stage in (Stage.ALERT, Stage.MATCHED):
+            entered[(r.consignment, r.node)] = min(r.ts, entered.get((r.consignment, r.node), r.ts))
+    return [f"{r.result} on {r.consignment} at {r.node}" for r in s.records
+            if is_risk_alert(r) and (r.consignment, r.node) in entered and entered[(r.consignment, r.node)] < r.ts]
+
+
 def _bounded(name: str, bound: Bound, actual: float | None) -> Verdict:
     shown = "none" if actual is None else (f"{actual:.1f}" if isinstance(actual, float) else str(actual))
     return Verdict(name, str(bound), shown, bound.holds(actual))
@@ -77,9 +99,13 @@ def evaluate(exp: Expectations, s: InteropSummary) -> list[Verdict]:
     if exp.no_duplicate_applied:
         out.append(_flag("no_duplicate_applied", "yes", [f"message {m} accepted twice" for m in _applied_twice(s)]))
     if exp.alerts is not None:
-        out.append(_bounded("alerts", exp.alerts, counts["discrepancies"]))
+        out.append(_bounded("alerts", exp.alerts, sum(1 for r in s.records if r.stage == Stage.ALERT and not is_risk_alert(r))))
+    if exp.risk_alerts is not None:
+        out.append(_bounded("risk_alerts", exp.risk_alerts, sum(1 for r in s.records if is_risk_alert(r))))
+    if exp.risk_alerts_before_entry:
+        out.append(_flag("risk_alerts_before_entry", "yes", _late_risk_alerts(s)))
     for rule, bound in sorted(exp.alerts_by_rule.items()):
-        out.append(_bounded(f"alerts_by_rule.{rule}", bound, sum(1 for r in s.records if r.stage == Stage.ALERT and r.result == rule)))
+        out.append(_bounded(f"alerts_by_rule.{rule}", bound, sum(1 for r in s.records if r.stage in (Stage.ALERT, Stage.RISK_ALERT) and r.result == rule)))
     if exp.nacks is not None:
         out.append(_bounded("nacks", exp.nacks, counts["rejected"]))
     if exp.dead_letters is not None:

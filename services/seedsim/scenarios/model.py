@@ -55,6 +55,26 @@ class Corridor(_Strict):
         return self
 
 
+class Goods(_Strict):
+    """Every goods item of a traffic declared as these goods (both sides): crafted traffic for risk profiles."""
+
+    hs_code: str = Field(pattern=r"^[0-9]{6}$")
+    description: str | None = None
+    origin: str | None = Field(None, pattern=r"^[A-Z]{2}$")
+    value_per_kg: float | None = Field(None, gt=0)
+
+
+class Consignor(_Strict):
+    name: str = Field(min_length=2)
+
+
+class Drift(_Strict):
+    """How much less (percent; negative = more) the final import declares than the exit data: weighing and rounding noise."""
+
+    gross_mass_pct: float = Field(0, gt=-100, lt=100)
+    value_pct: float = Field(0, gt=-100, lt=100)
+
+
 class Traffic(_Strict):
     count: int = Field(ge=1)
     corridor: str
@@ -64,6 +84,10 @@ class Traffic(_Strict):
     mass_scale: float | None = None
     traders: int | None = None
     mode: Literal["auto", "lodge_only"] = "auto"
+    goods: Goods | None = None
+    consignor: Consignor | None = None
+    vehicle: str | None = Field(None, min_length=2)
+    drift: Drift | None = None
 
     @model_validator(mode="after")
     def _mix(self) -> "Traffic":
@@ -172,6 +196,19 @@ class Expectations(_Strict):
     dead_letters: Bound | None = None
     latency_p95_ms: Bound | None = None
     counts: dict[str, Bound] = Field(default_factory=dict)
+    risk_alerts: Bound | None = None
+    risk_alerts_before_entry: Literal[True] | None = None
+
+
+class ScenarioTolerances(_Strict):
+    gross_mass_pct: float | None = Field(None, ge=0)
+    value_pct: float | None = Field(None, ge=0)
+
+
+class Matching(_Strict):
+    """Overrides of the SEED core Utility Block's matching section, for every node of the scenario."""
+
+    tolerances: ScenarioTolerances = Field(default_factory=ScenarioTolerances)
 
 
 class Scenario(_Strict):
@@ -184,6 +221,8 @@ class Scenario(_Strict):
     traffic: list[Traffic]
     timeline: list[TimelineEvent] = Field(default_factory=list)
     faults: list[Fault] = Field(default_factory=list)
+    matching: Matching | None = None
+    risk_profiles: list[str] | None = None  # none = every shipped profile
     expectations: Expectations
 
     def corridor(self, name: str) -> Corridor:

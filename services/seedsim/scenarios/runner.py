@@ -228,8 +228,13 @@ class _Play:
         db_dir = self.settings.db_dir or Path(tmp.name)
         downs = self.configure_faults()
         crossings = [x for c in sc.corridors for x in c.crossings]
+        # only what the scenario sets is passed on: the rest comes from the SEED core UB and the defaults
+        overrides = {"risk_profiles": sc.risk_profiles} if sc.risk_profiles is not None else {}
+        if sc.matching is not None:
+            overrides["tolerances"] = sc.matching.tolerances.model_dump(exclude_none=True)
         nodes = {c: make_customs_node(NodeConfig(node=c, kafka=self.settings.kafka, db=db_dir / f"{c.lower()}.sqlite3",
-                                                 partners=sc.partners(c), crossings=crossings, topic_prefix=self.topics.prefix),
+                                                 partners=sc.partners(c), crossings=crossings, topic_prefix=self.topics.prefix,
+                                                 **overrides),
                                       self.transport)
                  for c in sc.nodes}
         self.client = InProcessClient(nodes)
