@@ -31,12 +31,10 @@ import argparse
 import asyncio
 import concurrent.futures
 import cProfile
-import io
 import json
 import logging
 import os
 import pstats
-import random
 import resource
 import subprocess
 import sys
@@ -602,7 +600,7 @@ async def _profiled_replay(node, records: list[Record], batch: int) -> dict[str,
 
 # stages of the full flow: cumulative time (nested: SQLite and XML work is inside the stages that do it)
 FLOW_STAGES: list[tuple[str, Any]] = [
-    ("node: inbox records (_inbox_tx)", lambda f, fn: f.endswith("service.py") and fn == "_inbox_tx"),
+    ("node: inbox records (_inbox_tx)", lambda f, fn: f.endswith("inbox_node.py") and fn == "_inbox_tx"),
     ("node: lodge, checks outside the tx (_check_document)", lambda f, fn: f.endswith("service.py") and fn == "_check_document"),
     ("node: lodge tx (_lodge_tx)", lambda f, fn: f.endswith("service.py") and fn == "_lodge_tx"),
     ("node: EXIT / PRE_ARRIVAL tx (_exit_tx)", lambda f, fn: f.endswith("service.py") and fn == "_exit_tx"),

@@ -1,11 +1,12 @@
-"""The customs node's tables, on top of the core SQLite store (handled ids, outbox)."""
+"""The customs node's tables, on top of a node's store (handled ids, outbox, message log)."""
 
 from __future__ import annotations
 
 import sqlite3
 from typing import Any
 
-from ..core.sqlite_store import SqliteStore, Tx
+from ..core.node_store import NodeStore
+from ..core.sqlite_store import Tx
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS declarations (
@@ -37,19 +38,6 @@ CREATE TABLE IF NOT EXISTS consignments (
     correlation_id TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS messages (
-    message_id TEXT NOT NULL,
-    direction TEXT NOT NULL,      -- in | out
-    type TEXT,
-    peer TEXT,
-    ucr TEXT,
-    trigger TEXT,
-    result TEXT,
-    at TEXT NOT NULL,
-    acked_at TEXT,
-    PRIMARY KEY (message_id, direction)
-);
-CREATE INDEX IF NOT EXISTS messages_ucr ON messages(ucr);
 CREATE TABLE IF NOT EXISTS answers (
     query_id TEXT PRIMARY KEY,
     peer TEXT NOT NULL,
@@ -77,8 +65,8 @@ def rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
     return [dict(r) for r in cur.fetchall()]
 
 
-class CustomsStore(SqliteStore):
-    SCHEMA = SCHEMA
+class CustomsStore(NodeStore):
+    EXTRA_SCHEMA = SCHEMA
 
     # Queries used inside transactions take a Tx; read helpers take a connection.
 
@@ -113,12 +101,4 @@ class CustomsStore(SqliteStore):
             "INSERT INTO consignments(ucr, status, correlation_id, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(ucr) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
             (ucr, status, correlation_id, at),
-        )
-
-    @staticmethod
-    def log_message(tx: Tx, message_id: str, direction: str, type_: str | None, peer: str | None,
-                    ucr: str | None, trigger: str | None, result: str | None, at: str) -> None:
-        tx.execute(
-            "INSERT OR REPLACE INTO messages(message_id, direction, type, peer, ucr, trigger, result, at) VALUES (?,?,?,?,?,?,?,?)",
-            (message_id, direction, type_, peer, ucr, trigger, result, at),
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timezone
-from decimal import Decimal
 from typing import Iterator
 
 from pydantic import Field

@@ -24,7 +24,6 @@ Real formats (sources in the docstrings of the rules below):
 from __future__ import annotations
 
 import random
-import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Iterator, Literal

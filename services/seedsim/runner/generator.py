@@ -18,7 +18,7 @@ from ..core import codes
 from ..core.declaration import (
     Address, Amount, BorderTransportMeans, Classification, Commodity, Consignment as WcoConsignment, Country,
     Declaration, ExportCountry, GoodsItem, GoodsMeasure, GoodsShipment, GovernmentProcedure, Measure, Office, Origin,
-    Packaging, Party, TransportEquipment, TransportMeans, UCR,
+    Packaging, Party, TransportMeans, UCR,
 )
 from ..core.identifiers import iso7064_mod11_10, make_ucr
 

@@ -35,7 +35,6 @@ from ..core.envelope import Envelope
 from ..core.identifiers import make_mrn
 from ..core.inbox_node import send_from
 from ..core.interop import InteropRecord, Stage
-from ..core.message_type import MessageType
 from ..core.transport import Record, Transport
 from ..core.transport.memory import InMemoryBus
 from ..core.wco import NS_METADATA
