@@ -112,3 +112,59 @@ def _paths(schema: str, element: str) -> frozenset[str]:
 def element_paths(message_type: MessageType) -> frozenset[str]:
     """Every element (and attribute) path the message type's schema allows under its identifying element."""
     return _paths(message_type.schema, message_type.element)
+
+
+def _mandatory(node: etree._Element, ctype: etree._Element) -> bool:
+    """Whether a particle must occur whenever its parent does: minOccurs not 0, not under a choice or an optional group."""
+    if node.tag == f"{XS}attribute":
+        return node.get("use") == "required"
+    if node.get("minOccurs", "1") == "0":
+        return False
+    for a in node.iterancestors():
+        if a is ctype:
+            return True
+        if a.tag == f"{XS}choice" or a.get("minOccurs", "1") == "0":
+            return False
+    return True
+
+
+def _walk_required(schemas: _SchemaSet, ctype: etree._Element, prefix: str, out: set[str], depth: int) -> None:
+    if depth > _MAX_DEPTH:
+        return
+    for node in ctype.iter(f"{XS}element", f"{XS}extension"):
+        if next(a for a in node.iterancestors(f"{XS}complexType")) is not ctype:
+            continue
+        if node.tag == f"{XS}extension" and node.get("base"):
+            base = schemas.type_of(etree.Element(f"{XS}element", type=node.get("base"), nsmap=node.nsmap))
+            if base is not None:
+                _walk_required(schemas, base, prefix, out, depth + 1)
+        elif node.tag == f"{XS}element" and _mandatory(node, ctype):
+            decl = schemas.referenced(node) if node.get("ref") else node
+            if decl is None:
+                continue
+            path = f"{prefix}/{decl.get('name')}"
+            out.add(path)
+            child = schemas.type_of(decl)
+            if child is not None:
+                _walk_required(schemas, child, path, out, depth + 1)
+
+
+@lru_cache(maxsize=None)
+def _required(schema: str, element: str) -> frozenset[str]:
+    path = Path(schema) if Path(schema).is_absolute() else SCHEMA_DIR / schema
+    schemas = _SchemaSet(path)
+    ns, local = element[1:].split("}", 1) if element.startswith("{") else ("", element)
+    decl = schemas.elements[(ns, local)]
+    out: set[str] = set()
+    ctype = schemas.type_of(decl)
+    if ctype is not None:
+        _walk_required(schemas, ctype, f"/{local}", out, 0)
+    return frozenset(out)
+
+
+def required_paths(message_type: MessageType) -> frozenset[str]:
+    """Element paths the XSD requires whenever their parent element is present (minOccurs >= 1, not in a choice).
+
+    Data minimisation keeps these: stripping them would make the document invalid.
+    """
+    return _required(message_type.schema, message_type.element)
