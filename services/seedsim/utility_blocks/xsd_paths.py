@@ -138,12 +138,13 @@ def _walk_required(schemas: _SchemaSet, ctype: etree._Element, prefix: str, out:
             base = schemas.type_of(etree.Element(f"{XS}element", type=node.get("base"), nsmap=node.nsmap))
             if base is not None:
                 _walk_required(schemas, base, prefix, out, depth + 1)
-        elif node.tag == f"{XS}element" and _mandatory(node, ctype):
+        elif node.tag == f"{XS}element":
             decl = schemas.referenced(node) if node.get("ref") else node
             if decl is None:
                 continue
             path = f"{prefix}/{decl.get('name')}"
-            out.add(path)
+            if _mandatory(node, ctype):
+                out.add(path)
             child = schemas.type_of(decl)
             if child is not None:
                 _walk_required(schemas, child, path, out, depth + 1)
