@@ -144,6 +144,19 @@ def _asyncapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _agency(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .agency_node.api import create_app
+    from .agency_node.service import AgencyConfig, make_agency_node
+
+    logging.getLogger("seedsim.interop").setLevel(logging.INFO)
+    config = AgencyConfig(node=args.id, kafka=args.kafka, port=args.port, host=args.host, db=args.db,
+                          partners=[p for p in (args.partners or "").split(",") if p], topic_prefix=args.topic_prefix)
+    uvicorn.run(create_app(make_agency_node(config)), host=config.host, port=config.port, log_level="warning")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="seedsim", description="Simulate SEED+-style customs-to-customs data exchange.")
     parser.add_argument("--version", action="version", version=f"seedsim {__version__}")
@@ -187,6 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--timeout", type=float, default=None, help="override the scenario's timeout_s")
     run.add_argument("--json", action="store_true", help="print only the results, as JSON")
     run.set_defaults(fn=_run)
+
+    agency = sub.add_parser("agency", help="run one border-agency node (NPPO, chamber of commerce, TIR guarantee chain, tax)")
+    agency.add_argument("--id", default=_env("AGENCY"), required=_env("AGENCY") is None, help="e.g. RS-NPPO, ME-CCI, TR-TIR, RS-TAX")
+    agency.add_argument("--port", type=int, default=int(_env("PORT", 8100)))
+    agency.add_argument("--host", default=_env("HOST", "127.0.0.1"))
+    agency.add_argument("--kafka", default=_env("KAFKA"))
+    agency.add_argument("--db", default=_env("DB"))
+    agency.add_argument("--partners", default=_env("PARTNERS"))
+    agency.add_argument("--topic-prefix", default=_env("TOPIC_PREFIX", "seedsim"))
+    agency.set_defaults(fn=_agency)
 
     val = sub.add_parser("validate", help="validate documents (files, folders, globs) against their schema and business rules")
     val.add_argument("paths", nargs="+")
