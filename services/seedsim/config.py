@@ -56,6 +56,8 @@ class NodeConfig(BaseModel):
     )
     max_xml_bytes: int = 4 * 1024 * 1024
     topic_prefix: str = Field("seedsim", description="prefix of every topic name (see seedsim.core.topics)")
+    utility_blocks: Path | None = Field(
+        None, description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks")
 
     @field_validator("node")
     @classmethod

@@ -20,6 +20,10 @@ trade, by kind:
   (E7/E8-style guarantee query and answer) is not in the catalogue.
 * ``TAX`` -- the tax administration: receives VAT-refund export proofs.
 
+Each kind plays the agency roles of the Utility Blocks that name it (see
+:mod:`seedsim.utility_blocks.node_plan`): what it issues is reduced to the
+UB's data set before it leaves, what it receives is checked against it.
+
 Node ids are ``<country>-<kind>``, e.g. ``RS-NPPO``. The query schema names the
 answering node by country only (RespondingNode is a country code), so an
 agency's answers carry its country.
@@ -45,6 +49,7 @@ from ..core.sqlite_store import Tx
 from ..core.transport import Transport
 from ..messages.origin import _CHAMBERS, Finding, OriginVerificationRequest
 from ..messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
+from ..utility_blocks.node_plan import NodePlan
 
 
 class AgencyKind(str, Enum):
@@ -78,6 +83,8 @@ class AgencyConfig(BaseModel):
     max_xml_bytes: int = 4 * 1024 * 1024
     topic_prefix: str = "seedsim"
     seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")
+    utility_blocks: Path | None = Field(
+        None, description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks")
 
     @field_validator("node")
     @classmethod
@@ -152,6 +159,7 @@ class AgencyNode(InboxNode):
         self.kind = config.kind
         self.agency_name = f"{DESCRIPTIONS[self.kind]} {config.country}"
         self.rng = random.Random(config.seed)
+        self.plan = NodePlan.load(config.node, config.utility_blocks)
 
     def accepts(self, sender: str) -> bool:
         return self.config.is_partner(sender)

@@ -12,6 +12,13 @@ after the commit; an internal failure is retried, then dead-lettered (I401).
 These are the customs node's rules, extracted so that agency nodes behave the
 same on the wire. :func:`send_from` lets anything send a message *as* a node
 (logged in its message log, so the acknowledgement is matched to it).
+
+A node with a Utility Block plan (``plan``, a
+:class:`seedsim.utility_blocks.node_plan.NodePlan`) keeps to the UBs' data
+sets both ways: what it sends goes through :meth:`InboxNode.outgoing` (elements
+outside the data set are stripped), and what it receives is checked against
+the data set after the schema and the business rules (UB301: an element
+outside it, UB302: a minimum element missing), refused like any invalid message.
 """
 
 from __future__ import annotations
@@ -86,6 +93,8 @@ async def send_from(node: Any, mt: MessageType, payload: bytes, to: str, **kw: A
     interop record), the transport, then the outbox rows are marked sent.
     """
     env = envelope_for(node.node, mt, to, **kw)
+    if hasattr(node, "outgoing"):
+        payload = node.outgoing(mt, payload, to, trigger=env.trigger)
     _, outbox = await node.store.transaction(lambda tx: send_tx(tx, node.node, node.topics, node.store, env, payload, mt))
     await node.transport.send_batch([r for _, r in outbox])
     await node.store.mark_sent([seq for seq, _ in outbox])
@@ -97,6 +106,8 @@ class InboxNode:
 
     #: how the node names itself in WCO metadata (ResponsibleAgencyName)
     agency_name = "seedsim node"
+    #: the Utility Block plan (seedsim.utility_blocks.node_plan.NodePlan); None = no data-set rules
+    plan: Any = None
 
     def __init__(self, node: str, country: str, transport: Transport, store: NodeStore, topic_prefix: str = "seedsim",
                  max_xml_bytes: int = 4 * 1024 * 1024):
@@ -184,16 +195,23 @@ class InboxNode:
     def metadata(self, type_name: str) -> MetaData:
         return MetaData(wco_type_name=type_name, responsible_country_code=self.country, responsible_agency_name=self.agency_name)
 
-    def send(self, tx: Tx, mt: MessageType, payload: bytes, to: str, **kw: Any) -> Envelope:
-        """Queue a message to node ``to`` inside a transaction (see :func:`send_tx`)."""
+    def outgoing(self, mt: MessageType, payload: bytes, to: str, trigger: str | None = None,
+                 utility_block: str | None = None) -> bytes:
+        """``payload`` as it may leave this node: reduced to the data set of the UB(s) governing it (data minimisation)."""
+        if self.plan is None:
+            return payload
+        return self.plan.outgoing(mt.name, payload, trigger, to, utility_block)
+
+    def send(self, tx: Tx, mt: MessageType, payload: bytes, to: str, utility_block: str | None = None, **kw: Any) -> Envelope:
+        """Queue a message to node ``to`` inside a transaction (see :func:`send_tx`), minimised to its UB data set."""
         env = envelope_for(self.node, mt, to, **kw)
-        send_tx(tx, self.node, self.topics, self.store, env, payload, mt)
+        send_tx(tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, env.trigger, utility_block), mt)
         return env
 
     def reply(self, tx: Tx, env: Envelope, mt: MessageType, payload: bytes, now: datetime) -> Envelope:
         """Answer ``env`` with a message of type ``mt``: same conversation, addressed to its sender."""
         out = replace(env.reply(self.node, mt.ce_type, now), dataschema=mt.schema)
-        send_tx(tx, self.node, self.topics, self.store, out, payload, mt)
+        send_tx(tx, self.node, self.topics, self.store, out, self.outgoing(mt, payload, out.recipient or "", out.trigger), mt)
         return out
 
     # -- the inbox --------------------------------------------------------------------------------
@@ -292,6 +310,8 @@ class InboxNode:
             else:
                 report, doc = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.country, sender=env.source), mt.name)
                 issues.extend(report.issues)
+                if self.plan is not None:
+                    issues.extend(self.plan.incoming(mt.name, root, env.trigger, env.source))
 
         errors = [i for i in issues if i.severity == "error"]
         if errors:

@@ -1,7 +1,11 @@
 """The customs node's application service: small handlers, one per thing that happens.
 
 * :meth:`CustomsNode.lodge` -- a trader or national system lodges a declaration;
-* :meth:`CustomsNode.on_event` -- a consignment event (PRE_ARRIVAL, EXIT, ENTRY) at an office;
+* :meth:`CustomsNode.on_event` -- a consignment event (PRE_ARRIVAL, EXIT, ENTRY) at an office:
+  what it sends is what the Utility Block catalogue's steps name for that event
+  from a customs role (:mod:`seedsim.utility_blocks.node_plan`); the node only
+  knows how to build each message from what it holds (ExportData from an export
+  declaration, EntryConfirmation from the match at entry);
 * :meth:`CustomsNode.handle` -- a valid message arrived in the node's inbox (the
   inbox mechanics -- envelope, dedup, validation, ack/nack, dead letters, outbox --
   are the shared :class:`~seedsim.core.inbox_node.InboxNode`'s).
@@ -35,6 +39,7 @@ from ..core.validation import Issue, RuleContext, ValidationReport, compiled_sch
 from ..core.xml_safety import UnsafeXmlError, parse_untrusted
 from ..messages.query import CONSIGNMENT_QUERY, CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse, DeclarationSummary
 from ..messages.seed import read_declaration
+from ..utility_blocks.node_plan import NodePlan, Send
 from ..validator import check
 from . import risk
 from .matching import effective_tolerances, match
@@ -103,6 +108,7 @@ class CustomsNode(InboxNode):
         # what the node checks received data against, read and validated at start, not on the first message
         self.tolerances = effective_tolerances(config.tolerances)
         self.risk_profiles = risk.load(config.risk_profiles)
+        self.plan = NodePlan.load(config.node, config.utility_blocks)
 
     def accepts(self, sender: str) -> bool:
         return self.config.is_partner(sender)
@@ -202,6 +208,10 @@ class CustomsNode(InboxNode):
         held = self.store.declaration_for(tx, ucr, "export")
         if held is None:
             raise EventRejected(f"no export declaration for consignment {ucr} at node {self.node}: lodge it first (POST /declarations)")
+        sends = self.plan.on_event(event.value, [catalogue.EXPORT_DATA.name])
+        if not sends:
+            raise EventRejected(f"no Utility Block has a customs role send {catalogue.EXPORT_DATA.name} on {event.value}: "
+                                "see schemas/utility-blocks")
         d = Declaration.model_validate_json(held["data"])
         exit_office = office if event == Event.EXIT else (d.exit_office.id if d.exit_office and d.exit_office.id else office)
         to_office = entry_office or self.config.entry_office_for(exit_office)
@@ -213,13 +223,19 @@ class CustomsNode(InboxNode):
         exit_data = d.model_copy(update={"exit_office": Office(id=exit_office)})
         cons = self.store.consignment(tx, ucr)
         correlation = cons["correlation_id"] if cons else new_id()
-        env = Envelope(id=new_id(), source=self.node, type=catalogue.EXPORT_DATA.ce_type, subject=ucr, time=at,
-                       recipient=recipient, correlation_id=correlation, trigger=event.value,
-                       dataschema=catalogue.EXPORT_DATA.schema, traceparent=new_traceparent())
-        send_tx(tx, self.node, self.topics, self.store, env, exit_data.to_xml(self.metadata("DEC")), catalogue.EXPORT_DATA)
+        env = self._send_step(tx, sends[0], exit_data.to_xml(self.metadata("DEC")), recipient, ucr, correlation, at)
         status = "exited" if event == Event.EXIT else "pre_arrival_sent"
         self.store.set_consignment(tx, ucr, status, correlation, _iso(at))
-        return {"consignment": ucr, "status": status, "message_id": env.id, "sent_to": recipient, "entry_office": to_office}
+        return {"consignment": ucr, "status": status, "message_id": env.id, "sent_to": recipient, "entry_office": to_office,
+                "utility_block": sends[0].ub.id}
+
+    def _send_step(self, tx: Tx, send: Send, payload: bytes, to: str, ucr: str, correlation: str, at: datetime) -> Envelope:
+        """Send what a UB step names, reduced to that UB's data set for the message."""
+        mt = catalogue.BY_NAME[send.message]
+        env = Envelope(id=new_id(), source=self.node, type=mt.ce_type, subject=ucr, time=at, recipient=to, correlation_id=correlation,
+                       trigger=send.step.event, dataschema=mt.schema, traceparent=new_traceparent())
+        send_tx(tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, send.step.event, send.ub.id), mt)
+        return env
 
     def _entry_tx(self, tx: Tx, ucr: str, office: str, at: datetime) -> dict[str, Any]:
         held = self.store.declaration_for(tx, ucr, "import")
@@ -249,6 +265,11 @@ class CustomsNode(InboxNode):
                           event=Event.ENTRY.value, result="match")
         status = "entered_discrepancy" if found else "entered_matched"
         self.store.set_consignment(tx, ucr, status, correlation, now)
+        # what the UB under which the exit data arrived sends on ENTRY from the receiving role: back to its sender
+        sends = [s for s in self.plan.continuing(Event.ENTRY.value, catalogue.EXPORT_DATA.name)
+                 if s.message == catalogue.ENTRY_CONFIRMATION.name]
+        if not sends:
+            return {"consignment": ucr, "status": status, "discrepancies": [d.to_dict() for d in found]}
         confirmation = Response(
             function_code=GOODS_ENTERED,
             in_reply_to=pre["message_id"],
@@ -260,10 +281,7 @@ class CustomsNode(InboxNode):
             ] or [AdditionalInformation(statement_code="M00", statement_description=f"entered at {office}; data matched", statement_type_code="MAT")],
             declaration=ResponseDeclaration(mrn=pre["mrn"]),
         )
-        env = Envelope(id=new_id(), source=self.node, type=catalogue.ENTRY_CONFIRMATION.ce_type, subject=ucr, time=at,
-                       recipient=pre["sender"], correlation_id=correlation, trigger=Event.ENTRY.value,
-                       dataschema=catalogue.ENTRY_CONFIRMATION.schema, traceparent=new_traceparent())
-        send_tx(tx, self.node, self.topics, self.store, env, confirmation.to_xml(self.metadata("RES")), catalogue.ENTRY_CONFIRMATION)
+        env = self._send_step(tx, sends[0], confirmation.to_xml(self.metadata("RES")), pre["sender"], ucr, correlation, at)
         return {"consignment": ucr, "status": status, "discrepancies": [d.to_dict() for d in found], "message_id": env.id}
 
     # -- queries to a neighbour ----------------------------------------------------------------------

@@ -89,9 +89,20 @@ def _flag(name: str, expected: str, problems: list[str]) -> Verdict:
     return Verdict(name, expected, shown, not problems)
 
 
-def evaluate(exp: Expectations, s: InteropSummary) -> list[Verdict]:
+def _ub_steps_not_acknowledged(outcomes) -> list[str]:
+    """UB steps (the player's outcomes, themselves read from the interop records) not delivered, accepted and acknowledged."""
+    return [f"{ub} step {o.index} {o.step.message} {o.sender}->{o.receiver}: {'; '.join(o.errors) or 'not acknowledged'}"
+            for ub, o in outcomes if not o.ok]
+
+
+def evaluate(exp: Expectations, s: InteropSummary, ub_outcomes: list | None = None) -> list[Verdict]:
+    """Verdicts of ``exp``; ``ub_outcomes``: (UB id, step outcome) of the run's utility_block traffic."""
     counts = s.counts()
     out: list[Verdict] = []
+    if exp.every_ub_step_acknowledged:
+        played = ub_outcomes or []
+        problems = _ub_steps_not_acknowledged(played) or ([] if played else ["no utility_block traffic was played"])
+        out.append(_flag("every_ub_step_acknowledged", "yes", problems))
     if exp.every_export_pre_announced:
         out.append(_flag("every_export_pre_announced", "yes", _unannounced_exits(s)))
     if exp.no_message_lost:

@@ -88,9 +88,16 @@ class Traffic(_Strict):
     consignor: Consignor | None = None
     vehicle: str | None = Field(None, min_length=2)
     drift: Drift | None = None
+    #: play this Utility Block through the nodes ``count`` times instead of generating consignments
+    utility_block: str | None = Field(None, pattern=r"^UB-[A-Z0-9][A-Z0-9-]*$")
 
     @model_validator(mode="after")
     def _mix(self) -> "Traffic":
+        if self.utility_block is not None:
+            crafted = [k for k in ("discrepancies", "value_scale", "mass_scale", "traders", "goods", "consignor", "vehicle", "drift")
+                       if getattr(self, k)]
+            if crafted or self.mode != "auto":
+                raise ValueError(f"a utility_block traffic plays the UB's own messages: drop {', '.join(crafted or ['mode'])}")
         unknown = set(self.discrepancies) - set(DISCREPANCY_KINDS)
         if unknown:
             raise ValueError(f"unknown discrepancy kind(s) {sorted(unknown)}: use {', '.join(DISCREPANCY_KINDS)}")
@@ -198,6 +205,7 @@ class Expectations(_Strict):
     counts: dict[str, Bound] = Field(default_factory=dict)
     risk_alerts: Bound | None = None
     risk_alerts_before_entry: Literal[True] | None = None
+    every_ub_step_acknowledged: Literal[True] | None = None
 
 
 class ScenarioTolerances(_Strict):
@@ -250,6 +258,12 @@ class Scenario(_Strict):
         for i, t in enumerate(self.traffic):
             if t.corridor not in names:
                 raise Misplaced(("traffic", i, "corridor"), f"no corridor named {t.corridor!r}: use one of {names}")
+            if t.utility_block is not None:
+                from ..utility_blocks.node_plan import catalogue_of
+
+                known = catalogue_of()
+                if t.utility_block not in known:
+                    raise Misplaced(("traffic", i, "utility_block"), f"no Utility Block {t.utility_block!r}: use one of {sorted(known)}")
         for i, e in enumerate(self.timeline):
             if isinstance(e.consignment, GeneratedRef):
                 ref = e.consignment

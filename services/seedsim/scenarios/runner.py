@@ -7,6 +7,14 @@ of several crossings (see :mod:`.corridor` for the model), explicit timeline
 events, transport faults (:mod:`.faults`) and expectations checked at the end
 (:mod:`.expectations`).
 
+A traffic that names a Utility Block (``utility_block: UB-...``) generates no
+consignments: the UB's business process is played ``count`` times through the
+run's nodes by :class:`seedsim.utility_blocks.player.Player`, from the exit
+country of the traffic's corridor's first crossing to its entry country;
+agency roles are played by agency nodes the run adds (``RS-NPPO``, ...), which
+the customs nodes accept as partners. Each step's outcome (delivered,
+accepted, acknowledged) feeds ``every_ub_step_acknowledged``.
+
 A run waits until every message a consignment event sent has been answered
 (acknowledged or rejected) and every injected fault has been dead-lettered or
 recognised as a duplicate, then evaluates the expectations. The counts depend
@@ -35,6 +43,9 @@ from ..monitor.summary import SUMMARY_FIELDS, InteropSummary, percentile
 from ..runner.clients import InProcessClient
 from ..runner.demo import describe
 from ..runner.faults import malformed_record
+from ..agency_node.service import AgencyConfig, AgencyNode
+from ..utility_blocks.node_plan import catalogue_of
+from ..utility_blocks.player import Cast, Player, StepOutcome, cast_roles
 from . import corridor as corridors
 from .expectations import Verdict, evaluate
 from .faults import FaultyTransport, unknown_sender_record
@@ -102,9 +113,17 @@ class _Play:
         self.problems: list[str] = []
         self._arrived: dict[tuple[str, str], asyncio.Event] = {}
         self.consignments = [
-            corridors.generate(i, t, scenario.corridor(t.corridor), traffic_seed(self.seed, i, t.seed))
+            [] if t.utility_block else corridors.generate(i, t, scenario.corridor(t.corridor), traffic_seed(self.seed, i, t.seed))
             for i, t in enumerate(scenario.traffic)
         ]
+        # utility_block traffic: (traffic no, traffic, UB, role -> node id)
+        self.ub_traffic = []
+        for i, t in enumerate(scenario.traffic):
+            if t.utility_block:
+                ub, x = catalogue_of()[t.utility_block], scenario.corridor(t.corridor).crossings[0]
+                self.ub_traffic.append((i, t, ub, cast_roles(ub, x.exit_office[:2], x.entry_office[:2])))
+        self.agencies = sorted({n for *_, roles in self.ub_traffic for n in roles.values() if "-" in n})
+        self.ub_outcomes: list[tuple[str, StepOutcome]] = []
 
     # -- records -------------------------------------------------------------------------------
 
@@ -220,6 +239,19 @@ class _Play:
                 self.resent += n
                 self.out(f"  re-sent {n} record(s) already delivered to {f.node}")
 
+    # -- Utility Blocks ------------------------------------------------------------------------
+
+    async def play_utility_blocks(self, nodes: dict) -> None:
+        for i, t, ub, roles in self.ub_traffic:
+            cast_nodes = {n: nodes[n] for n in set(roles.values())}
+            for k in range(t.count):
+                player = Player(Cast(ub, roles, cast_nodes, self.transport), seed=traffic_seed(self.seed, i, t.seed) + k,
+                                timeout=self.timeout)
+                async for o in player.play():
+                    self.ub_outcomes.append((ub.id, o))
+                    self.out(f"  {ub.id} #{k + 1} step {o.index} [{o.step.event}] {o.step.message} {o.sender} -> {o.receiver}: "
+                             + ("ok" if o.ok else "FAILED " + "; ".join(o.errors)))
+
     # -- the run -------------------------------------------------------------------------------
 
     async def run(self) -> RunResult:
@@ -233,15 +265,19 @@ class _Play:
         if sc.matching is not None:
             overrides["tolerances"] = sc.matching.tolerances.model_dump(exclude_none=True)
         nodes = {c: make_customs_node(NodeConfig(node=c, kafka=self.settings.kafka, db=db_dir / f"{c.lower()}.sqlite3",
-                                                 partners=sc.partners(c), crossings=crossings, topic_prefix=self.topics.prefix,
-                                                 **overrides),
+                                                 partners=sc.partners(c) + self.agencies, crossings=crossings,
+                                                 topic_prefix=self.topics.prefix, **overrides),
                                       self.transport)
                  for c in sc.nodes}
         self.client = InProcessClient(nodes)
+        agencies = {a: AgencyNode(AgencyConfig(node=a, kafka=self.settings.kafka, db=db_dir / f"{a.lower()}.sqlite3",
+                                               partners=[n for n in [*sc.nodes, *self.agencies] if n != a],
+                                               topic_prefix=self.topics.prefix, seed=self.seed), self.transport)
+                    for a in self.agencies}
         self.summary.listeners.append(self.on_record)
         self.transport.subscribe([self.topics.interop], group=self.group, handler=self.on_interop)
         await self.transport.start()
-        for node in nodes.values():
+        for node in [*nodes.values(), *agencies.values()]:
             await node.start()
 
         total = sum(len(cs) for cs in self.consignments)
@@ -249,6 +285,9 @@ class _Play:
             f"over {'Kafka ' + self.settings.kafka if self.settings.kafka else 'the in-process bus'}")
         for i, (t, cs) in enumerate(zip(sc.traffic, self.consignments)):
             planted = Counter(c.planted for c in cs if c.planted)
+            if t.utility_block:
+                out(f"  traffic[{i}]: {t.utility_block} played {t.count} time(s) from {' -> '.join(sc.corridor(t.corridor).countries[:2])}")
+                continue
             out(f"  traffic[{i}]: {t.count} consignments on {t.corridor} ({' -> '.join(sc.corridor(t.corridor).countries)}), {t.mode}"
                 + (f", planted: {', '.join(f'{k} {n}' for k, n in sorted(planted.items()))}" if planted else ""))
         started = time.perf_counter()
@@ -266,6 +305,7 @@ class _Play:
             await asyncio.gather(*plays)
             out(f"  played {len(plays)} consignment(s) in {time.perf_counter() - started:.1f} s")
             await self.timeline()
+            await self.play_utility_blocks({**nodes, **agencies})
             await asyncio.gather(*down_tasks)
             await self.duplicates()
             completed = await self.summary.wait_for(self.done, timeout=self.timeout)
@@ -274,12 +314,12 @@ class _Play:
             completed = False
         finally:
             elapsed = time.perf_counter() - started
-            for node in nodes.values():
+            for node in [*nodes.values(), *agencies.values()]:
                 await node.stop()
             await self.transport.stop()
             if tmp is not None:
                 tmp.cleanup()
-        verdicts = evaluate(sc.expectations, self.summary)
+        verdicts = evaluate(sc.expectations, self.summary, self.ub_outcomes)
         result = RunResult(sc.name, self.seed, self.summary.counts(), verdicts, completed, elapsed,
                            percentile(self.summary.latencies_ms, 95), self.problems, self.summary)
         self.report(result)

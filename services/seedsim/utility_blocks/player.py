@@ -7,7 +7,9 @@ and agency nodes (``<country>-<kind>``); for each step the node playing the
 generator, made consistent across the conversation: one consignment
 reference, the certificate a verification request names is the one sent
 before, the answer names that request) to the node playing ``to``, which
-validates and acknowledges it through its inbox. The player waits for the
+validates and acknowledges it through its inbox. The sending node reduces the
+instance to the UB's data set first (data minimisation), and the receiver checks
+it against that data set, as in any exchange. The player waits for the
 acknowledgement to come back (the sender's ``ack_received`` / ``nack_received``
 interop record) and yields a :class:`StepOutcome`. A UB step whose message is
 ``Acknowledgement`` is not sent by the player: it is the receiver's answer to
@@ -39,12 +41,9 @@ from ..core.transport import Record, Transport
 from ..core.transport.memory import InMemoryBus
 from ..core.wco import NS_METADATA
 from ..customs_node.service import CustomsNode
+from . import node_plan
 from .model import Element, Step, UtilityBlock
 
-#: words in a role's id or description that say which kind of agency plays it
-AGENCY_WORDS = [("nppo", AgencyKind.NPPO), ("phyto", AgencyKind.NPPO), ("plant", AgencyKind.NPPO),
-                ("chamber", AgencyKind.CCI), ("cci", AgencyKind.CCI), ("tir", AgencyKind.TIR),
-                ("guarantee", AgencyKind.TIR), ("tax", AgencyKind.TAX)]
 
 
 @dataclass
@@ -73,13 +72,8 @@ class StepOutcome:
 
 
 def agency_kind(ub: UtilityBlock, role_id: str) -> AgencyKind:
-    role = ub.business_process.role(role_id)
-    text = f"{role.id} {role.description}".lower() if role else role_id.lower()
-    for word, kind in AGENCY_WORDS:
-        if word in text:
-            return kind
-    raise ValueError(f"{ub.id}: cannot tell which agency plays role {role_id!r}: name it after one of "
-                     f"{', '.join(sorted({w for w, _ in AGENCY_WORDS}))}")
+    """The kind of agency node that plays a role (the nodes' own rule, :func:`.node_plan.agency_kind`)."""
+    return AgencyKind(node_plan.agency_kind(ub, role_id))
 
 
 def cast_roles(ub: UtilityBlock, country_a: str, country_b: str) -> dict[str, str]:
@@ -222,6 +216,8 @@ class Conversation:
         mt = catalogue.BY_NAME[message]
         if message == "ExportData":
             doc = export_data(self.rng, _country(sender), _country(receiver))
+        elif message == "TransitDeclaration":  # exchanged under the MRN the office of departure issued
+            doc = mt.generate(self.rng).model_copy(update={"mrn": make_mrn(datetime.now(timezone.utc).year, _country(sender), self._serial(), "J")})
         elif message in COUNTRIES:
             want = (_country(sender), _country(receiver))
             doc = generate_where(mt, self.rng, lambda d: all(w == g for w, g in zip(want, COUNTRIES[message](d)) if g is not None))
@@ -230,6 +226,9 @@ class Conversation:
         doc = self._refer(message, doc)
         self.docs[message] = doc
         return doc
+
+    def _serial(self) -> str:
+        return "".join(self.rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
 
     def _refer(self, message: str, doc: Any) -> Any:
         cert, req = self.docs.get("CertificateOfOrigin"), self.docs.get("OriginVerificationRequest")
@@ -312,8 +311,9 @@ class Player:
         subject = conv.subject_for(doc)
         if isinstance(node, AgencyNode) and ISSUES.get(node.kind) == step.message:  # the agency issues it and keeps a record
             sent = await node.issue(receiver, consignment=subject, doc=doc)
-            return sent["message_id"], mt.write(doc)
-        payload = mt.write(doc)
+            return sent["message_id"], node.outgoing(mt, mt.write(doc), receiver)
+        # the node's national system hands over the full document; the node sends the UB's data set only
+        payload = node.outgoing(mt, mt.write(doc), receiver, trigger=step.event, utility_block=self.ub.id)
         env = await send_from(node, mt, payload, receiver, subject=subject, correlation_id=conv.correlation_id, trigger=step.event)
         return env, payload
 

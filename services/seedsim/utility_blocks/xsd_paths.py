@@ -115,7 +115,10 @@ def element_paths(message_type: MessageType) -> frozenset[str]:
 
 
 def _mandatory(node: etree._Element, ctype: etree._Element) -> bool:
-    """Whether a particle must occur whenever its parent does: minOccurs not 0, not under a choice or an optional group."""
+    """Whether a particle must occur whenever its parent does: minOccurs not 0, not in an optional group.
+
+    A branch of a mandatory choice counts as required: a valid document holds only the branch it chose.
+    """
     if node.tag == f"{XS}attribute":
         return node.get("use") == "required"
     if node.get("minOccurs", "1") == "0":
@@ -123,7 +126,7 @@ def _mandatory(node: etree._Element, ctype: etree._Element) -> bool:
     for a in node.iterancestors():
         if a is ctype:
             return True
-        if a.tag == f"{XS}choice" or a.get("minOccurs", "1") == "0":
+        if a.get("minOccurs", "1") == "0":
             return False
     return True
 
@@ -164,7 +167,7 @@ def _required(schema: str, element: str) -> frozenset[str]:
 
 
 def required_paths(message_type: MessageType) -> frozenset[str]:
-    """Element paths the XSD requires whenever their parent element is present (minOccurs >= 1, not in a choice).
+    """Element paths the XSD requires whenever their parent element is present (minOccurs >= 1; any branch of a mandatory choice).
 
     Data minimisation keeps these: stripping them would make the document invalid.
     """

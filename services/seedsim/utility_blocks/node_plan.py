@@ -1,0 +1,170 @@
+"""How a node acts on the Utility Block catalogue: the UB files, not code, say what is sent when and what is checked.
+
+Every node loads the catalogue (``schemas/utility-blocks``, or the directory in
+its configuration) when it is built, and keeps a :class:`NodePlan`.
+
+**Roles.** A node plays a UB role by kind: a customs node (id = a country
+code) plays every role of kind ``customs``; an agency node (id
+``<country>-<KIND>``) plays the roles of kind ``agency`` whose id or
+description names its kind (:func:`agency_kind`: "nppo"/"phyto"/"plant" ->
+NPPO, "chamber" -> CCI, "tax" -> TAX, "tir"/"guarantee" -> TIR).
+
+**Sending on an event.** When a consignment event E fires at a node,
+:meth:`NodePlan.on_event` returns the UB steps whose ``event`` is E and whose
+``from`` role the node plays, restricted to the messages the node can build
+from what it holds for the consignment (the node's code knows *how* to build a
+message; the UB says *when* and *to which role*). A customs node holding an
+export declaration thus sends ExportData on PRE_ARRIVAL and on EXIT because
+UB-SEED-EXIT's steps say so; it sends no TIR carnet (it holds none).
+:meth:`NodePlan.continuing` gives the steps that carry on an exchange the node
+took part in: on ENTRY, the node that received ExportData (as
+``importing_customs``) sends what UB-SEED-EXIT's ENTRY step names
+(EntryConfirmation) to the role that sent it, i.e. back to that sender.
+Acknowledgement steps are never "sent" by a plan: the inbox acknowledges every
+message it reads (:mod:`seedsim.core.inbox_node`). One message type is sent
+once per event even if two UBs name it.
+
+**Data sets.** Which UBs govern a message is read from the steps too: those
+that send this message type, on this trigger (any, if the envelope names none),
+from a role the sender plays to a role the receiver plays
+(:meth:`NodePlan.governing`). Sender and receiver compute the same set, so what
+one strips (:func:`~seedsim.utility_blocks.data_set.minimise`) the other
+accepts (:func:`~seedsim.utility_blocks.data_set.check`, rules UB301 and
+UB302). A sender that knows its UB (a customs node running UB-SEED-EXIT)
+strips to that UB's data set alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from lxml import etree
+
+from ..core.validation import Issue
+from . import data_set
+from .data_set import DataSetRules
+from .loader import UB_DIR, load_all
+from .model import Step, UtilityBlock
+
+ACKNOWLEDGEMENT = "Acknowledgement"
+
+#: words in a role's id or description that say which kind of agency plays it
+AGENCY_WORDS = [("nppo", "NPPO"), ("phyto", "NPPO"), ("plant", "NPPO"), ("chamber", "CCI"), ("cci", "CCI"),
+                ("tir", "TIR"), ("guarantee", "TIR"), ("tax", "TAX")]
+
+
+def agency_kind(ub: UtilityBlock, role_id: str) -> str:
+    """The agency kind (NPPO, CCI, TIR, TAX) that plays an agency role; ValueError if the role does not say."""
+    role = ub.business_process.role(role_id)
+    text = f"{role.id} {role.description}".lower() if role else role_id.lower()
+    for word, kind in AGENCY_WORDS:
+        if word in text:
+            return kind
+    raise ValueError(f"{ub.id}: cannot tell which agency plays role {role_id!r}: name it after one of "
+                     f"{', '.join(sorted({w for w, _ in AGENCY_WORDS}))}")
+
+
+def plays(node_id: str, ub: UtilityBlock, role_id: str) -> bool:
+    """Whether node ``node_id`` (``RS`` or ``RS-NPPO``) plays ``role_id`` in ``ub``."""
+    role = ub.business_process.role(role_id)
+    if role is None:
+        return False
+    _, _, kind = node_id.partition("-")
+    if not kind:
+        return role.kind == "customs"
+    if role.kind != "agency":
+        return False
+    try:
+        return agency_kind(ub, role_id) == kind.upper()
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=8)
+def catalogue_of(directory: str | None = None) -> dict[str, UtilityBlock]:
+    """The UB catalogue, loaded and checked once per process and directory."""
+    return load_all(Path(directory) if directory else UB_DIR)
+
+
+@dataclass(frozen=True)
+class Send:
+    """One UB step a node sends: the message, from the role it plays, to the role named."""
+
+    ub: UtilityBlock
+    index: int  # 1-based position in the UB's steps
+    step: Step
+
+    @property
+    def message(self) -> str:
+        return self.step.message
+
+
+class NodePlan:
+    """What one node sends and checks, read from the UB catalogue."""
+
+    def __init__(self, node_id: str, blocks: dict[str, UtilityBlock]):
+        self.node = node_id
+        self.blocks = blocks
+
+    @classmethod
+    def load(cls, node_id: str, directory: Path | str | None = None) -> "NodePlan":
+        return cls(node_id, catalogue_of(str(directory) if directory else None))
+
+    def roles(self, ub: UtilityBlock) -> list[str]:
+        return [r.id for r in ub.business_process.roles if plays(self.node, ub, r.id)]
+
+    def _steps(self) -> Iterable[Send]:
+        for ub in self.blocks.values():
+            for i, step in enumerate(ub.business_process.steps, 1):
+                if step.message != ACKNOWLEDGEMENT:
+                    yield Send(ub, i, step)
+
+    @staticmethod
+    def _once(sends: Iterable[Send]) -> list[Send]:
+        seen: dict[str, Send] = {}
+        for s in sends:
+            seen.setdefault(s.message, s)
+        return list(seen.values())
+
+    def on_event(self, event: str, can_build: Iterable[str]) -> list[Send]:
+        """Steps fired by ``event`` from a role this node plays, for the messages it can build."""
+        can = set(can_build)
+        return self._once(s for s in self._steps()
+                          if s.step.event == event and s.message in can and plays(self.node, s.ub, s.step.from_role))
+
+    def continuing(self, event: str, received: str) -> list[Send]:
+        """Steps on ``event`` that carry on an exchange in which this node received ``received``: sent from the
+        role that received it, in the same UB (the ``to`` role is then played by that message's sender when the
+        UB says so)."""
+        out = []
+        for ub in self.blocks.values():
+            steps = ub.business_process.steps
+            receiving = {s.to_role for s in steps if s.message == received and plays(self.node, ub, s.to_role)}
+            out += [Send(ub, i, s) for i, s in enumerate(steps, 1)
+                    if s.event == event and s.message != ACKNOWLEDGEMENT and s.from_role in receiving]
+        return self._once(out)
+
+    def governing(self, message: str, trigger: str | None, sender: str, receiver: str) -> list[UtilityBlock]:
+        """The UBs that may govern ``message`` from ``sender`` to ``receiver`` on ``trigger`` (any event if None)."""
+        return [ub for ub in self.blocks.values()
+                if any(s.message == message and (trigger is None or s.event == trigger)
+                       and plays(sender, ub, s.from_role) and plays(receiver, ub, s.to_role)
+                       for s in ub.business_process.steps)]
+
+    def rules(self, message: str, trigger: str | None, sender: str, receiver: str,
+              utility_block: str | None = None) -> DataSetRules | None:
+        """The data set a message must keep to; None when no UB constrains it."""
+        if utility_block is not None and utility_block in self.blocks:
+            return data_set.rules_for(self.blocks[utility_block], message)
+        return data_set.merge(message, self.governing(message, trigger, sender, receiver))
+
+    def outgoing(self, message: str, payload: bytes, trigger: str | None, to: str, utility_block: str | None = None) -> bytes:
+        """``payload`` reduced to the data set of the UB(s) governing it (data minimisation)."""
+        return data_set.minimise(payload, self.rules(message, trigger, self.node, to, utility_block))
+
+    def incoming(self, message: str, root: etree._Element, trigger: str | None, sender: str) -> list[Issue]:
+        """UB301/UB302 issues of a received document against the UB(s) governing it."""
+        return data_set.check(root, self.rules(message, trigger, sender, self.node))
