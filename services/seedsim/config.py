@@ -37,27 +37,38 @@ class Tolerances(BaseModel):
     value_pct: Decimal = Decimal("5")
 
 
-class NodeConfig(BaseModel):
-    node: str = Field(description="node id; for a customs node its ISO 3166 country code")
+class ServiceConfig(BaseModel):
+    """What every seedsim node has, customs or agency: how it is reached and where it keeps its state."""
+
+    node: str
     kafka: str | None = Field(None, description="Kafka bootstrap HOST:PORT; none = in-process bus")
     port: int = 8000
     host: str = "127.0.0.1"
     db: Path | None = Field(None, description="SQLite file; default ./var/<node>.sqlite3")
+    partners: list[str] = Field(default_factory=list, description="nodes this node exchanges with; empty = the SEED+ nodes")
+    max_xml_bytes: int = 4 * 1024 * 1024
+    topic_prefix: str = Field("seedsim", description="prefix of every topic name (see seedsim.core.topics)")
+    utility_blocks: Path | None = Field(
+        None, description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks")
+
+    def db_path(self) -> Path:
+        return self.db or Path("var") / f"{self.node.lower()}.sqlite3"
+
+
+class NodeConfig(ServiceConfig):
+    """A customs node, named by its country."""
+
+    node: str = Field(description="node id; for a customs node its ISO 3166 country code")
     national_schema: str = Field(
         "wco/seedsim_metadata.xsd",
         description="XSD that declarations lodged at this node must satisfy (path under schemas/, or absolute)",
     )
-    partners: list[str] = Field(default_factory=list, description="nodes this node exchanges with; empty = any SEED+ node")
     crossings: list[BorderCrossing] = Field(default_factory=list)
     tolerances: Tolerances = Field(default_factory=Tolerances)
     risk_profiles: list[str] | None = Field(
         None,
         description="risk profiles run on pre-arrival data: files, or names under schemas/risk-profiles/; none = every shipped profile, [] = none",
     )
-    max_xml_bytes: int = 4 * 1024 * 1024
-    topic_prefix: str = Field("seedsim", description="prefix of every topic name (see seedsim.core.topics)")
-    utility_blocks: Path | None = Field(
-        None, description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks")
 
     @field_validator("node")
     @classmethod
@@ -70,9 +81,6 @@ class NodeConfig(BaseModel):
     @property
     def country(self) -> str:
         return self.node
-
-    def db_path(self) -> Path:
-        return self.db or Path("var") / f"{self.node.lower()}.sqlite3"
 
     def is_partner(self, node: str) -> bool:
         known = self.partners or [c for c in codes.SEED_COUNTRIES if c != self.node]

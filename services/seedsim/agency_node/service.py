@@ -34,12 +34,12 @@ from __future__ import annotations
 import random
 from datetime import datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any, Callable
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from .. import catalogue
+from ..config import ServiceConfig
 from ..core import codes
 from ..core.envelope import Envelope
 from ..core.inbox_node import InboxNode, iso, now_utc
@@ -47,7 +47,7 @@ from ..core.message_type import MessageType
 from ..core.node_store import NodeStore
 from ..core.sqlite_store import Tx
 from ..core.transport import Transport
-from ..messages.origin import _CHAMBERS, Finding, OriginVerificationRequest
+from ..messages.origin import CHAMBERS, Finding, OriginVerificationRequest
 from ..messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
 from ..utility_blocks.node_plan import NodePlan
 
@@ -73,18 +73,12 @@ def agency_id(country: str, kind: AgencyKind | str) -> str:
     return f"{country.upper()}-{AgencyKind(kind).value}"
 
 
-class AgencyConfig(BaseModel):
+class AgencyConfig(ServiceConfig):
+    """A border-agency node, named by its country and kind."""
+
     node: str = Field(description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX), e.g. RS-NPPO")
-    kafka: str | None = Field(None, description="Kafka bootstrap HOST:PORT; none = in-process bus")
     port: int = 8100
-    host: str = "127.0.0.1"
-    db: Path | None = Field(None, description="SQLite file; default ./var/<node>.sqlite3")
-    partners: list[str] = Field(default_factory=list, description="nodes it exchanges with; empty = SEED+ customs and agency nodes")
-    max_xml_bytes: int = 4 * 1024 * 1024
-    topic_prefix: str = "seedsim"
     seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")
-    utility_blocks: Path | None = Field(
-        None, description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks")
 
     @field_validator("node")
     @classmethod
@@ -101,9 +95,6 @@ class AgencyConfig(BaseModel):
     @property
     def kind(self) -> AgencyKind:
         return AgencyKind(self.node.split("-")[1])
-
-    def db_path(self) -> Path:
-        return self.db or Path("var") / f"{self.node.lower()}.sqlite3"
 
     def is_partner(self, node: str) -> bool:
         if self.partners:
@@ -181,7 +172,7 @@ class AgencyNode(InboxNode):
         elif self.kind is AgencyKind.CCI:
             doc = generate_where(mt, self.rng, lambda d: d.origin_country_code == here and d.issuing_authority.type_code == "COC"
                                  and (to_country is None or d.destination_country_code == to_country))
-            doc = doc.model_copy(update={"issuing_authority": doc.issuing_authority.model_copy(update={"name": _CHAMBERS.get(here, doc.issuing_authority.name)})})
+            doc = doc.model_copy(update={"issuing_authority": doc.issuing_authority.model_copy(update={"name": CHAMBERS.get(here, doc.issuing_authority.name)})})
         else:
             doc = generate_where(mt, self.rng, lambda d: d.guarantee is not None and d.guarantee.issuing_association is not None
                                  and d.guarantee.issuing_association.country_code == here)
@@ -222,7 +213,7 @@ class AgencyNode(InboxNode):
         answer = mt.generate(self.rng).model_copy(update={
             "id": f"{self.country}-OVA-{now.year}-{self.rng.randint(1, 999_999):06d}", "request_id": req.id,
             "request_date": req.issue_date, "issue_date": now.date().isoformat(), "certificate": req.certificate,
-            "responding_authority": req.requested_authority.model_copy(update={"name": _CHAMBERS.get(self.country, self.agency_name),
+            "responding_authority": req.requested_authority.model_copy(update={"name": CHAMBERS.get(self.country, self.agency_name),
                                                                                "type_code": "COC"}),
             "result_code": "AO" if held else "NA",
             "findings": [] if held else [Finding(sequence_numeric=1, description=f"{self.agency_name} did not issue certificate {req.certificate.id}")],

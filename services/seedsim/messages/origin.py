@@ -553,7 +553,7 @@ _PLACES = {
     "BA": ("Sarajevo", "71000", "BA100100", ["Voćar d.o.o.", "Agrokomerc d.d."]),
     "XK": ("Prishtinë", "10000", "XK010101", ["Agro Dardania sh.p.k.", "Frutti Ks L.L.C."]),
 }
-_CHAMBERS = {"RS": "Privredna komora Srbije", "ME": "Privredna komora Crne Gore", "MK": "Stopanska komora na Severna Makedonija",
+CHAMBERS = {"RS": "Privredna komora Srbije", "ME": "Privredna komora Crne Gore", "MK": "Stopanska komora na Severna Makedonija",
              "AL": "Dhoma e Tregtisë dhe Industrisë Tiranë", "BA": "Vanjskotrgovinska komora BiH", "XK": "Oda Ekonomike e Kosovës"}
 _CUSTOMS = {"RS": "Uprava carina Srbije", "ME": "Uprava prihoda i carina Crne Gore", "MK": "Carinska uprava na RSM",
             "AL": "Drejtoria e Përgjithshme e Doganave", "BA": "Uprava za indirektno oporezivanje BiH", "XK": "Dogana e Kosovës"}
@@ -603,7 +603,7 @@ def generate_certificate(rng: random.Random) -> CertificateOfOrigin:
                                gross_mass=Measure(value=gross, unit_code="KGM"), net_mass=Measure(value=net, unit_code="KGM"),
                                invoice_id=rng.choice(invoices).id))
     by_chamber = rng.random() < 0.5
-    issuer = _party(rng, origin, _CHAMBERS[origin] if by_chamber else _CUSTOMS[origin], "COC" if by_chamber else "CUS")
+    issuer = _party(rng, origin, CHAMBERS[origin] if by_chamber else _CUSTOMS[origin], "COC" if by_chamber else "CUS")
     serial = "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(12))
     return CertificateOfOrigin(
         id=_serial(rng), type_code=rng.choice(["EUR.1", "EUR.1", "EUR-MED"]), issue_date=endorsed.isoformat(), issue_location_name=city,
