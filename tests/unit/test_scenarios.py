@@ -114,3 +114,17 @@ def test_the_model_mirrors_the_published_schema():
     fault_kinds = set(s["$defs"]["fault"]["properties"]["kind"]["enum"])
     assert fault_kinds == {"malformed", "unknown_sender", "duplicates", "reorder", "delay", "node_down"}
     assert set(s["$defs"]["expectations"]["properties"]) == set(Scenario.model_fields["expectations"].annotation.model_fields)
+
+
+def test_procedure_mix_reaches_the_declarations():
+    """A traffic's procedure mix shows in the lodged declarations (DE 1/10), both sides."""
+    from seedsim.scenarios.corridor import generate
+    from seedsim.scenarios.loader import load
+
+    scenario = load(next(p for p in SCENARIOS if p.name == "western-balkans-corridor.yaml"))
+    traffic = scenario.traffic[1]
+    corridor = next(c for c in scenario.corridors if c.name == traffic.corridor)
+    consignments = generate(1, traffic, corridor, traffic.seed)
+    procs = [(c.legs[0].exit_declaration.items[0].government_procedures[0].current_code,
+              c.legs[-1].entry_declaration.items[0].government_procedures[0].current_code) for c in consignments]
+    assert sorted(procs) == sorted([("23", "53")] * 2 + [("31", "40")] + [("10", "40")] * 3)

@@ -56,6 +56,14 @@ TAX_ID_DIGITS = {"RS": 9, "ME": 8, "BA": 13, "MK": 13, "AL": 9, "XK": 9}
 
 DISCREPANCY_KINDS = ("undervaluation", "mass", "hs_code", "vehicle", "consignee")
 
+#: Procedure mixes (EU/CEFTA customs procedure codes, DE 1/10: requested + previous procedure):
+#: the export side's code -> (export GovernmentProcedure, import GovernmentProcedure) codes.
+PROCEDURES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "1000": (("10", "00"), ("40", "00")),  # permanent export -> release for free circulation
+    "2300": (("23", "00"), ("53", "00")),  # temporary export for return -> temporary admission
+    "3151": (("31", "51"), ("40", "00")),  # re-export after inward processing -> free circulation
+}
+
 
 @dataclass(frozen=True)
 class GeneratedConsignment:
@@ -95,7 +103,7 @@ class ConsignmentGenerator:
         letters = "ABCDEFGHJKLMNPRSTUVZ"
         return f"{rng.choice(PLATE_PREFIX.get(country, ['XX']))}{rng.randint(100, 9999)}{rng.choice(letters)}{rng.choice(letters)}"
 
-    def make(self, index: int, planted: str | None = None) -> GeneratedConsignment:
+    def make(self, index: int, planted: str | None = None, procedure: str = "1000") -> GeneratedConsignment:
         rng = self.rng
         exporter = rng.choice(self.exporters)
         importer = rng.choice(self.importers)
@@ -109,14 +117,18 @@ class ConsignmentGenerator:
             value = (gross * per_kg * Decimal(rng.choice(["0.9", "1.0", "1.1"]))).quantize(Decimal("0.01"))
             packages = max(1, int(gross / 25))
             items.append((seq, hs, description, gross, net, value, packages))
-        export = self._declaration("EXA", f"EX{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=True)
-        import_ = self._declaration("IMA", f"IM{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=False)
+        if procedure not in PROCEDURES:
+            raise ValueError(f"unknown procedure {procedure!r}; one of {', '.join(PROCEDURES)}")
+        export = self._declaration("EXA", f"EX{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=True,
+                                   procedure=PROCEDURES[procedure][0])
+        import_ = self._declaration("IMA", f"IM{self.year % 100}{self.run}{index:08d}", ucr, exporter, importer, plate, items, export=False,
+                                    procedure=PROCEDURES[procedure][1])
         if planted:
             import_ = self.plant(import_, planted)
         return GeneratedConsignment(index=index, ucr=ucr, export=export, import_=import_, crossing=self.crossing, planted=planted)
 
     def _declaration(self, type_code: str, lrn: str, ucr: str, exporter: Party, importer: Party, plate: str,
-                     items: list, export: bool) -> Declaration:
+                     items: list, export: bool, procedure: tuple[str, str]) -> Declaration:
         total_gross = sum((i[3] for i in items), Decimal(0))
         total_value = sum((i[5] for i in items), Decimal(0))
         goods = [
@@ -128,8 +140,8 @@ class ConsignmentGenerator:
                     classifications=[Classification(id=hs, identification_type_code="HS")],
                     goods_measure=GoodsMeasure(gross_mass=Measure(value=gross, unit_code="KGM"), net_mass=Measure(value=net, unit_code="KGM")),
                 ),
-                # 10 00: permanent export of goods in free circulation; 40 00: release for free circulation and home use
-                government_procedures=[GovernmentProcedure(current_code="10" if export else "40", previous_code="00")],
+                # DE 1/10, e.g. 10 00 permanent export; 40 00 release for free circulation and home use
+                government_procedures=[GovernmentProcedure(current_code=procedure[0], previous_code=procedure[1])],
                 origins=[Origin(country_code=self.exit_country, type_code="1")],
                 packaging=[Packaging(sequence_numeric=1, quantity=packages, type_code="PK")],
             )

@@ -136,9 +136,11 @@ def generate(traffic_no: int, traffic: Traffic, corridor: Corridor, seed: int) -
     if traffic.traders:
         gen.importers = gen.importers[: traffic.traders]
     planted = planted_mix(random.Random(seed), traffic)
+    codes = [code for code, n in sorted(traffic.procedures.items()) for _ in range(n)]
+    procedure_of = dict(zip(sorted(random.Random(seed + 1).sample(range(1, traffic.count + 1), len(codes))), codes))
     out = []
     for i in range(1, traffic.count + 1):
-        c = gen.make(i)
+        c = gen.make(i, procedure=procedure_of.get(i, "1000"))
         export, import_ = (reshape(scale(d, traffic.value_scale, traffic.mass_scale), traffic) for d in (c.export, c.import_))
         final_import = drift(gen.plant(import_, planted[i]) if i in planted else import_, traffic)  # the generator's own fraud patterns
         legs = []

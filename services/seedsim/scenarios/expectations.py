@@ -65,6 +65,17 @@ def _applied_twice(s: InteropSummary) -> list[str]:
 
 
 
+def ub_latencies(s: InteropSummary, ub_id: str) -> list[float]:
+    """Send -> acknowledgement latencies of the messages a Utility Block's steps send."""
+    from ..utility_blocks import load_all
+
+    ub = load_all().get(ub_id)
+    if ub is None:
+        raise ValueError(f"no Utility Block {ub_id!r} for ub_latency_p95_ms")
+    sent = {step.message for step in ub.business_process.steps} - {"Acknowledgement"}
+    return [r.latency_ms for r in s.records if r.stage == Stage.ACK_RECEIVED and r.message_type in sent and r.latency_ms is not None]
+
+
 def is_risk_alert(r: InteropRecord) -> bool:
     return r.stage == Stage.RISK_ALERT
 
@@ -123,6 +134,8 @@ def evaluate(exp: Expectations, s: InteropSummary, ub_outcomes: list | None = No
         out.append(_bounded("dead_letters", exp.dead_letters, counts["dead_lettered"]))
     if exp.latency_p95_ms is not None:
         out.append(_bounded("latency_p95_ms", exp.latency_p95_ms, percentile(s.latencies_ms, 95)))
+    for ub_id, bound in sorted(exp.ub_latency_p95_ms.items()):
+        out.append(_bounded(f"ub_latency_p95_ms.{ub_id}", bound, percentile(ub_latencies(s, ub_id), 95)))
     for label, bound in exp.counts.items():
         out.append(_bounded(f"counts.{label}", bound, counts[label]))
     return out

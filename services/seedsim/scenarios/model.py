@@ -14,7 +14,7 @@ from typing import Annotated, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..config import BorderCrossing
-from ..runner.generator import DISCREPANCY_KINDS
+from ..runner.generator import DISCREPANCY_KINDS, PROCEDURES
 
 Country = Literal["AL", "BA", "ME", "MK", "RS", "XK"]
 
@@ -88,16 +88,23 @@ class Traffic(_Strict):
     consignor: Consignor | None = None
     vehicle: str | None = Field(None, min_length=2)
     drift: Drift | None = None
+    #: procedure mix: customs procedure code (DE 1/10: 1000, 2300, 3151) -> how many consignments; the rest 1000
+    procedures: dict[str, int] = Field(default_factory=dict)
     #: play this Utility Block through the nodes ``count`` times instead of generating consignments
     utility_block: str | None = Field(None, pattern=r"^UB-[A-Z0-9][A-Z0-9-]*$")
 
     @model_validator(mode="after")
     def _mix(self) -> "Traffic":
         if self.utility_block is not None:
-            crafted = [k for k in ("discrepancies", "value_scale", "mass_scale", "traders", "goods", "consignor", "vehicle", "drift")
+            crafted = [k for k in ("discrepancies", "value_scale", "mass_scale", "traders", "goods", "consignor", "vehicle", "drift", "procedures")
                        if getattr(self, k)]
             if crafted or self.mode != "auto":
                 raise ValueError(f"a utility_block traffic plays the UB's own messages: drop {', '.join(crafted or ['mode'])}")
+        bad = set(self.procedures) - set(PROCEDURES)
+        if bad:
+            raise ValueError(f"unknown procedure code(s) {sorted(bad)}: use {', '.join(PROCEDURES)}")
+        if sum(self.procedures.values()) > self.count:
+            raise ValueError(f"{sum(self.procedures.values())} consignments in the procedure mix for a traffic of {self.count}")
         unknown = set(self.discrepancies) - set(DISCREPANCY_KINDS)
         if unknown:
             raise ValueError(f"unknown discrepancy kind(s) {sorted(unknown)}: use {', '.join(DISCREPANCY_KINDS)}")
@@ -202,6 +209,8 @@ class Expectations(_Strict):
     nacks: Bound | None = None
     dead_letters: Bound | None = None
     latency_p95_ms: Bound | None = None
+    #: per Utility Block: p95 of send -> acknowledgement over the messages its steps send
+    ub_latency_p95_ms: dict[str, Bound] = Field(default_factory=dict)
     counts: dict[str, Bound] = Field(default_factory=dict)
     risk_alerts: Bound | None = None
     risk_alerts_before_entry: Literal[True] | None = None
