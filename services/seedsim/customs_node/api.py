@@ -56,6 +56,12 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
         result = await node.lodge(xml)
         return JSONResponse(result.to_dict(), status_code=200 if result.accepted else 422)
 
+    @app.post("/documents", summary="Lodge a document (TIR carnet, cash declaration...) to be sent on a consignment's events (XML)")
+    async def lodge_document(consignment: str = Query(..., description="the consignment's UCR, or the reference used in POST /events"),
+                             xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
+        result = await node.lodge_document(xml, consignment)
+        return JSONResponse(result.to_dict(), status_code=200 if result.accepted else 422)
+
     @app.post("/validate", summary="Validate any document seedsim knows, without lodging it")
     async def validate(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
         from ..validator import validate_document
@@ -97,10 +103,11 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
             alerts = conn.execute("SELECT kind, rule, element, exit_value, entry_value, detail, at FROM alerts WHERE ucr = ? ORDER BY seq", (ref,)).fetchall()
             msgs = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
             answers = conn.execute("SELECT peer, found, status, data, at FROM answers WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
-            return cons, decls, pre, alerts, msgs, answers
+            docs = conn.execute("SELECT type, doc_id, lodged_at FROM documents WHERE consignment = ? ORDER BY seq", (ref,)).fetchall()
+            return cons, decls, pre, alerts, msgs, answers, docs
 
-        cons, decls, pre, alerts, msgs, answers = await node.store.read(q)
-        if cons is None and not decls and pre is None and not answers:
+        cons, decls, pre, alerts, msgs, answers, docs = await node.store.read(q)
+        if cons is None and not decls and pre is None and not answers and not docs:
             raise HTTPException(status_code=404, detail=f"node {node.node} knows no consignment {ref}")
         return {
             "consignment": ref,
@@ -114,6 +121,7 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
                 "from": pre["sender"], "mrn": pre["mrn"], "trigger": pre["trigger"], "received_at": pre["received_at"],
                 "key_data": key_data(Declaration.model_validate_json(pre["data"])),
             },
+            "documents": [{"type": d["type"], "document_id": d["doc_id"], "lodged_at": d["lodged_at"]} for d in docs],
             "alerts": [dict(a) for a in alerts],
             "messages": [dict(m) for m in msgs],
             "answers": [{"from": a["peer"], "found": bool(a["found"]), "status": a["status"], "at": a["at"],

@@ -1,11 +1,14 @@
 """The customs node's application service: small handlers, one per thing that happens.
 
 * :meth:`CustomsNode.lodge` -- a trader or national system lodges a declaration;
+* :meth:`CustomsNode.lodge_document` -- any other catalogue document (TIR carnet,
+  cash declaration...) lodged for a consignment, kept for its events (:mod:`.documents`);
 * :meth:`CustomsNode.on_event` -- a consignment event (PRE_ARRIVAL, EXIT, ENTRY) at an office:
   what it sends is what the Utility Block catalogue's steps name for that event
-  from a customs role (:mod:`seedsim.utility_blocks.node_plan`); the node only
-  knows how to build each message from what it holds (ExportData from an export
-  declaration, EntryConfirmation from the match at entry);
+  from a customs role (:mod:`seedsim.utility_blocks.node_plan`); the node builds
+  ExportData from an export declaration and EntryConfirmation from the match at
+  entry, and on PRE_ARRIVAL/EXIT sends each lodged document of a step's type to
+  the neighbour; a step it can fill neither way is skipped with a note;
 * :meth:`CustomsNode.handle` -- a valid message arrived in the node's inbox (the
   inbox mechanics -- envelope, dedup, validation, ack/nack, dead letters, outbox --
   are the shared :class:`~seedsim.core.inbox_node.InboxNode`'s).
@@ -41,7 +44,8 @@ from ..messages.query import CONSIGNMENT_QUERY, CONSIGNMENT_QUERY_RESPONSE, Cons
 from ..messages.seed import read_declaration
 from ..utility_blocks.node_plan import NodePlan, Send
 from ..validator import check
-from . import risk
+from . import documents, risk
+from .documents import DocumentResult
 from .matching import effective_tolerances, match
 from .store import CustomsStore
 
@@ -195,6 +199,38 @@ class CustomsNode(InboxNode):
         self.interop(tx, Stage.SUBMITTED, consignment=d.ucr, message_type=f"Declaration/{d.type_code}", result="accepted", detail=f"MRN {mrn}")
         return LodgeResult(accepted=True, report=report, mrn=mrn, lrn=d.lrn, ucr=d.ucr, status="accepted", declaration=d)
 
+    # -- lodging a document for a consignment ------------------------------------------------------
+
+    async def lodge_document(self, data: bytes, consignment: str) -> DocumentResult:
+        """Check any catalogue document (not a declaration) and keep it for ``consignment``'s events (:mod:`.documents`)."""
+        consignment = (consignment or "").strip()
+        if not consignment:
+            return documents.refused(Issue("W204", 204, "name the consignment (UCR or reference) the document is for: ?consignment=..."))
+        try:
+            root = parse_untrusted(data, self.limits)
+        except UnsafeXmlError as exc:
+            return documents.refused(from_unsafe(exc), consignment=consignment)
+        mt, why_not = documents.lodgeable_type(root)
+        if mt is None:
+            return documents.refused(why_not, consignment=consignment)
+        report, model = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.node), mt.name)
+        if not report.ok or model is None:
+            return DocumentResult(False, report, consignment, mt.name)
+        return await self.run(self._lodge_document_tx, consignment, mt, documents.document_id(model, data), data, report)
+
+    def _lodge_document_tx(self, tx: Tx, consignment: str, mt: MessageType, doc_id: str, data: bytes,
+                           report: ValidationReport) -> DocumentResult:
+        held = tx.execute("SELECT xml FROM documents WHERE consignment = ? AND type = ? AND doc_id = ?",
+                          (consignment, mt.name, doc_id)).fetchone()
+        if held is not None and bytes(held["xml"]) == data:
+            return DocumentResult(True, report, consignment, mt.name, doc_id, "unchanged")
+        status = "replaced" if held is not None else "lodged"
+        tx.execute("INSERT INTO documents(consignment, type, doc_id, xml, lodged_at) VALUES (?,?,?,?,?) "
+                   "ON CONFLICT(consignment, type, doc_id) DO UPDATE SET xml = excluded.xml, lodged_at = excluded.lodged_at",
+                   (consignment, mt.name, doc_id, data, _iso(_now())))
+        self.interop(tx, Stage.SUBMITTED, consignment=consignment, message_type=mt.name, result=status, detail=f"document {doc_id}")
+        return DocumentResult(True, report, consignment, mt.name, doc_id, status)
+
     # -- consignment events -----------------------------------------------------------------------
 
     async def on_event(self, event: Event, consignment: str, office: str, entry_office: str | None = None,
@@ -205,29 +241,53 @@ class CustomsNode(InboxNode):
         return await self.run(self._entry_tx, consignment, office, at)
 
     def _exit_tx(self, tx: Tx, event: Event, ucr: str, office: str, entry_office: str | None, at: datetime) -> dict[str, Any]:
+        """Send every step the UBs have a customs role send on ``event``: ExportData built from the export
+        declaration, and each lodged document of a step's type (:mod:`.documents`); a step with neither is skipped
+        with a note. Refused (with today's messages) only when no step at all can be sent."""
         held = self.store.declaration_for(tx, ucr, "export")
-        if held is None:
-            raise EventRejected(f"no export declaration for consignment {ucr} at node {self.node}: lodge it first (POST /declarations)")
-        sends = self.plan.on_event(event.value, [catalogue.EXPORT_DATA.name])
-        if not sends:
-            raise EventRejected(f"no Utility Block has a customs role send {catalogue.EXPORT_DATA.name} on {event.value}: "
-                                "see schemas/utility-blocks")
-        d = Declaration.model_validate_json(held["data"])
-        exit_office = office if event == Event.EXIT else (d.exit_office.id if d.exit_office and d.exit_office.id else office)
+        steps = self.plan.on_event(event.value)
+        docs = {s.message: self.store.documents_for(tx, ucr, s.message) for s in steps if not self.plan.to_agency(s)}
+        if not any(docs.values()):
+            if held is None:
+                raise EventRejected(f"no export declaration for consignment {ucr} at node {self.node}: lodge it first (POST /declarations)")
+            if not any(s.message == catalogue.EXPORT_DATA.name for s in steps):
+                raise EventRejected(f"no Utility Block has a customs role send {catalogue.EXPORT_DATA.name} on {event.value}: "
+                                    "see schemas/utility-blocks")
+        d = Declaration.model_validate_json(held["data"]) if held else None
+        exit_office = office if event == Event.EXIT or d is None else (d.exit_office.id if d.exit_office and d.exit_office.id else office)
         to_office = entry_office or self.config.entry_office_for(exit_office)
         if to_office is None:
             raise EventRejected(f"no office of entry known for exit office {exit_office}: give entry_office or configure the border crossing")
         recipient = to_office[:2]
         if not self.config.is_partner(recipient):
             raise EventRejected(f"{recipient} is not a partner of node {self.node}")
-        exit_data = d.model_copy(update={"exit_office": Office(id=exit_office)})
         cons = self.store.consignment(tx, ucr)
         correlation = cons["correlation_id"] if cons else new_id()
-        env = self._send_step(tx, sends[0], exit_data.to_xml(self.metadata("DEC")), recipient, ucr, correlation, at)
         status = "exited" if event == Event.EXIT else "pre_arrival_sent"
+        result: dict[str, Any] = {"consignment": ucr, "status": status, "sent_to": recipient, "entry_office": to_office}
+        sent: list[dict[str, Any]] = []
+        skipped: list[str] = []
+        for send in steps:
+            where = f"{send.ub.id} step {send.index} ({send.message} to {send.step.to_role})"
+            if self.plan.to_agency(send):
+                skipped.append(f"{where}: a customs node sends to the neighbouring customs only, not to an agency")
+            elif send.message == catalogue.EXPORT_DATA.name and d is not None:
+                exit_data = d.model_copy(update={"exit_office": Office(id=exit_office)})
+                env = self._send_step(tx, send, exit_data.to_xml(self.metadata("DEC")), recipient, ucr, correlation, at)
+                result.update(message_id=env.id, utility_block=send.ub.id)
+                sent.append({"type": send.message, "document_id": d.mrn, "message_id": env.id, "utility_block": send.ub.id})
+            elif docs.get(send.message):
+                for doc in docs[send.message]:
+                    env = self._send_step(tx, send, doc["xml"], recipient, ucr, correlation, at)
+                    sent.append({"type": send.message, "document_id": doc["doc_id"], "message_id": env.id, "utility_block": send.ub.id})
+            else:
+                skipped.append(f"{where}: node {self.node} neither builds nor holds one for consignment {ucr} "
+                               f"(lodge it at POST /documents?consignment={ucr})")
         self.store.set_consignment(tx, ucr, status, correlation, _iso(at))
-        return {"consignment": ucr, "status": status, "message_id": env.id, "sent_to": recipient, "entry_office": to_office,
-                "utility_block": sends[0].ub.id}
+        result["sent"] = sent
+        if skipped:
+            result["skipped"] = skipped
+        return result
 
     def _send_step(self, tx: Tx, send: Send, payload: bytes, to: str, ucr: str, correlation: str, at: datetime) -> Envelope:
         """Send what a UB step names, reduced to that UB's data set for the message."""

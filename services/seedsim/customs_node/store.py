@@ -47,6 +47,15 @@ CREATE TABLE IF NOT EXISTS answers (
     data TEXT NOT NULL,          -- the ConsignmentQueryResponse as JSON
     at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS documents (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    consignment TEXT NOT NULL,    -- UCR or the reference the lodger gave
+    type TEXT NOT NULL,           -- catalogue message type, e.g. TIRCarnet
+    doc_id TEXT NOT NULL,         -- the document's own reference (carnet number, declaration reference...)
+    xml BLOB NOT NULL,            -- what was lodged, kept whole (minimised only when sent)
+    lodged_at TEXT NOT NULL,
+    UNIQUE(consignment, type, doc_id)
+);
 CREATE TABLE IF NOT EXISTS alerts (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     ucr TEXT NOT NULL,
@@ -88,6 +97,13 @@ class CustomsStore(NodeStore):
             (ucr, kind),
         ).fetchone()
         return dict(row) if row else None
+
+    @staticmethod
+    def documents_for(tx: Tx | sqlite3.Connection, consignment: str, message_type: str) -> list[dict]:
+        """The lodged documents of one type for a consignment, oldest first: what an event sends."""
+        conn = tx.conn if isinstance(tx, Tx) else tx
+        return rows(conn.execute("SELECT * FROM documents WHERE consignment = ? AND type = ? ORDER BY seq",
+                                 (consignment, message_type)))
 
     @staticmethod
     def consignment(tx: Tx | sqlite3.Connection, ucr: str) -> dict | None:

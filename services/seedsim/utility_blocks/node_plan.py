@@ -15,7 +15,9 @@ NPPO, "chamber" -> CCI, "tax" -> TAX, "tir"/"guarantee" -> TIR).
 from what it holds for the consignment (the node's code knows *how* to build a
 message; the UB says *when* and *to which role*). A customs node holding an
 export declaration thus sends ExportData on PRE_ARRIVAL and on EXIT because
-UB-SEED-EXIT's steps say so; it sends no TIR carnet (it holds none).
+UB-SEED-EXIT's steps say so; it sends a TIR carnet on EXIT (UB-SEED-TIR) only
+if one was lodged for the consignment (``POST /documents``), and skips the step
+otherwise.
 :meth:`NodePlan.continuing` gives the steps that carry on an exchange the node
 took part in: on ENTRY, the node that received ExportData (as
 ``importing_customs``) sends what UB-SEED-EXIT's ENTRY step names
@@ -129,11 +131,17 @@ class NodePlan:
             seen.setdefault(s.message, s)
         return list(seen.values())
 
-    def on_event(self, event: str, can_build: Iterable[str]) -> list[Send]:
-        """Steps fired by ``event`` from a role this node plays, for the messages it can build."""
-        can = set(can_build)
+    def on_event(self, event: str, can_build: Iterable[str] | None = None) -> list[Send]:
+        """Steps fired by ``event`` from a role this node plays, for the messages it can build (every message if None:
+        a customs node also sends documents lodged for the consignment, so it asks for all and skips what it lacks)."""
+        can = None if can_build is None else set(can_build)
         return self._once(s for s in self._steps()
-                          if s.step.event == event and s.message in can and plays(self.node, s.ub, s.step.from_role))
+                          if s.step.event == event and (can is None or s.message in can) and plays(self.node, s.ub, s.step.from_role))
+
+    def to_agency(self, send: Send) -> bool:
+        """Whether a step's receiver is an agency role (not a customs administration)."""
+        role = send.ub.business_process.role(send.step.to_role)
+        return role is not None and role.kind == "agency"
 
     def continuing(self, event: str, received: str) -> list[Send]:
         """Steps on ``event`` that carry on an exchange in which this node received ``received``: sent from the
