@@ -28,6 +28,7 @@ constrained at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from lxml import etree
 
 from .. import catalogue
@@ -54,10 +55,17 @@ class DataSetRules:
     def required_by_xsd(self) -> frozenset[str]:
         return required_paths(catalogue.BY_NAME[self.message])
 
+    @cached_property
+    def _kept(self) -> frozenset[str]:
+        """Data-set paths, every element that wraps one, and what the XSD requires: computed once."""
+        wrappers = {p[:i] for p in self.paths for i in range(1, len(p)) if p[i] == "/"}
+        return frozenset(self.paths) | frozenset(wrappers) | self.required_by_xsd
+
     def allows(self, path: str) -> bool:
-        if path in self.paths or path in self.required_by_xsd:
+        """In the data set, wrapping a data-set element, required by the XSD, or inside a data-set element."""
+        if path in self._kept:
             return True
-        return any(p.startswith(path + "/") or path.startswith(p + "/") for p in self.paths)
+        return any(path[:i] in self.paths for i in range(1, len(path)) if path[i] == "/")
 
 
 def _element_path(path: str) -> str:
@@ -103,7 +111,7 @@ def _children(el: etree._Element) -> list[etree._Element]:
 
 def _outside(el: etree._Element, path: str, rules: DataSetRules, out: list[tuple[etree._Element, str]]) -> None:
     for child in _children(el):
-        child_path = f"{path}/{etree.QName(child).localname}"
+        child_path = f"{path}/{child.tag.rpartition('}')[2]}"
         if rules.allows(child_path):
             _outside(child, child_path, rules, out)
         else:
@@ -124,12 +132,12 @@ def present(root: etree._Element, path: str) -> bool:
     parts = path.strip("/").split("/")
     if parts[0] != etree.QName(body).localname:
         return False
-    nodes = [body]
-    for part in parts[1:]:
-        if part.startswith("@"):
-            return any(n.get(part[1:]) is not None for n in nodes)
-        nodes = [c for n in nodes for c in _children(n) if etree.QName(c).localname == part]
-    return bool(nodes)
+    attribute = parts.pop()[1:] if parts[-1].startswith("@") else None
+    steps = "/".join(f"{{*}}{p}" for p in parts[1:])  # lxml's ElementPath: any namespace, in C
+    nodes = body.iterfind(steps) if steps else iter((body,))
+    if attribute is None:
+        return next(nodes, None) is not None
+    return any(n.get(attribute) is not None for n in nodes)
 
 
 def minimise(payload: bytes, rules: DataSetRules | None) -> bytes:

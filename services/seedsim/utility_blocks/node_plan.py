@@ -110,6 +110,8 @@ class NodePlan:
     def __init__(self, node_id: str, blocks: dict[str, UtilityBlock]):
         self.node = node_id
         self.blocks = blocks
+        # the data set of a (message, event, sender, receiver) is looked up for every message sent and received
+        self._rules: dict[tuple, DataSetRules | None] = {}
 
     @classmethod
     def load(cls, node_id: str, directory: Path | str | None = None) -> "NodePlan":
@@ -165,9 +167,13 @@ class NodePlan:
     def rules(self, message: str, trigger: str | None, sender: str, receiver: str,
               utility_block: str | None = None) -> DataSetRules | None:
         """The data set a message must keep to; None when no UB constrains it."""
-        if utility_block is not None and utility_block in self.blocks:
-            return data_set.rules_for(self.blocks[utility_block], message)
-        return data_set.merge(message, self.governing(message, trigger, sender, receiver))
+        key = (message, trigger, sender, receiver, utility_block)
+        if key not in self._rules:
+            if utility_block is not None and utility_block in self.blocks:
+                self._rules[key] = data_set.rules_for(self.blocks[utility_block], message)
+            else:
+                self._rules[key] = data_set.merge(message, self.governing(message, trigger, sender, receiver))
+        return self._rules[key]
 
     def outgoing(self, message: str, payload: bytes, trigger: str | None, to: str, utility_block: str | None = None) -> bytes:
         """``payload`` reduced to the data set of the UB(s) governing it (data minimisation)."""
