@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Body, FastAPI, HTTPException, Query
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
+from ..node_app import node_app
 from .service import DESCRIPTIONS, ISSUES, AgencyNode
 
 
@@ -20,36 +18,9 @@ class IssueRequest(BaseModel):
 
 
 def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        if manage_lifecycle:
-            await node.transport.start()
-            await node.start()
-        try:
-            yield
-        finally:
-            if manage_lifecycle:
-                await node.transport.stop()
-                await node.stop()
-
-    app = FastAPI(title=f"seedsim agency node {node.node}",
-                  description=f"A {DESCRIPTIONS[node.kind]} on the SEED+ wire: issues and checks documents, acknowledges what it receives.",
-                  version="0.1.0", lifespan=lifespan)
-
-    @app.get("/health", summary="Liveness")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "node": node.node, "kind": node.kind.value, "transport": type(node.transport).__name__}
-
-    @app.post("/validate", summary="Validate any document seedsim knows")
-    async def validate(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
-        from ..validator import validate_document
-
-        report = await asyncio.to_thread(validate_document, xml, "request", None, node.limits)
-        return JSONResponse(report.to_dict(), status_code=200 if report.valid else 422)
-
-    @app.get("/messages", summary="Messages this node sent and received")
-    async def messages(limit: int = Query(100, le=10000)) -> list[dict[str, Any]]:
-        return await node.store.read(lambda c: [dict(r) for r in c.execute("SELECT * FROM messages ORDER BY at DESC LIMIT ?", (limit,))])
+    app = node_app(node, f"seedsim agency node {node.node}",
+                   f"A {DESCRIPTIONS[node.kind]} on the SEED+ wire: issues and checks documents, acknowledges what it receives.",
+                   manage_lifecycle, health={"kind": node.kind.value})
 
     @app.post("/issue", summary="Issue a certificate (NPPO, CCI) and send it, or register a TIR carnet (TIR)")
     async def issue(req: IssueRequest) -> dict[str, Any]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +10,7 @@ from fastapi import Body, FastAPI, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from ..node_app import node_app
 from .service import CustomsNode, Event, EventRejected, key_data
 from ..core.declaration import Declaration
 
@@ -32,24 +31,9 @@ class ConsignmentEvent(BaseModel):
 
 
 def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        if manage_lifecycle:
-            await node.transport.start()
-            await node.start()
-        try:
-            yield
-        finally:
-            if manage_lifecycle:
-                await node.transport.stop()
-                await node.stop()
-
-    app = FastAPI(
-        title=f"seedsim customs node {node.node}",
-        description="A SEED+-style national customs node: lodge WCO DM declarations, fire consignment events, inspect exchanges.",
-        version="0.1.0",
-        lifespan=lifespan,
-    )
+    app = node_app(node, f"seedsim customs node {node.node}",
+                   "A SEED+-style national customs node: lodge WCO DM declarations, fire consignment events, inspect exchanges.",
+                   manage_lifecycle)
 
     @app.post("/declarations", summary="Lodge a WCO DM declaration (XML)")
     async def lodge(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
@@ -61,13 +45,6 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
                              xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
         result = await node.lodge_document(xml, consignment)
         return JSONResponse(result.to_dict(), status_code=200 if result.accepted else 422)
-
-    @app.post("/validate", summary="Validate any document seedsim knows, without lodging it")
-    async def validate(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
-        from ..validator import validate_document
-
-        report = await asyncio.to_thread(validate_document, xml, "request", None, node.limits)
-        return JSONResponse(report.to_dict(), status_code=200 if report.valid else 422)
 
     @app.post("/events", summary="A consignment event at a customs office")
     async def event(ev: ConsignmentEvent) -> dict[str, Any]:
@@ -82,17 +59,6 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
             return await node.query(q.to.upper(), q.consignment, q.mrn, q.reason)
         except EventRejected as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from None
-
-    @app.get("/messages", summary="Messages this node sent and received")
-    async def messages(consignment: str | None = None, limit: int = Query(100, le=10000)) -> list[dict[str, Any]]:
-        def q(conn):
-            if consignment:
-                cur = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at DESC LIMIT ?", (consignment, limit))
-            else:
-                cur = conn.execute("SELECT * FROM messages ORDER BY at DESC LIMIT ?", (limit,))
-            return [dict(r) for r in cur]
-
-        return await node.store.read(q)
 
     @app.get("/consignments/{ref}", summary="Where a consignment stands at this node")
     async def consignment(ref: str) -> dict[str, Any]:
@@ -127,9 +93,5 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
             "answers": [{"from": a["peer"], "found": bool(a["found"]), "status": a["status"], "at": a["at"],
                          "declarations": json.loads(a["data"])["declarations"]} for a in answers],
         }
-
-    @app.get("/health", summary="Liveness")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "node": node.node, "transport": type(node.transport).__name__}
 
     return app
