@@ -12,6 +12,7 @@ identifying element (``MessageType.element``), e.g.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from pathlib import Path
 
 from lxml import etree
@@ -95,13 +96,20 @@ def _walk(schemas: _SchemaSet, ctype: etree._Element, prefix: str, out: set[str]
 
 
 @lru_cache(maxsize=None)
-def _paths(schema: str, element: str) -> frozenset[str]:
+def _root(schema: str, element: str) -> tuple["_SchemaSet", Any, str]:
+    """The schema set, the global declaration of ``element`` (Clark name) and its local name: read once."""
     path = Path(schema) if Path(schema).is_absolute() else SCHEMA_DIR / schema
     schemas = _SchemaSet(path)
     ns, local = element[1:].split("}", 1) if element.startswith("{") else ("", element)
     decl = schemas.elements.get((ns, local))
     if decl is None:
         raise LookupError(f"{schema} declares no global element {element}")
+    return schemas, decl, local
+
+
+@lru_cache(maxsize=None)
+def _paths(schema: str, element: str) -> frozenset[str]:
+    schemas, decl, local = _root(schema, element)
     out = {f"/{local}"}
     ctype = schemas.type_of(decl)
     if ctype is not None:
@@ -155,10 +163,7 @@ def _walk_required(schemas: _SchemaSet, ctype: etree._Element, prefix: str, out:
 
 @lru_cache(maxsize=None)
 def _required(schema: str, element: str) -> frozenset[str]:
-    path = Path(schema) if Path(schema).is_absolute() else SCHEMA_DIR / schema
-    schemas = _SchemaSet(path)
-    ns, local = element[1:].split("}", 1) if element.startswith("{") else ("", element)
-    decl = schemas.elements[(ns, local)]
+    schemas, decl, local = _root(schema, element)
     out: set[str] = set()
     ctype = schemas.type_of(decl)
     if ctype is not None:
