@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from .config import NodeConfig
-from .core.transport import Transport
-from .core.transport.memory import InMemoryBus
-from .customs_node.service import CustomsNode
+from seedsim.config import NodeConfig
+from seedsim.core.transport import Transport
+from seedsim.core.transport.memory import InMemoryBus
+from seedsim.nodes.customs.customs_node import CustomsNode
 
 
 def make_transport(kafka: str | None, client_id: str = "seedsim") -> Transport:
     """Kafka when a bootstrap address is given, else a fresh in-process bus."""
     if kafka:
-        from .core.transport.kafka import KafkaTransport  # only the Kafka adapter imports aiokafka
+        from seedsim.core.transport.kafka import KafkaTransport  # only the Kafka adapter imports aiokafka
 
         return KafkaTransport(kafka, client_id=client_id)
     return InMemoryBus()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
-from .core import codes
-from .core.identifiers import is_valid_office
+from seedsim.core import codes
+from seedsim.core.identifiers import is_valid_office
 
 
 class BorderCrossing(BaseModel):
@@ -45,11 +45,15 @@ class ServiceConfig(BaseModel):
     port: int = 8000
     host: str = "127.0.0.1"
     db: Path | None = Field(None, description="SQLite file; default ./var/<node>.sqlite3")
-    partners: list[str] = Field(default_factory=list, description="nodes this node exchanges with; empty = the SEED+ nodes")
+    partners: list[str] = Field(
+        default_factory=list, description="nodes this node exchanges with; empty = the SEED+ nodes"
+    )
     max_xml_bytes: int = 4 * 1024 * 1024
     topic_prefix: str = Field("seedsim", description="prefix of every topic name (see seedsim.core.topics)")
     utility_blocks: Path | None = Field(
-        None, description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks")
+        None,
+        description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks",
+    )
 
     def db_path(self) -> Path:
         return self.db or Path("var") / f"{self.node.lower()}.sqlite3"

@@ -49,19 +49,19 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # for tests.support.kafka_broker
 
+from seedsim import catalogue  # noqa: E402
 from seedsim.bootstrap import make_customs_node, make_transport  # noqa: E402
 from seedsim.config import DEMO_CROSSINGS, NodeConfig  # noqa: E402
-from seedsim import catalogue  # noqa: E402
 from seedsim.core.interop import InteropRecord, Stage  # noqa: E402
 from seedsim.core.topics import Topics  # noqa: E402
 from seedsim.core.transport import Record  # noqa: E402
 from seedsim.core.transport.memory import InMemoryBus  # noqa: E402
 from seedsim.core.wco import MetaData  # noqa: E402
-from seedsim.customs_node.service import Event  # noqa: E402
-from seedsim.monitor.summary import InteropSummary, percentile  # noqa: E402
-from seedsim.runner.clients import InProcessClient  # noqa: E402
-from seedsim.runner.demo import DemoSettings, run_demo  # noqa: E402
-from seedsim.runner.generator import ConsignmentGenerator  # noqa: E402
+from seedsim.nodes.customs.customs_node import Event  # noqa: E402
+from seedsim.runners.demo import DemoSettings, run_demo  # noqa: E402
+from seedsim.runners.interop_summary import InteropSummary, percentile  # noqa: E402
+from seedsim.runners.node_clients import InProcessClient  # noqa: E402
+from seedsim.samples.consignments import ConsignmentGenerator  # noqa: E402
 
 TARGETS = {
     "exchanges_per_s": 2500.0,  # >=
@@ -97,9 +97,14 @@ def export_xml(c) -> bytes:
 
 def node_configs(db_dir: Path, prefix: str, kafka: str | None) -> dict[str, NodeConfig]:
     return {
-        country: NodeConfig(node=country, kafka=kafka, db=db_dir / f"{country.lower()}.sqlite3",
-                            partners=[c for c in (EXIT_C, ENTRY_C) if c != country], crossings=DEMO_CROSSINGS,
-                            topic_prefix=prefix)
+        country: NodeConfig(
+            node=country,
+            kafka=kafka,
+            db=db_dir / f"{country.lower()}.sqlite3",
+            partners=[c for c in (EXIT_C, ENTRY_C) if c != country],
+            crossings=DEMO_CROSSINGS,
+            topic_prefix=prefix,
+        )
         for country in (EXIT_C, ENTRY_C)
     }
 
@@ -110,8 +115,15 @@ def node_configs(db_dir: Path, prefix: str, kafka: str | None) -> dict[str, Node
 
 
 async def phase_throughput(bootstrap: str, n: int, concurrency: int, discrepancies: int) -> dict[str, Any]:
-    settings = DemoSettings(consignments=n, kafka=bootstrap, show_flows=0, malformed=(), discrepancies=discrepancies,
-                            concurrency=concurrency, timeout=600.0)
+    settings = DemoSettings(
+        consignments=n,
+        kafka=bootstrap,
+        show_flows=0,
+        malformed=(),
+        discrepancies=discrepancies,
+        concurrency=concurrency,
+        timeout=600.0,
+    )
     result = await run_demo(settings, out=lambda _line: None)
     s = result.summary
     elapsed = max(result.elapsed_s - 0.2, 1e-9)  # run_demo sleeps 0.2 s after the last record before counting
@@ -149,14 +161,16 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
     summary = InteropSummary()
 
     async def on_interop(records) -> None:  # a batch of one partition's records, as run_demo's monitor
-        for record in ([records] if isinstance(records, Record) else records):
+        for record in [records] if isinstance(records, Record) else records:
             summary.add(InteropRecord.model_validate_json(record.value))
 
     gen = ConsignmentGenerator(seed, CROSSING)
     consignments = [gen.make(i) for i in range(1, n + 1)]
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory(prefix="seedsim-bench-paced-") as tmp:
-        nodes = {c: make_customs_node(cfg, transport) for c, cfg in node_configs(Path(tmp), topics.prefix, bootstrap).items()}
+        nodes = {
+            c: make_customs_node(cfg, transport) for c, cfg in node_configs(Path(tmp), topics.prefix, bootstrap).items()
+        }
         client = InProcessClient(nodes)
         transport.subscribe([topics.interop], group=f"seedsim-bench-monitor-{run_id}", handler=on_interop)
         await transport.start()
@@ -174,10 +188,14 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
 
             t_stage = time.perf_counter()
             await asyncio.gather(*(stage(c) for c in consignments))
-            staged = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "PRE_ARRIVAL") >= n, timeout=120 + n / 5)
+            staged = await summary.wait_for(
+                lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "PRE_ARRIVAL") >= n, timeout=120 + n / 5
+            )
             if not staged:
-                raise RuntimeError(f"paced phase: PRE_ARRIVAL of {n} consignments not all acknowledged in time "
-                                   f"({summary.count(Stage.ACK_RECEIVED, 'ExportData', 'PRE_ARRIVAL')} seen)")
+                raise RuntimeError(
+                    f"paced phase: PRE_ARRIVAL of {n} consignments not all acknowledged in time "
+                    f"({summary.count(Stage.ACK_RECEIVED, 'ExportData', 'PRE_ARRIVAL')} seen)"
+                )
             stage_s = time.perf_counter() - t_stage
             await asyncio.sleep(1.0)  # let the sent-marks flusher and the consumers settle
 
@@ -188,12 +206,17 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
                 delay = t0 + i / rate - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(
-                    client.event(EXIT_C, Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)))
+                tasks.append(
+                    asyncio.create_task(
+                        client.event(EXIT_C, Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+                    )
+                )
             offered_s = loop.time() - t0
             await asyncio.gather(*tasks)
             events_done_s = loop.time() - t0
-            done = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "EXIT") >= n, timeout=120 + n / 5)
+            done = await summary.wait_for(
+                lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "EXIT") >= n, timeout=120 + n / 5
+            )
             drained_s = loop.time() - t0
         finally:
             for node in nodes.values():
@@ -223,8 +246,9 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
 # ------------------------------------------------------------------------------------------------
 
 
-async def capture_records(n: int, seed: int, db_dir: Path, with_me: bool = False
-                          ) -> tuple[list[Record], list[Record], list[Record], dict[str, Any]]:
+async def capture_records(
+    n: int, seed: int, db_dir: Path, with_me: bool = False
+) -> tuple[list[Record], list[Record], list[Record], dict[str, Any]]:
     """Play lodge + PRE_ARRIVAL + EXIT for n consignments at RS on the in-process bus. Returns every
     ExportData record RS addressed to ME, the EXIT ones, and (with_me: an ME node on the bus handles
     them) ME's acknowledgements of the EXIT ones, plus their sizes. Nodes are stopped at the end."""
@@ -245,8 +269,11 @@ async def capture_records(n: int, seed: int, db_dir: Path, with_me: bool = False
         await rs.on_event(Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
 
     def ack_records() -> list[Record]:
-        return [r for r in bus.log(topics.inbox(EXIT_C))
-                if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type and r.header("ce_trigger") == "EXIT"]
+        return [
+            r
+            for r in bus.log(topics.inbox(EXIT_C))
+            if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type and r.header("ce_trigger") == "EXIT"
+        ]
 
     if with_me:
         for _ in range(600):
@@ -263,8 +290,10 @@ async def capture_records(n: int, seed: int, db_dir: Path, with_me: bool = False
     def sizes(recs: list[Record], what: str) -> dict[str, int]:
         if not recs:
             return {}
-        return {f"{what}_value_bytes": round(sum(len(r.value) for r in recs) / len(recs)),
-                f"{what}_header_bytes": round(sum(sum(len(k) + len(v) for k, v in r.headers) for r in recs) / len(recs))}
+        return {
+            f"{what}_value_bytes": round(sum(len(r.value) for r in recs) / len(recs)),
+            f"{what}_header_bytes": round(sum(sum(len(k) + len(v) for k, v in r.headers) for r in recs) / len(recs)),
+        }
 
     return export_records, exits, acks, {**sizes(exits, "exit_data"), **sizes(acks, "ack")}
 
@@ -274,8 +303,9 @@ async def capture_records(n: int, seed: int, db_dir: Path, with_me: bool = False
 # ------------------------------------------------------------------------------------------------
 
 
-async def phase_baseline(bootstrap: str, n_exchanges: int, exit_samples: list[Record], ack_samples: list[Record],
-                         **producer_overrides: Any) -> dict[str, Any]:
+async def phase_baseline(
+    bootstrap: str, n_exchanges: int, exit_samples: list[Record], ack_samples: list[Record], **producer_overrides: Any
+) -> dict[str, Any]:
     """2 records per exchange (one real exit-data record, one real ack record) produced with the
     producer settings of KafkaTransport, and consumed back by a consumer group committing per batch,
     like KafkaTransport; no processing. Timed from the first send to the last record consumed."""
@@ -292,9 +322,16 @@ async def phase_baseline(bootstrap: str, n_exchanges: int, exit_samples: list[Re
     producer_cfg = dict(acks="all", enable_idempotence=True, linger_ms=2, request_timeout_ms=30000)  # = KafkaTransport
     producer_cfg.update(producer_overrides)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, client_id=f"bench-baseline-{run_id}", **producer_cfg)
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-baseline-{run_id}",
-                                enable_auto_commit=False, auto_offset_reset="earliest", max_poll_records=500,
-                                session_timeout_ms=10000, heartbeat_interval_ms=1000)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-baseline-{run_id}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=500,
+        session_timeout_ms=10000,
+        heartbeat_interval_ms=1000,
+    )
     await producer.start()
     await consumer.start()
     total = 2 * n_exchanges
@@ -314,7 +351,7 @@ async def phase_baseline(bootstrap: str, n_exchanges: int, exit_samples: list[Re
                         await consumer.commit({TopicPartition(tp.topic, tp.partition): msgs[-1].offset + 1})
             done.set()
 
-        samples = [r for pair in zip(exit_samples, ack_samples) for r in pair]
+        samples = [r for pair in zip(exit_samples, ack_samples, strict=False) for r in pair]
         t0 = time.perf_counter()
         ctask = asyncio.create_task(consume())
         futures = []
@@ -343,7 +380,9 @@ async def phase_baseline(bootstrap: str, n_exchanges: int, exit_samples: list[Re
         "produce_s": round(produced_s, 2),
         "records_per_s": round(total / elapsed, 1),
         "exchange_equivalents_per_s": round(n_exchanges / elapsed, 1),
-        "avg_record_bytes": round(sum(len(r.value) + sum(len(k) + len(v) for k, v in r.headers) for r in samples) / len(samples)),
+        "avg_record_bytes": round(
+            sum(len(r.value) + sum(len(k) + len(v) for k, v in r.headers) for r in samples) / len(samples)
+        ),
         "serial_send_ack_ms": {"p50": _round(percentile(serial, 50), 2), "p99": _round(percentile(serial, 99), 2)},
     }
 
@@ -398,7 +437,10 @@ async def memory_child(bootstrap: str | None, n: int, seed: int, concurrency: in
         load_s = time.perf_counter() - t0
         await asyncio.sleep(0.6)  # one more sent-marks flush
         pending = await node.store.read(
-            lambda conn: conn.execute("SELECT COUNT(*) FROM consignments WHERE status = 'pre_arrival_sent'").fetchone()[0])
+            lambda conn: conn.execute("SELECT COUNT(*) FROM consignments WHERE status = 'pre_arrival_sent'").fetchone()[
+                0
+            ]
+        )
         end = _proc_status()
         db_mb = sum(p.stat().st_size for p in Path(tmp).glob("*")) / 2**20
         await node.stop()
@@ -408,7 +450,7 @@ async def memory_child(bootstrap: str | None, n: int, seed: int, concurrency: in
         "pending": pending,
         "load_s": round(load_s, 1),
         "lodge_plus_prearrival_per_s": round(n / load_s, 1),
-        "per_1000_s": [round(b - a, 2) for a, b in zip([0.0, *marks], marks)],
+        "per_1000_s": [round(b - a, 2) for a, b in zip([0.0, *marks], marks, strict=False)],
         "rss_after_start_mb": _round(after_start.get("VmRSS")),
         "rss_end_mb": _round(end.get("VmRSS")),
         "vm_hwm_mb": _round(end.get("VmHWM")),
@@ -421,8 +463,17 @@ async def memory_child(bootstrap: str | None, n: int, seed: int, concurrency: in
 
 
 def phase_memory(bootstrap: str, n: int, seed: int) -> dict[str, Any]:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--memory-child", "--consignments", str(n), "--seed", str(seed),
-           "--kafka", bootstrap]
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--memory-child",
+        "--consignments",
+        str(n),
+        "--seed",
+        str(seed),
+        "--kafka",
+        bootstrap,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:
         raise RuntimeError(f"memory child failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -441,7 +492,7 @@ class InlineExecutor(concurrent.futures.Executor):
         fut: concurrent.futures.Future = concurrent.futures.Future()
         try:
             fut.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting coroutine
+        except BaseException as exc:
             fut.set_exception(exc)
         return fut
 
@@ -450,7 +501,10 @@ class InlineExecutor(concurrent.futures.Executor):
 PROFILE_BUCKETS: list[tuple[str, Any]] = [
     ("XML parse (parse_untrusted)", lambda f, fn: f.endswith("xml_safety.py") and fn == "parse_untrusted"),
     ("XSD validation (validate_xsd)", lambda f, fn: f.endswith("validation.py") and fn == "validate_xsd"),
-    ("XML -> model binding (from_root)", lambda f, fn: fn == "from_root" and ("declaration.py" in f or "response.py" in f)),
+    (
+        "XML -> model binding (from_root)",
+        lambda f, fn: fn == "from_root" and ("declaration.py" in f or "response.py" in f),
+    ),
     ("business rules (RuleSet.run)", lambda f, fn: f.endswith("validation.py") and fn == "run"),
     ("ack XML build (to_xml)", lambda f, fn: fn == "to_xml" and f.endswith("response.py")),
     ("interop records built in tx (_interop)", lambda f, fn: f.endswith("inbox_node.py") and fn == "interop"),
@@ -470,7 +524,11 @@ def _kind(file: str, func: str) -> str:
         return "idle: event loop waiting (Kafka round trips, timers)"
     if "sqlite3" in func:
         return "SQLite (C calls)"
-    if "lxml" in func or "lxml" in file or file.endswith(("xml_binding.py", "xml_safety.py", "validation.py", "wco.py")):
+    if (
+        "lxml" in func
+        or "lxml" in file
+        or file.endswith(("xml_binding.py", "xml_safety.py", "validation.py", "wco.py"))
+    ):
         return "XML: parse, XSD, XML<->model binding, serialise"
     if "pydantic" in file or "pydantic" in func:
         return "pydantic (validation / JSON)"
@@ -490,8 +548,15 @@ def own_time_by_kind(stats: dict, wall_s: float, units: int) -> list[dict[str, A
     for (f, _l, fn), v in stats.items():
         k = _kind(f, fn)
         acc[k] = acc.get(k, 0.0) + v[2]
-    return [{"kind": k, "s": round(t, 3), "pct_of_wall": round(100 * t / wall_s, 1), "ms_per_unit": round(1000 * t / units, 3)}
-            for k, t in sorted(acc.items(), key=lambda kv: -kv[1])]
+    return [
+        {
+            "kind": k,
+            "s": round(t, 3),
+            "pct_of_wall": round(100 * t / wall_s, 1),
+            "ms_per_unit": round(1000 * t / units, 3),
+        }
+        for k, t in sorted(acc.items(), key=lambda kv: -kv[1])
+    ]
 
 
 def summarise_profile(prof: cProfile.Profile, wall_s: float, records: int) -> dict[str, Any]:
@@ -504,16 +569,31 @@ def summarise_profile(prof: cProfile.Profile, wall_s: float, records: int) -> di
             t = sum(v[2] for (f, _l, _fn), v in stats.items() if "aiokafka" in f)
         else:
             t = sum(v[3] for (f, _l, fn), v in stats.items() if pred(f, fn))
-        buckets.append({"what": label, "s": round(t, 3), "pct_of_wall": round(100 * t / wall_s, 1),
-                        "ms_per_record": round(1000 * t / records, 3)})
+        buckets.append(
+            {
+                "what": label,
+                "s": round(t, 3),
+                "pct_of_wall": round(100 * t / wall_s, 1),
+                "ms_per_record": round(1000 * t / records, 3),
+            }
+        )
     top = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:15]
-    top_own = [{"function": f"{Path(f).name}:{line}({fn})", "tottime_s": round(v[2], 3), "calls": v[1]} for (f, line, fn), v in top]
-    return {"records": records, "profiled_wall_s": round(wall_s, 2), "profiled_cpu_s": round(total_tt, 2),
-            "buckets_cumulative": buckets, "own_time_by_kind": own_time_by_kind(stats, wall_s, records), "top_own_time": top_own}
+    top_own = [
+        {"function": f"{Path(f).name}:{line}({fn})", "tottime_s": round(v[2], 3), "calls": v[1]}
+        for (f, line, fn), v in top
+    ]
+    return {
+        "records": records,
+        "profiled_wall_s": round(wall_s, 2),
+        "profiled_cpu_s": round(total_tt, 2),
+        "buckets_cumulative": buckets,
+        "own_time_by_kind": own_time_by_kind(stats, wall_s, records),
+        "top_own_time": top_own,
+    }
 
 
 def _chunks(records: list[Record], size: int) -> list[list[Record]]:
-    return [records[i:i + size] for i in range(0, len(records), size)]
+    return [records[i : i + size] for i in range(0, len(records), size)]
 
 
 async def _handle(node, batch: list[Record]) -> None:
@@ -543,6 +623,7 @@ async def _timed_replay(node, records: list[Record], batch: int) -> dict[str, An
                 return await fn(work, *args)
             finally:
                 tx_t.append(time.perf_counter() - t)
+
         return run
 
     async def send(recs):
@@ -606,12 +687,22 @@ FLOW_STAGES: list[tuple[str, Any]] = [
     ("node: EXIT / PRE_ARRIVAL tx (_exit_tx)", lambda f, fn: f.endswith("service.py") and fn == "_exit_tx"),
     ("node: ENTRY tx, matching (_entry_tx)", lambda f, fn: f.endswith("service.py") and fn == "_entry_tx"),
     ("node: interop records in tx (_interop)", lambda f, fn: f.endswith("inbox_node.py") and fn == "interop"),
-    ("node: after-commit re-parse + log of interop (model_validate_json, emit_to_log in _dispatch)",
-     lambda f, fn: (f.endswith("interop.py") and fn == "emit_to_log") or (f.endswith("inbox_node.py") and fn == "<listcomp>")),
+    (
+        "node: after-commit re-parse + log of interop (model_validate_json, emit_to_log in _dispatch)",
+        lambda f, fn: (
+            (f.endswith("interop.py") and fn == "emit_to_log") or (f.endswith("inbox_node.py") and fn == "<listcomp>")
+        ),
+    ),
     ("node: outbox sent-marks (mark_sent)", lambda f, fn: f.endswith("sqlite_store.py") and fn == "_mark"),
-    ("Kafka producer (KafkaTransport.send_batch, CPU part)", lambda f, fn: f.endswith("kafka.py") and "seedsim" in f and fn == "send_batch"),
+    (
+        "Kafka producer (KafkaTransport.send_batch, CPU part)",
+        lambda f, fn: f.endswith("kafka.py") and "seedsim" in f and fn == "send_batch",
+    ),
     ("harness: driver builds the declarations' XML (demo play -> to_xml)", None),
-    ("harness: monitor reads the interop topic (demo on_interop)", lambda f, fn: f.endswith("demo.py") and fn == "on_interop"),
+    (
+        "harness: monitor reads the interop topic (demo on_interop)",
+        lambda f, fn: f.endswith("demo.py") and fn == "on_interop",
+    ),
 ]
 
 
@@ -621,8 +712,15 @@ async def phase_flow_profile(bootstrap: str, n: int) -> dict[str, Any]:
     so the single profiled thread sees everything the process does."""
     import seedsim.core.sqlite_store as sqlite_store
 
-    settings = DemoSettings(consignments=n, kafka=bootstrap, show_flows=0, malformed=(), discrepancies=min(5, n),
-                            concurrency=64, timeout=600.0)
+    settings = DemoSettings(
+        consignments=n,
+        kafka=bootstrap,
+        show_flows=0,
+        malformed=(),
+        discrepancies=min(5, n),
+        concurrency=64,
+        timeout=600.0,
+    )
     orig = sqlite_store.ThreadPoolExecutor
     sqlite_store.ThreadPoolExecutor = lambda **_kw: InlineExecutor()
     prof = cProfile.Profile()
@@ -644,10 +742,22 @@ async def phase_flow_profile(bootstrap: str, n: int) -> dict[str, Any]:
                     t += sum(ct for (cf, _cl, cfn), (_cc, _nc, _tt, ct) in v[4].items() if cf.endswith("demo.py"))
         else:
             t = sum(v[3] for (f, _l, fn), v in stats.items() if pred(f, fn))
-        stages.append({"stage": label, "s": round(t, 3), "pct_of_wall": round(100 * t / wall, 1), "ms_per_consignment": round(1000 * t / n, 3)})
-    return {"consignments": n, "completed": result.ok, "profiled_wall_s": round(wall, 2),
-            "exchanges_per_s_under_profiler": round(n / wall, 1),
-            "stages_cumulative": stages, "own_time_by_kind": own_time_by_kind(stats, wall, n)}
+        stages.append(
+            {
+                "stage": label,
+                "s": round(t, 3),
+                "pct_of_wall": round(100 * t / wall, 1),
+                "ms_per_consignment": round(1000 * t / n, 3),
+            }
+        )
+    return {
+        "consignments": n,
+        "completed": result.ok,
+        "profiled_wall_s": round(wall, 2),
+        "exchanges_per_s_under_profiler": round(n / wall, 1),
+        "stages_cumulative": stages,
+        "own_time_by_kind": own_time_by_kind(stats, wall, n),
+    }
 
 
 async def phase_profile(bootstrap: str, n: int, seed: int, batch: int = 50) -> dict[str, Any]:
@@ -677,7 +787,10 @@ async def phase_profile(bootstrap: str, n: int, seed: int, batch: int = 50) -> d
         transport.send_batch = capture_send
         try:
             # the capture ran with another prefix: readdress the records to this run's inbox topic
-            recs = [Record(topics.inbox(ENTRY_C), r.value, r.key, r.headers, 0, i, r.timestamp_ms) for i, r in enumerate(export_records)]
+            recs = [
+                Record(topics.inbox(ENTRY_C), r.value, r.key, r.headers, 0, i, r.timestamp_ms)
+                for i, r in enumerate(export_records)
+            ]
             out: dict[str, Any] = {}
 
             async def measure(node, rs_: list[Record]) -> dict[str, Any]:
@@ -685,9 +798,11 @@ async def phase_profile(bootstrap: str, n: int, seed: int, batch: int = 50) -> d
                 # `batch` (under load: the consumer fetches what accumulated), and profiled in batches
                 await _handle(node, rs_[:1])  # warm-up (first-call imports, statement cache)
                 third = (len(rs_) - 1) // 3
-                return {"wall_batch_1": await _timed_replay(node, rs_[1:1 + third], 1),
-                        "wall_batched": await _timed_replay(node, rs_[1 + third:1 + 2 * third], batch),
-                        "profile": await _profiled_replay(node, rs_[1 + 2 * third:], batch)}
+                return {
+                    "wall_batch_1": await _timed_replay(node, rs_[1 : 1 + third], 1),
+                    "wall_batched": await _timed_replay(node, rs_[1 + third : 1 + 2 * third], batch),
+                    "profile": await _profiled_replay(node, rs_[1 + 2 * third :], batch),
+                }
 
             out["me_export_data"] = await measure(me, recs)
             ack_recs = [Record(r.topic, r.value, r.key, r.headers, 0, i) for i, r in enumerate(acks)]
@@ -714,43 +829,88 @@ def print_report(r: dict[str, Any]) -> None:
     paced = r.get("paced") or []
     rows: list[tuple[str, str, str, str]] = []
     if tp:
-        rows.append((f"exchanges/s, full flow ({tp['consignments']} consignments, concurrency {tp['concurrency']})",
-                     f"{tp['exchanges_per_s']:.1f}", f">= {TARGETS['exchanges_per_s']:.0f}",
-                     verdict(tp["exchanges_per_s"] >= TARGETS["exchanges_per_s"])))
-        rows.append(("node-to-node messages/s (ExportData x2, EntryConf, 3 acks)", f"{tp['node_messages_per_s']:.1f}", "", ""))
+        rows.append(
+            (
+                f"exchanges/s, full flow ({tp['consignments']} consignments, concurrency {tp['concurrency']})",
+                f"{tp['exchanges_per_s']:.1f}",
+                f">= {TARGETS['exchanges_per_s']:.0f}",
+                verdict(tp["exchanges_per_s"] >= TARGETS["exchanges_per_s"]),
+            )
+        )
+        rows.append(
+            ("node-to-node messages/s (ExportData x2, EntryConf, 3 acks)", f"{tp['node_messages_per_s']:.1f}", "", "")
+        )
         rows.append(("all Kafka records/s (incl. interop records)", f"{tp['kafka_records_per_s']:.1f}", "", ""))
         rows.append(("elapsed, full flow", f"{tp['elapsed_s']:.1f} s", "", "" if tp["counts_ok"] else "COUNTS WRONG"))
         lf = tp["latency_full_speed"]
         rows.append(("exit->ack p50 / p99, full speed", f"{lf['p50_ms']} / {lf['p99_ms']} ms", "", ""))
     for p in paced:
         lp = p["latency"]
-        rows.append((f"exit->ack p50 / p99, EXIT paced at {p['target_rate_per_s']:.0f}/s ({p['exchanges']} exits)",
-                     f"{lp['p50_ms']} / {lp['p99_ms']} ms",
-                     f"p99 < {TARGETS['paced_p99_ms']:.0f} ms" if p["target_rate_per_s"] == 500 else "",
-                     verdict(lp["p99_ms"] is not None and lp["p99_ms"] < TARGETS["paced_p99_ms"]) if p["target_rate_per_s"] == 500 else ""))
-        rows.append(("  offered / achieved exchanges/s", f"{p['offered_rate_per_s']} / {p['achieved_exchanges_per_s']}", "", ""))
+        rows.append(
+            (
+                f"exit->ack p50 / p99, EXIT paced at {p['target_rate_per_s']:.0f}/s ({p['exchanges']} exits)",
+                f"{lp['p50_ms']} / {lp['p99_ms']} ms",
+                f"p99 < {TARGETS['paced_p99_ms']:.0f} ms" if p["target_rate_per_s"] == 500 else "",
+                verdict(lp["p99_ms"] is not None and lp["p99_ms"] < TARGETS["paced_p99_ms"])
+                if p["target_rate_per_s"] == 500
+                else "",
+            )
+        )
+        rows.append(
+            ("  offered / achieved exchanges/s", f"{p['offered_rate_per_s']} / {p['achieved_exchanges_per_s']}", "", "")
+        )
     if bl:
         rows.append((f"broker-only baseline records/s ({bl['records']} records)", f"{bl['records_per_s']:.1f}", "", ""))
-        rows.append(("  = baseline exchange-equivalents/s (records/s / 2)", f"{bl['exchange_equivalents_per_s']:.1f}", "", ""))
+        rows.append(
+            ("  = baseline exchange-equivalents/s (records/s / 2)", f"{bl['exchange_equivalents_per_s']:.1f}", "", "")
+        )
         if tp:
             ratio = r["ratio"]
-            rows.append(("ratio: seedsim exchanges/s / baseline exch.-equiv/s", f"{ratio:.4f}",
-                         f">= {TARGETS['baseline_ratio']}", verdict(ratio >= TARGETS["baseline_ratio"])))
+            rows.append(
+                (
+                    "ratio: seedsim exchanges/s / baseline exch.-equiv/s",
+                    f"{ratio:.4f}",
+                    f">= {TARGETS['baseline_ratio']}",
+                    verdict(ratio >= TARGETS["baseline_ratio"]),
+                )
+            )
         bb = r.get("baseline_big_batches")
         if bb:
             rows.append(("  baseline records/s, 1 MiB producer batches (info)", f"{bb['records_per_s']:.1f}", "", ""))
             if "ratio_vs_big_batches" in r:
                 rows.append(("  ratio against that baseline (info)", f"{r['ratio_vs_big_batches']:.4f}", "", ""))
-        rows.append(("  single send awaited (acks=all) p50 / p99", f"{bl['serial_send_ack_ms']['p50']} / {bl['serial_send_ack_ms']['p99']} ms", "", ""))
+        rows.append(
+            (
+                "  single send awaited (acks=all) p50 / p99",
+                f"{bl['serial_send_ack_ms']['p50']} / {bl['serial_send_ack_ms']['p99']} ms",
+                "",
+                "",
+            )
+        )
     if mem:
         peak = mem["vm_hwm_mb"]
-        rows.append((f"node peak RSS, {mem['pending']} pending consignments", f"{peak:.1f} MB",
-                     f"< {TARGETS['node_peak_rss_mb']:.0f} MB", verdict(peak < TARGETS["node_peak_rss_mb"])))
+        rows.append(
+            (
+                f"node peak RSS, {mem['pending']} pending consignments",
+                f"{peak:.1f} MB",
+                f"< {TARGETS['node_peak_rss_mb']:.0f} MB",
+                verdict(peak < TARGETS["node_peak_rss_mb"]),
+            )
+        )
         rows.append(("  RSS after start / at end", f"{mem['rss_after_start_mb']} / {mem['rss_end_mb']} MB", "", ""))
-    loads = [(k, r[k]["machine"]["loadavg_1m_at_end"]) for k in ("baseline", "throughput", "memory", "profile") if r.get(k)]
+    loads = [
+        (k, r[k]["machine"]["loadavg_1m_at_end"]) for k in ("baseline", "throughput", "memory", "profile") if r.get(k)
+    ]
     loads += [(f"paced {p['target_rate_per_s']:.0f}/s", p["machine"]["loadavg_1m_at_end"]) for p in paced]
     if tp:
-        rows.append(("CPU of the benchmark process per exchange, full flow", f"{tp['bench_process_cpu_ms_per_exchange']} ms", "", ""))
+        rows.append(
+            (
+                "CPU of the benchmark process per exchange, full flow",
+                f"{tp['bench_process_cpu_ms_per_exchange']} ms",
+                "",
+                "",
+            )
+        )
     w = max(len(x[0]) for x in rows) if rows else 40
     say("")
     say(f"{'metric':<{w}}  {'measured':>22}  {'target':<14} verdict")
@@ -758,17 +918,23 @@ def print_report(r: dict[str, Any]) -> None:
     for a, b, c, d in rows:
         say(f"{a:<{w}}  {b:>22}  {c:<14} {d}")
     if loads:
-        say(f"load average (1 min) at the end of each phase, {r['machine_cpus']} CPUs (well above {r['machine_cpus']}: a busy machine, "
-            f"figures pessimistic): " + ", ".join(f"{k} {v}" for k, v in loads))
+        say(
+            f"load average (1 min) at the end of each phase, {r['machine_cpus']} CPUs (well above {r['machine_cpus']}: a busy machine, "
+            f"figures pessimistic): " + ", ".join(f"{k} {v}" for k, v in loads)
+        )
     prof = r.get("profile")
     if prof and prof.get("full_flow"):
         ff = prof["full_flow"]
         say("")
-        say(f"where the time goes -- whole process, full flow, {ff['consignments']} consignments "
-            f"(cProfile, SQLite inline; {ff['profiled_wall_s']} s wall):")
+        say(
+            f"where the time goes -- whole process, full flow, {ff['consignments']} consignments "
+            f"(cProfile, SQLite inline; {ff['profiled_wall_s']} s wall):"
+        )
         if tp:
-            say(f"  unprofiled, the throughput run used {tp['bench_process_cpu_ms_per_exchange']} ms CPU of the benchmark process "
-                f"per consignment ({tp['machine']['bench_process_cpu_s']} s CPU in {tp['elapsed_s']} s)")
+            say(
+                f"  unprofiled, the throughput run used {tp['bench_process_cpu_ms_per_exchange']} ms CPU of the benchmark process "
+                f"per consignment ({tp['machine']['bench_process_cpu_s']} s CPU in {tp['elapsed_s']} s)"
+            )
         say("  own time by kind of work (disjoint):")
         for k in ff["own_time_by_kind"]:
             say(f"    {k['kind']:<60} {k['ms_per_unit']:>8.3f} ms/consignment  {k['pct_of_wall']:>5.1f}%")
@@ -776,16 +942,23 @@ def print_report(r: dict[str, Any]) -> None:
         for st_ in sorted(ff["stages_cumulative"], key=lambda b: -b["s"]):
             say(f"    {st_['stage']:<60} {st_['ms_per_consignment']:>8.3f} ms/consignment  {st_['pct_of_wall']:>5.1f}%")
     if prof and prof.get("me_export_data"):
-        for key, title in (("me_export_data", "ME inbox, ExportData"), ("rs_acknowledgement", "RS inbox, Acknowledgement")):
+        for key, title in (
+            ("me_export_data", "ME inbox, ExportData"),
+            ("rs_acknowledgement", "RS inbox, Acknowledgement"),
+        ):
             p = prof[key]["profile"]
             say("")
             say(f"where the time goes -- {title} (batches one after another, as the consumer loop runs them):")
             for wk in ("wall_batch_1", "wall_batched"):
                 wall = prof[key][wk]
-                say(f"  batches of {wall['batch']:>3}: {wall['records_per_s']:>7} records/s; per record {wall['ms_per_record']} ms = "
+                say(
+                    f"  batches of {wall['batch']:>3}: {wall['records_per_s']:>7} records/s; per record {wall['ms_per_record']} ms = "
                     f"store transaction {wall['store_transaction_ms_per_record']} + Kafka send_batch (await acks) "
-                    f"{wall['kafka_send_batch_ms_per_record']} + rest {wall['rest_ms_per_record']}")
-            say(f"  cProfile ({p['records']} records in batches of {p['batch']}, SQLite inline; profiler overhead inflates Python code), cumulative:")
+                    f"{wall['kafka_send_batch_ms_per_record']} + rest {wall['rest_ms_per_record']}"
+                )
+            say(
+                f"  cProfile ({p['records']} records in batches of {p['batch']}, SQLite inline; profiler overhead inflates Python code), cumulative:"
+            )
             for b in sorted(p["buckets_cumulative"], key=lambda b: -b["s"]):
                 say(f"    {b['what']:<48} {b['ms_per_record']:>8.3f} ms/record  {b['pct_of_wall']:>5.1f}%")
             say("  own time by kind of work (disjoint):")
@@ -812,18 +985,27 @@ class PhaseClock:
         self.c0 = _cpu_s()
 
     def done(self) -> dict[str, Any]:
-        return {"wall_s": round(time.perf_counter() - self.w0, 1), "bench_process_cpu_s": round(_cpu_s() - self.c0, 1),
-                "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
-                "bench_process_rss_mb_at_end": _round(_proc_status().get("VmRSS"))}
+        return {
+            "wall_s": round(time.perf_counter() - self.w0, 1),
+            "bench_process_cpu_s": round(_cpu_s() - self.c0, 1),
+            "loadavg_1m_at_end": round(os.getloadavg()[0], 2),
+            "bench_process_rss_mb_at_end": _round(_proc_status().get("VmRSS")),
+        }
 
 
 async def main_async(args) -> dict[str, Any]:
-    results: dict[str, Any] = {"targets": TARGETS, "consignments": args.consignments, "machine_cpus": os.cpu_count(),
-                               "loadavg_1m_at_start": round(os.getloadavg()[0], 2)}
+    results: dict[str, Any] = {
+        "targets": TARGETS,
+        "consignments": args.consignments,
+        "machine_cpus": os.cpu_count(),
+        "loadavg_1m_at_start": round(os.getloadavg()[0], 2),
+    }
     bootstrap = args.kafka
     phases = set(args.phases.split(","))
     with tempfile.TemporaryDirectory(prefix="seedsim-bench-cap-") as tmp:
-        _all, exit_samples, ack_samples, sizes = await capture_records(min(200, args.consignments), args.seed, Path(tmp), with_me=True)
+        _all, exit_samples, ack_samples, sizes = await capture_records(
+            min(200, args.consignments), args.seed, Path(tmp), with_me=True
+        )
     results["record_sizes"] = sizes
     if "baseline" in phases:
         say(f"[baseline] {2 * args.consignments} records through plain aiokafka ...")
@@ -834,16 +1016,23 @@ async def main_async(args) -> dict[str, Any]:
         results["baseline"]["machine"] = clock.done()
         say(f"           {results['baseline']['records_per_s']} records/s with KafkaTransport's producer settings")
         # the same, with batches big enough that the producer is not what limits the broker round trip
-        results["baseline_big_batches"] = await phase_baseline(bootstrap, args.consignments, exit_samples, ack_samples,
-                                                               max_batch_size=1024 * 1024, linger_ms=5)
+        results["baseline_big_batches"] = await phase_baseline(
+            bootstrap, args.consignments, exit_samples, ack_samples, max_batch_size=1024 * 1024, linger_ms=5
+        )
         say(f"           {results['baseline_big_batches']['records_per_s']} records/s with 1 MiB producer batches")
     if "throughput" in phases:
         say(f"[throughput] run_demo, {args.consignments} consignments over Kafka, concurrency {args.concurrency} ...")
         clock = PhaseClock()
-        results["throughput"] = await phase_throughput(bootstrap, args.consignments, args.concurrency, args.discrepancies)
+        results["throughput"] = await phase_throughput(
+            bootstrap, args.consignments, args.concurrency, args.discrepancies
+        )
         results["throughput"]["machine"] = m = clock.done()
-        results["throughput"]["bench_process_cpu_ms_per_exchange"] = round(1000 * m["bench_process_cpu_s"] / max(1, results["throughput"]["exchanges"]), 2)
-        say(f"           {results['throughput']['exchanges_per_s']} exchanges/s in {results['throughput']['elapsed_s']} s")
+        results["throughput"]["bench_process_cpu_ms_per_exchange"] = round(
+            1000 * m["bench_process_cpu_s"] / max(1, results["throughput"]["exchanges"]), 2
+        )
+        say(
+            f"           {results['throughput']['exchanges_per_s']} exchanges/s in {results['throughput']['elapsed_s']} s"
+        )
     if "paced" in phases:
         results["paced"] = []
         for rate in [float(x) for x in args.paced_rates.split(",") if x]:
@@ -853,7 +1042,9 @@ async def main_async(args) -> dict[str, Any]:
             p = await phase_paced(bootstrap, n, rate, args.seed + 1, args.concurrency)
             p["machine"] = clock.done()
             results["paced"].append(p)
-            say(f"           p50 {p['latency']['p50_ms']} ms, p99 {p['latency']['p99_ms']} ms, achieved {p['achieved_exchanges_per_s']}/s")
+            say(
+                f"           p50 {p['latency']['p50_ms']} ms, p99 {p['latency']['p99_ms']} ms, achieved {p['achieved_exchanges_per_s']}/s"
+            )
     if "memory" in phases:
         say(f"[memory] one RS node in a child process, {args.consignments} export declarations + PRE_ARRIVAL ...")
         clock = PhaseClock()
@@ -863,21 +1054,30 @@ async def main_async(args) -> dict[str, Any]:
     if "profile" in phases:
         say(f"[profile] one node's inbox, {args.profile_consignments} consignments' messages ...")
         clock = PhaseClock()
-        results["profile"] = await phase_profile(bootstrap, args.profile_consignments, args.seed + 3, args.profile_batch)
+        results["profile"] = await phase_profile(
+            bootstrap, args.profile_consignments, args.seed + 3, args.profile_batch
+        )
         say(f"[profile] whole process, full flow of {args.profile_consignments} consignments (run_demo) ...")
         results["profile"]["full_flow"] = await phase_flow_profile(bootstrap, args.profile_consignments)
         results["profile"]["machine"] = clock.done()
     if "throughput" in results and "baseline" in results:
-        results["ratio"] = round(results["throughput"]["exchanges_per_s"] / results["baseline"]["exchange_equivalents_per_s"], 4)
+        results["ratio"] = round(
+            results["throughput"]["exchanges_per_s"] / results["baseline"]["exchange_equivalents_per_s"], 4
+        )
         if "baseline_big_batches" in results:
             results["ratio_vs_big_batches"] = round(
-                results["throughput"]["exchanges_per_s"] / results["baseline_big_batches"]["exchange_equivalents_per_s"], 4)
+                results["throughput"]["exchanges_per_s"]
+                / results["baseline_big_batches"]["exchange_equivalents_per_s"],
+                4,
+            )
     verdicts = {}
     if "throughput" in results:
         verdicts["exchanges_per_s"] = results["throughput"]["exchanges_per_s"] >= TARGETS["exchanges_per_s"]
     p500 = [p for p in results.get("paced", []) if p["target_rate_per_s"] == 500]
     if p500:
-        verdicts["paced_p99_ms"] = p500[0]["latency"]["p99_ms"] is not None and p500[0]["latency"]["p99_ms"] < TARGETS["paced_p99_ms"]
+        verdicts["paced_p99_ms"] = (
+            p500[0]["latency"]["p99_ms"] is not None and p500[0]["latency"]["p99_ms"] < TARGETS["paced_p99_ms"]
+        )
     if "ratio" in results:
         verdicts["baseline_ratio"] = results["ratio"] >= TARGETS["baseline_ratio"]
     if "memory" in results:
@@ -889,15 +1089,31 @@ async def main_async(args) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--consignments", type=int, default=10_000, help="consignments for throughput, baseline and memory (default 10000)")
-    ap.add_argument("--kafka", default=os.environ.get("SEEDSIM_KAFKA_BOOTSTRAP"),
-                    help="bootstrap HOST:PORT of a running broker (default: $SEEDSIM_KAFKA_BOOTSTRAP, else start one)")
+    ap.add_argument(
+        "--consignments",
+        type=int,
+        default=10_000,
+        help="consignments for throughput, baseline and memory (default 10000)",
+    )
+    ap.add_argument(
+        "--kafka",
+        default=os.environ.get("SEEDSIM_KAFKA_BOOTSTRAP"),
+        help="bootstrap HOST:PORT of a running broker (default: $SEEDSIM_KAFKA_BOOTSTRAP, else start one)",
+    )
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
-    ap.add_argument("--concurrency", type=int, default=64, help="consignments in flight in the demo driver (default 64)")
-    ap.add_argument("--discrepancies", type=int, default=5, help="planted discrepancies in the throughput run (default 5)")
-    ap.add_argument("--paced-rates", default="500", help="comma-separated EXIT rates per second for the latency phase (default 500)")
+    ap.add_argument(
+        "--concurrency", type=int, default=64, help="consignments in flight in the demo driver (default 64)"
+    )
+    ap.add_argument(
+        "--discrepancies", type=int, default=5, help="planted discrepancies in the throughput run (default 5)"
+    )
+    ap.add_argument(
+        "--paced-rates", default="500", help="comma-separated EXIT rates per second for the latency phase (default 500)"
+    )
     ap.add_argument("--paced-exchanges", type=int, default=2000, help="EXIT events per paced run (default 2000)")
-    ap.add_argument("--profile-consignments", type=int, default=400, help="consignments replayed in the profile phase (default 400)")
+    ap.add_argument(
+        "--profile-consignments", type=int, default=400, help="consignments replayed in the profile phase (default 400)"
+    )
     ap.add_argument("--profile-batch", type=int, default=50, help="inbox batch size in the profile phase (default 50)")
     ap.add_argument("--phases", default="baseline,throughput,paced,memory,profile", help="subset of phases to run")
     ap.add_argument("--seed", type=int, default=42)

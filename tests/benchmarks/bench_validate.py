@@ -10,7 +10,7 @@ temporary folder. Then, in the same run and on the same files:
   own command line: XSD only, no business rules);
 * ``seedsim validate FILES --format json`` as a subprocess (hardened parse, type
   detection, XSD, business rules, report);
-* the same in-process (``seedsim.validator.validate_paths``), which leaves out
+* the same in-process (``seedsim.conformance.validate_paths``), which leaves out
   interpreter start-up and imports.
 
 The ratio is seedsim's documents/s over xmllint's; the aim is >= 1.
@@ -33,10 +33,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services"))
 
 from seedsim.config import DEMO_CROSSINGS  # noqa: E402
+from seedsim.conformance import validate_paths  # noqa: E402
 from seedsim.core.identifiers import make_mrn  # noqa: E402
 from seedsim.core.wco import MetaData  # noqa: E402
-from seedsim.runner.generator import DISCREPANCY_KINDS, ConsignmentGenerator  # noqa: E402
-from seedsim.validator import validate_paths  # noqa: E402
+from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator  # noqa: E402
 
 
 def write_corpus(folder: Path, n: int, seed: int) -> list[Path]:
@@ -50,8 +50,22 @@ def write_corpus(folder: Path, n: int, seed: int) -> list[Path]:
         if i % 10 == 0:  # a business-rule error the XSD cannot see: gross mass below net mass
             item = export.items[0]
             gm = item.commodity.goods_measure
-            bad = item.model_copy(update={"commodity": item.commodity.model_copy(update={"goods_measure": gm.model_copy(update={"gross_mass": gm.net_mass.model_copy(update={"value": gm.net_mass.value - 1})})})})
-            export = export.model_copy(update={"goods_shipment": export.goods_shipment.model_copy(update={"goods_items": [bad, *export.items[1:]]})})
+            bad = item.model_copy(
+                update={
+                    "commodity": item.commodity.model_copy(
+                        update={
+                            "goods_measure": gm.model_copy(
+                                update={"gross_mass": gm.net_mass.model_copy(update={"value": gm.net_mass.value - 1})}
+                            )
+                        }
+                    )
+                }
+            )
+            export = export.model_copy(
+                update={
+                    "goods_shipment": export.goods_shipment.model_copy(update={"goods_items": [bad, *export.items[1:]]})
+                }
+            )
         for kind, d, cc in (("EX", export, "RS"), ("IM", c.import_, "ME")):
             p = folder / f"{kind}-{i:05d}.xml"
             p.write_bytes(d.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=cc)))
@@ -97,16 +111,25 @@ def main() -> int:
         "documents": n,
         "xmllint": {"seconds": round(t_xmllint, 3), "docs_per_s": round(n / t_xmllint, 1), "valid": xmllint_valid},
         "seedsim_validate_cli": {"seconds": round(t_cli, 3), "docs_per_s": round(n / t_cli, 1), "valid": cli_valid},
-        "seedsim_in_process": {"seconds": round(t_inproc, 3), "docs_per_s": round(n / t_inproc, 1),
-                               "valid": sum(r.valid for r in reports)},
+        "seedsim_in_process": {
+            "seconds": round(t_inproc, 3),
+            "docs_per_s": round(n / t_inproc, 1),
+            "valid": sum(r.valid for r in reports),
+        },
     }
-    figures["ratio_cli_vs_xmllint"] = round(figures["seedsim_validate_cli"]["docs_per_s"] / figures["xmllint"]["docs_per_s"], 3)
-    figures["ratio_in_process_vs_xmllint"] = round(figures["seedsim_in_process"]["docs_per_s"] / figures["xmllint"]["docs_per_s"], 3)
+    figures["ratio_cli_vs_xmllint"] = round(
+        figures["seedsim_validate_cli"]["docs_per_s"] / figures["xmllint"]["docs_per_s"], 3
+    )
+    figures["ratio_in_process_vs_xmllint"] = round(
+        figures["seedsim_in_process"]["docs_per_s"] / figures["xmllint"]["docs_per_s"], 3
+    )
     print(f"{n} documents ({n - figures['seedsim_in_process']['valid']} with a business-rule error xmllint cannot see)")
     for k in ("xmllint", "seedsim_validate_cli", "seedsim_in_process"):
         f = figures[k]
         print(f"  {k:<22} {f['docs_per_s']:>9.1f} docs/s  ({f['seconds']:.2f} s, {f['valid']} valid)")
-    print(f"  ratio seedsim validate / xmllint: {figures['ratio_cli_vs_xmllint']} (CLI), {figures['ratio_in_process_vs_xmllint']} (in-process); aim >= 1")
+    print(
+        f"  ratio seedsim validate / xmllint: {figures['ratio_cli_vs_xmllint']} (CLI), {figures['ratio_in_process_vs_xmllint']} (in-process); aim >= 1"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))
     return 0

@@ -157,7 +157,7 @@ def test_compose_file_is_valid():
     for impl in implementations:
         name = " ".join(Path(impl[0]).name if i == 0 else part for i, part in enumerate(impl))
 
-        def run(*args: str) -> subprocess.CompletedProcess[str]:
+        def run(*args: str, impl: list[str] = impl, name: str = name) -> subprocess.CompletedProcess[str]:
             proc = subprocess.run(
                 [*impl, "--project-directory", str(REPO_ROOT), "-f", str(COMPOSE_FILE), *args],
                 cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
@@ -372,7 +372,9 @@ def test_compose_services_run_as_local_processes(kafka_bootstrap, tmp_path):
             for part in env["SEEDSIM_NODES"].split(","):
                 country, url = part.split("=", 1)
                 u = urlsplit(url)
-                assert u.hostname in servers, f"{name}: SEEDSIM_NODES points {country} at {u.hostname!r}, not a node service"
+                assert u.hostname in servers, (
+                    f"{name}: SEEDSIM_NODES points {country} at {u.hostname!r}, not a node service"
+                )
                 assert u.port == container_port[u.hostname], f"{name}: {url} is not {u.hostname}'s container port"
                 mapped.append(f"{country}={u.scheme}://127.0.0.1:{local_port[u.hostname]}{u.path}")
             env["SEEDSIM_NODES"] = ",".join(mapped)
@@ -429,7 +431,9 @@ def test_compose_services_run_as_local_processes(kafka_bootstrap, tmp_path):
             assert "summary (" in out and "TIMED OUT" not in out and "EXPECTED" not in out, context
             n = CONSIGNMENTS
             for label, count in {"sent": 3 * n, "valid": 3 * n, "acknowledged": 3 * n}.items():
-                assert re.search(rf"^\s+{label}\s+{count}\s+ok\s*$", out, re.M), f"no '{label} {count} ok' line{context}"
+                assert re.search(rf"^\s+{label}\s+{count}\s+ok\s*$", out, re.M), (
+                    f"no '{label} {count} ok' line{context}"
+                )
             for label in ("delivered", "matched", "discrepancies", "rejected"):
                 assert re.search(rf"^\s+{label}\s+\d+\s+ok\s*$", out, re.M), f"no '{label} ... ok' line{context}"
 

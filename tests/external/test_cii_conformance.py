@@ -19,8 +19,10 @@ from seedsim.messages.invoice import generate, read, write
 
 pytestmark = pytest.mark.external
 
-NS = {"rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
-      "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"}
+NS = {
+    "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
+    "ram": "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100",
+}
 ENTRY = "xsd/uncoupled-clm/uncefact/data/standard/CrossIndustryInvoice_100pD16B.xsd"
 
 
@@ -63,23 +65,41 @@ def xpath_reading(path: Path) -> dict:
         if not p:
             return None
         p = p[0]
-        return {"name": first(p, "ram:Name/text()"), "id": first(p, "ram:ID/text()"), "global_id": first(p, "ram:GlobalID/text()"),
-                "global_scheme": first(p, "ram:GlobalID/@schemeID"), "country": first(p, "ram:PostalTradeAddress/ram:CountryID/text()"),
-                "tax_ids": [t.strip() for t in x(p, "ram:SpecifiedTaxRegistration/ram:ID/text()")]}
+        return {
+            "name": first(p, "ram:Name/text()"),
+            "id": first(p, "ram:ID/text()"),
+            "global_id": first(p, "ram:GlobalID/text()"),
+            "global_scheme": first(p, "ram:GlobalID/@schemeID"),
+            "country": first(p, "ram:PostalTradeAddress/ram:CountryID/text()"),
+            "tax_ids": [t.strip() for t in x(p, "ram:SpecifiedTaxRegistration/ram:ID/text()")],
+        }
 
     lines = []
     for li in x(root, "rsm:SupplyChainTradeTransaction/ram:IncludedSupplyChainTradeLineItem"):
-        lines.append({
-            "id": first(li, "ram:AssociatedDocumentLineDocument/ram:LineID/text()"),
-            "name": first(li, "ram:SpecifiedTradeProduct/ram:Name/text()"),
-            "net_price": _dec(x(li, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount/text()")),
-            "basis_quantity": _dec(x(li, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:BasisQuantity/text()")),
-            "quantity": _dec(x(li, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/text()")),
-            "unit": first(li, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/@unitCode"),
-            "line_total": _dec(x(li, "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount/text()")),
-            "vat": [(first(t, "ram:CategoryCode/text()"), _dec(x(t, "ram:RateApplicablePercent/text()")))
-                    for t in x(li, "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax")],
-        })
+        lines.append(
+            {
+                "id": first(li, "ram:AssociatedDocumentLineDocument/ram:LineID/text()"),
+                "name": first(li, "ram:SpecifiedTradeProduct/ram:Name/text()"),
+                "net_price": _dec(
+                    x(li, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:ChargeAmount/text()")
+                ),
+                "basis_quantity": _dec(
+                    x(li, "ram:SpecifiedLineTradeAgreement/ram:NetPriceProductTradePrice/ram:BasisQuantity/text()")
+                ),
+                "quantity": _dec(x(li, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/text()")),
+                "unit": first(li, "ram:SpecifiedLineTradeDelivery/ram:BilledQuantity/@unitCode"),
+                "line_total": _dec(
+                    x(
+                        li,
+                        "ram:SpecifiedLineTradeSettlement/ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount/text()",
+                    )
+                ),
+                "vat": [
+                    (first(t, "ram:CategoryCode/text()"), _dec(x(t, "ram:RateApplicablePercent/text()")))
+                    for t in x(li, "ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax")
+                ],
+            }
+        )
     settle = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement"
     ms = f"{settle}/ram:SpecifiedTradeSettlementHeaderMonetarySummation"
     return {
@@ -90,12 +110,28 @@ def xpath_reading(path: Path) -> dict:
         "buyer": party("BuyerTradeParty"),
         "lines": lines,
         "currency": first(root, f"{settle}/ram:InvoiceCurrencyCode/text()"),
-        "totals": {name: _dec(x(root, f"{ms}/ram:{name}/text()")) for name in
-                   ("LineTotalAmount", "ChargeTotalAmount", "AllowanceTotalAmount", "TaxBasisTotalAmount", "RoundingAmount",
-                    "GrandTotalAmount", "TotalPrepaidAmount", "DuePayableAmount")},
+        "totals": {
+            name: _dec(x(root, f"{ms}/ram:{name}/text()"))
+            for name in (
+                "LineTotalAmount",
+                "ChargeTotalAmount",
+                "AllowanceTotalAmount",
+                "TaxBasisTotalAmount",
+                "RoundingAmount",
+                "GrandTotalAmount",
+                "TotalPrepaidAmount",
+                "DuePayableAmount",
+            )
+        },
         "tax_totals": [(Decimal(a.text.strip()), a.get("currencyID")) for a in x(root, f"{ms}/ram:TaxTotalAmount")],
-        "vat_breakdown": [(first(t, "ram:CategoryCode/text()"), _dec(x(t, "ram:BasisAmount/text()")), _dec(x(t, "ram:CalculatedAmount/text()")))
-                          for t in x(root, f"{settle}/ram:ApplicableTradeTax")],
+        "vat_breakdown": [
+            (
+                first(t, "ram:CategoryCode/text()"),
+                _dec(x(t, "ram:BasisAmount/text()")),
+                _dec(x(t, "ram:CalculatedAmount/text()")),
+            )
+            for t in x(root, f"{settle}/ram:ApplicableTradeTax")
+        ],
     }
 
 
@@ -107,10 +143,14 @@ def model_reading(path: Path) -> dict:
     def party(p):
         if p is None:
             return None
-        return {"name": p.name, "id": p.id.value if p.id else None, "global_id": p.global_id.value if p.global_id else None,
-                "global_scheme": p.global_id.scheme_id if p.global_id else None,
-                "country": p.address.country_id if p.address else None,
-                "tax_ids": [t.id.value for t in p.tax_registrations if t.id]}
+        return {
+            "name": p.name,
+            "id": p.id.value if p.id else None,
+            "global_id": p.global_id.value if p.global_id else None,
+            "global_scheme": p.global_id.scheme_id if p.global_id else None,
+            "country": p.address.country_id if p.address else None,
+            "tax_ids": [t.id.value for t in p.tax_registrations if t.id],
+        }
 
     def value(a):
         return a.value if a is not None else None
@@ -119,27 +159,43 @@ def model_reading(path: Path) -> dict:
     for li in m.lines:
         price = li.agreement.net_price if li.agreement else None
         qty = li.delivery.billed_quantity if li.delivery else None
-        lines.append({
-            "id": li.document_line.line_id if li.document_line else None,
-            "name": li.product.name if li.product else None,
-            "net_price": value(price.charge_amount) if price else None,
-            "basis_quantity": value(price.basis_quantity) if price else None,
-            "quantity": value(qty), "unit": qty.unit_code if qty else None,
-            "line_total": li.line_total,
-            "vat": [(t.category_code, t.rate_percent) for t in (li.settlement.taxes if li.settlement else [])],
-        })
+        lines.append(
+            {
+                "id": li.document_line.line_id if li.document_line else None,
+                "name": li.product.name if li.product else None,
+                "net_price": value(price.charge_amount) if price else None,
+                "basis_quantity": value(price.basis_quantity) if price else None,
+                "quantity": value(qty),
+                "unit": qty.unit_code if qty else None,
+                "line_total": li.line_total,
+                "vat": [(t.category_code, t.rate_percent) for t in (li.settlement.taxes if li.settlement else [])],
+            }
+        )
     s = m.summation
     return {
-        "id": m.document.id, "type_code": m.document.type_code,
-        "issued": m.document.issue_date_time.date_time_string.value if m.document.issue_date_time.date_time_string else None,
-        "seller": party(agr.seller if agr else None), "buyer": party(agr.buyer if agr else None),
-        "lines": lines, "currency": m.currency,
-        "totals": {"LineTotalAmount": value(s.line_total), "ChargeTotalAmount": value(s.charge_total),
-                   "AllowanceTotalAmount": value(s.allowance_total), "TaxBasisTotalAmount": value(s.tax_basis_total),
-                   "RoundingAmount": value(s.rounding), "GrandTotalAmount": value(s.grand_total),
-                   "TotalPrepaidAmount": value(s.total_prepaid), "DuePayableAmount": value(s.due_payable)},
+        "id": m.document.id,
+        "type_code": m.document.type_code,
+        "issued": m.document.issue_date_time.date_time_string.value
+        if m.document.issue_date_time.date_time_string
+        else None,
+        "seller": party(agr.seller if agr else None),
+        "buyer": party(agr.buyer if agr else None),
+        "lines": lines,
+        "currency": m.currency,
+        "totals": {
+            "LineTotalAmount": value(s.line_total),
+            "ChargeTotalAmount": value(s.charge_total),
+            "AllowanceTotalAmount": value(s.allowance_total),
+            "TaxBasisTotalAmount": value(s.tax_basis_total),
+            "RoundingAmount": value(s.rounding),
+            "GrandTotalAmount": value(s.grand_total),
+            "TotalPrepaidAmount": value(s.total_prepaid),
+            "DuePayableAmount": value(s.due_payable),
+        },
         "tax_totals": [(a.value, a.currency_id) for a in s.tax_totals],
-        "vat_breakdown": [(t.category_code, value(t.basis_amount), value(t.calculated_amount)) for t in m.settlement.taxes],
+        "vat_breakdown": [
+            (t.category_code, value(t.basis_amount), value(t.calculated_amount)) for t in m.settlement.taxes
+        ],
     }
 
 

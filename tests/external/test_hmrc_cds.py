@@ -7,6 +7,7 @@ declaration's key data the way an independent XPath reading of the file does.
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from seedsim.bootstrap import make_customs_node
 from seedsim.config import DEMO_CROSSINGS, NodeConfig
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import MetaData
-from seedsim.customs_node.api import create_app
-from seedsim.runner.generator import ConsignmentGenerator
+from seedsim.nodes.customs.customs_api import create_app
+from seedsim.samples.consignments import ConsignmentGenerator
 
 NS = {"md": "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2", "d": "urn:wco:datamodel:WCO:DEC-DMS:2"}
 
@@ -33,8 +34,11 @@ def samples(external: Path, pattern: str) -> list[Path]:
 
 @pytest.fixture
 async def gb_node(external, tmp_path):
-    cfg = NodeConfig(node="GB", db=tmp_path / "gb.sqlite3",
-                     national_schema=str(external / "hmrc-cds" / "xsd" / "customs" / "wrapper_submit.xsd"))
+    cfg = NodeConfig(
+        node="GB",
+        db=tmp_path / "gb.sqlite3",
+        national_schema=str(external / "hmrc-cds" / "xsd" / "customs" / "wrapper_submit.xsd"),
+    )
     bus = InMemoryBus()
     node = make_customs_node(cfg, bus)
     await bus.start()
@@ -63,7 +67,13 @@ def xpath_key_data(path: Path) -> dict:
         return None
 
     items = d.xpath("d:GoodsShipment/d:GovernmentAgencyGoodsItem", namespaces=NS)
-    item_mass = [Decimal(x) for x in d.xpath("d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:GoodsMeasure/d:GrossMassMeasure/text()", namespaces=NS)]
+    item_mass = [
+        Decimal(x)
+        for x in d.xpath(
+            "d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:GoodsMeasure/d:GrossMassMeasure/text()",
+            namespaces=NS,
+        )
+    ]
     total = first("d:TotalGrossMassMeasure/text()")
 
     def party(*where):
@@ -77,9 +87,13 @@ def xpath_key_data(path: Path) -> dict:
         "consignor": party("d:GoodsShipment/d:Consignor", "d:Exporter"),
         "consignee": party("d:GoodsShipment/d:Consignee", "d:GoodsShipment/d:Importer"),
         "goods_items": len(items),
-        "commodity_codes": [c.strip() for c in d.xpath(
-            "d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:Classification[d:IdentificationTypeCode='TSP' or d:IdentificationTypeCode='HS'][1]/d:ID/text()",
-            namespaces=NS)],
+        "commodity_codes": [
+            c.strip()
+            for c in d.xpath(
+                "d:GoodsShipment/d:GovernmentAgencyGoodsItem/d:Commodity/d:Classification[d:IdentificationTypeCode='TSP' or d:IdentificationTypeCode='HS'][1]/d:ID/text()",
+                namespaces=NS,
+            )
+        ],
         "gross_mass_kg": Decimal(total) if total else (sum(item_mass, Decimal(0)) if item_mass else None),
         "invoice": first("d:InvoiceAmount/text()"),
         "exit_office": first("d:ExitOffice/d:ID/text()"),
@@ -127,7 +141,10 @@ async def test_changes_apply_to_held_declarations_and_are_refused_otherwise(exte
             continue
         assert status == 422, name
         (err,) = [e for e in body["errors"] if e["rule"] == "W201"]
-        assert err["class"] == "workflow" and err["value"] in Path(external / "hmrc-cds/samples/declarations" / name).read_text()
+        assert (
+            err["class"] == "workflow"
+            and err["value"] in Path(external / "hmrc-cds/samples/declarations" / name).read_text()
+        )
 
 
 async def test_an_amendment_adds_a_goods_item_to_the_declaration_it_refers_to(external, gb_node):
@@ -150,7 +167,10 @@ async def test_the_negative_sample_is_rejected_with_a_clear_error(external, gb_n
     r = await lodge(gb_node, path)
     assert r.status_code == 422
     errors = r.json()["errors"]
-    assert any(e["rule"] == "XSD100" and "unknown" in e["message"] and e["pointer"].endswith("/Declaration/unknown") for e in errors)
+    assert any(
+        e["rule"] == "XSD100" and "unknown" in e["message"] and e["pointer"].endswith("/Declaration/unknown")
+        for e in errors
+    )
 
 
 def test_generated_declarations_validate_against_the_national_profile(external):
@@ -164,12 +184,17 @@ def test_generated_declarations_validate_against_the_national_profile(external):
 
 
 def test_acknowledgements_validate_against_the_notification_profile(external):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from seedsim.core.response import acknowledgement
     from seedsim.core.validation import Issue
 
     schema = etree.XMLSchema(etree.parse(str(external / "hmrc-cds/local-wrappers/wrapper_notification.xsd")))
-    for issues in ([], [Issue("R101", 110, "not an ISO 3166 code", "/MetaData/Declaration/Exporter/Address/CountryCode", "QQ")]):
-        ack = acknowledgement("0" * 32, issues, datetime.now(timezone.utc), mrn="26RS00000000001ZA5")
-        assert schema.validate(etree.fromstring(ack.to_xml(MetaData(wco_type_name="RES", responsible_country_code="ME")))), schema.error_log
+    for issues in (
+        [],
+        [Issue("R101", 110, "not an ISO 3166 code", "/MetaData/Declaration/Exporter/Address/CountryCode", "QQ")],
+    ):
+        ack = acknowledgement("0" * 32, issues, datetime.now(UTC), mrn="26RS00000000001ZA5")
+        assert schema.validate(
+            etree.fromstring(ack.to_xml(MetaData(wco_type_name="RES", responsible_country_code="ME")))
+        ), schema.error_log

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from seedsim.adapters.ncts import NS_NCTS, read_cc015c
+from seedsim.conformance import validate_document
+from seedsim.converters.ncts import NS_NCTS, read_cc015c
 from seedsim.core import codes
 from seedsim.core.xml_safety import parse_untrusted
 from seedsim.messages.seed import write_declaration
 from seedsim.messages.tir import write_tir_carnet
-from seedsim.validator import validate_document
 
 pytestmark = pytest.mark.external
 
@@ -47,13 +47,16 @@ def _schema(external: Path) -> etree.XMLSchema:
 
 def _xsd_valid_samples(external: Path) -> list[Path]:
     schema = _schema(external)
-    found = [p for p in sorted((_dir(external) / "samples").glob("cc015c-*.xml")) if schema.validate(etree.parse(str(p)))]
+    found = [
+        p for p in sorted((_dir(external) / "samples").glob("cc015c-*.xml")) if schema.validate(etree.parse(str(p)))
+    ]
     assert len(found) >= 2, "SOURCE.md lists four XSD-valid CC015C samples"
     return found
 
 
 def _xpath_reading(root: etree._Element) -> dict:
     """Key data read straight from the CC015C, independently of the adapter."""
+
     def s(path: str) -> str | None:
         value = root.xpath(f"normalize-space({path})")
         return value or None
@@ -64,11 +67,18 @@ def _xpath_reading(root: etree._Element) -> dict:
         "type": s("TransitOperation/declarationType"),
         "departure": s("CustomsOfficeOfDeparture/referenceNumber"),
         "destination_office": s("CustomsOfficeOfDestinationDeclared/referenceNumber"),
-        "destination_country": s("Consignment/countryOfDestination") or s("CustomsOfficeOfDestinationDeclared/referenceNumber")[:2],
+        "destination_country": s("Consignment/countryOfDestination")
+        or s("CustomsOfficeOfDestinationDeclared/referenceNumber")[:2],
         "items": len(items),
-        "hs": [i.xpath("normalize-space(Commodity/CommodityCode/harmonizedSystemSubHeadingCode)") or None for i in items],
-        "gross": [Decimal(i.xpath("string(Commodity/GoodsMeasure/grossMass)")) if i.xpath("Commodity/GoodsMeasure/grossMass") else None
-                  for i in items],
+        "hs": [
+            i.xpath("normalize-space(Commodity/CommodityCode/harmonizedSystemSubHeadingCode)") or None for i in items
+        ],
+        "gross": [
+            Decimal(i.xpath("string(Commodity/GoodsMeasure/grossMass)"))
+            if i.xpath("Commodity/GoodsMeasure/grossMass")
+            else None
+            for i in items
+        ],
         "total_gross": Decimal(s("Consignment/grossMass")),
         "carnet": s("TransitOperation/TIRCarnetNumber"),
     }
@@ -86,8 +96,12 @@ def _adapter_reading(data: bytes) -> dict:
         "destination_country": d.goods_shipment.destination.country_code,
         "items": len(items),
         "hs": [i.commodity.commodity_code() for i in items],
-        "gross": [i.commodity.goods_measure.gross_mass.value if i.commodity.goods_measure and i.commodity.goods_measure.gross_mass else None
-                  for i in items],
+        "gross": [
+            i.commodity.goods_measure.gross_mass.value
+            if i.commodity.goods_measure and i.commodity.goods_measure.gross_mass
+            else None
+            for i in items
+        ],
         "total_gross": d.total_gross_mass.value,
         "carnet": t.tir_carnet.reference_id if t.tir_carnet else None,
     }

@@ -20,18 +20,23 @@ from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka import KafkaTransport
 from seedsim.core.wco import MetaData
-from seedsim.customs_node.service import Event
-from seedsim.monitor.summary import InteropSummary
-from seedsim.runner.clients import HttpClient
-from seedsim.runner.demo import DemoSettings, run_demo
-from seedsim.runner.generator import ConsignmentGenerator
+from seedsim.nodes.customs.customs_node import Event
+from seedsim.runners.demo import DemoSettings, run_demo
+from seedsim.runners.interop_summary import InteropSummary
+from seedsim.runners.node_clients import HttpClient
+from seedsim.samples.consignments import ConsignmentGenerator
 
 pytestmark = pytest.mark.kafka
 
 
 async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> list:
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"test-{uuid.uuid4().hex[:6]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-{uuid.uuid4().hex[:6]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     got = []
     try:
@@ -50,8 +55,19 @@ async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 3
 
 async def test_200_consignments_over_kafka(kafka_bootstrap, tmp_path):
     prefix = f"t-{uuid.uuid4().hex[:8]}"
-    result = await run_demo(DemoSettings(consignments=200, seed=2026, discrepancies=5, kafka=kafka_bootstrap,
-                                         topic_prefix=prefix, db_dir=tmp_path, show_flows=0, timeout=240), out=lambda s: None)
+    result = await run_demo(
+        DemoSettings(
+            consignments=200,
+            seed=2026,
+            discrepancies=5,
+            kafka=kafka_bootstrap,
+            topic_prefix=prefix,
+            db_dir=tmp_path,
+            show_flows=0,
+            timeout=240,
+        ),
+        out=lambda s: None,
+    )
     assert result.completed, result.counts
     c = result.counts
     assert c["sent"] == 600 and c["delivered"] == 603 and c["valid"] == 600, c
@@ -80,8 +96,12 @@ async def test_200_consignments_over_kafka(kafka_bootstrap, tmp_path):
 async def test_demo_summary_is_the_same_on_kafka_and_in_process(kafka_bootstrap, tmp_path):
     settings = dict(consignments=40, seed=7, discrepancies=4, show_flows=0, timeout=180)
     local = await run_demo(DemoSettings(**settings, db_dir=tmp_path / "bus"), out=lambda s: None)
-    kafka = await run_demo(DemoSettings(**settings, kafka=kafka_bootstrap, topic_prefix=f"t-{uuid.uuid4().hex[:8]}",
-                                        db_dir=tmp_path / "kafka"), out=lambda s: None)
+    kafka = await run_demo(
+        DemoSettings(
+            **settings, kafka=kafka_bootstrap, topic_prefix=f"t-{uuid.uuid4().hex[:8]}", db_dir=tmp_path / "kafka"
+        ),
+        out=lambda s: None,
+    )
     assert local.completed and kafka.completed
     assert local.counts == kafka.counts
 
@@ -92,12 +112,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_node(country: str, partner: str, port: int, kafka: str, db: Path, prefix: str, log: Path) -> subprocess.Popen:
+def _start_node(
+    country: str, partner: str, port: int, kafka: str, db: Path, prefix: str, log: Path
+) -> subprocess.Popen:
     env = {**os.environ, "SEEDSIM_TOPIC_PREFIX": prefix}
     return subprocess.Popen(
-        [sys.executable, "-m", "seedsim.cli", "node", "--country", country, "--port", str(port), "--kafka", kafka,
-         "--db", str(db), "--partners", partner],
-        env=env, stdout=subprocess.DEVNULL, stderr=log.open("ab"),
+        [
+            sys.executable,
+            "-m",
+            "seedsim.cli",
+            "node",
+            "--country",
+            country,
+            "--port",
+            str(port),
+            "--kafka",
+            kafka,
+            "--db",
+            str(db),
+            "--partners",
+            partner,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
     )
 
 
@@ -139,7 +177,9 @@ async def test_receiver_killed_mid_stream_loses_nothing_and_applies_nothing_twic
         procs["ME"] = _start_node("ME", "RS", ports["ME"], kafka_bootstrap, tmp_path / "me.sqlite3", prefix, logs["ME"])
         done = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData") >= n, timeout=120)
         await asyncio.sleep(2)  # a late duplicate would show up now
-        assert done, f"only {summary.count(Stage.ACK_RECEIVED, 'ExportData')} of {n} acknowledged; ME log: {logs['ME'].read_text()[-2000:]}"
+        assert done, (
+            f"only {summary.count(Stage.ACK_RECEIVED, 'ExportData')} of {n} acknowledged; ME log: {logs['ME'].read_text()[-2000:]}"
+        )
         assert killed_at < n, "the receiver was not killed mid-stream"
         # no loss: every message was validated and its effect stored once
         assert summary.count(Stage.SENT, "ExportData") == n

@@ -57,8 +57,8 @@ import time
 import uuid
 import weakref
 import xml.etree.ElementTree as ET
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 try:  # POSIX only; used to serialise concurrent installs into the cache.
@@ -376,7 +376,7 @@ def _docker_available() -> bool:
         return False
 
 
-_LIVE: "weakref.WeakSet[KafkaBroker]" = weakref.WeakSet()
+_LIVE: weakref.WeakSet[KafkaBroker] = weakref.WeakSet()
 
 
 @atexit.register
@@ -428,14 +428,14 @@ class KafkaBroker:
             raise RuntimeError("KafkaBroker is not started; use it as a context manager")
         return self._bootstrap
 
-    def __enter__(self) -> "KafkaBroker":
+    def __enter__(self) -> KafkaBroker:
         self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def start(self) -> "KafkaBroker":
+    def start(self) -> KafkaBroker:
         if self._bootstrap is not None:
             return self
         external = os.environ.get(ENV_BOOTSTRAP, "").strip()

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from lxml import etree
 
-from seedsim import catalogue
-from seedsim.agency_node import AgencyConfig, AgencyNode
-from seedsim.agency_node.api import create_app
+from seedsim import message_catalogue as catalogue
 from seedsim.config import NodeConfig
-from seedsim.core.inbox_node import send_from
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
-from seedsim.customs_node.service import CustomsNode
 from seedsim.messages.query import CONSIGNMENT_QUERY, ConsignmentQuery
-from seedsim.runner.faults import malformed_record
-from seedsim.utility_blocks.player import verification_request_for
+from seedsim.nodes.agency import AgencyConfig, AgencyNode
+from seedsim.nodes.agency.agency_api import create_app
+from seedsim.nodes.customs.customs_node import CustomsNode
+from seedsim.nodes.inbox_node import send_from
+from seedsim.runners.hostile_payloads import malformed_record
+from seedsim.runners.ub_player import verification_request_for
 
 T = Topics()
 AGENCIES = ["RS-NPPO", "RS-CCI", "TR-TIR"]
@@ -32,8 +32,12 @@ AGENCIES = ["RS-NPPO", "RS-CCI", "TR-TIR"]
 async def net(tmp_path):
     bus = InMemoryBus()
     everyone = AGENCIES + ["ME"]
-    nodes = {a: AgencyNode(AgencyConfig(node=a, db=tmp_path / f"{a}.db", seed=7, partners=[n for n in everyone if n != a]), bus)
-             for a in AGENCIES}
+    nodes = {
+        a: AgencyNode(
+            AgencyConfig(node=a, db=tmp_path / f"{a}.db", seed=7, partners=[n for n in everyone if n != a]), bus
+        )
+        for a in AGENCIES
+    }
     nodes["ME"] = CustomsNode(NodeConfig(node="ME", db=tmp_path / "me.db", partners=AGENCIES), bus)
     for n in nodes.values():
         await n.start()
@@ -60,8 +64,14 @@ def received(bus, node: str, type_name: str):
 
 
 def query(ref: str) -> bytes:
-    q = ConsignmentQuery(query_id=f"{random.getrandbits(128):032x}", issue_date_time=datetime.now(timezone.utc).replace(microsecond=0),
-                         requesting_node="ME", ucr=ref, reason="check before release", requested_data=["STATUS"])
+    q = ConsignmentQuery(
+        query_id=f"{random.getrandbits(128):032x}",
+        issue_date_time=datetime.now(UTC).replace(microsecond=0),
+        requesting_node="ME",
+        ucr=ref,
+        reason="check before release",
+        requested_data=["STATUS"],
+    )
     return CONSIGNMENT_QUERY.write(q)
 
 
@@ -122,7 +132,10 @@ async def test_tir_chain_confirms_the_guarantee_of_a_carnet_it_registered(net):
     await send_from(nodes["ME"], CONSIGNMENT_QUERY, query("XA00000000"), "TR-TIR")
     await settle()
     answers = {a.ucr: a for a in received(bus, "ME", "ConsignmentQueryResponse")}
-    assert answers[registered["issued"]].status == "guarantee_valid" and answers[registered["issued"]].responding_node == "TR"
+    assert (
+        answers[registered["issued"]].status == "guarantee_valid"
+        and answers[registered["issued"]].responding_node == "TR"
+    )
     assert not answers["XA00000000"].found
 
 

@@ -7,8 +7,8 @@ import random
 import pytest
 from lxml import etree
 
-from seedsim import catalogue
-from seedsim.validator import validate_document
+from seedsim import message_catalogue as catalogue
+from seedsim.conformance import validate_document
 
 TYPES = sorted(catalogue.BY_NAME.values(), key=lambda m: m.name)
 
@@ -38,8 +38,8 @@ def test_catalogue_names_and_types_are_unique_and_schemas_compile():
 async def test_node_serves_validation(corridor):
     import httpx
 
-    from seedsim.customs_node.api import create_app
-    from seedsim.runner.faults import ENTITY_BOMB
+    from seedsim.nodes.customs.customs_api import create_app
+    from seedsim.runners.hostile_payloads import ENTITY_BOMB
 
     _, nodes = corridor
     app = create_app(nodes["ME"], manage_lifecycle=False)

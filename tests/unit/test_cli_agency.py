@@ -18,8 +18,22 @@ def _free_port() -> int:
 
 def test_agency_node_process_answers_health(tmp_path):
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "seedsim.cli", "agency", "--id", "me-cci", "--port", str(port),
-                             "--db", str(tmp_path / "cci.sqlite3")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seedsim.cli",
+            "agency",
+            "--id",
+            "me-cci",
+            "--port",
+            str(port),
+            "--db",
+            str(tmp_path / "cci.sqlite3"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -7,7 +7,7 @@ from seedsim.core.declaration import DeclarationDocument
 from seedsim.core.declaration_rules import DECLARATION_RULES
 from seedsim.core.validation import RuleContext, compiled_schema, validate_xsd
 from seedsim.core.wco import MetaData
-from seedsim.runner.generator import DISCREPANCY_KINDS, ConsignmentGenerator
+from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator
 
 
 def _docs(n=30, seed=7):
@@ -36,17 +36,36 @@ def test_model_to_xml_to_model_is_lossless():
 def test_business_rules_report_every_problem_with_a_pointer():
     decl, _ = next(_docs(1))
     item = decl.items[0]
-    bad_item = item.model_copy(update={"commodity": item.commodity.model_copy(update={
-        "goods_measure": item.commodity.goods_measure.model_copy(update={
-            "net_mass": item.commodity.goods_measure.net_mass.model_copy(update={"value": Decimal(10**7)})})})})
-    bad = decl.model_copy(update={
-        "goods_item_quantity": 9,
-        "exporter": decl.exporter.model_copy(update={"address": decl.exporter.address.model_copy(update={"country_code": "QQ"})}),
-        "goods_shipment": decl.goods_shipment.model_copy(update={"goods_items": [bad_item, *decl.items[1:]]}),
-    })
+    bad_item = item.model_copy(
+        update={
+            "commodity": item.commodity.model_copy(
+                update={
+                    "goods_measure": item.commodity.goods_measure.model_copy(
+                        update={
+                            "net_mass": item.commodity.goods_measure.net_mass.model_copy(
+                                update={"value": Decimal(10**7)}
+                            )
+                        }
+                    )
+                }
+            )
+        }
+    )
+    bad = decl.model_copy(
+        update={
+            "goods_item_quantity": 9,
+            "exporter": decl.exporter.model_copy(
+                update={"address": decl.exporter.address.model_copy(update={"country_code": "QQ"})}
+            ),
+            "goods_shipment": decl.goods_shipment.model_copy(update={"goods_items": [bad_item, *decl.items[1:]]}),
+        }
+    )
     issues = DECLARATION_RULES.run(bad, RuleContext(sender="RS"))
     by_rule = {i.rule: i for i in issues}
     assert set(by_rule) == {"R101", "R104", "R105"}
-    assert by_rule["R101"].pointer == "/MetaData/Declaration/Exporter/Address/CountryCode" and by_rule["R101"].value == "QQ"
+    assert (
+        by_rule["R101"].pointer == "/MetaData/Declaration/Exporter/Address/CountryCode"
+        and by_rule["R101"].value == "QQ"
+    )
     assert by_rule["R104"].pointer.endswith("GovernmentAgencyGoodsItem[1]/Commodity/GoodsMeasure/GrossMassMeasure")
     assert all(i.message and 100 <= i.code < 200 for i in issues)

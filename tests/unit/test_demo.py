@@ -1,4 +1,4 @@
-from seedsim.runner.demo import DemoSettings, run_demo
+from seedsim.runners.demo import DemoSettings, run_demo
 
 
 async def test_demo_on_the_in_process_bus_meets_every_expected_count(tmp_path):

@@ -3,8 +3,14 @@ import pytest
 from seedsim.core.identifiers import is_valid_mrn, make_mrn, make_ucr, mrn_check_character
 
 # MRNs issued by a national customs service, from its published sample messages.
-REAL_MRNS = ["24GB0YVJ3EXXES8AA0", "23GBDFSUDLJ2X59AR7", "24GBDIRIGZ7QLCPAA8", "25GB53T2CGAY90LAA1",
-             "23GB6W3GLSX9Z5JAR4", "20GB32VVZI0YMFGVR0"]
+REAL_MRNS = [
+    "24GB0YVJ3EXXES8AA0",
+    "23GBDFSUDLJ2X59AR7",
+    "24GBDIRIGZ7QLCPAA8",
+    "25GB53T2CGAY90LAA1",
+    "23GB6W3GLSX9Z5JAR4",
+    "20GB32VVZI0YMFGVR0",
+]
 
 
 @pytest.mark.parametrize("mrn", REAL_MRNS)

@@ -8,12 +8,23 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import catalogue
+from seedsim import message_catalogue as catalogue
+from seedsim.conformance import validate_document
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
-from seedsim.messages.ata import (ATA_CARNET, EXPORTATION, IMPORTATION, REEXPORTATION, RULES, ATACarnet, Voucher, generate,
-                                  hs_code_problem, read, write)
-from seedsim.validator import validate_document
+from seedsim.messages.ata import (
+    ATA_CARNET,
+    EXPORTATION,
+    IMPORTATION,
+    REEXPORTATION,
+    RULES,
+    ATACarnet,
+    Voucher,
+    generate,
+    hs_code_problem,
+    read,
+    write,
+)
 
 
 def test_schema_compiles():
@@ -46,14 +57,28 @@ def test_catalogue_detects_the_type():
 
 def _base() -> ATACarnet:
     """A carnet issued in RS with two listed items, exported from RS and now imported into ME."""
-    seed = next(s for s in range(1000) if len((c := generate(random.Random(s))).goods_items) >= 2 and c.issuing_country == "RS")
+    seed = next(
+        s for s in range(1000) if len((c := generate(random.Random(s))).goods_items) >= 2 and c.issuing_country == "RS"
+    )
     c = generate(random.Random(seed))
     day = c.issue_date + timedelta(days=10)
-    export = Voucher(type_code=EXPORTATION, colour_code="YELLOW", counterfoil_numeric=1, goods_item_refs=[1, 2],
-                     customs_office_id="RS015003", action_date=day)
-    import_ = Voucher(type_code=IMPORTATION, colour_code="WHITE", counterfoil_numeric=1, goods_item_refs=[1, 2],
-                      customs_office_id="ME200012", action_date=day + timedelta(days=1),
-                      final_reexportation_date=day + timedelta(days=90))
+    export = Voucher(
+        type_code=EXPORTATION,
+        colour_code="YELLOW",
+        counterfoil_numeric=1,
+        goods_item_refs=[1, 2],
+        customs_office_id="RS015003",
+        action_date=day,
+    )
+    import_ = Voucher(
+        type_code=IMPORTATION,
+        colour_code="WHITE",
+        counterfoil_numeric=1,
+        goods_item_refs=[1, 2],
+        customs_office_id="ME200012",
+        action_date=day + timedelta(days=1),
+        final_reexportation_date=day + timedelta(days=90),
+    )
     return c.model_copy(update={"used_vouchers": [export], "voucher": import_})
 
 
@@ -67,21 +92,34 @@ def _item(c: ATACarnet, **change) -> ATACarnet:
 
 CASES = {
     "ATA101": (lambda c: c.model_copy(update={"carnet_id": "RS-12"}), "/ATACarnet/CarnetID"),
-    "ATA102": (lambda c: c.model_copy(update={"expiry_date": c.issue_date + timedelta(days=400)}), "/ATACarnet/ExpiryDate"),
-    "ATA103": (lambda c: _voucher(c, action_date=c.expiry_date + timedelta(days=1), final_reexportation_date=None),
-               "/ATACarnet/Voucher/ActionDate"),
+    "ATA102": (
+        lambda c: c.model_copy(update={"expiry_date": c.issue_date + timedelta(days=400)}),
+        "/ATACarnet/ExpiryDate",
+    ),
+    "ATA103": (
+        lambda c: _voucher(c, action_date=c.expiry_date + timedelta(days=1), final_reexportation_date=None),
+        "/ATACarnet/Voucher/ActionDate",
+    ),
     "ATA104": (lambda c: _voucher(c, final_reexportation_date=None), "/ATACarnet/Voucher/FinalReexportationDate"),
     "ATA105": (lambda c: _voucher(c, goods_item_refs=[1, 99]), "/ATACarnet/Voucher/GoodsItemSequenceNumeric[2]"),
-    "ATA106": (lambda c: c.model_copy(update={"total_value": c.total_value.model_copy(update={"value": Decimal("1.00")})}),
-               "/ATACarnet/TotalValueAmount"),
+    "ATA106": (
+        lambda c: c.model_copy(update={"total_value": c.total_value.model_copy(update={"value": Decimal("1.00")})}),
+        "/ATACarnet/TotalValueAmount",
+    ),
     "ATA107": (lambda c: _item(c, origin_country_code="QQ"), "/ATACarnet/GoodsItem[1]/OriginCountryCode"),
     "ATA108": (lambda c: _item(c, hs_code="770100"), "/ATACarnet/GoodsItem[1]/ClassificationID"),
     "ATA109": (lambda c: _voucher(c, colour_code="BLUE"), "/ATACarnet/Voucher/ColourCode"),
     "ATA110": (lambda c: _voucher(c, customs_office_id="ME12"), "/ATACarnet/Voucher/CustomsOfficeID"),
-    "ATA201": (lambda c: _voucher(c, type_code=REEXPORTATION, final_reexportation_date=None, customs_office_id="AL100100"),
-               "/ATACarnet/Voucher/TypeCode"),
-    "ATA202": (lambda c: c.model_copy(update={"used_vouchers": [c.used_vouchers[0].model_copy(update={"customs_office_id": "ME200012"})]}),
-               "/ATACarnet/UsedVoucher[1]/CustomsOfficeID"),
+    "ATA201": (
+        lambda c: _voucher(c, type_code=REEXPORTATION, final_reexportation_date=None, customs_office_id="AL100100"),
+        "/ATACarnet/Voucher/TypeCode",
+    ),
+    "ATA202": (
+        lambda c: c.model_copy(
+            update={"used_vouchers": [c.used_vouchers[0].model_copy(update={"customs_office_id": "ME200012"})]}
+        ),
+        "/ATACarnet/UsedVoucher[1]/CustomsOfficeID",
+    ),
 }
 
 
@@ -104,11 +142,23 @@ def test_rule_fires_with_pointer(rule):
 
 def test_reexportation_of_an_item_never_imported():
     c = _base()
-    c = c.model_copy(update={"used_vouchers": [*c.used_vouchers, c.voucher.model_copy(update={"goods_item_refs": [1]})],
-                             "voucher": Voucher(type_code=REEXPORTATION, colour_code="WHITE", counterfoil_numeric=1, goods_item_refs=[1, 2],
-                                                customs_office_id="ME200012", action_date=c.voucher.action_date + timedelta(days=3))})
+    c = c.model_copy(
+        update={
+            "used_vouchers": [*c.used_vouchers, c.voucher.model_copy(update={"goods_item_refs": [1]})],
+            "voucher": Voucher(
+                type_code=REEXPORTATION,
+                colour_code="WHITE",
+                counterfoil_numeric=1,
+                goods_item_refs=[1, 2],
+                customs_office_id="ME200012",
+                action_date=c.voucher.action_date + timedelta(days=3),
+            ),
+        }
+    )
     issues = RULES.run(c, RuleContext())
-    assert [(i.rule, i.pointer, i.value) for i in issues] == [("ATA201", "/ATACarnet/Voucher/GoodsItemSequenceNumeric[2]", "2")]
+    assert [(i.rule, i.pointer, i.value) for i in issues] == [
+        ("ATA201", "/ATACarnet/Voucher/GoodsItemSequenceNumeric[2]", "2")
+    ]
 
 
 def test_carnet_number_must_carry_the_issuing_country():
@@ -116,7 +166,9 @@ def test_carnet_number_must_carry_the_issuing_country():
     assert [i.rule for i in issues] == ["ATA101"] and "RS" in issues[0].message
 
 
-@pytest.mark.parametrize("code, ok", [("852589", True), ("8471300000", True), ("0101", False), ("770100", False),
-                                      ("980000", False), ("85258x", False)])
+@pytest.mark.parametrize(
+    "code, ok",
+    [("852589", True), ("8471300000", True), ("0101", False), ("770100", False), ("980000", False), ("85258x", False)],
+)
 def test_hs_code_structure(code, ok):
     assert (hs_code_problem(code) is None) is ok

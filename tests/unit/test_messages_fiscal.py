@@ -9,14 +9,22 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import catalogue
+from seedsim import message_catalogue as catalogue
+from seedsim.conformance import validate_document
 from seedsim.core.declaration import Amount
 from seedsim.core.identifiers import make_mrn
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
-from seedsim.messages.fiscal import (CASH_DECLARATION, CASH_RULES, VAT_REFUND_EXPORT_PROOF, VAT_RULES, CashDeclaration, CashItem,
-                                     Traveller, VatRefundExportProof)
-from seedsim.validator import validate_document
+from seedsim.messages.fiscal import (
+    CASH_DECLARATION,
+    CASH_RULES,
+    VAT_REFUND_EXPORT_PROOF,
+    VAT_RULES,
+    CashDeclaration,
+    CashItem,
+    Traveller,
+    VatRefundExportProof,
+)
 
 TYPES = [CASH_DECLARATION, VAT_REFUND_EXPORT_PROOF]
 
@@ -57,7 +65,11 @@ def _cash() -> CashDeclaration:
     """A generated declaration with a EUR item and a USD item, and no "other" provenance or use."""
     for seed in range(1000):
         d = CASH_DECLARATION.generate(random.Random(seed))
-        if len(d.cash_items) >= 2 and d.cash_items[1].eur_amount and "OTHER" not in d.provenance_codes + d.intended_use_codes:
+        if (
+            len(d.cash_items) >= 2
+            and d.cash_items[1].eur_amount
+            and "OTHER" not in d.provenance_codes + d.intended_use_codes
+        ):
             return d
     raise AssertionError("no suitable generated declaration")
 
@@ -69,20 +81,56 @@ def _cash_item(d: CashDeclaration, pos: int, **change) -> CashDeclaration:
 
 
 CASH_CASES = {
-    "CSH101": (lambda d: _cash_item(d, 1, amount=Amount(value=Decimal(500), currency_id="DIN")), "/CashDeclaration/CashItem[2]/Amount/@currencyID"),
-    "CSH102": (lambda d: _cash_item(d, 0, amount=Amount(value=Decimal(0), currency_id="EUR")), "/CashDeclaration/CashItem[1]/Amount"),
+    "CSH101": (
+        lambda d: _cash_item(d, 1, amount=Amount(value=Decimal(500), currency_id="DIN")),
+        "/CashDeclaration/CashItem[2]/Amount/@currencyID",
+    ),
+    "CSH102": (
+        lambda d: _cash_item(d, 0, amount=Amount(value=Decimal(0), currency_id="EUR")),
+        "/CashDeclaration/CashItem[1]/Amount",
+    ),
     "CSH103": (lambda d: _cash_item(d, 1, eur_amount=None), "/CashDeclaration/CashItem[2]/EURAmount"),
-    "CSH104": (lambda d: d.model_copy(update={"cash_items": [CashItem(sequence_numeric=1, type_code="CURRENCY", amount=Amount(
-        value=Decimal(9999), currency_id="EUR"))], "total_eur": Amount(value=Decimal(9999), currency_id="EUR")}), "/CashDeclaration/TotalEURAmount"),
-    "CSH105": (lambda d: d.model_copy(update={"carrier": d.carrier.model_copy(update={"identity_document": None})}),
-               "/CashDeclaration/Carrier/IdentityDocument"),
-    "CSH106": (lambda d: d.model_copy(update={"transport": d.transport.model_copy(update={"transit_country_codes": ["HR", "YU"]})}),
-               "/CashDeclaration/Transport/TransitCountryCode[2]"),
-    "CSH107": (lambda d: d.model_copy(update={"transport": d.transport.model_copy(update={
-        "arrival_date": d.transport.departure_date - timedelta(days=1)})}), "/CashDeclaration/Transport/ArrivalDate"),
-    "CSH108": (lambda d: d.model_copy(update={"transport": d.transport.model_copy(update={"mode_code": "6"})}), "/CashDeclaration/Transport/ModeCode"),
-    "CSH109": (lambda d: d.model_copy(update={"intended_use_codes": ["OTHER"], "intended_use_description": None}),
-               "/CashDeclaration/IntendedUseDescription"),
+    "CSH104": (
+        lambda d: d.model_copy(
+            update={
+                "cash_items": [
+                    CashItem(
+                        sequence_numeric=1, type_code="CURRENCY", amount=Amount(value=Decimal(9999), currency_id="EUR")
+                    )
+                ],
+                "total_eur": Amount(value=Decimal(9999), currency_id="EUR"),
+            }
+        ),
+        "/CashDeclaration/TotalEURAmount",
+    ),
+    "CSH105": (
+        lambda d: d.model_copy(update={"carrier": d.carrier.model_copy(update={"identity_document": None})}),
+        "/CashDeclaration/Carrier/IdentityDocument",
+    ),
+    "CSH106": (
+        lambda d: d.model_copy(
+            update={"transport": d.transport.model_copy(update={"transit_country_codes": ["HR", "YU"]})}
+        ),
+        "/CashDeclaration/Transport/TransitCountryCode[2]",
+    ),
+    "CSH107": (
+        lambda d: d.model_copy(
+            update={
+                "transport": d.transport.model_copy(
+                    update={"arrival_date": d.transport.departure_date - timedelta(days=1)}
+                )
+            }
+        ),
+        "/CashDeclaration/Transport/ArrivalDate",
+    ),
+    "CSH108": (
+        lambda d: d.model_copy(update={"transport": d.transport.model_copy(update={"mode_code": "6"})}),
+        "/CashDeclaration/Transport/ModeCode",
+    ),
+    "CSH109": (
+        lambda d: d.model_copy(update={"intended_use_codes": ["OTHER"], "intended_use_description": None}),
+        "/CashDeclaration/IntendedUseDescription",
+    ),
 }
 
 # -- VAT-refund export proof ---------------------------------------------------------------------
@@ -107,21 +155,43 @@ def _declaration(p: VatRefundExportProof, **change) -> VatRefundExportProof:
 
 
 VAT_CASES = {
-    "VAT101": (lambda p: _declaration(p, mrn=make_mrn(2025, "RS", "000000000001", "R")), "/VatRefundExportProof/ExportDeclaration/ID"),
-    "VAT102": (lambda p: p.model_copy(update={"exit_date": date.today() + timedelta(days=30), "issue_date": date.today() + timedelta(days=30)}),
-               "/VatRefundExportProof/ExitDate"),
-    "VAT103": (lambda p: _declaration(p, goods_item_quantity=1), "/VatRefundExportProof/ExportDeclaration/GoodsItemQuantity"),
-    "VAT104": (lambda p: _vat_item(p, 1, value=Amount(value=Decimal(10), currency_id="DIN")), "/VatRefundExportProof/GoodsItem[2]/ValueAmount/@currencyID"),
-    "VAT105": (lambda p: p.model_copy(update={"exit_office_id": "HR000001" if p.exit_office_id[:2] != "HR" else "AT000001"}),
-               "/VatRefundExportProof/ExitOfficeID"),
+    "VAT101": (
+        lambda p: _declaration(p, mrn=make_mrn(2025, "RS", "000000000001", "R")),
+        "/VatRefundExportProof/ExportDeclaration/ID",
+    ),
+    "VAT102": (
+        lambda p: p.model_copy(
+            update={"exit_date": date.today() + timedelta(days=30), "issue_date": date.today() + timedelta(days=30)}
+        ),
+        "/VatRefundExportProof/ExitDate",
+    ),
+    "VAT103": (
+        lambda p: _declaration(p, goods_item_quantity=1),
+        "/VatRefundExportProof/ExportDeclaration/GoodsItemQuantity",
+    ),
+    "VAT104": (
+        lambda p: _vat_item(p, 1, value=Amount(value=Decimal(10), currency_id="DIN")),
+        "/VatRefundExportProof/GoodsItem[2]/ValueAmount/@currencyID",
+    ),
+    "VAT105": (
+        lambda p: p.model_copy(update={"exit_office_id": "HR000001" if p.exit_office_id[:2] != "HR" else "AT000001"}),
+        "/VatRefundExportProof/ExitOfficeID",
+    ),
     "VAT106": (lambda p: _vat_item(p, 0, hs_code="0811"), "/VatRefundExportProof/GoodsItem[1]/ClassificationID"),
     "VAT107": (lambda p: _vat_item(p, 1, invoice_id="NO-SUCH-INVOICE"), "/VatRefundExportProof/GoodsItem[2]/InvoiceID"),
-    "VAT301": (lambda p: p.model_copy(update={"traveller": Traveller(name="Anna Weber", identity_document_id="C01X00T47",
-                                                                     residence_country_code="DE")}), "/VatRefundExportProof/TaxFreeFormID"),
+    "VAT301": (
+        lambda p: p.model_copy(
+            update={
+                "traveller": Traveller(name="Anna Weber", identity_document_id="C01X00T47", residence_country_code="DE")
+            }
+        ),
+        "/VatRefundExportProof/TaxFreeFormID",
+    ),
 }
 
-ALL = [(CASH_RULES, _cash, rule, *case) for rule, case in CASH_CASES.items()] + \
-      [(VAT_RULES, _proof, rule, *case) for rule, case in VAT_CASES.items()]
+ALL = [(CASH_RULES, _cash, rule, *case) for rule, case in CASH_CASES.items()] + [
+    (VAT_RULES, _proof, rule, *case) for rule, case in VAT_CASES.items()
+]
 
 
 def test_the_base_documents_are_clean():
@@ -156,10 +226,14 @@ def test_tourist_resident_in_the_exporting_country_is_refused():
     p = _proof(tourist=True)
     home = p.export_declaration.mrn[2:4]
     bad = p.model_copy(update={"traveller": p.traveller.model_copy(update={"residence_country_code": home})})
-    assert [(i.rule, i.pointer) for i in VAT_RULES.run(bad, RuleContext())] == [("VAT301", "/VatRefundExportProof/Traveller/ResidenceCountryCode")]
+    assert [(i.rule, i.pointer) for i in VAT_RULES.run(bad, RuleContext())] == [
+        ("VAT301", "/VatRefundExportProof/Traveller/ResidenceCountryCode")
+    ]
 
 
 def test_exit_before_acceptance():
     p = _proof()
     bad = _declaration(p, acceptance_date=p.exit_date + timedelta(days=1))
-    assert [(i.rule, i.pointer) for i in VAT_RULES.run(bad, RuleContext())] == [("VAT102", "/VatRefundExportProof/ExitDate")]
+    assert [(i.rule, i.pointer) for i in VAT_RULES.run(bad, RuleContext())] == [
+        ("VAT102", "/VatRefundExportProof/ExitDate")
+    ]

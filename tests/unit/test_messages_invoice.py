@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from seedsim import catalogue
+from seedsim import message_catalogue as catalogue
+from seedsim.conformance import validate_document
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.messages import invoice as inv
-from seedsim.messages.invoice import COMMERCIAL_INVOICE, DateTime, RSM, RAM, UDT, generate, read, write
-from seedsim.validator import validate_document
+from seedsim.messages.invoice import COMMERCIAL_INVOICE, RAM, RSM, UDT, DateTime, generate, read, write
 
 SEEDS = range(200)
 L = "/CrossIndustryInvoice/SupplyChainTradeTransaction/IncludedSupplyChainTradeLineItem"
@@ -21,12 +21,17 @@ SUM = "/CrossIndustryInvoice/SupplyChainTradeTransaction/ApplicableHeaderTradeSe
 AGR = "/CrossIndustryInvoice/SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement"
 
 
-def gen(seed: int = 7, lines: int = 2, category: str | None = None, seller: str | None = None) -> inv.CrossIndustryInvoice:
+def gen(
+    seed: int = 7, lines: int = 2, category: str | None = None, seller: str | None = None
+) -> inv.CrossIndustryInvoice:
     """A generated invoice with at least ``lines`` lines (and the given VAT category or seller country)."""
     for s in range(seed, seed + 1000):
         m = generate(random.Random(s))
-        if len(m.lines) >= lines and category in (None, m.settlement.taxes[0].category_code) \
-                and seller in (None, m.transaction.agreement.seller.address.country_id):
+        if (
+            len(m.lines) >= lines
+            and category in (None, m.settlement.taxes[0].category_code)
+            and seller in (None, m.transaction.agreement.seller.address.country_id)
+        ):
             return m
     raise AssertionError("no such invoice")
 
@@ -160,18 +165,32 @@ def _incoterm(m):
 
 BROKEN = [
     (_type_code, "INV101", "/CrossIndustryInvoice/ExchangedDocument/TypeCode", {}),
-    (_currency, "INV102", "/CrossIndustryInvoice/SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/InvoiceCurrencyCode", {}),
+    (
+        _currency,
+        "INV102",
+        "/CrossIndustryInvoice/SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/InvoiceCurrencyCode",
+        {},
+    ),
     (_country, "INV103", f"{AGR}/SellerTradeParty/PostalTradeAddress/CountryID", {}),
     (_hs, "INV104", f"{L}[2]/SpecifiedTradeProduct/DesignatedProductClassification/ClassCode", {}),
-    (_line_total, "INV105", f"{L}[1]/SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount", {"category": "G"}),
+    (
+        _line_total,
+        "INV105",
+        f"{L}[1]/SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount",
+        {"category": "G"},
+    ),
     (_sum_of_lines, "INV106", f"{SUM}/LineTotalAmount", {}),  # INV107 too: the tax basis no longer follows
     (_tax_basis, "INV107", f"{SUM}/ChargeTotalAmount", {}),
     (_tax_total, "INV108", f"{SUM}/TaxTotalAmount", {}),  # INV109 too: the grand total no longer follows
     (_grand_total, "INV109", f"{SUM}/GrandTotalAmount", {"category": "S"}),
     (_due_payable, "INV110", f"{SUM}/DuePayableAmount", {}),
     (_bad_date, "INV111", "/CrossIndustryInvoice/ExchangedDocument/IssueDateTime/DateTimeString", {}),
-    (_due_before_issue, "INV111",
-     "/CrossIndustryInvoice/SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString", {}),
+    (
+        _due_before_issue,
+        "INV111",
+        "/CrossIndustryInvoice/SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString",
+        {},
+    ),
     (_weights, "INV112", f"{L}[2]/SpecifiedLineTradeDelivery/GrossWeightMeasure", {}),
     (_vat_prefix, "INV113", f"{AGR}/BuyerTradeParty/SpecifiedTaxRegistration/ID", {}),
     (_pib, "INV113", f"{AGR}/SellerTradeParty/SpecifiedTaxRegistration/ID", {"seller": "RS"}),
@@ -196,8 +215,10 @@ def test_rule_fires_with_pointer(breaker, rule, pointer, want):
     assert pointer in [i.pointer for i in issues if i.rule == rule], [str(i) for i in issues]
     # the pointer finds the element in the written document
     doc = etree.fromstring(write(m))
-    steps = "/".join(f"*[local-name()='{s.split('[')[0]}']" + (f"[{s.split('[')[1]}" if "[" in s else "")
-                     for s in pointer.split("/")[2:])
+    steps = "/".join(
+        f"*[local-name()='{s.split('[')[0]}']" + (f"[{s.split('[')[1]}" if "[" in s else "")
+        for s in pointer.split("/")[2:]
+    )
     assert doc.xpath(steps), pointer
 
 

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import catalogue
+from seedsim import message_catalogue as catalogue
+from seedsim.conformance import validate_document
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
 from seedsim.messages import phyto as p
-from seedsim.validator import validate_document
 
 MT = p.PHYTOSANITARY_CERTIFICATE
 C = "/SPSCertificate/SPSConsignment"
@@ -65,7 +65,11 @@ def _line(c: p.SPSCertificate) -> p.TradeLineItem:
 
 
 def _shift(dt: p.DateTime, days: int) -> p.DateTime:
-    return p.DateTime(date_time_string=(datetime.fromisoformat(dt.date_time_string) + timedelta(days=days)).isoformat(timespec="seconds"))
+    return p.DateTime(
+        date_time_string=(datetime.fromisoformat(dt.date_time_string) + timedelta(days=days)).isoformat(
+            timespec="seconds"
+        )
+    )
 
 
 def _start_after_issue(c):
@@ -79,24 +83,56 @@ def _end_before_start(c):
 
 CASES = [
     (lambda c: setattr(c.consignment.import_country, "id", "YU"), "PHY101", f"{C}/ImportSPSCountry/ID"),
-    (lambda c: setattr(c.consignment.consignor.address, "country_id", "QQ"), "PHY101", f"{C}/ConsignorSPSParty/SpecifiedSPSAddress/CountryID"),
+    (
+        lambda c: setattr(c.consignment.consignor.address, "country_id", "QQ"),
+        "PHY101",
+        f"{C}/ConsignorSPSParty/SpecifiedSPSAddress/CountryID",
+    ),
     (lambda c: setattr(_line(c).origins[0], "id", "YU"), "PHY101", f"{LINE}/OriginSPSCountry/ID"),
-    (lambda c: setattr(_line(c).classifications[0], "class_code", "990000"), "PHY102", f"{LINE}/ApplicableSPSClassification[1]/ClassCode"),
-    (lambda c: setattr(_line(c).classifications[0], "class_code", "08081"), "PHY102", f"{LINE}/ApplicableSPSClassification[1]/ClassCode"),
+    (
+        lambda c: setattr(_line(c).classifications[0], "class_code", "990000"),
+        "PHY102",
+        f"{LINE}/ApplicableSPSClassification[1]/ClassCode",
+    ),
+    (
+        lambda c: setattr(_line(c).classifications[0], "class_code", "08081"),
+        "PHY102",
+        f"{LINE}/ApplicableSPSClassification[1]/ClassCode",
+    ),
     (_start_after_issue, "PHY103", f"{LINE}/AppliedSPSProcess/CompletionSPSPeriod/StartDateTime"),
     (_end_before_start, "PHY103", f"{LINE}/AppliedSPSProcess/CompletionSPSPeriod/EndDateTime"),
     (lambda c: setattr(_line(c), "scientific_name", None), "PHY104", f"{LINE}/ScientificName"),
     (lambda c: setattr(_line(c), "scientific_name", "Malus"), "PHY104", f"{LINE}/ScientificName"),
     (lambda c: setattr(_line(c).net_weight, "value", Decimal(0)), "PHY105", f"{LINE}/NetWeightMeasure"),
-    (lambda c: setattr(_line(c).gross_weight, "value", _line(c).net_weight.value - 1), "PHY105", f"{LINE}/GrossWeightMeasure"),
-    (lambda c: setattr(_line(c).packages[0], "item_quantity", Decimal(0)), "PHY105", f"{LINE}/PhysicalSPSPackage/ItemQuantity"),
+    (
+        lambda c: setattr(_line(c).gross_weight, "value", _line(c).net_weight.value - 1),
+        "PHY105",
+        f"{LINE}/GrossWeightMeasure",
+    ),
+    (
+        lambda c: setattr(_line(c).packages[0], "item_quantity", Decimal(0)),
+        "PHY105",
+        f"{LINE}/PhysicalSPSPackage/ItemQuantity",
+    ),
     (lambda c: setattr(c.document, "type_code", "852"), "PHY106", f"{D}/TypeCode"),
     (lambda c: setattr(c.document, "type_code", "657"), "PHY106", f"{C}/ReExportSPSCountry"),
     (lambda c: setattr(c.document, "status_code", "39"), "PHY106", f"{D}/StatusCode"),
-    (lambda c: setattr(c.consignment.conveyances[0], "mode_code", "R"), "PHY106", f"{C}/MainCarriageSPSTransportMovement/ModeCode"),
+    (
+        lambda c: setattr(c.consignment.conveyances[0], "mode_code", "R"),
+        "PHY106",
+        f"{C}/MainCarriageSPSTransportMovement/ModeCode",
+    ),
     (lambda c: setattr(_line(c).processes[0], "type_code", "MAGIC"), "PHY106", f"{LINE}/AppliedSPSProcess/TypeCode"),
-    (lambda c: setattr(c.consignment, "point_of_entry", p.Location(id="BELGRADE")), "PHY107", f"{C}/UnloadingBaseportSPSLocation/ID"),
-    (lambda c: setattr(c.consignment, "point_of_entry", p.Location(id="ATVIE")), "PHY107", f"{C}/UnloadingBaseportSPSLocation/ID"),
+    (
+        lambda c: setattr(c.consignment, "point_of_entry", p.Location(id="BELGRADE")),
+        "PHY107",
+        f"{C}/UnloadingBaseportSPSLocation/ID",
+    ),
+    (
+        lambda c: setattr(c.consignment, "point_of_entry", p.Location(id="ATVIE")),
+        "PHY107",
+        f"{C}/UnloadingBaseportSPSLocation/ID",
+    ),
     (lambda c: setattr(_line(c), "sequence_numeric", 2), "PHY108", f"{LINE}/SequenceNumeric"),
 ]
 
@@ -118,11 +154,21 @@ def test_pointers_index_repeated_trade_line_items():
     assert [(i.rule, i.pointer) for i in issues] == [("PHY104", f"{LINE}[{len(lines)}]/ScientificName")]
 
 
-@pytest.mark.parametrize("name, ok", [
-    ("Malus domestica", True), ("Rubus idaeus", True), ("Fragaria x ananassa", True), ("Prunus avium var. juliana", True),
-    ("Brassica oleracea subsp. capitata", True),
-    ("Malus", False), ("malus domestica", False), ("Malus Domestica", False), ("Malus spp.", False), ("Apples", False),
-])
+@pytest.mark.parametrize(
+    "name, ok",
+    [
+        ("Malus domestica", True),
+        ("Rubus idaeus", True),
+        ("Fragaria x ananassa", True),
+        ("Prunus avium var. juliana", True),
+        ("Brassica oleracea subsp. capitata", True),
+        ("Malus", False),
+        ("malus domestica", False),
+        ("Malus Domestica", False),
+        ("Malus spp.", False),
+        ("Apples", False),
+    ],
+)
 def test_botanical_name_needs_genus_and_species(name, ok):
     assert bool(p.BOTANICAL_NAME.match(name)) is ok
 

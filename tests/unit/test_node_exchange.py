@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from lxml import etree
 
-from seedsim import catalogue
+from seedsim import message_catalogue as catalogue
+from seedsim.config import DEMO_CROSSINGS
 from seedsim.core.envelope import Envelope
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.core.wco import MetaData
-from seedsim.config import DEMO_CROSSINGS
-from seedsim.customs_node.service import Event, EventRejected
-from seedsim.runner.faults import malformed_record
-from seedsim.runner.generator import ConsignmentGenerator
-from lxml import etree
+from seedsim.nodes.customs.customs_node import Event, EventRejected
+from seedsim.runners.hostile_payloads import malformed_record
+from seedsim.samples.consignments import ConsignmentGenerator
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]
@@ -59,20 +59,36 @@ async def test_records_carry_cloudevents_headers_and_the_consignment_key(corrido
     rec = bus.log(T.inbox("ME"))[0]
     env = Envelope.from_headers(rec.headers)
     assert rec.key == c.ucr.encode()
-    assert (env.source, env.recipient, env.type, env.subject, env.trigger) == ("RS", "ME", catalogue.EXPORT_DATA.ce_type, c.ucr, "EXIT")
+    assert (env.source, env.recipient, env.type, env.subject, env.trigger) == (
+        "RS",
+        "ME",
+        catalogue.EXPORT_DATA.ce_type,
+        c.ucr,
+        "EXIT",
+    )
     assert rec.header("ce_specversion") == "1.0" and rec.header("traceparent").startswith("00-")
 
 
-@pytest.mark.parametrize("kind, rule", [("broken_xml", "XML102"), ("external_entity", "XML101"),
-                                        ("entity_bomb", "XML101"), ("schema_violation", "XSD100")])
+@pytest.mark.parametrize(
+    "kind, rule",
+    [
+        ("broken_xml", "XML102"),
+        ("external_entity", "XML101"),
+        ("entity_bomb", "XML101"),
+        ("schema_violation", "XSD100"),
+    ],
+)
 async def test_malformed_message_is_nacked_dead_lettered_and_does_not_stall(corridor, kind, rule):
     bus, nodes = corridor
     await bus.send_batch([malformed_record(kind, "RS", "ME", T)])
     c = ConsignmentGenerator(3, CROSS).make(1)
     await lodge_and_exit(nodes, c)  # a valid message right behind the bad one
     await settle(bus)
-    nacks = [Response.from_root(etree.fromstring(r.value)) for r in bus.log(T.inbox("RS"))
-             if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type]
+    nacks = [
+        Response.from_root(etree.fromstring(r.value))
+        for r in bus.log(T.inbox("RS"))
+        if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type
+    ]
     negative = [a for a in nacks if not a.positive]
     assert len(negative) == 1 and negative[0].errors[0].validation_code == rule
     assert negative[0].errors[0].description  # a sentence a sender can act on
@@ -96,7 +112,9 @@ async def test_redelivered_message_changes_nothing_and_is_logged_as_duplicate(co
     await lodge_and_exit(nodes, c)
     await settle(bus)
     original = bus.log(T.inbox("ME"))[0]
-    await bus.send_batch([Record(topic=original.topic, value=original.value, key=original.key, headers=original.headers)])
+    await bus.send_batch(
+        [Record(topic=original.topic, value=original.value, key=original.key, headers=original.headers)]
+    )
     await settle(bus)
     recs = interop(bus)
     assert [r.stage for r in recs if r.node == "ME" and r.stage == Stage.DUPLICATE] == [Stage.DUPLICATE]
@@ -141,20 +159,24 @@ async def test_state_survives_a_restart(tmp_path):
     c = ConsignmentGenerator(6, CROSS).make(1)
     bus = InMemoryBus()
     node = make_customs_node(cfg, bus)
-    await bus.start(); await node.start()
+    await bus.start()
+    await node.start()
     lodged = await node.lodge(c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
-    await node.stop(); await bus.stop()
+    await node.stop()
+    await bus.stop()
     node2 = make_customs_node(cfg, InMemoryBus())
-    await node2.transport.start(); await node2.start()
+    await node2.transport.start()
+    await node2.start()
     held = await node2.store.read(lambda conn: conn.execute("SELECT mrn, status FROM declarations").fetchall())
-    await node2.stop(); await node2.transport.stop()
+    await node2.stop()
+    await node2.transport.stop()
     assert [tuple(r) for r in held] == [(lodged.mrn, "accepted")]
 
 
 async def test_a_node_asks_its_neighbour_and_gets_the_key_data(corridor):
     import httpx
 
-    from seedsim.customs_node.api import create_app
+    from seedsim.nodes.customs.customs_api import create_app
 
     bus, nodes = corridor
     c = ConsignmentGenerator(8, CROSS).make(1)

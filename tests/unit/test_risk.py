@@ -11,14 +11,14 @@ import pytest
 from seedsim.config import DEMO_CROSSINGS, BorderCrossing, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
-from seedsim.core.wco import MetaData
-from seedsim.customs_node import risk
-from seedsim.customs_node.api import create_app
-from seedsim.customs_node.service import CustomsNode, Event
 from seedsim.core.transport.memory import InMemoryBus
-from seedsim.runner.generator import ConsignmentGenerator
-from seedsim.scenarios.corridor import reshape
-from seedsim.scenarios.model import Traffic
+from seedsim.core.wco import MetaData
+from seedsim.nodes.customs import risk
+from seedsim.nodes.customs.customs_api import create_app
+from seedsim.nodes.customs.customs_node import CustomsNode, Event
+from seedsim.runners.scenarios.corridor import reshape
+from seedsim.runners.scenarios.scenario_model import Traffic
+from seedsim.samples.consignments import ConsignmentGenerator
 
 CROSS = DEMO_CROSSINGS[0]
 SHIPPED = risk.load()
@@ -36,8 +36,13 @@ def craft(d, p: risk.RiskProfile):
             vk = c.value_per_kg[0]
             per_kg = float(vk.below / 2 if vk.below is not None else vk.above * 2)
         goods = {"hs_code": hs, "origin": c.origin[0] if c.origin else None, "value_per_kg": per_kg}
-    traffic = Traffic(count=1, corridor="x", goods=goods, vehicle=c.vehicles[0] if c.vehicles else None,
-                      consignor={"name": c.consignors[0]} if c.consignors else None)
+    traffic = Traffic(
+        count=1,
+        corridor="x",
+        goods=goods,
+        vehicle=c.vehicles[0] if c.vehicles else None,
+        consignor={"name": c.consignors[0]} if c.consignors else None,
+    )
     return reshape(d, traffic)
 
 
@@ -68,20 +73,41 @@ def test_value_per_kg_is_judged_per_item_of_the_chapter_and_only_in_its_currency
     d = craft(ConsignmentGenerator(5, CROSS).make(1).export, laptops)
     (hit,) = risk.evaluate(d, [laptops])
     assert "30.00 EUR/kg" in hit.reasons[0] and "below 60" in hit.reasons[0]
-    in_usd = d.model_copy(update={"goods_shipment": d.goods_shipment.model_copy(update={"goods_items": [
-        i.model_copy(update={"statistical_value": i.statistical_value.model_copy(update={"currency_id": "USD"})}) for i in d.items]})})
+    in_usd = d.model_copy(
+        update={
+            "goods_shipment": d.goods_shipment.model_copy(
+                update={
+                    "goods_items": [
+                        i.model_copy(
+                            update={"statistical_value": i.statistical_value.model_copy(update={"currency_id": "USD"})}
+                        )
+                        for i in d.items
+                    ]
+                }
+            )
+        }
+    )
     assert risk.evaluate(in_usd, [laptops]) == []  # no conversion: not compared
 
 
 def test_goods_criteria_must_hold_on_the_same_item_and_office_and_consignee_criteria_apply():
     d = ConsignmentGenerator(5, CROSS).make(1).export
     consignee = d.consignee().name
-    p = risk.RiskProfile(id="RP-T", description="t", severity="low", action="notify",
-                         criteria=risk.Criteria(hs=("2402",), origin=("AE",), exit_offices=(CROSS.exit_office,), consignees=(consignee,)))
+    p = risk.RiskProfile(
+        id="RP-T",
+        description="t",
+        severity="low",
+        action="notify",
+        criteria=risk.Criteria(
+            hs=("2402",), origin=("AE",), exit_offices=(CROSS.exit_office,), consignees=(consignee,)
+        ),
+    )
     cigarettes = reshape(d, Traffic(count=1, corridor="x", goods={"hs_code": "240220", "origin": "AE"}))
     (hit,) = risk.evaluate(cigarettes, [p])
     assert any(CROSS.exit_office in r for r in hit.reasons) and any(consignee in r for r in hit.reasons)
-    other_office = cigarettes.model_copy(update={"exit_office": cigarettes.exit_office.model_copy(update={"id": "RS016020"})})
+    other_office = cigarettes.model_copy(
+        update={"exit_office": cigarettes.exit_office.model_copy(update={"id": "RS016020"})}
+    )
     assert risk.evaluate(other_office, [p]) == []
     not_from_ae = reshape(d, Traffic(count=1, corridor="x", goods={"hs_code": "240220", "origin": "RS"}))
     assert risk.evaluate(not_from_ae, [p]) == []
@@ -104,7 +130,9 @@ async def test_risk_alerts_are_recorded_on_pre_arrival_data_before_entry_and_tol
     watch = next(p for p in SHIPPED if p.id == "RP-WATCHLIST-CONSIGNOR")
     c = ConsignmentGenerator(9, CROSS).make(1, planted="vehicle")
     export, import_ = craft(c.export, watch), craft(c.import_, watch)
-    assert (await nodes["RS"].lodge(export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))).accepted
+    assert (
+        await nodes["RS"].lodge(export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
+    ).accepted
     await nodes["RS"].on_event(Event.PRE_ARRIVAL, c.ucr, CROSS.exit_office, CROSS.entry_office)
     await settle()
 
@@ -118,25 +146,44 @@ async def test_risk_alerts_are_recorded_on_pre_arrival_data_before_entry_and_tol
 
         await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
         await settle()
-        assert len((await me.get(f"/consignments/{c.ucr}")).json()["alerts"]) == 1  # once per consignment, not again on EXIT
+        assert (
+            len((await me.get(f"/consignments/{c.ucr}")).json()["alerts"]) == 1
+        )  # once per consignment, not again on EXIT
 
-        assert (await nodes["ME"].lodge(import_.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="ME")))).accepted
+        assert (
+            await nodes["ME"].lodge(import_.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="ME")))
+        ).accepted
         await nodes["ME"].on_event(Event.ENTRY, c.ucr, CROSS.entry_office)
         after = (await me.get(f"/consignments/{c.ucr}")).json()
-    assert {(a["kind"], a["rule"], a["element"]) for a in after["alerts"]} == {("risk", "RP-WATCHLIST-CONSIGNOR", "risk"), ("matching", "M06", "vehicle")}
+    assert {(a["kind"], a["rule"], a["element"]) for a in after["alerts"]} == {
+        ("risk", "RP-WATCHLIST-CONSIGNOR", "risk"),
+        ("matching", "M06", "vehicle"),
+    }
 
     alerts = [r for r in interop(bus) if r.stage in (Stage.ALERT, Stage.RISK_ALERT) and r.consignment == c.ucr]
     assert [(r.stage, r.result, r.event) for r in sorted(alerts, key=lambda r: r.ts)] == [
-        (Stage.RISK_ALERT, "RP-WATCHLIST-CONSIGNOR", "PRE_ARRIVAL"), (Stage.ALERT, "M06", "ENTRY")]
+        (Stage.RISK_ALERT, "RP-WATCHLIST-CONSIGNOR", "PRE_ARRIVAL"),
+        (Stage.ALERT, "M06", "ENTRY"),
+    ]
     assert alerts[0].node == "ME" and alerts[0].sender == "RS" and "physical_inspection" in alerts[0].detail
 
 
 async def test_a_node_runs_only_the_profiles_its_config_names(tmp_path):
     bus = InMemoryBus()
     laptops = next(p for p in SHIPPED if p.id == "RP-LAPTOP-UNDERVALUED")
-    nodes = {k: CustomsNode(NodeConfig(node=k, db=tmp_path / f"{k}.db", partners=[o], crossings=DEMO_CROSSINGS,
-                                       risk_profiles=["watchlist-consignor"] if k == "ME" else []), bus)
-             for k, o in (("RS", "ME"), ("ME", "RS"))}
+    nodes = {
+        k: CustomsNode(
+            NodeConfig(
+                node=k,
+                db=tmp_path / f"{k}.db",
+                partners=[o],
+                crossings=DEMO_CROSSINGS,
+                risk_profiles=["watchlist-consignor"] if k == "ME" else [],
+            ),
+            bus,
+        )
+        for k, o in (("RS", "ME"), ("ME", "RS"))
+    }
     assert [p.id for p in nodes["ME"].risk_profiles] == ["RP-WATCHLIST-CONSIGNOR"] and nodes["RS"].risk_profiles == []
     await bus.start()
     for n in nodes.values():

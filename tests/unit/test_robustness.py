@@ -14,16 +14,20 @@ from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.validation import compiled_schema, validate_xsd
 from seedsim.core.wco import MetaData
-from seedsim.customs_node.service import Event
-from seedsim.runner.faults import SCHEMA_VIOLATION
-from seedsim.runner.generator import ConsignmentGenerator
+from seedsim.nodes.customs.customs_node import Event
+from seedsim.runners.hostile_payloads import SCHEMA_VIOLATION
+from seedsim.samples.consignments import ConsignmentGenerator
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]
 
 
 def test_schema_validation_is_right_under_concurrent_threads():
-    valid = etree.fromstring(ConsignmentGenerator(1, CROSS).make(1).export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
+    valid = etree.fromstring(
+        ConsignmentGenerator(1, CROSS)
+        .make(1)
+        .export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS"))
+    )
     invalid = etree.fromstring(SCHEMA_VIOLATION)
     missed = []
 
@@ -33,7 +37,10 @@ def test_schema_validation_is_right_under_concurrent_threads():
             if bool(issues) != expect_errors:
                 missed.append(expect_errors)
 
-    threads = [threading.Thread(target=check, args=(valid, False, 3000)), threading.Thread(target=check, args=(invalid, True, 3000))]
+    threads = [
+        threading.Thread(target=check, args=(valid, False, 3000)),
+        threading.Thread(target=check, args=(invalid, True, 3000)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -58,8 +65,10 @@ class FlakyBus(InMemoryBus):
 async def _corridor(tmp_path, bus):
     nodes = {}
     for country, partner in (("RS", "ME"), ("ME", "RS")):
-        nodes[country] = make_customs_node(NodeConfig(node=country, db=tmp_path / f"{country}.sqlite3", partners=[partner],
-                                                      crossings=DEMO_CROSSINGS), bus)
+        nodes[country] = make_customs_node(
+            NodeConfig(node=country, db=tmp_path / f"{country}.sqlite3", partners=[partner], crossings=DEMO_CROSSINGS),
+            bus,
+        )
     await bus.start()
     for n in nodes.values():
         await n.start()
@@ -119,6 +128,8 @@ async def test_a_record_that_breaks_its_handler_is_dead_lettered_and_order_is_ke
         dlq = bus.log(T.dead_letter("ME"))
         assert len(dlq) == 1 and dlq[0].key == poisoned.encode() and dlq[0].header("dlq_rule") == "I401"
         handled = await me.store.read(lambda c: [r[0] for r in c.execute("SELECT ucr FROM prearrival ORDER BY rowid")])
-        assert handled == [c.ucr for c in cs if c.ucr != poisoned], "records behind the failing one are handled, in order"
+        assert handled == [c.ucr for c in cs if c.ucr != poisoned], (
+            "records behind the failing one are handled, in order"
+        )
     finally:
         await _stop(bus, nodes)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from seedsim.cli import main
-from seedsim.scenarios.loader import ScenarioError, load, loads, schema, shipped
-from seedsim.scenarios.model import Scenario
-from seedsim.scenarios.runner import RunSettings, run_scenario
+from seedsim.runners.scenarios.scenario_loader import ScenarioError, load, loads, schema, shipped
+from seedsim.runners.scenarios.scenario_model import Scenario
+from seedsim.runners.scenarios.scenario_run import RunSettings, run_scenario
 
 SCENARIOS = shipped()
 
@@ -32,8 +32,14 @@ expectations:
 
 def test_the_project_ships_the_starting_scenarios():
     names = {p.stem for p in SCENARIOS}
-    assert {"western-balkans-corridor", "under-valuation-ring", "smuggling-pattern", "fault-malformed",
-            "fault-node-down", "fault-duplicates-reordering"} <= names
+    assert {
+        "western-balkans-corridor",
+        "under-valuation-ring",
+        "smuggling-pattern",
+        "fault-malformed",
+        "fault-node-down",
+        "fault-duplicates-reordering",
+    } <= names
 
 
 def test_the_western_balkans_corridor_passes_all_six_administrations():
@@ -68,8 +74,12 @@ def test_a_failed_expectation_makes_seedsim_run_exit_non_zero_naming_it(tmp_path
 
 
 def test_a_malformed_scenario_is_rejected_with_every_problem_located(tmp_path, capsys):
-    bad = (SMALL.replace("ALERTS", "2").replace("undervaluation: 1", "undervalution: 1")
-           .replace("entry_office: ME200012", "entry_office: ME2000").replace("seed: 4", "seed: four"))
+    bad = (
+        SMALL.replace("ALERTS", "2")
+        .replace("undervaluation: 1", "undervalution: 1")
+        .replace("entry_office: ME200012", "entry_office: ME2000")
+        .replace("seed: 4", "seed: four")
+    )
     path = tmp_path / "bad.yaml"
     path.write_text(bad)
     with pytest.raises(ScenarioError) as info:
@@ -78,7 +88,9 @@ def test_a_malformed_scenario_is_rejected_with_every_problem_located(tmp_path, c
     assert str(path) in text
     assert "line 2, seed: 'four' is not of type 'integer'" in text
     assert "corridors[0].crossings[0].entry_office" in text and "country + 6 characters" in text
-    assert "traffic[0].discrepancies" in text and "undervalution" in text and "undervaluation" in text  # what to use instead
+    assert (
+        "traffic[0].discrepancies" in text and "undervalution" in text and "undervaluation" in text
+    )  # what to use instead
     assert len(info.value.problems) == 3
 
     assert main(["run", str(path)]) == 2
@@ -87,10 +99,14 @@ def test_a_malformed_scenario_is_rejected_with_every_problem_located(tmp_path, c
 
 def test_cross_references_the_schema_cannot_check_are_reported_too():
     broken = SMALL.replace("ALERTS", "2").replace("corridor: gostun,", "corridor: nowhere,")
-    with pytest.raises(ScenarioError, match=r"line 9, traffic\[0\]\.corridor: no corridor named 'nowhere': use one of \['gostun'\]"):
+    with pytest.raises(
+        ScenarioError, match=r"line 9, traffic\[0\]\.corridor: no corridor named 'nowhere': use one of \['gostun'\]"
+    ):
         loads(broken)
     not_chained = SMALL.replace("ALERTS", "2").replace(
-        "entry_office: ME200012}", "entry_office: ME200012}\n      - {name: x, exit_office: BA041010, entry_office: RS015070}")
+        "entry_office: ME200012}",
+        "entry_office: ME200012}\n      - {name: x, exit_office: BA041010, entry_office: RS015070}",
+    )
     with pytest.raises(ScenarioError, match="must start in ME"):
         loads(not_chained)
     with pytest.raises(ScenarioError, match="not valid YAML"):
@@ -103,7 +119,13 @@ async def test_the_same_seed_gives_the_same_counts(tmp_path):
     for k in range(2):
         (tmp_path / str(k)).mkdir()
         r = await run_scenario(sc, RunSettings(db_dir=tmp_path / str(k), seed=123), out=lambda s: None)
-        runs.append((r.seed, r.counts, sorted((rec.result, rec.detail) for rec in r.summary.records if rec.stage.value == "alert")))
+        runs.append(
+            (
+                r.seed,
+                r.counts,
+                sorted((rec.result, rec.detail) for rec in r.summary.records if rec.stage.value == "alert"),
+            )
+        )
     assert runs[0] == runs[1]
     assert runs[0][0] == 123
 
@@ -113,18 +135,25 @@ def test_the_model_mirrors_the_published_schema():
     assert set(s["properties"]) == set(Scenario.model_fields)
     fault_kinds = set(s["$defs"]["fault"]["properties"]["kind"]["enum"])
     assert fault_kinds == {"malformed", "unknown_sender", "duplicates", "reorder", "delay", "node_down"}
-    assert set(s["$defs"]["expectations"]["properties"]) == set(Scenario.model_fields["expectations"].annotation.model_fields)
+    assert set(s["$defs"]["expectations"]["properties"]) == set(
+        Scenario.model_fields["expectations"].annotation.model_fields
+    )
 
 
 def test_procedure_mix_reaches_the_declarations():
     """A traffic's procedure mix shows in the lodged declarations (DE 1/10), both sides."""
-    from seedsim.scenarios.corridor import generate
-    from seedsim.scenarios.loader import load
+    from seedsim.runners.scenarios.corridor import generate
+    from seedsim.runners.scenarios.scenario_loader import load
 
     scenario = load(next(p for p in SCENARIOS if p.name == "western-balkans-corridor.yaml"))
     traffic = scenario.traffic[1]
     corridor = next(c for c in scenario.corridors if c.name == traffic.corridor)
     consignments = generate(1, traffic, corridor, traffic.seed)
-    procs = [(c.legs[0].exit_declaration.items[0].government_procedures[0].current_code,
-              c.legs[-1].entry_declaration.items[0].government_procedures[0].current_code) for c in consignments]
+    procs = [
+        (
+            c.legs[0].exit_declaration.items[0].government_procedures[0].current_code,
+            c.legs[-1].entry_declaration.items[0].government_procedures[0].current_code,
+        )
+        for c in consignments
+    ]
     assert sorted(procs) == sorted([("23", "53")] * 2 + [("31", "40")] + [("10", "40")] * 3)

@@ -7,13 +7,13 @@ import yaml
 
 from seedsim.config import DEMO_CROSSINGS, NodeConfig, Tolerances
 from seedsim.core.transport.memory import InMemoryBus
-from seedsim.customs_node.matching import effective_tolerances, match
-from seedsim.customs_node.service import CustomsNode
-from seedsim.runner.generator import ConsignmentGenerator
-from seedsim.scenarios.corridor import drift
-from seedsim.scenarios.loader import SCENARIO_DIR, ScenarioError, load, loads
-from seedsim.scenarios.model import Traffic
-from seedsim.scenarios.runner import RunSettings, run_scenario
+from seedsim.nodes.customs.customs_node import CustomsNode
+from seedsim.nodes.customs.matching import effective_tolerances, match
+from seedsim.runners.scenarios.corridor import drift
+from seedsim.runners.scenarios.scenario_loader import SCENARIO_DIR, ScenarioError, load, loads
+from seedsim.runners.scenarios.scenario_model import Traffic
+from seedsim.runners.scenarios.scenario_run import RunSettings, run_scenario
+from seedsim.samples.consignments import ConsignmentGenerator
 from seedsim.utility_blocks.loader import UB_DIR, load_file
 
 CROSS = DEMO_CROSSINGS[0]
@@ -21,19 +21,26 @@ CROSS = DEMO_CROSSINGS[0]
 
 def drifted(mass_pct: float = 0, value_pct: float = 0):
     c = ConsignmentGenerator(21, CROSS).make(1)
-    return c.export, drift(c.import_, Traffic(count=1, corridor="x", drift={"gross_mass_pct": mass_pct, "value_pct": value_pct}))
+    return c.export, drift(
+        c.import_, Traffic(count=1, corridor="x", drift={"gross_mass_pct": mass_pct, "value_pct": value_pct})
+    )
 
 
 def test_a_node_takes_its_tolerances_from_the_seed_core_utility_block(tmp_path):
     ub = load_file(UB_DIR / "seed-exit.yaml").matching.tolerances
     node = CustomsNode(NodeConfig(node="ME", db=tmp_path / "me.db"), InMemoryBus())
-    assert (float(node.tolerances.gross_mass_pct), float(node.tolerances.value_pct)) == (ub.gross_mass_pct, ub.value_pct)
+    assert (float(node.tolerances.gross_mass_pct), float(node.tolerances.value_pct)) == (
+        ub.gross_mass_pct,
+        ub.value_pct,
+    )
 
 
 def test_node_config_overrides_only_the_tolerances_it_sets(tmp_path):
     node = CustomsNode(NodeConfig(node="ME", db=tmp_path / "me.db", tolerances={"value_pct": 1}), InMemoryBus())
     assert float(node.tolerances.value_pct) == 1
-    assert float(node.tolerances.gross_mass_pct) == load_file(UB_DIR / "seed-exit.yaml").matching.tolerances.gross_mass_pct
+    assert (
+        float(node.tolerances.gross_mass_pct) == load_file(UB_DIR / "seed-exit.yaml").matching.tolerances.gross_mass_pct
+    )
 
 
 def test_a_difference_within_tolerance_matches_and_beyond_it_is_an_alert_with_both_values_and_the_rule():
@@ -63,7 +70,11 @@ async def test_the_tolerances_scenario_depends_on_its_own_tolerances(tmp_path):
 
 
 def test_a_scenario_with_a_negative_tolerance_is_refused_with_its_line(tmp_path):
-    text = (SCENARIO_DIR / "tolerances.yaml").read_text().replace("gross_mass_pct: 4, value_pct: 3", "gross_mass_pct: -4, value_pct: 3")
+    text = (
+        (SCENARIO_DIR / "tolerances.yaml")
+        .read_text()
+        .replace("gross_mass_pct: 4, value_pct: 3", "gross_mass_pct: -4, value_pct: 3")
+    )
     with pytest.raises(ScenarioError) as err:
         loads(text, "t.yaml")
     (problem,) = err.value.problems

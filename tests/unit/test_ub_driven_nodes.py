@@ -12,10 +12,10 @@ import pytest
 import yaml
 from lxml import etree
 
-from seedsim import catalogue
+from seedsim import message_catalogue as catalogue
 from seedsim.bootstrap import make_customs_node
 from seedsim.config import DEMO_CROSSINGS, NodeConfig
-from seedsim.core.inbox_node import envelope_for
+from seedsim.conformance import check
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
@@ -23,14 +23,15 @@ from seedsim.core.transport import Record
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.validation import RuleContext
 from seedsim.core.wco import MetaData
-from seedsim.customs_node.service import Event, EventRejected
-from seedsim.runner.generator import ConsignmentGenerator
-from seedsim.scenarios.loader import ScenarioError, loads, shipped
-from seedsim.utility_blocks.data_set import check as data_set_check, minimise, outside, present, rules_for
+from seedsim.nodes.customs.customs_node import Event, EventRejected
+from seedsim.nodes.inbox_node import envelope_for
+from seedsim.runners.scenarios.scenario_loader import ScenarioError, loads, shipped
+from seedsim.runners.ub_player import export_data
+from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.utility_blocks.data_set import check as data_set_check
+from seedsim.utility_blocks.data_set import minimise, outside, present, rules_for
 from seedsim.utility_blocks.loader import UB_DIR
 from seedsim.utility_blocks.node_plan import NodePlan, catalogue_of
-from seedsim.utility_blocks.player import export_data
-from seedsim.validator import check
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]
@@ -100,7 +101,8 @@ def test_the_receiver_check_names_the_extra_element_and_the_missing_minimum():
     issues = data_set_check(root, EXPORT_RULES)
     assert [(i.rule, i.code, i.pointer) for i in issues] == [
         ("UB301", 301, "/MetaData/Declaration/Declarant"),
-        ("UB302", 302, "/MetaData/Declaration/GoodsShipment/Consignor/Name")]
+        ("UB302", 302, "/MetaData/Declaration/GoodsShipment/Consignor/Name"),
+    ]
     assert "not in the data set of UB-SEED-EXIT" in issues[0].message and "remove it" in issues[0].message
     assert issues[0].error_class.name.lower() == "functional"
 
@@ -119,14 +121,21 @@ async def test_a_node_sends_the_data_set_only_and_the_neighbour_accepts_it(corri
     [record] = bus.log(T.inbox("ME"))
     assert outside(etree.fromstring(record.value), EXPORT_RULES) == []
     assert "Declarant" in names_in(lodged) and "Declarant" not in names_in(record.value)
-    assert {(r.node, r.stage) for r in interop(bus) if r.message_id == sent["message_id"]} >= {("ME", Stage.VALID), ("RS", Stage.ACK_RECEIVED)}
+    assert {(r.node, r.stage) for r in interop(bus) if r.message_id == sent["message_id"]} >= {
+        ("ME", Stage.VALID),
+        ("RS", Stage.ACK_RECEIVED),
+    }
 
 
 async def test_a_message_with_an_element_outside_the_data_set_is_nacked_with_ub301_and_dead_lettered(corridor):
     bus, nodes = corridor
-    crafted = minimise(full_export(), dataclasses.replace(EXPORT_RULES, paths=EXPORT_RULES.paths | {"/Declaration/Declarant"}))
+    crafted = minimise(
+        full_export(), dataclasses.replace(EXPORT_RULES, paths=EXPORT_RULES.paths | {"/Declaration/Declarant"})
+    )
     env = envelope_for("RS", catalogue.EXPORT_DATA, "ME", subject="UCR-CRAFTED", trigger="PRE_ARRIVAL")
-    await bus.send_batch([Record(topic=T.inbox("ME"), key=b"UCR-CRAFTED", value=crafted, headers=tuple(env.to_headers()))])
+    await bus.send_batch(
+        [Record(topic=T.inbox("ME"), key=b"UCR-CRAFTED", value=crafted, headers=tuple(env.to_headers()))]
+    )
     await settle(bus, lambda: bus.log(T.dead_letter("ME")) and bus.log(T.inbox("RS")))
     [nack] = [Response.from_root(etree.fromstring(r.value)) for r in bus.log(T.inbox("RS"))]
     assert not nack.positive
@@ -146,7 +155,8 @@ def test_the_plan_reads_roles_and_events_from_the_ub_files():
     assert [(s.ub.id, s.index) for s in customs.on_event("EXIT", ["ExportData"])] == [("UB-SEED-EXIT", 3)]
     assert customs.on_event("ENTRY", ["ExportData"]) == []
     assert [(s.ub.id, s.message, s.step.to_role) for s in customs.continuing("ENTRY", "ExportData")] == [
-        ("UB-SEED-EXIT", "EntryConfirmation", "exporting_customs")]
+        ("UB-SEED-EXIT", "EntryConfirmation", "exporting_customs")
+    ]
     assert [s.ub.id for s in nppo.on_event("PRE_ARRIVAL", ["PhytosanitaryCertificate"])] == ["UB-SEED-PHYTO"]
     assert nppo.on_event("PRE_ARRIVAL", ["ExportData"]) == [], "an NPPO plays no customs role"
     assert customs.roles(catalogue_of()["UB-SEED-PHYTO"]) == ["importing_customs"]
@@ -168,9 +178,15 @@ def _edited_catalogue(tmp_path: Path, drop_events: set[str]) -> Path:
 
 async def _pair(tmp_path: Path, ubs: Path):
     bus = InMemoryBus()
-    nodes = {c: make_customs_node(NodeConfig(node=c, db=tmp_path / f"{c}.sqlite3", partners=[p], crossings=DEMO_CROSSINGS,
-                                             utility_blocks=ubs), bus)
-             for c, p in (("RS", "ME"), ("ME", "RS"))}
+    nodes = {
+        c: make_customs_node(
+            NodeConfig(
+                node=c, db=tmp_path / f"{c}.sqlite3", partners=[p], crossings=DEMO_CROSSINGS, utility_blocks=ubs
+            ),
+            bus,
+        )
+        for c, p in (("RS", "ME"), ("ME", "RS"))
+    }
     await bus.start()
     for n in nodes.values():
         await n.start()
@@ -181,8 +197,12 @@ async def test_without_an_exit_step_in_the_ub_a_node_sends_nothing_on_exit(tmp_p
     bus, nodes = await _pair(tmp_path, _edited_catalogue(tmp_path, {"EXIT"}))
     try:
         c = ConsignmentGenerator(12, CROSS).make(1)
-        assert (await nodes["RS"].lodge(c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))).accepted
-        assert (await nodes["RS"].on_event(Event.PRE_ARRIVAL, c.ucr, CROSS.exit_office, CROSS.entry_office))["message_id"]
+        assert (
+            await nodes["RS"].lodge(c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
+        ).accepted
+        assert (await nodes["RS"].on_event(Event.PRE_ARRIVAL, c.ucr, CROSS.exit_office, CROSS.entry_office))[
+            "message_id"
+        ]
         with pytest.raises(EventRejected, match="no Utility Block has a customs role send ExportData on EXIT"):
             await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
     finally:
@@ -195,10 +215,14 @@ async def test_without_an_entry_step_in_the_ub_the_entry_is_matched_but_not_conf
     bus, nodes = await _pair(tmp_path, _edited_catalogue(tmp_path, {"ENTRY"}))
     try:
         c = ConsignmentGenerator(13, CROSS).make(1)
-        assert (await nodes["RS"].lodge(c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))).accepted
+        assert (
+            await nodes["RS"].lodge(c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
+        ).accepted
         await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
         await settle(bus, lambda: any(r.stage == Stage.ACK_RECEIVED for r in interop(bus)))
-        assert (await nodes["ME"].lodge(c.import_.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="ME")))).accepted
+        assert (
+            await nodes["ME"].lodge(c.import_.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="ME")))
+        ).accepted
         result = await nodes["ME"].on_event(Event.ENTRY, c.ucr, CROSS.entry_office)
         await settle(bus, rounds=20)
         assert result["status"] == "entered_matched" and "message_id" not in result

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from lxml import etree
 
-from seedsim import catalogue
+from seedsim import message_catalogue as catalogue
 from seedsim.cli import main
 from seedsim.utility_blocks import UtilityBlockError, load_all, load_file
 from seedsim.utility_blocks.loader import UB_DIR
@@ -24,8 +24,17 @@ ROOT = Path(__file__).resolve().parents[2]
 ASYNCAPI_SCHEMA = ROOT / ".cache" / "asyncapi" / "3.0.0.json"
 FETCH = "bash tests/support/fetch_asyncapi_schema.sh"
 #: the exchanges the catalogue must describe at least
-REQUIRED = {"UB-SEED-EXIT", "UB-SEED-TRANSIT", "UB-SEED-TIR", "UB-SEED-ATA", "UB-SEED-ORIGIN", "UB-SEED-PHYTO",
-            "UB-SEED-CASH", "UB-SEED-VAT", "UB-SEED-EMPTY-TRUCK"}
+REQUIRED = {
+    "UB-SEED-EXIT",
+    "UB-SEED-TRANSIT",
+    "UB-SEED-TIR",
+    "UB-SEED-ATA",
+    "UB-SEED-ORIGIN",
+    "UB-SEED-PHYTO",
+    "UB-SEED-CASH",
+    "UB-SEED-VAT",
+    "UB-SEED-EMPTY-TRUCK",
+}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +55,11 @@ def test_every_shipped_ub_loads_and_validates(blocks):
 def test_seed_core_ub_is_the_exchange_the_nodes_run(blocks):
     ub = blocks["UB-SEED-EXIT"]
     steps = [(s.event, s.message) for s in ub.business_process.steps]
-    assert ("PRE_ARRIVAL", "ExportData") in steps and ("EXIT", "ExportData") in steps and ("ENTRY", "EntryConfirmation") in steps
+    assert (
+        ("PRE_ARRIVAL", "ExportData") in steps
+        and ("EXIT", "ExportData") in steps
+        and ("ENTRY", "EntryConfirmation") in steps
+    )
     assert {c.alert for c in ub.matching.compare} == {"M01", "M02", "M03", "M04", "M05", "M06"}
     minimum = {e.wco_id for d in ub.data_set for e in d.elements if d.message == "ExportData" and e.set == "minimum"}
     assert {"016", "131", "145", "T006", "D014"} <= minimum  # UCR, gross mass, HS code, vehicle, MRN
@@ -64,8 +77,10 @@ def _example_paths(name: str) -> set[str]:
         body = next(e for e in etree.parse(str(p)).getroot().iter() if e.tag == m.element)
         for el in body.iter():
             if isinstance(el.tag, str):
-                steps = [etree.QName(a).localname for a in reversed(list(el.iterancestors()))] + [etree.QName(el).localname]
-                path = "/" + "/".join(steps[steps.index(etree.QName(body).localname):])
+                steps = [etree.QName(a).localname for a in reversed(list(el.iterancestors()))] + [
+                    etree.QName(el).localname
+                ]
+                path = "/" + "/".join(steps[steps.index(etree.QName(body).localname) :])
                 out |= {path, *(f"{path}/@{a}" for a in el.attrib)}
     return out
 
@@ -77,6 +92,7 @@ def test_schema_walk_knows_every_element_of_the_examples(name):
 
 
 # -- broken files ---------------------------------------------------------------------------------
+
 
 def _seed_exit() -> dict:
     return yaml.safe_load((UB_DIR / "seed-exit.yaml").read_text())
@@ -98,12 +114,20 @@ def _undeclared_role(d):
     d["business_process"]["steps"][1]["to"] = "tax_office"
 
 
-@pytest.mark.parametrize("break_it, pointer, says", [
-    (_no_trigger, "/business_process", "'trigger' is a required property"),
-    (_unknown_message, "/business_process/steps/0/message", "unknown message type 'ExportDatum'"),
-    (_path_not_in_message, "/data_set/0/elements/0/path", "/Declaration/GoodsShipment/Colour is not an element of ExportData"),
-    (_undeclared_role, "/business_process/steps/1/to", "role 'tax_office' is not declared"),
-], ids=["missing-trigger", "unknown-message", "path-not-in-message", "undeclared-role"])
+@pytest.mark.parametrize(
+    "break_it, pointer, says",
+    [
+        (_no_trigger, "/business_process", "'trigger' is a required property"),
+        (_unknown_message, "/business_process/steps/0/message", "unknown message type 'ExportDatum'"),
+        (
+            _path_not_in_message,
+            "/data_set/0/elements/0/path",
+            "/Declaration/GoodsShipment/Colour is not an element of ExportData",
+        ),
+        (_undeclared_role, "/business_process/steps/1/to", "role 'tax_office' is not declared"),
+    ],
+    ids=["missing-trigger", "unknown-message", "path-not-in-message", "undeclared-role"],
+)
 def test_broken_ub_is_refused_naming_file_and_place(tmp_path, break_it, pointer, says):
     data = copy.deepcopy(_seed_exit())
     break_it(data)
@@ -127,6 +151,7 @@ def test_cli_refuses_a_broken_catalogue_with_the_file_named(tmp_path, monkeypatc
 
 # -- ub list / show / docs ------------------------------------------------------------------------
 
+
 def test_ub_list_names_id_title_trigger_and_messages(blocks, capsys):
     assert main(["ub", "list"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -139,7 +164,15 @@ def test_ub_list_names_id_title_trigger_and_messages(blocks, capsys):
 def test_ub_show_prints_every_section(blocks, capsys):
     assert main(["ub", "show", "UB-SEED-TIR"]) == 0
     out = capsys.readouterr().out
-    for heading in ("1. Purpose", "2. Legal basis", "3. Business process", "4. Data set", "5. Exchange", "6. Governance", "Examples"):
+    for heading in (
+        "1. Purpose",
+        "2. Legal basis",
+        "3. Business process",
+        "4. Data set",
+        "5. Exchange",
+        "6. Governance",
+        "Examples",
+    ):
         assert heading in out
     ub = blocks["UB-SEED-TIR"]
     assert all(e.path in out for d in ub.data_set for e in d.elements)
@@ -162,7 +195,7 @@ def test_ub_docs_write_a_page_per_ub_with_its_sequence_diagram(blocks, tmp_path,
         assert diagram, ub.id
         arrows = [line.strip() for line in diagram.group(1).splitlines() if ">>" in line]
         assert len(arrows) == len(ub.business_process.steps)
-        for arrow, s in zip(arrows, ub.business_process.steps):
+        for arrow, s in zip(arrows, ub.business_process.steps, strict=False):
             assert re.fullmatch(rf"{s.from_role}-?->>{s.to_role}: \[{s.event}\] {s.message}", arrow), arrow
         for d in ub.data_set:
             assert f"### {d.message}" in page and all(f"`{e.path}`" in page for e in d.elements)
@@ -171,6 +204,7 @@ def test_ub_docs_write_a_page_per_ub_with_its_sequence_diagram(blocks, tmp_path,
 
 
 # -- AsyncAPI -------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def asyncapi_validator():
@@ -205,7 +239,10 @@ def test_asyncapi_document_covers_channels_messages_and_ub_steps(blocks, asyncap
     out, doc = asyncapi_doc
     assert doc["asyncapi"] == "3.0.0"
     channels = doc["channels"]
-    assert channels["inbox"]["address"] == "seedsim.inbox.{node}" and "rs" in channels["inbox"]["parameters"]["node"]["enum"]
+    assert (
+        channels["inbox"]["address"] == "seedsim.inbox.{node}"
+        and "rs" in channels["inbox"]["parameters"]["node"]["enum"]
+    )
     assert channels["deadLetters"]["address"] == "seedsim.inbox.{node}.dlq"
     assert channels["interop"]["address"] == "seedsim.interop"
     messages = doc["components"]["messages"]

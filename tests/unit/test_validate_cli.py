@@ -8,7 +8,7 @@ from pathlib import Path
 from lxml import etree
 
 from seedsim.cli import main
-from seedsim.runner.faults import XXE
+from seedsim.runners.hostile_payloads import XXE
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "examples"
 
@@ -34,10 +34,13 @@ def test_junit_report_for_pipelines(tmp_path):
     bad = tmp_path / "xxe.xml"
     bad.write_bytes(XXE)
     out = tmp_path / "report.xml"
-    assert main(["validate", "--format", "junit", "-o", str(out), str(bad), str(EXAMPLES / "EntryConfirmation" / "valid")]) == 1
+    assert (
+        main(["validate", "--format", "junit", "-o", str(out), str(bad), str(EXAMPLES / "EntryConfirmation" / "valid")])
+        == 1
+    )
     suite = etree.parse(str(out)).getroot()
     assert suite.get("tests") == "3" and suite.get("failures") == "1"
-    failure = suite.find("testcase[@name='%s']/failure" % bad)
+    failure = suite.find(f"testcase[@name='{bad}']/failure")
     assert failure is not None and "XML101" in failure.text
 
 
@@ -50,11 +53,13 @@ def test_unknown_documents_say_what_seedsim_validates(capsys, tmp_path):
 
 
 def test_rules_still_run_where_the_schema_failed():
-    from seedsim.validator import validate_document
+    from seedsim.conformance import validate_document
 
     doc = (EXAMPLES / "ExportData" / "invalid" / "gross-below-net-and-unknown-country.xml").read_text()
     # break the schema too: a non-numeric goods item count and an unknown element
-    broken = doc.replace("<GoodsItemQuantity>", "<GoodsItemQuantity>x", 1).replace("<TotalPackageQuantity>", "<Extra/><TotalPackageQuantity>", 1)
+    broken = doc.replace("<GoodsItemQuantity>", "<GoodsItemQuantity>x", 1).replace(
+        "<TotalPackageQuantity>", "<Extra/><TotalPackageQuantity>", 1
+    )
     report = validate_document(broken.encode())
     rules = {i.rule for i in report.report.issues if i.severity == "error"}
     assert {"XSD100", "R101", "R104"} <= rules, rules

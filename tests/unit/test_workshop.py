@@ -7,9 +7,9 @@ import io
 import pytest
 
 from seedsim.cli import main
-from seedsim.runner.workshop import PROMPT, run_workshop
+from seedsim.runners.ub_player import Player, cast_nodes, cast_roles
+from seedsim.runners.workshop import PROMPT, run_workshop
 from seedsim.utility_blocks import load_all
-from seedsim.utility_blocks.player import Player, cast_nodes, cast_roles
 
 BLOCKS = load_all()
 
@@ -34,7 +34,7 @@ async def test_narration_tells_each_step_its_message_and_data_set(ub_id):
     text = "\n".join(lines)
     steps = [line for line in lines if line.startswith("step ")]
     assert len(steps) == len(ub.business_process.steps)
-    for line, step in zip(steps, ub.business_process.steps):
+    for line, step in zip(steps, ub.business_process.steps, strict=False):
         assert step.message in line and step.event in line
     for ds in ub.data_set:
         for el in ds.elements:

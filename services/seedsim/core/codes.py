@@ -53,8 +53,13 @@ FUNCTION_CHANGE = "13"  # amendment (TypeCode COR) or cancellation (TypeCode INV
 #: First two letters of Declaration/TypeCode (EU DE 1/1).
 DECLARATION_KINDS = {"EX": "export", "IM": "import", "CO": "customs goods (special fiscal territories)"}
 #: Transit declaration types (EU DE 1/1 for transit, as in NCTS): the whole TypeCode.
-TRANSIT_TYPES = {"T": "mixed consignment (T1 and T2 goods items)", "T1": "external Union transit", "T2": "internal Union transit", "T2F": "internal transit, special fiscal territories",
-                 "TIR": "TIR operation"}
+TRANSIT_TYPES = {
+    "T": "mixed consignment (T1 and T2 goods items)",
+    "T1": "external Union transit",
+    "T2": "internal Union transit",
+    "T2F": "internal transit, special fiscal territories",
+    "TIR": "TIR operation",
+}
 
 #: Classification/IdentificationTypeCode values read as a commodity code (UN/EDIFACT 7143 "HS";
 #: TRC, the 2-digit TARIC add-on, is not one;

@@ -15,9 +15,9 @@ from decimal import Decimal
 from lxml import etree
 from pydantic import BaseModel, Field
 
-from . import codes
-from .wco import NS_DEC, MetaData, serialize, unwrap, wrap
-from .xml_binding import XmlModel, attribute, from_element, text, to_element
+from seedsim.core import codes
+from seedsim.core.wco import NS_DEC, MetaData, serialize, unwrap, wrap
+from seedsim.core.xml_binding import XmlModel, attribute, from_element, text, to_element
 
 
 class Amount(XmlModel):
@@ -255,7 +255,11 @@ class Declaration(XmlModel):
         if btm and btm.id:
             return btm.id
         gs = self.goods_shipment
-        for means in (gs.consignment.arrival_transport_means, gs.consignment.departure_transport_means) if gs and gs.consignment else ():
+        for means in (
+            (gs.consignment.arrival_transport_means, gs.consignment.departure_transport_means)
+            if gs and gs.consignment
+            else ()
+        ):
             if means and means.id:
                 return means.id
         return None
@@ -278,7 +282,7 @@ class Declaration(XmlModel):
         return serialize(wrap(metadata, self.to_element()))
 
     @classmethod
-    def from_element(cls, el: etree._Element) -> "Declaration":
+    def from_element(cls, el: etree._Element) -> Declaration:
         return from_element(cls, el, NS_DEC)
 
 
@@ -289,7 +293,7 @@ class DeclarationDocument(BaseModel):
     declaration: Declaration
 
     @classmethod
-    def from_root(cls, root: etree._Element) -> "DeclarationDocument":
+    def from_root(cls, root: etree._Element) -> DeclarationDocument:
         meta, body = unwrap(root)
         if body.tag != f"{{{NS_DEC}}}Declaration":
             raise ValueError(f"expected a WCO DEC-DMS:2 Declaration, found {etree.QName(body).localname}")
@@ -319,4 +323,3 @@ def merge(base: XmlModel, change: XmlModel) -> XmlModel:
         else:
             updates[name] = new
     return base.model_copy(update=updates)
-

@@ -7,13 +7,13 @@ declaration that travels between administrations.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Iterator
 
-from . import codes
-from .declaration import Declaration
-from .identifiers import is_valid_mrn, is_valid_office
-from .validation import Issue, RuleContext, RuleSet
+from seedsim.core import codes
+from seedsim.core.declaration import Declaration
+from seedsim.core.identifiers import is_valid_mrn, is_valid_office
+from seedsim.core.validation import Issue, RuleContext, RuleSet
 
 D = "/MetaData/Declaration"
 GS = f"{D}/GoodsShipment"
@@ -58,8 +58,14 @@ def country_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     severity = "error" if ctx.sender else "warning"
     for pointer, value in _country_fields(d):
         if value not in known:
-            yield Issue("R101", 110, "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
-                        pointer, value, severity=severity)
+            yield Issue(
+                "R101",
+                110,
+                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
+                pointer,
+                value,
+                severity=severity,
+            )
 
 
 def _amounts(d: Declaration) -> Iterator[tuple[str, str | None]]:
@@ -112,8 +118,11 @@ def gross_not_below_net(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
 def totals(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     if d.goods_item_quantity is not None and d.goods_shipment and d.goods_item_quantity != len(d.items):
         yield Issue(
-            "R105", 114, f"GoodsItemQuantity says {d.goods_item_quantity} but the declaration has {len(d.items)} goods items",
-            f"{D}/GoodsItemQuantity", str(d.goods_item_quantity),
+            "R105",
+            114,
+            f"GoodsItemQuantity says {d.goods_item_quantity} but the declaration has {len(d.items)} goods items",
+            f"{D}/GoodsItemQuantity",
+            str(d.goods_item_quantity),
         )
     if d.total_gross_mass is None:
         return
@@ -126,8 +135,11 @@ def totals(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
         total = sum(masses, Decimal(0))
         if abs(total - d.total_gross_mass.value) > Decimal("0.001"):
             yield Issue(
-                "R105", 114, f"TotalGrossMassMeasure differs from the sum of the items' gross masses ({total} kg)",
-                f"{D}/TotalGrossMassMeasure", str(d.total_gross_mass.value),
+                "R105",
+                114,
+                f"TotalGrossMassMeasure differs from the sum of the items' gross masses ({total} kg)",
+                f"{D}/TotalGrossMassMeasure",
+                str(d.total_gross_mass.value),
             )
 
 
@@ -136,27 +148,45 @@ def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     means = [(f"{D}/BorderTransportMeans", d.border_transport_means)]
     cons = d.goods_shipment.consignment if d.goods_shipment else None
     if cons:
-        means += [(f"{GS}/Consignment/ArrivalTransportMeans", cons.arrival_transport_means),
-                  (f"{GS}/Consignment/DepartureTransportMeans", cons.departure_transport_means)]
+        means += [
+            (f"{GS}/Consignment/ArrivalTransportMeans", cons.arrival_transport_means),
+            (f"{GS}/Consignment/DepartureTransportMeans", cons.departure_transport_means),
+        ]
     for where, m in means:
         if m is None:
             continue
         if m.mode_code is not None and m.mode_code not in codes.TRANSPORT_MODES:
-            yield Issue("R106", 115, "not a UN/ECE Recommendation 19 mode of transport code (1 sea, 2 rail, 3 road, 4 air, ...)",
-                        f"{where}/ModeCode", m.mode_code)
+            yield Issue(
+                "R106",
+                115,
+                "not a UN/ECE Recommendation 19 mode of transport code (1 sea, 2 rail, 3 road, 4 air, ...)",
+                f"{where}/ModeCode",
+                m.mode_code,
+            )
         if m.identification_type_code is not None and m.identification_type_code not in codes.TRANSPORT_MEANS_ID_TYPES:
-            yield Issue("R106", 115, "not a means-of-transport identification type (e.g. 30 road vehicle registration, 10 IMO number)",
-                        f"{where}/IdentificationTypeCode", m.identification_type_code, severity="error" if ctx.sender else "warning")
+            yield Issue(
+                "R106",
+                115,
+                "not a means-of-transport identification type (e.g. 30 road vehicle registration, 10 IMO number)",
+                f"{where}/IdentificationTypeCode",
+                m.identification_type_code,
+                severity="error" if ctx.sender else "warning",
+            )
 
 
 @EXCHANGE_RULES.rule("R110", 120, "The MRN has the EU structure and a correct check character")
 def mrn_structure(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     if not d.mrn:
-        yield Issue("R110", 120, "an exchanged declaration must carry the MRN the sending administration issued", f"{D}/ID")
+        yield Issue(
+            "R110", 120, "an exchanged declaration must carry the MRN the sending administration issued", f"{D}/ID"
+        )
     elif not is_valid_mrn(d.mrn):
         yield Issue(
-            "R110", 120, "not a valid MRN: 18 characters (YY, country, 12 alphanumerics, procedure letter) and an ISO 6346 check character",
-            f"{D}/ID", d.mrn,
+            "R110",
+            120,
+            "not a valid MRN: 18 characters (YY, country, 12 alphanumerics, procedure letter) and an ISO 6346 check character",
+            f"{D}/ID",
+            d.mrn,
         )
 
 
@@ -167,9 +197,17 @@ def office_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
         return
     code = d.exit_office.id
     if not is_valid_office(code):
-        yield Issue("R111", 121, "not a customs office reference number (2-letter country + 6 characters)", f"{D}/ExitOffice/ID", code)
+        yield Issue(
+            "R111",
+            121,
+            "not a customs office reference number (2-letter country + 6 characters)",
+            f"{D}/ExitOffice/ID",
+            code,
+        )
     elif ctx.sender and code[:2] != ctx.sender:
-        yield Issue("R111", 121, f"the office of exit is not in the sending country {ctx.sender}", f"{D}/ExitOffice/ID", code)
+        yield Issue(
+            "R111", 121, f"the office of exit is not in the sending country {ctx.sender}", f"{D}/ExitOffice/ID", code
+        )
 
 
 @EXCHANGE_RULES.rule("R112", 122, "The SEED minimum data set is present")
@@ -187,4 +225,6 @@ def seed_minimum_data_set(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
             yield Issue("R112", 122, "required by the SEED exit data set: add it", pointer)
     for pos, item in enumerate(d.items, 1):
         if not item.commodity or not item.commodity.commodity_code():
-            yield Issue("R112", 122, "each goods item needs an HS commodity code", f"{_item_path(pos)}/Commodity/Classification")
+            yield Issue(
+                "R112", 122, "each goods item needs an HS commodity code", f"{_item_path(pos)}/Commodity/Classification"
+            )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 SPEC_VERSION = "1.0"
 SOURCE_PREFIX = "urn:seedsim:node:"
@@ -59,7 +59,7 @@ class Envelope:
             ("ce_id", self.id),
             ("ce_source", SOURCE_PREFIX + self.source),
             ("ce_type", self.type),
-            ("ce_time", self.time.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")),
+            ("ce_time", self.time.astimezone(UTC).isoformat().replace("+00:00", "Z")),
             ("content-type", self.content_type),
         ]
         optional = {
@@ -75,7 +75,7 @@ class Envelope:
         return [(k, v.encode()) for k, v in h]
 
     @classmethod
-    def from_headers(cls, headers: list[tuple[str, bytes]] | tuple) -> "Envelope":
+    def from_headers(cls, headers: list[tuple[str, bytes]] | tuple) -> Envelope:
         try:
             h = {k: (v.decode() if isinstance(v, (bytes, bytearray)) else str(v)) for k, v in headers or ()}
         except UnicodeDecodeError as exc:
@@ -89,12 +89,14 @@ class Envelope:
         if not source.startswith(SOURCE_PREFIX):
             raise EnvelopeError(f"ce_source {source!r} is not a seedsim node ({SOURCE_PREFIX}<NODE>)")
         try:
-            time = datetime.fromisoformat(h["ce_time"].replace("Z", "+00:00")) if h.get("ce_time") else datetime.now(timezone.utc)
+            time = (
+                datetime.fromisoformat(h["ce_time"].replace("Z", "+00:00")) if h.get("ce_time") else datetime.now(UTC)
+            )
         except ValueError:
             raise EnvelopeError(f"ce_time {h['ce_time']!r} is not RFC 3339") from None
         return cls(
             id=h["ce_id"],
-            source=source[len(SOURCE_PREFIX):],
+            source=source[len(SOURCE_PREFIX) :],
             type=h["ce_type"],
             subject=h.get("ce_subject"),
             time=time,
@@ -107,7 +109,7 @@ class Envelope:
             traceparent=h.get("traceparent"),
         )
 
-    def reply(self, source: str, type: str, time: datetime) -> "Envelope":
+    def reply(self, source: str, type: str, time: datetime) -> Envelope:
         """The envelope of an answer to this message: same conversation, same trace."""
         return replace(
             self,

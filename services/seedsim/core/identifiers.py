@@ -105,7 +105,7 @@ def is_valid_carnet_number(number: str) -> bool:
 
 
 def is_valid_holder_id(holder_id: str) -> bool:
-    from .codes import alpha3_to_alpha2
+    from seedsim.core.codes import alpha3_to_alpha2
 
     m = HOLDER_ID_PATTERN.match(holder_id)
     return bool(m) and m.group(1) in alpha3_to_alpha2()

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 from pydantic import BaseModel, Field
 
-from .envelope import new_id
+from seedsim.core.envelope import new_id
 
 log = logging.getLogger("seedsim.interop")
 
@@ -39,7 +39,7 @@ class Stage(str, Enum):
 
 class InteropRecord(BaseModel):
     id: str = Field(default_factory=new_id)
-    ts: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    ts: datetime = Field(default_factory=lambda: datetime.now(UTC))
     node: str
     stage: Stage
     message_id: str | None = None

@@ -2,20 +2,21 @@
 
 type -> CloudEvents ``ce_type`` -> XSD in ``schemas/`` -> pydantic model -> channel.
 Every exchanged message travels to the recipient node's inbox topic; the
-catalogue (:mod:`seedsim.catalogue`) is what nodes and ``seedsim validate``
+catalogue (:mod:`seedsim.message_catalogue`) is what nodes and ``seedsim validate``
 consult to recognise, validate and read a document.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from lxml import etree
 
-from .validation import RuleSet
-from .wco import NS_METADATA
+from seedsim.core.validation import RuleSet
+from seedsim.core.wco import NS_METADATA
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,9 @@ class MessageType:
     def matches(self, root: etree._Element) -> bool:
         body = root
         if root.tag == f"{{{NS_METADATA}}}MetaData":
-            body = next((c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), root)
+            body = next(
+                (c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), root
+            )
         if body.tag != self.element:
             return False
         if self.discriminator:

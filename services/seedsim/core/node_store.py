@@ -8,7 +8,7 @@ behalf (the Utility Block player) can log through either.
 
 from __future__ import annotations
 
-from .sqlite_store import SqliteStore, Tx
+from seedsim.core.sqlite_store import SqliteStore, Tx
 
 MESSAGES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -39,8 +39,17 @@ class NodeStore(SqliteStore):
     SCHEMA = MESSAGES_SCHEMA
 
     @staticmethod
-    def log_message(tx: Tx, message_id: str, direction: str, type_: str | None, peer: str | None,
-                    ucr: str | None, trigger: str | None, result: str | None, at: str) -> None:
+    def log_message(
+        tx: Tx,
+        message_id: str,
+        direction: str,
+        type_: str | None,
+        peer: str | None,
+        ucr: str | None,
+        trigger: str | None,
+        result: str | None,
+        at: str,
+    ) -> None:
         tx.execute(
             "INSERT OR REPLACE INTO messages(message_id, direction, type, peer, ucr, trigger, result, at) VALUES (?,?,?,?,?,?,?,?)",
             (message_id, direction, type_, peer, ucr, trigger, result, at),

@@ -13,14 +13,14 @@ so a sender can tie every acknowledgement to what it sent.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from lxml import etree
 from pydantic import Field
 
-from .validation import Issue
-from .wco import NS_RES, NS_RES_DS, MetaData, serialize, unwrap, wrap
-from .xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
+from seedsim.core.validation import Issue
+from seedsim.core.wco import NS_RES, NS_RES_DS, MetaData, serialize, unwrap, wrap
+from seedsim.core.xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
 
 ACCEPTED = "01"
 REJECTED = "03"
@@ -32,9 +32,9 @@ class DateTimeString(XmlModel):
     format_code: str = attribute("formatCode", "304")
 
     @classmethod
-    def of(cls, moment: datetime) -> "DateTimeString":
+    def of(cls, moment: datetime) -> DateTimeString:
         """Format code 304: CCYYMMDDHHMMSS and a zone; seedsim always writes UTC."""
-        return cls(value=moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S") + "Z")
+        return cls(value=moment.astimezone(UTC).strftime("%Y%m%d%H%M%S") + "Z")
 
 
 class IssueDateTime(XmlModel):
@@ -81,7 +81,7 @@ class Response(XmlModel):
         return serialize(wrap(metadata, to_element(self, "Response", NS_RES)))
 
     @classmethod
-    def from_root(cls, root: etree._Element) -> "Response":
+    def from_root(cls, root: etree._Element) -> Response:
         _, body = unwrap(root)
         if body.tag != f"{{{NS_RES}}}Response":
             raise ValueError(f"expected a WCO RES-DMS:2 Response, found {etree.QName(body).localname}")

@@ -15,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
-from .transport import Record
+from seedsim.core.transport import Record
 
 T = TypeVar("T")
 
@@ -53,7 +54,9 @@ class Tx:
         return self.conn.execute("SELECT 1 FROM handled WHERE message_id = ?", (message_id,)).fetchone() is not None
 
     def mark_handled(self, message_id: str, outcome: str, at: str) -> None:
-        self.conn.execute("INSERT INTO handled(message_id, handled_at, outcome) VALUES (?, ?, ?)", (message_id, at, outcome))
+        self.conn.execute(
+            "INSERT INTO handled(message_id, handled_at, outcome) VALUES (?, ?, ?)", (message_id, at, outcome)
+        )
 
     def send(self, record: Record) -> None:
         headers = json.dumps([[k, v.decode()] for k, v in record.headers])
@@ -114,7 +117,9 @@ class SqliteStore:
         self._conn.execute("COMMIT")
         return result, tx.outbox
 
-    def _each_in_tx(self, fn: Callable[..., T], items: Sequence[Any], args: tuple) -> tuple[list[Any], list[tuple[int, Record]], list[Any]]:
+    def _each_in_tx(
+        self, fn: Callable[..., T], items: Sequence[Any], args: tuple
+    ) -> tuple[list[Any], list[tuple[int, Record]], list[Any]]:
         """One transaction for many units of work, in order, each inside a savepoint.
 
         At the first unit that raises, that unit is rolled back and the ones before

@@ -12,15 +12,16 @@ business rules are small functions registered with an id (:func:`rule`).
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
-import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from lxml import etree
 
-from .xml_safety import UnsafeXmlError
+from seedsim.core.xml_safety import UnsafeXmlError
 
 
 class ErrorClass(IntEnum):
@@ -79,7 +80,7 @@ class ValidationReport:
     def errors(self) -> list[Issue]:
         return [i for i in self.issues if i.severity == "error"]
 
-    def extend(self, issues: Iterable[Issue]) -> "ValidationReport":
+    def extend(self, issues: Iterable[Issue]) -> ValidationReport:
         self.issues.extend(issues)
         return self
 
@@ -160,7 +161,11 @@ def validate_xsd(root: etree._Element, schema: etree.XMLSchema) -> list[Issue]:
         pointer = None
         value = None
         try:
-            found = [e for e in tree.xpath(entry.path, namespaces=nsmap) if isinstance(e, etree._Element)] if entry.path else []
+            found = (
+                [e for e in tree.xpath(entry.path, namespaces=nsmap) if isinstance(e, etree._Element)]
+                if entry.path
+                else []
+            )
         except etree.XPathError:
             found = []
         if found:
@@ -209,7 +214,7 @@ class RuleContext:
 class RuleSet:
     """A named, ordered set of business rules; rules are added with :meth:`rule`."""
 
-    def __init__(self, name: str, base: "RuleSet | None" = None):
+    def __init__(self, name: str, base: RuleSet | None = None):
         self.name = name
         self.base = base
         self._own: list[Rule] = []

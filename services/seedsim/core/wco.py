@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 from pydantic import Field
 
-from .xml_binding import XmlModel, from_element, to_element
+from seedsim.core.xml_binding import XmlModel, from_element, to_element
 
 NS_METADATA = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2"
 NS_DEC = "urn:wco:datamodel:WCO:DEC-DMS:2"

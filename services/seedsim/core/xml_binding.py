@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar, TypeVar
 
 from lxml import etree
@@ -81,7 +81,7 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
     return annotation, repeated
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plan(cls: type[XmlModel]) -> tuple[_Slot, ...]:
     slots = []
     for name, info in cls.model_fields.items():
@@ -170,7 +170,7 @@ def lenient_reading():
         _lenient.reset(token)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reading_plan(cls: type[XmlModel], ns: str) -> tuple[tuple[_Slot, ...], dict[str, _Slot]]:
     """Attribute/text slots, and child slots by Clark name: built once per model and namespace."""
     own = tuple(s for s in _plan(cls) if s.kind != "element")
@@ -195,7 +195,11 @@ def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
             continue
         child_ns = slot.ns or ns
         try:
-            value = from_element(slot.model, child, child_ns) if slot.model is not None else _scalar(slot.scalar, child.text or "")
+            value = (
+                from_element(slot.model, child, child_ns)
+                if slot.model is not None
+                else _scalar(slot.scalar, child.text or "")
+            )
         except (ValueError, ArithmeticError, ValidationError):
             if not _lenient.get():
                 raise

@@ -87,7 +87,7 @@ def parse_untrusted(data: bytes, limits: XmlLimits = XmlLimits()) -> etree._Elem
     try:
         root = etree.fromstring(bytes(data), parser=_parser())
     except etree.XMLSyntaxError as exc:
-        line, column = (exc.position if exc.position else (None, None))
+        line, column = exc.position if exc.position else (None, None)
         msg = exc.msg or str(exc)
         raise UnsafeXmlError("XML102", f"the document is not well-formed XML: {msg}", line, column) from None
     docinfo = root.getroottree().docinfo

@@ -31,20 +31,20 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterator
 
 from lxml import etree
 from pydantic import Field
 
-from ..core import codes
-from ..core.codes import hs_code_problem
-from ..core.declaration import Address, Amount, Measure, Party
-from ..core.identifiers import is_valid_office
-from ..core.message_type import MessageType
-from ..core.validation import Issue, RuleContext, RuleSet
-from ..core.xml_binding import XmlModel, from_element, to_element
+from seedsim.core import codes
+from seedsim.core.codes import hs_code_problem
+from seedsim.core.declaration import Address, Amount, Measure, Party
+from seedsim.core.identifiers import is_valid_office
+from seedsim.core.message_type import MessageType
+from seedsim.core.validation import Issue, RuleContext, RuleSet
+from seedsim.core.xml_binding import XmlModel, from_element, to_element
 
 NS_ATA = "urn:seedsim:ata:1"
 SCHEMA = "ata/ata_carnet.xsd"
@@ -54,12 +54,28 @@ ROOT = "/ATACarnet"
 CARNET_NUMBER = re.compile(r"^(?P<country>[A-Z]{2})[/ ]?(?P<serial>[0-9]{6,10})$")
 
 EXPORTATION, IMPORTATION, REEXPORTATION, REIMPORTATION, TRANSIT = (
-    "EXPORTATION", "IMPORTATION", "REEXPORTATION", "REIMPORTATION", "TRANSIT")
+    "EXPORTATION",
+    "IMPORTATION",
+    "REEXPORTATION",
+    "REIMPORTATION",
+    "TRANSIT",
+)
 #: the colour of each voucher kind
-VOUCHER_COLOURS = {EXPORTATION: "YELLOW", REIMPORTATION: "YELLOW", IMPORTATION: "WHITE", REEXPORTATION: "WHITE", TRANSIT: "BLUE"}
+VOUCHER_COLOURS = {
+    EXPORTATION: "YELLOW",
+    REIMPORTATION: "YELLOW",
+    IMPORTATION: "WHITE",
+    REEXPORTATION: "WHITE",
+    TRANSIT: "BLUE",
+}
 #: how messages name each kind
-KIND_WORDS = {EXPORTATION: "exportation", IMPORTATION: "importation", REEXPORTATION: "re-exportation",
-              REIMPORTATION: "re-importation", TRANSIT: "transit"}
+KIND_WORDS = {
+    EXPORTATION: "exportation",
+    IMPORTATION: "importation",
+    REEXPORTATION: "re-exportation",
+    REIMPORTATION: "re-importation",
+    TRANSIT: "transit",
+}
 #: kinds used at the issuing country's own offices (yellow)
 HOME_KINDS = {EXPORTATION, REIMPORTATION}
 
@@ -133,7 +149,13 @@ def country_issues(rule: str, code: int, fields: Iterator[tuple[str, str | None]
     known = codes.countries()
     for pointer, value in fields:
         if value is not None and value not in known:
-            yield Issue(rule, code, "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, AL", pointer, value)
+            yield Issue(
+                rule,
+                code,
+                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, AL",
+                pointer,
+                value,
+            )
 
 
 def currency_issues(rule: str, code: int, fields: Iterator[tuple[str, str | None]]) -> Iterator[Issue]:
@@ -152,11 +174,23 @@ RULES = RuleSet("ata")
 def carnet_number(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     m = CARNET_NUMBER.match(c.carnet_id)
     if not m:
-        yield Issue("ATA101", 101, "not an ATA carnet number: the issuing country's ISO code, optionally '/' or a space, "
-                    "then 6 to 10 digits, e.g. RS0412345", f"{ROOT}/CarnetID", c.carnet_id)
+        yield Issue(
+            "ATA101",
+            101,
+            "not an ATA carnet number: the issuing country's ISO code, optionally '/' or a space, "
+            "then 6 to 10 digits, e.g. RS0412345",
+            f"{ROOT}/CarnetID",
+            c.carnet_id,
+        )
     elif c.issuing_country and m["country"] != c.issuing_country:
-        yield Issue("ATA101", 101, f"the carnet number starts with {m['country']} but the issuing association is in "
-                    f"{c.issuing_country}: the number carries the issuing country's code", f"{ROOT}/CarnetID", c.carnet_id)
+        yield Issue(
+            "ATA101",
+            101,
+            f"the carnet number starts with {m['country']} but the issuing association is in "
+            f"{c.issuing_country}: the number carries the issuing country's code",
+            f"{ROOT}/CarnetID",
+            c.carnet_id,
+        )
 
 
 def _anniversary(d: date) -> date:
@@ -169,11 +203,21 @@ def _anniversary(d: date) -> date:
 @RULES.rule("ATA102", 102, "The carnet is valid for at most one year from issue")
 def validity(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     if c.expiry_date <= c.issue_date:
-        yield Issue("ATA102", 102, f"the expiry date must be after the issue date ({c.issue_date})", f"{ROOT}/ExpiryDate",
-                    c.expiry_date.isoformat())
+        yield Issue(
+            "ATA102",
+            102,
+            f"the expiry date must be after the issue date ({c.issue_date})",
+            f"{ROOT}/ExpiryDate",
+            c.expiry_date.isoformat(),
+        )
     elif c.expiry_date > _anniversary(c.issue_date):
-        yield Issue("ATA102", 102, f"an ATA carnet is valid for at most one year: expiry may be no later than "
-                    f"{_anniversary(c.issue_date)}", f"{ROOT}/ExpiryDate", c.expiry_date.isoformat())
+        yield Issue(
+            "ATA102",
+            102,
+            f"an ATA carnet is valid for at most one year: expiry may be no later than {_anniversary(c.issue_date)}",
+            f"{ROOT}/ExpiryDate",
+            c.expiry_date.isoformat(),
+        )
 
 
 @RULES.rule("ATA103", 103, "Vouchers are used within the validity, in order")
@@ -181,11 +225,22 @@ def voucher_dates(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     previous: date | None = None
     for where, v in c.vouchers():
         if not c.issue_date <= v.action_date <= c.expiry_date:
-            yield Issue("ATA103", 103, f"the customs action date must lie within the carnet's validity "
-                        f"({c.issue_date} to {c.expiry_date})", f"{where}/ActionDate", v.action_date.isoformat())
+            yield Issue(
+                "ATA103",
+                103,
+                f"the customs action date must lie within the carnet's validity ({c.issue_date} to {c.expiry_date})",
+                f"{where}/ActionDate",
+                v.action_date.isoformat(),
+            )
         elif previous and v.action_date < previous:
-            yield Issue("ATA103", 103, f"vouchers are listed in the order they were used: this one is dated before the "
-                        f"previous one ({previous})", f"{where}/ActionDate", v.action_date.isoformat())
+            yield Issue(
+                "ATA103",
+                103,
+                f"vouchers are listed in the order they were used: this one is dated before the "
+                f"previous one ({previous})",
+                f"{where}/ActionDate",
+                v.action_date.isoformat(),
+            )
         previous = v.action_date
 
 
@@ -194,17 +249,36 @@ def reexport_deadline(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     for where, v in c.vouchers():
         d = v.final_reexportation_date
         if v.type_code == IMPORTATION and d is None:
-            yield Issue("ATA104", 104, "an importation voucher must carry the final date for re-exportation set by customs",
-                        f"{where}/FinalReexportationDate")
+            yield Issue(
+                "ATA104",
+                104,
+                "an importation voucher must carry the final date for re-exportation set by customs",
+                f"{where}/FinalReexportationDate",
+            )
         elif d is not None and v.type_code in VOUCHER_COLOURS and v.type_code != IMPORTATION:
-            yield Issue("ATA104", 104, "only an importation voucher carries a final date for re-exportation: remove it",
-                        f"{where}/FinalReexportationDate", d.isoformat())
+            yield Issue(
+                "ATA104",
+                104,
+                "only an importation voucher carries a final date for re-exportation: remove it",
+                f"{where}/FinalReexportationDate",
+                d.isoformat(),
+            )
         elif d is not None and d > c.expiry_date:
-            yield Issue("ATA104", 104, f"the final date for re-exportation may not be later than the carnet's expiry "
-                        f"({c.expiry_date})", f"{where}/FinalReexportationDate", d.isoformat())
+            yield Issue(
+                "ATA104",
+                104,
+                f"the final date for re-exportation may not be later than the carnet's expiry ({c.expiry_date})",
+                f"{where}/FinalReexportationDate",
+                d.isoformat(),
+            )
         elif d is not None and d < v.action_date:
-            yield Issue("ATA104", 104, f"the final date for re-exportation is before the importation itself ({v.action_date})",
-                        f"{where}/FinalReexportationDate", d.isoformat())
+            yield Issue(
+                "ATA104",
+                104,
+                f"the final date for re-exportation is before the importation itself ({v.action_date})",
+                f"{where}/FinalReexportationDate",
+                d.isoformat(),
+            )
 
 
 @RULES.rule("ATA105", 105, "Vouchers cover items of the general list")
@@ -215,15 +289,27 @@ def voucher_items(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
         for pos, ref in enumerate(v.goods_item_refs, 1):
             pointer = f"{where}/GoodsItemSequenceNumeric[{pos}]"
             if ref not in listed:
-                yield Issue("ATA105", 105, f"no item {ref} in the general list: a voucher may only cover listed items "
-                            f"({min(listed, default=0)} to {max(listed, default=0)})", pointer, str(ref))
+                yield Issue(
+                    "ATA105",
+                    105,
+                    f"no item {ref} in the general list: a voucher may only cover listed items "
+                    f"({min(listed, default=0)} to {max(listed, default=0)})",
+                    pointer,
+                    str(ref),
+                )
             elif ref in seen:
                 yield Issue("ATA105", 105, f"item {ref} is listed twice on this voucher", pointer, str(ref))
             seen.add(ref)
     numbers = [i.sequence_numeric for i in c.goods_items]
     for pos, n in enumerate(numbers, 1):
         if n in numbers[: pos - 1]:
-            yield Issue("ATA105", 105, "item numbers of the general list must be unique", f"{ROOT}/GoodsItem[{pos}]/SequenceNumeric", str(n))
+            yield Issue(
+                "ATA105",
+                105,
+                "item numbers of the general list must be unique",
+                f"{ROOT}/GoodsItem[{pos}]/SequenceNumeric",
+                str(n),
+            )
 
 
 @RULES.rule("ATA106", 106, "The total value is the sum of the general list")
@@ -231,13 +317,23 @@ def total_value(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     currency = c.total_value.currency_id
     for pos, item in enumerate(c.goods_items, 1):
         if item.value.currency_id != currency:
-            yield Issue("ATA106", 106, f"every value of the general list is in the carnet's currency {currency}",
-                        f"{ROOT}/GoodsItem[{pos}]/ValueAmount/@currencyID", item.value.currency_id)
+            yield Issue(
+                "ATA106",
+                106,
+                f"every value of the general list is in the carnet's currency {currency}",
+                f"{ROOT}/GoodsItem[{pos}]/ValueAmount/@currencyID",
+                item.value.currency_id,
+            )
             return
     total = sum((i.value.value for i in c.goods_items), Decimal(0))
     if total != c.total_value.value:
-        yield Issue("ATA106", 106, f"the total value must equal the sum of the general list's values ({total})",
-                    f"{ROOT}/TotalValueAmount", str(c.total_value.value))
+        yield Issue(
+            "ATA106",
+            106,
+            f"the total value must equal the sum of the general list's values ({total})",
+            f"{ROOT}/TotalValueAmount",
+            str(c.total_value.value),
+        )
 
 
 def _countries(c: ATACarnet) -> Iterator[tuple[str, str | None]]:
@@ -252,7 +348,9 @@ def _countries(c: ATACarnet) -> Iterator[tuple[str, str | None]]:
 def iso_codes(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     yield from country_issues("ATA107", 107, _countries(c))
     amounts = [(f"{ROOT}/TotalValueAmount/@currencyID", c.total_value.currency_id)]
-    amounts += [(f"{ROOT}/GoodsItem[{p}]/ValueAmount/@currencyID", i.value.currency_id) for p, i in enumerate(c.goods_items, 1)]
+    amounts += [
+        (f"{ROOT}/GoodsItem[{p}]/ValueAmount/@currencyID", i.value.currency_id) for p, i in enumerate(c.goods_items, 1)
+    ]
     yield from currency_issues("ATA107", 107, iter(amounts))
 
 
@@ -269,16 +367,27 @@ def colours(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     for where, v in c.vouchers():
         expected = VOUCHER_COLOURS.get(v.type_code)
         if expected and v.colour_code != expected:
-            yield Issue("ATA109", 109, f"the voucher for {KIND_WORDS[v.type_code]} is {expected.lower()} (yellow: exportation and "
-                        "re-importation; white: importation and re-exportation; blue: transit)", f"{where}/ColourCode", v.colour_code)
+            yield Issue(
+                "ATA109",
+                109,
+                f"the voucher for {KIND_WORDS[v.type_code]} is {expected.lower()} (yellow: exportation and "
+                "re-importation; white: importation and re-exportation; blue: transit)",
+                f"{where}/ColourCode",
+                v.colour_code,
+            )
 
 
 @RULES.rule("ATA110", 110, "Customs offices are office reference numbers")
 def offices(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     for where, v in c.vouchers():
         if not is_valid_office(v.customs_office_id):
-            yield Issue("ATA110", 110, "not a customs office reference number: 2-letter country code and 6 characters, e.g. RS015003",
-                        f"{where}/CustomsOfficeID", v.customs_office_id)
+            yield Issue(
+                "ATA110",
+                110,
+                "not a customs office reference number: 2-letter country code and 6 characters, e.g. RS015003",
+                f"{where}/CustomsOfficeID",
+                v.customs_office_id,
+            )
 
 
 @RULES.rule("ATA201", 201, "A re-exportation follows an importation, a re-importation an exportation")
@@ -294,15 +403,27 @@ def prior_voucher(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
         country = v.customs_office_id[:2]
         prior = [h for h in history if h.type_code == wanted and h.customs_office_id[:2] == country]
         if not prior:
-            yield Issue("ATA201", 201, f"{KIND_WORDS[v.type_code]} needs an earlier {KIND_WORDS[wanted]} voucher in {country}: "
-                        "add the used voucher to the carnet's history (UsedVoucher)", f"{where}/TypeCode", v.type_code,
-                        severity="error" if history else "warning")
+            yield Issue(
+                "ATA201",
+                201,
+                f"{KIND_WORDS[v.type_code]} needs an earlier {KIND_WORDS[wanted]} voucher in {country}: "
+                "add the used voucher to the carnet's history (UsedVoucher)",
+                f"{where}/TypeCode",
+                v.type_code,
+                severity="error" if history else "warning",
+            )
             continue
         covered = {ref for h in prior for ref in h.goods_item_refs}
         for ipos, ref in enumerate(v.goods_item_refs, 1):
             if ref not in covered:
-                yield Issue("ATA201", 201, f"item {ref} had no {KIND_WORDS[wanted]} in {country}, so its "
-                            f"{KIND_WORDS[v.type_code]} cannot be recorded: remove it or add the earlier voucher", f"{where}/GoodsItemSequenceNumeric[{ipos}]", str(ref))
+                yield Issue(
+                    "ATA201",
+                    201,
+                    f"item {ref} had no {KIND_WORDS[wanted]} in {country}, so its "
+                    f"{KIND_WORDS[v.type_code]} cannot be recorded: remove it or add the earlier voucher",
+                    f"{where}/GoodsItemSequenceNumeric[{ipos}]",
+                    str(ref),
+                )
 
 
 @RULES.rule("ATA202", 202, "Yellow vouchers are used in the issuing country, white ones abroad")
@@ -313,11 +434,22 @@ def voucher_country(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
     for where, v in c.vouchers():
         country = v.customs_office_id[:2]
         if v.type_code in HOME_KINDS and country != home:
-            yield Issue("ATA202", 202, f"{KIND_WORDS[v.type_code]} is done at a customs office of the issuing country {home}",
-                        f"{where}/CustomsOfficeID", v.customs_office_id)
+            yield Issue(
+                "ATA202",
+                202,
+                f"{KIND_WORDS[v.type_code]} is done at a customs office of the issuing country {home}",
+                f"{where}/CustomsOfficeID",
+                v.customs_office_id,
+            )
         elif v.type_code in (IMPORTATION, REEXPORTATION) and country == home:
-            yield Issue("ATA202", 202, f"{KIND_WORDS[v.type_code]} is done in a country of temporary admission, not in the "
-                        f"issuing country {home}", f"{where}/CustomsOfficeID", v.customs_office_id)
+            yield Issue(
+                "ATA202",
+                202,
+                f"{KIND_WORDS[v.type_code]} is done in a country of temporary admission, not in the "
+                f"issuing country {home}",
+                f"{where}/CustomsOfficeID",
+                v.customs_office_id,
+            )
 
 
 # -- generator ---------------------------------------------------------------------------------
@@ -354,7 +486,13 @@ EQUIPMENT = [
 ]
 USES = ["Professional equipment", "Exhibitions and fairs", "Commercial samples"]
 #: approximate EUR rates for generated values (BAM is pegged at 1.95583)
-RATES = {"EUR": Decimal("1"), "RSD": Decimal("117.2"), "MKD": Decimal("61.5"), "ALL": Decimal("98.5"), "BAM": Decimal("1.95583")}
+RATES = {
+    "EUR": Decimal("1"),
+    "RSD": Decimal("117.2"),
+    "MKD": Decimal("61.5"),
+    "ALL": Decimal("98.5"),
+    "BAM": Decimal("1.95583"),
+}
 ATA_COUNTRIES = tuple(ASSOCIATIONS)
 
 
@@ -362,9 +500,18 @@ def office(rng: random.Random, country: str) -> str:
     return f"{country}{rng.randrange(10**6):06d}"
 
 
-def _voucher(kind: str, counterfoil: int, items: list[int], office_id: str, when: date, final: date | None = None) -> Voucher:
-    return Voucher(type_code=kind, colour_code=VOUCHER_COLOURS[kind], counterfoil_numeric=counterfoil, goods_item_refs=items,
-                   customs_office_id=office_id, action_date=when, final_reexportation_date=final)
+def _voucher(
+    kind: str, counterfoil: int, items: list[int], office_id: str, when: date, final: date | None = None
+) -> Voucher:
+    return Voucher(
+        type_code=kind,
+        colour_code=VOUCHER_COLOURS[kind],
+        counterfoil_numeric=counterfoil,
+        goods_item_refs=items,
+        customs_office_id=office_id,
+        action_date=when,
+        final_reexportation_date=final,
+    )
 
 
 def generate(rng: random.Random) -> ATACarnet:
@@ -380,13 +527,17 @@ def generate(rng: random.Random) -> ATACarnet:
         desc, hs, eur, kg = rng.choice(EQUIPMENT)
         qty = rng.randint(1, 8)
         value = (Decimal(eur * qty) * RATES[currency] * Decimal(rng.randint(80, 120)) / 100).quantize(Decimal("1.00"))
-        items.append(GoodsItem(
-            sequence_numeric=n, description=desc, quantity=qty,
-            weight=Measure(value=(Decimal(kg) * qty).quantize(Decimal("0.1")), unit_code="KGM"),
-            value=Amount(value=value, currency_id=currency),
-            origin_country_code=rng.choice(["DE", "JP", "CN", "IT", "US", home]),
-            hs_code=hs if rng.random() < 0.7 else None,
-        ))
+        items.append(
+            GoodsItem(
+                sequence_numeric=n,
+                description=desc,
+                quantity=qty,
+                weight=Measure(value=(Decimal(kg) * qty).quantize(Decimal("0.1")), unit_code="KGM"),
+                value=Amount(value=value, currency_id=currency),
+                origin_country_code=rng.choice(["DE", "JP", "CN", "IT", "US", home]),
+                hs_code=hs if rng.random() < 0.7 else None,
+            )
+        )
     travelling = sorted(rng.sample([i.sequence_numeric for i in items], rng.randint(1, len(items))))
     when = issue + timedelta(days=rng.randint(1, 60))
     steps = [_voucher(EXPORTATION, 1, travelling, office(rng, home), when)]
@@ -399,16 +550,23 @@ def generate(rng: random.Random) -> ATACarnet:
     steps.append(_voucher(IMPORTATION, 1, travelling, office(rng, abroad), when, final))
     when = min(final, when + timedelta(days=rng.randint(2, 25)))
     steps.append(_voucher(REEXPORTATION, 1, travelling, office(rng, abroad), when))
-    steps.append(_voucher(REIMPORTATION, 2, travelling, office(rng, home), min(expiry, when + timedelta(days=rng.randint(1, 3)))))
+    steps.append(
+        _voucher(REIMPORTATION, 2, travelling, office(rng, home), min(expiry, when + timedelta(days=rng.randint(1, 3))))
+    )
     cut = rng.randint(1, len(steps))
     name, city, line, postcode = ASSOCIATIONS[home]
     return ATACarnet(
         carnet_id=f"{home}{rng.randrange(10**7):07d}",
         issue_date=issue,
         expiry_date=expiry,
-        issuing_association=Party(name=name, address=Address(city_name=city, country_code=home, line=line, postcode_id=postcode)),
-        holder=Party(name=rng.choice(HOLDERS[home]), id=f"{home}{rng.randrange(10**8, 10**9)}",
-                     address=Address(city_name=CITIES[home], country_code=home, line=f"Industrijska {rng.randint(1, 120)}")),
+        issuing_association=Party(
+            name=name, address=Address(city_name=city, country_code=home, line=line, postcode_id=postcode)
+        ),
+        holder=Party(
+            name=rng.choice(HOLDERS[home]),
+            id=f"{home}{rng.randrange(10**8, 10**9)}",
+            address=Address(city_name=CITIES[home], country_code=home, line=f"Industrijska {rng.randint(1, 120)}"),
+        ),
         intended_use=rng.choice(USES),
         total_value=Amount(value=sum((i.value.value for i in items), Decimal(0)), currency_id=currency),
         goods_items=items,
@@ -425,7 +583,7 @@ ATA_CARNET = MessageType(
     read=read,
     write=write,
     description="An ATA carnet (temporary admission) with its general list and the voucher presented now, sent ahead to the "
-                "neighbour's office on Pre-Arrival; the used vouchers carry the journey so far.",
+    "neighbour's office on Pre-Arrival; the used vouchers carry the journey so far.",
     rules=RULES,
     generate=generate,
 )

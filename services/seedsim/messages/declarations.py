@@ -8,15 +8,15 @@ the TypeCode (DE 1/1) tells them apart.
 from __future__ import annotations
 
 import random
-from typing import Iterator
+from collections.abc import Iterator
 
-from ..core import codes
-from ..core.declaration import Declaration, GovernmentProcedure
-from ..core.declaration_rules import DECLARATION_RULES, GS, D
-from ..core.message_type import MessageType
-from ..core.validation import Issue, RuleContext, RuleSet
-from ..core.wco import NS_DEC
-from .seed import SEED_SCHEMA, read_declaration, write_declaration
+from seedsim.core import codes
+from seedsim.core.declaration import Declaration, GovernmentProcedure
+from seedsim.core.declaration_rules import DECLARATION_RULES, GS, D
+from seedsim.core.message_type import MessageType
+from seedsim.core.validation import Issue, RuleContext, RuleSet
+from seedsim.core.wco import NS_DEC
+from seedsim.messages.seed import SEED_SCHEMA, read_declaration, write_declaration
 
 TRANSIT_RULES = RuleSet("transit", base=DECLARATION_RULES)
 
@@ -24,11 +24,20 @@ TRANSIT_RULES = RuleSet("transit", base=DECLARATION_RULES)
 @TRANSIT_RULES.rule("TR101", 123, "A transit declaration names its office of departure and its destination")
 def departure_and_destination(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     if not d.declaration_office_id:
-        yield Issue("TR101", 123, "the office of departure is required: put its reference number in DeclarationOfficeID",
-                    f"{D}/DeclarationOfficeID")
+        yield Issue(
+            "TR101",
+            123,
+            "the office of departure is required: put its reference number in DeclarationOfficeID",
+            f"{D}/DeclarationOfficeID",
+        )
     gs = d.goods_shipment
     if not (gs and gs.destination and gs.destination.country_code):
-        yield Issue("TR101", 123, "the country of destination is required in a transit declaration", f"{GS}/Destination/CountryCode")
+        yield Issue(
+            "TR101",
+            123,
+            "the country of destination is required in a transit declaration",
+            f"{GS}/Destination/CountryCode",
+        )
 
 
 @TRANSIT_RULES.rule("TR102", 124, "Transit goods are placed under a transit procedure")
@@ -36,13 +45,18 @@ def transit_procedure(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     for pos, item in enumerate(d.items, 1):
         for ppos, proc in enumerate(item.government_procedures, 1):
             if proc.current_code and proc.current_code not in ("80", "71", "00"):
-                yield Issue("TR102", 124, "a transit declaration's goods are under transit (80), not another procedure",
-                            f"{GS}/GovernmentAgencyGoodsItem[{pos}]/GovernmentProcedure[{ppos}]/CurrentCode", proc.current_code)
+                yield Issue(
+                    "TR102",
+                    124,
+                    "a transit declaration's goods are under transit (80), not another procedure",
+                    f"{GS}/GovernmentAgencyGoodsItem[{pos}]/GovernmentProcedure[{ppos}]/CurrentCode",
+                    proc.current_code,
+                )
 
 
 def _generator(seed: int):
-    from ..config import DEMO_CROSSINGS
-    from ..runner.generator import ConsignmentGenerator
+    from seedsim.config import DEMO_CROSSINGS
+    from seedsim.samples.consignments import ConsignmentGenerator
 
     return ConsignmentGenerator(seed, DEMO_CROSSINGS[0])
 
@@ -54,12 +68,17 @@ def generate_import(rng: random.Random) -> Declaration:
 def generate_transit(rng: random.Random) -> Declaration:
     """A transit movement from the exit country's office towards the neighbour, e.g. T1 or TIR."""
     d = _generator(rng.randrange(2**31)).make(rng.randint(1, 9_999_999)).export
-    items = [i.model_copy(update={"government_procedures": [GovernmentProcedure(current_code="80", previous_code="00")]}) for i in d.items]
-    return d.model_copy(update={
-        "type_code": rng.choice(sorted(codes.TRANSIT_TYPES)),
-        "exit_office": None,
-        "goods_shipment": d.goods_shipment.model_copy(update={"goods_items": items}),
-    })
+    items = [
+        i.model_copy(update={"government_procedures": [GovernmentProcedure(current_code="80", previous_code="00")]})
+        for i in d.items
+    ]
+    return d.model_copy(
+        update={
+            "type_code": rng.choice(sorted(codes.TRANSIT_TYPES)),
+            "exit_office": None,
+            "goods_shipment": d.goods_shipment.model_copy(update={"goods_items": items}),
+        }
+    )
 
 
 IMPORT_DECLARATION = MessageType(

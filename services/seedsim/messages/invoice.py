@@ -36,19 +36,20 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterator
+from typing import Any
 
 from lxml import etree
 from pydantic import Field
 
-from ..core import codes
-from ..core.codes import is_hs_code
-from ..core.identifiers import gs1_check_digit, is_valid_gs1, is_valid_rs_pib, iso7064_mod11_10
-from ..core.message_type import MessageType
-from ..core.validation import Issue, RuleContext, RuleSet
-from ..core.xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
+from seedsim.core import codes
+from seedsim.core.codes import is_hs_code
+from seedsim.core.identifiers import gs1_check_digit, is_valid_gs1, is_valid_rs_pib, iso7064_mod11_10
+from seedsim.core.message_type import MessageType
+from seedsim.core.validation import Issue, RuleContext, RuleSet
+from seedsim.core.xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -60,8 +61,14 @@ SCHEMA = "invoice/cii_seed.xsd"
 GUIDELINE = "urn:cen.eu:en16931:2017#conformant#urn:seedsim:invoice:1"
 
 #: UNTDID 1001 document name codes an invoice may carry (the EN 16931 invoice subset the brief names).
-INVOICE_TYPE_CODES = {"380": "Commercial invoice", "381": "Credit note", "383": "Debit note", "384": "Corrected invoice",
-                      "389": "Self-billed invoice", "751": "Invoice information for accounting purposes"}
+INVOICE_TYPE_CODES = {
+    "380": "Commercial invoice",
+    "381": "Credit note",
+    "383": "Debit note",
+    "384": "Corrected invoice",
+    "389": "Self-billed invoice",
+    "751": "Invoice information for accounting purposes",
+}
 #: Incoterms 2020 rules (ICC); CII carries them in ApplicableTradeDeliveryTerms/DeliveryTypeCode.
 INCOTERMS = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF")
 
@@ -106,7 +113,7 @@ class DateTime(XmlModel):
     date_time_string: DateTimeString | None = element_in(UDT, "DateTimeString")
 
     @classmethod
-    def of(cls, d: date) -> "DateTime":
+    def of(cls, d: date) -> DateTime:
         return cls(date_time_string=DateTimeString(value=d.strftime("%Y%m%d"), format="102"))
 
     def as_date(self) -> date | None:
@@ -191,7 +198,9 @@ class TradeProduct(XmlModel):
     origin: TradeCountry | None = Field(None, alias="OriginTradeCountry")
 
     def hs_code(self) -> str | None:
-        return next((c.class_code.value for c in self.classifications if c.class_code and c.class_code.list_id == "HS"), None)
+        return next(
+            (c.class_code.value for c in self.classifications if c.class_code and c.class_code.list_id == "HS"), None
+        )
 
 
 class TradePrice(XmlModel):
@@ -397,8 +406,11 @@ def _differs(a: Decimal, b: Decimal) -> bool:
 
 def _parties(inv: CrossIndustryInvoice) -> Iterator[tuple[str, TradeParty]]:
     agr, dlv = inv.transaction.agreement, inv.transaction.delivery
-    for where, party in ((f"{AGR}/SellerTradeParty", agr.seller if agr else None), (f"{AGR}/BuyerTradeParty", agr.buyer if agr else None),
-                         (f"{TX}/ApplicableHeaderTradeDelivery/ShipToTradeParty", dlv.ship_to if dlv else None)):
+    for where, party in (
+        (f"{AGR}/SellerTradeParty", agr.seller if agr else None),
+        (f"{AGR}/BuyerTradeParty", agr.buyer if agr else None),
+        (f"{TX}/ApplicableHeaderTradeDelivery/ShipToTradeParty", dlv.ship_to if dlv else None),
+    ):
         if party is not None:
             yield where, party
 
@@ -407,21 +419,36 @@ def _parties(inv: CrossIndustryInvoice) -> Iterator[tuple[str, TradeParty]]:
 def type_code(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     code = inv.document.type_code
     if code not in INVOICE_TYPE_CODES:
-        yield Issue("INV101", 110, "not an invoice type of UNTDID 1001: use 380 (commercial invoice), 381, 383, 384, 389 or 751",
-                    f"{DOC}/TypeCode", code)
+        yield Issue(
+            "INV101",
+            110,
+            "not an invoice type of UNTDID 1001: use 380 (commercial invoice), 381, 383, 384, 389 or 751",
+            f"{DOC}/TypeCode",
+            code,
+        )
 
 
 @RULES.rule("INV102", 111, "Currencies are ISO 4217")
 def currencies(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     known = codes.currencies()
     if inv.currency not in known:
-        yield Issue("INV102", 111, "InvoiceCurrencyCode is not an ISO 4217 currency code: use e.g. EUR, RSD, USD",
-                    f"{SETTLE}/InvoiceCurrencyCode", inv.currency)
+        yield Issue(
+            "INV102",
+            111,
+            "InvoiceCurrencyCode is not an ISO 4217 currency code: use e.g. EUR, RSD, USD",
+            f"{SETTLE}/InvoiceCurrencyCode",
+            inv.currency,
+        )
     s = inv.summation
     for i, a in enumerate(s.tax_totals if s else [], 1):
         if a.currency_id is not None and a.currency_id not in known:
-            yield Issue("INV102", 111, "currencyID is not an ISO 4217 currency code",
-                        f"{SUM}/TaxTotalAmount{_pos(i, len(s.tax_totals))}/@currencyID", a.currency_id)
+            yield Issue(
+                "INV102",
+                111,
+                "currencyID is not an ISO 4217 currency code",
+                f"{SUM}/TaxTotalAmount{_pos(i, len(s.tax_totals))}/@currencyID",
+                a.currency_id,
+            )
 
 
 @RULES.rule("INV103", 112, "Country codes are ISO 3166-1 alpha-2")
@@ -429,13 +456,23 @@ def countries(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     known = codes.countries()
     for where, party in _parties(inv):
         if party.address and party.address.country_id is not None and party.address.country_id not in known:
-            yield Issue("INV103", 112, "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
-                        f"{where}/PostalTradeAddress/CountryID", party.address.country_id)
+            yield Issue(
+                "INV103",
+                112,
+                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
+                f"{where}/PostalTradeAddress/CountryID",
+                party.address.country_id,
+            )
     for i, line in enumerate(inv.lines, 1):
         origin = line.product.origin if line.product else None
         if origin and origin.id is not None and origin.id not in known:
-            yield Issue("INV103", 112, "origin is not an ISO 3166-1 alpha-2 country code",
-                        f"{_line_path(inv, i)}/SpecifiedTradeProduct/OriginTradeCountry/ID", origin.id)
+            yield Issue(
+                "INV103",
+                112,
+                "origin is not an ISO 3166-1 alpha-2 country code",
+                f"{_line_path(inv, i)}/SpecifiedTradeProduct/OriginTradeCountry/ID",
+                origin.id,
+            )
 
 
 @RULES.rule("INV104", 113, "HS classifications have the HS structure")
@@ -444,9 +481,13 @@ def hs_codes(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
         classes = line.product.classifications if line.product else []
         for k, c in enumerate(classes, 1):
             if c.class_code and c.class_code.list_id == "HS" and not is_hs_code(c.class_code.value.strip()):
-                yield Issue("INV104", 113, "not an HS code: 6 to 10 digits without dots, chapter 01 to 97 (77 is reserved)",
-                            f"{_line_path(inv, i)}/SpecifiedTradeProduct/DesignatedProductClassification{_pos(k, len(classes))}/ClassCode",
-                            c.class_code.value)
+                yield Issue(
+                    "INV104",
+                    113,
+                    "not an HS code: 6 to 10 digits without dots, chapter 01 to 97 (77 is reserved)",
+                    f"{_line_path(inv, i)}/SpecifiedTradeProduct/DesignatedProductClassification{_pos(k, len(classes))}/ClassCode",
+                    c.class_code.value,
+                )
 
 
 def expected_line_total(line: TradeLineItem) -> Decimal | None:
@@ -465,9 +506,13 @@ def line_totals(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     for i, line in enumerate(inv.lines, 1):
         expected, actual = expected_line_total(line), line.line_total
         if expected is not None and actual is not None and _differs(expected, actual):
-            yield Issue("INV105", 114, f"LineTotalAmount should be net price x billed quantity (+ charges - allowances) = {expected}",
-                        f"{_line_path(inv, i)}/SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount",
-                        str(actual))
+            yield Issue(
+                "INV105",
+                114,
+                f"LineTotalAmount should be net price x billed quantity (+ charges - allowances) = {expected}",
+                f"{_line_path(inv, i)}/SpecifiedLineTradeSettlement/SpecifiedTradeSettlementLineMonetarySummation/LineTotalAmount",
+                str(actual),
+            )
 
 
 @RULES.rule("INV106", 115, "LineTotalAmount is the sum of the line totals (BR-CO-10)")
@@ -477,8 +522,13 @@ def sum_of_lines(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]
     if s and s.line_total and None not in totals:
         total = sum(totals, Decimal(0))
         if _differs(total, s.line_total.value):
-            yield Issue("INV106", 115, f"LineTotalAmount must equal the sum of the line totals ({total})", f"{SUM}/LineTotalAmount",
-                        str(s.line_total.value))
+            yield Issue(
+                "INV106",
+                115,
+                f"LineTotalAmount must equal the sum of the line totals ({total})",
+                f"{SUM}/LineTotalAmount",
+                str(s.line_total.value),
+            )
 
 
 def _value(a: Amount | None) -> Decimal:
@@ -491,17 +541,30 @@ def tax_basis(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     if not s or not st:
         return
     acs = st.allowance_charges
-    for field, alias, wanted in (("charge_total", "ChargeTotalAmount", [a.signed() for a in acs if a.signed() > 0]),
-                                 ("allowance_total", "AllowanceTotalAmount", [-a.signed() for a in acs if a.signed() < 0])):
+    for field, alias, wanted in (
+        ("charge_total", "ChargeTotalAmount", [a.signed() for a in acs if a.signed() > 0]),
+        ("allowance_total", "AllowanceTotalAmount", [-a.signed() for a in acs if a.signed() < 0]),
+    ):
         declared = getattr(s, field)
         if (declared is not None or wanted) and _differs(_value(declared), sum(wanted, Decimal(0))):
-            yield Issue("INV107", 116, f"{alias} must equal the sum of the document-level {'charges' if 'Charge' in alias else 'allowances'} "
-                        f"({sum(wanted, Decimal(0))})", f"{SUM}/{alias}", str(_value(declared)))
+            yield Issue(
+                "INV107",
+                116,
+                f"{alias} must equal the sum of the document-level {'charges' if 'Charge' in alias else 'allowances'} "
+                f"({sum(wanted, Decimal(0))})",
+                f"{SUM}/{alias}",
+                str(_value(declared)),
+            )
     if s.tax_basis_total and s.line_total:
         expected = s.line_total.value - _value(s.allowance_total) + _value(s.charge_total)
         if _differs(expected, s.tax_basis_total.value):
-            yield Issue("INV107", 116, f"TaxBasisTotalAmount must be LineTotalAmount - AllowanceTotalAmount + ChargeTotalAmount ({expected})",
-                        f"{SUM}/TaxBasisTotalAmount", str(s.tax_basis_total.value))
+            yield Issue(
+                "INV107",
+                116,
+                f"TaxBasisTotalAmount must be LineTotalAmount - AllowanceTotalAmount + ChargeTotalAmount ({expected})",
+                f"{SUM}/TaxBasisTotalAmount",
+                str(s.tax_basis_total.value),
+            )
 
 
 @RULES.rule("INV108", 117, "The VAT breakdown adds up to TaxTotalAmount (BR-CO-14)")
@@ -513,13 +576,23 @@ def tax_total(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
         if t.calculated_amount and t.basis_amount and t.rate_percent is not None:
             expected = _money(t.basis_amount.value * t.rate_percent / 100)
             if _differs(expected, t.calculated_amount.value):
-                yield Issue("INV108", 117, f"CalculatedAmount must be BasisAmount x RateApplicablePercent / 100 ({expected})",
-                            f"{SETTLE}/ApplicableTradeTax{_pos(i, len(st.taxes))}/CalculatedAmount", str(t.calculated_amount.value))
+                yield Issue(
+                    "INV108",
+                    117,
+                    f"CalculatedAmount must be BasisAmount x RateApplicablePercent / 100 ({expected})",
+                    f"{SETTLE}/ApplicableTradeTax{_pos(i, len(st.taxes))}/CalculatedAmount",
+                    str(t.calculated_amount.value),
+                )
     declared = inv.tax_total()
     amounts = [t.calculated_amount.value for t in st.taxes if t.calculated_amount]
     if declared is not None and amounts and _differs(declared, sum(amounts, Decimal(0))):
-        yield Issue("INV108", 117, f"TaxTotalAmount must equal the sum of the VAT breakdown's CalculatedAmount ({sum(amounts, Decimal(0))})",
-                    f"{SUM}/TaxTotalAmount", str(declared))
+        yield Issue(
+            "INV108",
+            117,
+            f"TaxTotalAmount must equal the sum of the VAT breakdown's CalculatedAmount ({sum(amounts, Decimal(0))})",
+            f"{SUM}/TaxTotalAmount",
+            str(declared),
+        )
 
 
 @RULES.rule("INV109", 118, "GrandTotalAmount = TaxBasisTotalAmount + TaxTotalAmount (BR-CO-15)")
@@ -528,8 +601,13 @@ def grand_total(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     if s and s.grand_total and s.tax_basis_total:
         expected = s.tax_basis_total.value + (inv.tax_total() or Decimal(0))
         if _differs(expected, s.grand_total.value):
-            yield Issue("INV109", 118, f"GrandTotalAmount must be TaxBasisTotalAmount + TaxTotalAmount ({expected})",
-                        f"{SUM}/GrandTotalAmount", str(s.grand_total.value))
+            yield Issue(
+                "INV109",
+                118,
+                f"GrandTotalAmount must be TaxBasisTotalAmount + TaxTotalAmount ({expected})",
+                f"{SUM}/GrandTotalAmount",
+                str(s.grand_total.value),
+            )
 
 
 @RULES.rule("INV110", 119, "DuePayableAmount = GrandTotalAmount - TotalPrepaidAmount + RoundingAmount (BR-CO-16)")
@@ -538,15 +616,23 @@ def due_payable(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     if s and s.grand_total and s.due_payable:
         expected = s.grand_total.value - _value(s.total_prepaid) + _value(s.rounding)
         if _differs(expected, s.due_payable.value):
-            yield Issue("INV110", 119, f"DuePayableAmount must be GrandTotalAmount - TotalPrepaidAmount + RoundingAmount ({expected})",
-                        f"{SUM}/DuePayableAmount", str(s.due_payable.value))
+            yield Issue(
+                "INV110",
+                119,
+                f"DuePayableAmount must be GrandTotalAmount - TotalPrepaidAmount + RoundingAmount ({expected})",
+                f"{SUM}/DuePayableAmount",
+                str(s.due_payable.value),
+            )
 
 
 def _dates(inv: CrossIndustryInvoice) -> Iterator[tuple[str, DateTime]]:
     yield f"{DOC}/IssueDateTime/DateTimeString", inv.document.issue_date_time
     dlv = inv.transaction.delivery
     if dlv and dlv.actual_delivery and dlv.actual_delivery.occurrence:
-        yield f"{TX}/ApplicableHeaderTradeDelivery/ActualDeliverySupplyChainEvent/OccurrenceDateTime/DateTimeString", dlv.actual_delivery.occurrence
+        yield (
+            f"{TX}/ApplicableHeaderTradeDelivery/ActualDeliverySupplyChainEvent/OccurrenceDateTime/DateTimeString",
+            dlv.actual_delivery.occurrence,
+        )
     terms = inv.settlement.payment_terms if inv.settlement else []
     for i, t in enumerate(terms, 1):
         if t.due_date:
@@ -562,19 +648,41 @@ def dates(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
             continue
         d = dt.as_date()
         if d is None:
-            yield Issue("INV111", 120, "not a date in format 102 (CCYYMMDD, a real calendar date, format=\"102\")", pointer, s.value)
+            yield Issue(
+                "INV111",
+                120,
+                'not a date in format 102 (CCYYMMDD, a real calendar date, format="102")',
+                pointer,
+                s.value,
+            )
         elif "DueDate" in pointer and issued is not None and d < issued:
-            yield Issue("INV111", 120, f"the payment due date is before the invoice issue date ({issued:%Y%m%d})", pointer, s.value)
+            yield Issue(
+                "INV111",
+                120,
+                f"the payment due date is before the invoice issue date ({issued:%Y%m%d})",
+                pointer,
+                s.value,
+            )
 
 
 @RULES.rule("INV112", 121, "Gross weight is not less than net weight")
 def weights(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     for i, line in enumerate(inv.lines, 1):
         d = line.delivery
-        if d and d.net_weight and d.gross_weight and d.gross_weight.unit_code == d.net_weight.unit_code \
-                and d.gross_weight.value < d.net_weight.value:
-            yield Issue("INV112", 121, f"gross weight is below the net weight ({d.net_weight.value}): gross weight includes packaging",
-                        f"{_line_path(inv, i)}/SpecifiedLineTradeDelivery/GrossWeightMeasure", str(d.gross_weight.value))
+        if (
+            d
+            and d.net_weight
+            and d.gross_weight
+            and d.gross_weight.unit_code == d.net_weight.unit_code
+            and d.gross_weight.value < d.net_weight.value
+        ):
+            yield Issue(
+                "INV112",
+                121,
+                f"gross weight is below the net weight ({d.net_weight.value}): gross weight includes packaging",
+                f"{_line_path(inv, i)}/SpecifiedLineTradeDelivery/GrossWeightMeasure",
+                str(d.gross_weight.value),
+            )
 
 
 @RULES.rule("INV113", 122, "Party and product identifiers have their published structure")
@@ -584,19 +692,40 @@ def identifiers(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
         for k, reg in enumerate(party.tax_registrations, 1):
             if not reg.id or reg.id.scheme_id != "VA":
                 continue
-            vat, pointer = reg.id.value.strip(), f"{where}/SpecifiedTaxRegistration{_pos(k, len(party.tax_registrations))}/ID"
+            vat, pointer = (
+                reg.id.value.strip(),
+                f"{where}/SpecifiedTaxRegistration{_pos(k, len(party.tax_registrations))}/ID",
+            )
             if vat[:2] not in known:
-                yield Issue("INV113", 122, "a VAT identifier starts with the ISO 3166-1 alpha-2 code of the issuing country (BR-CO-09), e.g. RS101134702",
-                            pointer, vat)
+                yield Issue(
+                    "INV113",
+                    122,
+                    "a VAT identifier starts with the ISO 3166-1 alpha-2 code of the issuing country (BR-CO-09), e.g. RS101134702",
+                    pointer,
+                    vat,
+                )
             elif vat[:2] == "RS" and not is_valid_rs_pib(vat[2:]):
-                yield Issue("INV113", 122, "not a valid Serbian PIB: 9 digits whose last is the ISO 7064 MOD 11,10 check digit", pointer, vat)
+                yield Issue(
+                    "INV113",
+                    122,
+                    "not a valid Serbian PIB: 9 digits whose last is the ISO 7064 MOD 11,10 check digit",
+                    pointer,
+                    vat,
+                )
         if party.global_id and party.global_id.scheme_id == "0088" and not is_valid_gs1(party.global_id.value.strip()):
-            yield Issue("INV113", 122, "not a GLN: 13 digits with a GS1 check digit", f"{where}/GlobalID", party.global_id.value)
+            yield Issue(
+                "INV113", 122, "not a GLN: 13 digits with a GS1 check digit", f"{where}/GlobalID", party.global_id.value
+            )
     for i, line in enumerate(inv.lines, 1):
         gid = line.product.global_id if line.product else None
         if gid and gid.scheme_id == "0160" and not is_valid_gs1(gid.value.strip()):
-            yield Issue("INV113", 122, "not a GTIN: 8, 12, 13 or 14 digits with a GS1 check digit",
-                        f"{_line_path(inv, i)}/SpecifiedTradeProduct/GlobalID", gid.value)
+            yield Issue(
+                "INV113",
+                122,
+                "not a GTIN: 8, 12, 13 or 14 digits with a GS1 check digit",
+                f"{_line_path(inv, i)}/SpecifiedTradeProduct/GlobalID",
+                gid.value,
+            )
 
 
 @RULES.rule("INV114", 123, "Line ids are unique and every line's VAT category and rate has a header breakdown")
@@ -607,15 +736,24 @@ def references(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
         lid = line.document_line.line_id if line.document_line else None
         if lid is not None:
             if lid in seen:
-                yield Issue("INV114", 123, "LineID repeats an earlier line's: give each line its own id",
-                            f"{_line_path(inv, i)}/AssociatedDocumentLineDocument/LineID", lid)
+                yield Issue(
+                    "INV114",
+                    123,
+                    "LineID repeats an earlier line's: give each line its own id",
+                    f"{_line_path(inv, i)}/AssociatedDocumentLineDocument/LineID",
+                    lid,
+                )
             seen.add(lid)
         taxes = line.settlement.taxes if line.settlement else []
         for k, t in enumerate(taxes, 1):
             if t.category_code and t.key() not in breakdown:
-                yield Issue("INV114", 123, "no header ApplicableTradeTax has this line's VAT category and rate: add it to the VAT breakdown",
-                            f"{_line_path(inv, i)}/SpecifiedLineTradeSettlement/ApplicableTradeTax{_pos(k, len(taxes))}/CategoryCode",
-                            f"{t.category_code} {t.rate_percent}")
+                yield Issue(
+                    "INV114",
+                    123,
+                    "no header ApplicableTradeTax has this line's VAT category and rate: add it to the VAT breakdown",
+                    f"{_line_path(inv, i)}/SpecifiedLineTradeSettlement/ApplicableTradeTax{_pos(k, len(taxes))}/CategoryCode",
+                    f"{t.category_code} {t.rate_percent}",
+                )
 
 
 @RULES.rule("INV115", 124, "Delivery terms are Incoterms 2020")
@@ -623,34 +761,65 @@ def incoterms(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
     agr = inv.transaction.agreement
     code = agr.delivery_terms.delivery_type_code if agr and agr.delivery_terms else None
     if code is not None and code not in INCOTERMS:
-        yield Issue("INV115", 124, "not an Incoterms 2020 rule: use EXW, FCA, CPT, CIP, DAP, DPU, DDP, FAS, FOB, CFR or CIF",
-                    f"{AGR}/ApplicableTradeDeliveryTerms/DeliveryTypeCode", code)
+        yield Issue(
+            "INV115",
+            124,
+            "not an Incoterms 2020 rule: use EXW, FCA, CPT, CIP, DAP, DPU, DDP, FAS, FOB, CFR or CIF",
+            f"{AGR}/ApplicableTradeDeliveryTerms/DeliveryTypeCode",
+            code,
+        )
 
 
 # -- generator ------------------------------------------------------------------------------------
 
 #: Goods sold by the piece (UN/ECE Rec. 20 H87) with a typical net mass per piece in kg; others are sold by KGM.
-PIECE_KG = {"847130": Decimal("2.2"), "870323": Decimal("1300"), "940161": Decimal("18"), "640399": Decimal("0.9"),
-            "610910": Decimal("0.2"), "300490": Decimal("0.05"), "220421": Decimal("1.2")}
+PIECE_KG = {
+    "847130": Decimal("2.2"),
+    "870323": Decimal("1300"),
+    "940161": Decimal("18"),
+    "640399": Decimal("0.9"),
+    "610910": Decimal("0.2"),
+    "300490": Decimal("0.05"),
+    "220421": Decimal("1.2"),
+}
 #: Standard VAT rates of the SEED economies (%). RS 20 and ME 21 checked against published sources (ME VAT law
 #: summary at legita.me); the others are as commonly reported and not verified here. Exports are zero-rated in
 #: all six (OECD Western Balkans competitiveness outlook): EN 16931 category G, "free export item, VAT not charged".
-STANDARD_VAT = {"AL": Decimal(20), "BA": Decimal(17), "ME": Decimal(21), "MK": Decimal(18), "RS": Decimal(20), "XK": Decimal(18)}
+STANDARD_VAT = {
+    "AL": Decimal(20),
+    "BA": Decimal(17),
+    "ME": Decimal(21),
+    "MK": Decimal(18),
+    "RS": Decimal(20),
+    "XK": Decimal(18),
+}
 #: Units of the invoice currency per euro (BAM is pegged at 1.95583; the others are approximate).
-PER_EUR = {"EUR": Decimal(1), "USD": Decimal("1.08"), "RSD": Decimal("117.2"), "MKD": Decimal("61.5"),
-           "ALL": Decimal("100.5"), "BAM": Decimal("1.95583")}
+PER_EUR = {
+    "EUR": Decimal(1),
+    "USD": Decimal("1.08"),
+    "RSD": Decimal("117.2"),
+    "MKD": Decimal("61.5"),
+    "ALL": Decimal("100.5"),
+    "BAM": Decimal("1.95583"),
+}
 NATIONAL_CURRENCY = {"RS": "RSD", "MK": "MKD", "AL": "ALL", "BA": "BAM", "ME": "EUR", "XK": "EUR"}
 #: Buyers' countries beyond SEED: a city, its postcode, the company form and the national VAT number's length in digits.
-EU_BUYERS = {"HR": ("Zagreb", "10000", "d.o.o.", 11), "SI": ("Ljubljana", "1000", "d.o.o.", 8), "AT": ("Wien", "1010", "GmbH", 8),
-             "DE": ("Muenchen", "80331", "GmbH", 9), "IT": ("Trieste", "34121", "S.r.l.", 11), "GR": ("Thessaloniki", "54625", "A.E.", 9),
-             "BG": ("Sofia", "1000", "EOOD", 9)}
+EU_BUYERS = {
+    "HR": ("Zagreb", "10000", "d.o.o.", 11),
+    "SI": ("Ljubljana", "1000", "d.o.o.", 8),
+    "AT": ("Wien", "1010", "GmbH", 8),
+    "DE": ("Muenchen", "80331", "GmbH", 9),
+    "IT": ("Trieste", "34121", "S.r.l.", 11),
+    "GR": ("Thessaloniki", "54625", "A.E.", 9),
+    "BG": ("Sofia", "1000", "EOOD", 9),
+}
 BUYER_COUNTRIES = codes.SEED_COUNTRIES + tuple(EU_BUYERS)
 
 
 def _tax_number(rng: random.Random, country: str) -> str:
     """A national tax number: the Serbian PIB with its real check digit; elsewhere well-formed digits of the
     national length (their check algorithms are not all public)."""
-    from ..runner.generator import TAX_ID_DIGITS
+    from seedsim.samples.consignments import TAX_ID_DIGITS
 
     if country == "RS":
         body = str(rng.randrange(10_000_000, 100_000_000))
@@ -666,7 +835,7 @@ def _gs1(rng: random.Random, prefix: str, length: int) -> str:
 
 
 def _party(rng: random.Random, country: str) -> TradeParty:
-    from ..runner.generator import CITIES, COMPANY_FORMS, COMPANY_WORDS
+    from seedsim.samples.consignments import CITIES, COMPANY_FORMS, COMPANY_WORDS
 
     if country in EU_BUYERS:
         city, postcode, form, _ = EU_BUYERS[country]
@@ -677,14 +846,19 @@ def _party(rng: random.Random, country: str) -> TradeParty:
     return TradeParty(
         global_id=Identifier(value=_gs1(rng, "860", 13), scheme_id="0088") if rng.random() < 0.5 else None,
         name=name,
-        address=TradeAddress(postcode=postcode, line_one=f"Ulica {rng.randint(1, 99)} br. {rng.randint(1, 150)}", city_name=city,
-                             country_id=country),
+        address=TradeAddress(
+            postcode=postcode,
+            line_one=f"Ulica {rng.randint(1, 99)} br. {rng.randint(1, 150)}",
+            city_name=city,
+            country_id=country,
+        ),
         tax_registrations=[TaxRegistration(id=Identifier(value=vat + _tax_number(rng, country), scheme_id="VA"))],
     )
 
 
-def _line(rng: random.Random, index: int, goods: tuple[str, str, Decimal], origin: str, currency: str,
-          tax: TradeTax) -> TradeLineItem:
+def _line(
+    rng: random.Random, index: int, goods: tuple[str, str, Decimal], origin: str, currency: str, tax: TradeTax
+) -> TradeLineItem:
     hs, description, per_kg = goods
     fx = PER_EUR[currency]
     if hs in PIECE_KG:
@@ -699,29 +873,40 @@ def _line(rng: random.Random, index: int, goods: tuple[str, str, Decimal], origi
     allowances = []
     gross_line = _money(price * qty)
     if rng.random() < 0.2:
-        allowances.append(TradeAllowanceCharge(charge_indicator=Indicator(indicator="false"),
-                                               actual_amount=Amount(value=_money(gross_line * Decimal(rng.choice((2, 3, 5))) / 100)),
-                                               reason="Discount"))
+        allowances.append(
+            TradeAllowanceCharge(
+                charge_indicator=Indicator(indicator="false"),
+                actual_amount=Amount(value=_money(gross_line * Decimal(rng.choice((2, 3, 5))) / 100)),
+                reason="Discount",
+            )
+        )
     total = gross_line + sum((a.signed() for a in allowances), Decimal(0))
     return TradeLineItem(
         document_line=DocumentLine(line_id=str(index)),
         product=TradeProduct(
             global_id=Identifier(value=_gs1(rng, "860", 13), scheme_id="0160") if rng.random() < 0.4 else None,
-            seller_assigned_id=f"ART-{rng.randint(1000, 99999)}", name=description.split(",")[0][:60], description=description,
+            seller_assigned_id=f"ART-{rng.randint(1000, 99999)}",
+            name=description.split(",")[0][:60],
+            description=description,
             classifications=[ProductClassification(class_code=Code(value=hs, list_id="HS", list_version_id="2022"))],
-            origin=TradeCountry(id=origin)),
+            origin=TradeCountry(id=origin),
+        ),
         agreement=LineTradeAgreement(net_price=TradePrice(charge_amount=Amount(value=price))),
-        delivery=LineTradeDelivery(billed_quantity=Quantity(value=qty, unit_code=unit), net_weight=Quantity(value=net_kg, unit_code="KGM"),
-                                   gross_weight=Quantity(value=gross_kg, unit_code="KGM")),
-        settlement=LineTradeSettlement(taxes=[tax], allowance_charges=allowances,
-                                       summation=LineMonetarySummation(line_total=Amount(value=total))),
+        delivery=LineTradeDelivery(
+            billed_quantity=Quantity(value=qty, unit_code=unit),
+            net_weight=Quantity(value=net_kg, unit_code="KGM"),
+            gross_weight=Quantity(value=gross_kg, unit_code="KGM"),
+        ),
+        settlement=LineTradeSettlement(
+            taxes=[tax], allowance_charges=allowances, summation=LineMonetarySummation(line_total=Amount(value=total))
+        ),
     )
 
 
 def generate(rng: random.Random) -> CrossIndustryInvoice:
     """A commercial invoice from a SEED exporter to a buyer across the border: 1 to 6 lines of real HS goods,
     exempt export (G) or, for some, the seller's standard VAT rate, totals that add up; deterministic per ``rng``."""
-    from ..runner.generator import GOODS
+    from seedsim.samples.consignments import GOODS
 
     seller_country = rng.choice(codes.SEED_COUNTRIES)
     buyer_country = rng.choice([c for c in BUYER_COUNTRIES if c != seller_country])
@@ -734,8 +919,10 @@ def generate(rng: random.Random) -> CrossIndustryInvoice:
         line_tax = TradeTax(type_code="VAT", category_code="S", rate_percent=STANDARD_VAT[seller_country])
         exemption = None
     goods = rng.sample(GOODS, rng.randint(1, 6))
-    lines = [_line(rng, i, g, seller_country if rng.random() < 0.9 else rng.choice(codes.SEED_COUNTRIES),
-                   currency, line_tax) for i, g in enumerate(goods, 1)]
+    lines = [
+        _line(rng, i, g, seller_country if rng.random() < 0.9 else rng.choice(codes.SEED_COUNTRIES), currency, line_tax)
+        for i, g in enumerate(goods, 1)
+    ]
     line_total = sum((ln.line_total for ln in lines), Decimal(0))
     vat = _money(line_total * line_tax.rate_percent / 100)
     grand = line_total + vat
@@ -745,24 +932,45 @@ def generate(rng: random.Random) -> CrossIndustryInvoice:
     seq = rng.randint(1, 99999)
     return CrossIndustryInvoice(
         context=ExchangedDocumentContext(guideline=[DocumentContextParameter(id=GUIDELINE)]),
-        document=ExchangedDocument(id=f"{seller_country}-{issued.year}-{seq:05d}", type_code="380", issue_date_time=DateTime.of(issued)),
+        document=ExchangedDocument(
+            id=f"{seller_country}-{issued.year}-{seq:05d}", type_code="380", issue_date_time=DateTime.of(issued)
+        ),
         transaction=SupplyChainTradeTransaction(
             lines=lines,
-            agreement=HeaderTradeAgreement(seller=_party(rng, seller_country), buyer=buyer,
-                                           delivery_terms=DeliveryTerms(delivery_type_code=rng.choice(INCOTERMS))),
-            delivery=HeaderTradeDelivery(ship_to=ship_to, actual_delivery=SupplyChainEvent(
-                occurrence=DateTime.of(issued - timedelta(days=rng.randrange(4))))),
+            agreement=HeaderTradeAgreement(
+                seller=_party(rng, seller_country),
+                buyer=buyer,
+                delivery_terms=DeliveryTerms(delivery_type_code=rng.choice(INCOTERMS)),
+            ),
+            delivery=HeaderTradeDelivery(
+                ship_to=ship_to,
+                actual_delivery=SupplyChainEvent(occurrence=DateTime.of(issued - timedelta(days=rng.randrange(4)))),
+            ),
             settlement=HeaderTradeSettlement(
                 invoice_currency=currency,
-                taxes=[line_tax.model_copy(update={"calculated_amount": Amount(value=vat), "basis_amount": Amount(value=line_total),
-                                                   "exemption_reason": exemption})],
-                payment_terms=[PaymentTerms(description=f"{(d := rng.choice((15, 30, 60)))} days net",
-                                            due_date=DateTime.of(issued + timedelta(days=d)))],
+                taxes=[
+                    line_tax.model_copy(
+                        update={
+                            "calculated_amount": Amount(value=vat),
+                            "basis_amount": Amount(value=line_total),
+                            "exemption_reason": exemption,
+                        }
+                    )
+                ],
+                payment_terms=[
+                    PaymentTerms(
+                        description=f"{(d := rng.choice((15, 30, 60)))} days net",
+                        due_date=DateTime.of(issued + timedelta(days=d)),
+                    )
+                ],
                 summation=HeaderMonetarySummation(
-                    line_total=Amount(value=line_total), tax_basis_total=Amount(value=line_total),
-                    tax_totals=[Amount(value=vat, currency_id=currency)], grand_total=Amount(value=grand),
+                    line_total=Amount(value=line_total),
+                    tax_basis_total=Amount(value=line_total),
+                    tax_totals=[Amount(value=vat, currency_id=currency)],
+                    grand_total=Amount(value=grand),
                     total_prepaid=Amount(value=prepaid) if prepaid is not None else None,
-                    due_payable=Amount(value=grand - (prepaid or 0))),
+                    due_payable=Amount(value=grand - (prepaid or 0)),
+                ),
             ),
         ),
     )
@@ -776,7 +984,7 @@ COMMERCIAL_INVOICE = MessageType(
     read=read,
     write=write,
     description="The commercial invoice of a consignment (UN/CEFACT Cross Industry Invoice D16B, SEED profile), "
-                "compared with the declaration's value, HS codes, origin and masses.",
+    "compared with the declaration's value, HS codes, origin and masses.",
     rules=RULES,
     generate=generate,
 )

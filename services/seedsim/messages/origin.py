@@ -28,19 +28,19 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Iterator
 
 from lxml import etree
 from pydantic import Field
 
-from ..core import codes
-from ..core.codes import hs_code_problem as hs_problem
-from ..core.identifiers import is_valid_mrn, is_valid_office, make_mrn
-from ..core.message_type import MessageType
-from ..core.validation import Issue, RuleContext, RuleSet
-from ..core.xml_binding import XmlModel, attribute, from_element, text, to_element
+from seedsim.core import codes
+from seedsim.core.codes import hs_code_problem as hs_problem
+from seedsim.core.identifiers import is_valid_mrn, is_valid_office, make_mrn
+from seedsim.core.message_type import MessageType
+from seedsim.core.validation import Issue, RuleContext, RuleSet
+from seedsim.core.xml_binding import XmlModel, attribute, from_element, text, to_element
 
 NS = "urn:seedsim:origin:1"
 SCHEMA = "origin/seedsim_origin.xsd"
@@ -73,8 +73,14 @@ REASONS = {
     "OTH": "Reasonable doubt as to other requirements (e.g. direct transport)",
 }
 #: Documents asked for: UN/EDIFACT 1001 document name codes; ZZZ = mutually defined (supplier's declaration).
-DOCUMENT_TYPES = {"380": "Commercial invoice", "271": "Packing list", "730": "Road consignment note",
-                  "705": "Bill of lading", "861": "Certificate of origin", "ZZZ": "Other (described)"}
+DOCUMENT_TYPES = {
+    "380": "Commercial invoice",
+    "271": "Packing list",
+    "730": "Road consignment note",
+    "705": "Bill of lading",
+    "861": "Certificate of origin",
+    "ZZZ": "Other (described)",
+}
 #: Result of verification (box 14; Article 32(5)).
 RESULTS = {
     "AO": "Authentic and the products originating",
@@ -282,11 +288,19 @@ def _party_countries(where: str, party: Party | None) -> Iterator[tuple[str, str
         yield f"{where}/Address/CountryCode", party.address.country_code
 
 
-def _country_issues(rule: str, code: int, pairs: Iterator[tuple[str, str]], groups_ok: frozenset[str] = frozenset()) -> Iterator[Issue]:
+def _country_issues(
+    rule: str, code: int, pairs: Iterator[tuple[str, str]], groups_ok: frozenset[str] = frozenset()
+) -> Iterator[Issue]:
     known = codes.countries()
     for pointer, value in pairs:
         if value not in known and value not in groups_ok:
-            yield Issue(rule, code, "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK", pointer, value)
+            yield Issue(
+                rule,
+                code,
+                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK",
+                pointer,
+                value,
+            )
 
 
 # -- rules: CertificateOfOrigin ---------------------------------------------------------------------
@@ -302,10 +316,17 @@ def _item(pos: int) -> str:
 @CO_RULES.rule("ORG101", 110, "Country codes are ISO 3166-1 alpha-2 (boxes 2, 4 and 5 may name a group)")
 def co_countries(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     def pairs() -> Iterator[tuple[str, str]]:
-        for where, party in (("IssuingAuthority", c.issuing_authority), ("Exporter", c.exporter), ("Consignee", c.consignee)):
+        for where, party in (
+            ("IssuingAuthority", c.issuing_authority),
+            ("Exporter", c.exporter),
+            ("Consignee", c.consignee),
+        ):
             yield from _party_countries(f"{CO}/{where}", party)
         if c.transport_details and c.transport_details.registration_nationality_code:
-            yield f"{CO}/TransportDetails/RegistrationNationalityCode", c.transport_details.registration_nationality_code
+            yield (
+                f"{CO}/TransportDetails/RegistrationNationalityCode",
+                c.transport_details.registration_nationality_code,
+            )
         yield f"{CO}/CustomsEndorsement/IssuingCountryCode", c.customs_endorsement.issuing_country_code
 
     def box_pairs() -> Iterator[tuple[str, str]]:
@@ -322,7 +343,13 @@ def co_countries(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
 def co_hs(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     for pos, item in enumerate(c.goods_items, 1):
         if item.classification and (why := hs_problem(item.classification.id)):
-            yield Issue("ORG102", 112, f"not an HS-based commodity code: {why}", f"{_item(pos)}/Classification/ID", item.classification.id)
+            yield Issue(
+                "ORG102",
+                112,
+                f"not an HS-based commodity code: {why}",
+                f"{_item(pos)}/Classification/ID",
+                item.classification.id,
+            )
 
 
 @CO_RULES.rule("ORG103", 113, "Form, agreement, origin criterion, issuer and transport mode come from their code lists")
@@ -332,11 +359,22 @@ def co_code_lists(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
         (f"{CO}/PreferentialTrade/AgreementID", c.preferential_trade.agreement_id, AGREEMENTS, "the agreement"),
     ]
     if c.issuing_authority.type_code is not None:
-        checks.append((f"{CO}/IssuingAuthority/TypeCode", c.issuing_authority.type_code, AUTHORITY_TYPES, "the issuing body"))
+        checks.append(
+            (f"{CO}/IssuingAuthority/TypeCode", c.issuing_authority.type_code, AUTHORITY_TYPES, "the issuing body")
+        )
     if c.transport_details:
-        checks.append((f"{CO}/TransportDetails/ModeCode", c.transport_details.mode_code, codes.TRANSPORT_MODES, "UN/ECE Rec. 19 mode"))
+        checks.append(
+            (
+                f"{CO}/TransportDetails/ModeCode",
+                c.transport_details.mode_code,
+                codes.TRANSPORT_MODES,
+                "UN/ECE Rec. 19 mode",
+            )
+        )
     for pos, item in enumerate(c.goods_items, 1):
-        checks.append((f"{_item(pos)}/OriginCriterionCode", item.origin_criterion_code, ORIGIN_CRITERIA, "the origin criterion"))
+        checks.append(
+            (f"{_item(pos)}/OriginCriterionCode", item.origin_criterion_code, ORIGIN_CRITERIA, "the origin criterion")
+        )
     for pointer, value, allowed, what in checks:
         if value not in allowed:
             yield Issue("ORG103", 113, f"unknown code for {what}: use one of {', '.join(allowed)}", pointer, value)
@@ -345,43 +383,84 @@ def co_code_lists(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
 @CO_RULES.rule("ORG104", 120, "Certificate serial, customs office and export declaration MRN are well-formed")
 def co_identifiers(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     if not SERIAL_PATTERN.match(c.id):
-        yield Issue("ORG104", 120, "not a certificate serial number: the series letter(s) then 6 to 8 digits, e.g. A 1234567", f"{CO}/ID", c.id)
+        yield Issue(
+            "ORG104",
+            120,
+            "not a certificate serial number: the series letter(s) then 6 to 8 digits, e.g. A 1234567",
+            f"{CO}/ID",
+            c.id,
+        )
     e = c.customs_endorsement
     if not is_valid_office(e.customs_office_id):
-        yield Issue("ORG104", 120, "not a customs office reference number (2-letter country + 6 characters, e.g. RS015001)",
-                    f"{CO}/CustomsEndorsement/CustomsOfficeID", e.customs_office_id)
+        yield Issue(
+            "ORG104",
+            120,
+            "not a customs office reference number (2-letter country + 6 characters, e.g. RS015001)",
+            f"{CO}/CustomsEndorsement/CustomsOfficeID",
+            e.customs_office_id,
+        )
     elif e.customs_office_id[:2] != e.issuing_country_code:
-        yield Issue("ORG104", 120, f"the endorsing customs office is not in the issuing country {e.issuing_country_code}",
-                    f"{CO}/CustomsEndorsement/CustomsOfficeID", e.customs_office_id)
+        yield Issue(
+            "ORG104",
+            120,
+            f"the endorsing customs office is not in the issuing country {e.issuing_country_code}",
+            f"{CO}/CustomsEndorsement/CustomsOfficeID",
+            e.customs_office_id,
+        )
     if e.export_declaration_id is not None and not is_valid_mrn(e.export_declaration_id):
-        yield Issue("ORG104", 120, "not a valid MRN: 18 characters (YY, country, 12 alphanumerics, procedure letter, check character)",
-                    f"{CO}/CustomsEndorsement/ExportDeclarationID", e.export_declaration_id)
+        yield Issue(
+            "ORG104",
+            120,
+            "not a valid MRN: 18 characters (YY, country, 12 alphanumerics, procedure letter, check character)",
+            f"{CO}/CustomsEndorsement/ExportDeclarationID",
+            e.export_declaration_id,
+        )
 
 
 @CO_RULES.rule("ORG105", 114, "Gross mass is not less than net mass")
 def co_gross_net(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     for pos, item in enumerate(c.goods_items, 1):
         if item.gross_mass and item.net_mass and item.gross_mass.value < item.net_mass.value:
-            yield Issue("ORG105", 114, f"gross mass is below the net mass ({item.net_mass.value} kg): gross mass includes packaging",
-                        f"{_item(pos)}/GrossMassMeasure", str(item.gross_mass.value))
+            yield Issue(
+                "ORG105",
+                114,
+                f"gross mass is below the net mass ({item.net_mass.value} kg): gross mass includes packaging",
+                f"{_item(pos)}/GrossMassMeasure",
+                str(item.gross_mass.value),
+            )
 
 
 @CO_RULES.rule("ORG106", 115, "Totals equal the sum of the goods items")
 def co_totals(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     items = c.goods_items
     if c.goods_item_quantity is not None and c.goods_item_quantity != len(items):
-        yield Issue("ORG106", 115, f"GoodsItemQuantity says {c.goods_item_quantity} but the certificate has {len(items)} goods items",
-                    f"{CO}/GoodsItemQuantity", str(c.goods_item_quantity))
+        yield Issue(
+            "ORG106",
+            115,
+            f"GoodsItemQuantity says {c.goods_item_quantity} but the certificate has {len(items)} goods items",
+            f"{CO}/GoodsItemQuantity",
+            str(c.goods_item_quantity),
+        )
     if c.total_package_quantity is not None and all(i.packaging for i in items):
         total = sum(i.packaging.quantity for i in items)
         if total != c.total_package_quantity:
-            yield Issue("ORG106", 115, f"TotalPackageQuantity differs from the sum of the items' packages ({total})",
-                        f"{CO}/TotalPackageQuantity", str(c.total_package_quantity))
+            yield Issue(
+                "ORG106",
+                115,
+                f"TotalPackageQuantity differs from the sum of the items' packages ({total})",
+                f"{CO}/TotalPackageQuantity",
+                str(c.total_package_quantity),
+            )
     if c.total_gross_mass is not None and all(i.gross_mass for i in items):
         total_mass = sum((i.gross_mass.value for i in items), Decimal(0))
         if abs(total_mass - c.total_gross_mass.value) > Decimal("0.001"):
-            yield Issue("ORG106", 115, f"TotalGrossMassMeasure differs from the sum of the items' gross masses ({total_mass} kg)",
-                        f"{CO}/TotalGrossMassMeasure", str(c.total_gross_mass.value))
+            yield Issue(
+                "ORG106",
+                115,
+                f"TotalGrossMassMeasure differs from the sum of the items' gross masses ({total_mass} kg)",
+                f"{CO}/TotalGrossMassMeasure",
+                str(c.total_gross_mass.value),
+            )
 
 
 @CO_RULES.rule("ORG107", 116, "Dates are in order: invoices, exporter's declaration, customs endorsement")
@@ -392,13 +471,29 @@ def co_dates(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     for pos, inv in enumerate(c.invoices, 1):
         d = _date(inv.issue_date)
         if d and declared and d > declared:
-            yield Issue("ORG107", 116, "the invoice is dated after the exporter's declaration (box 12): the goods must be invoiced first",
-                        f"{CO}/Invoice[{pos}]/IssueDate", inv.issue_date)
+            yield Issue(
+                "ORG107",
+                116,
+                "the invoice is dated after the exporter's declaration (box 12): the goods must be invoiced first",
+                f"{CO}/Invoice[{pos}]/IssueDate",
+                inv.issue_date,
+            )
     if declared and endorsed and declared > endorsed:
-        yield Issue("ORG107", 116, "the exporter's declaration (box 12) is dated after the customs endorsement (box 11)",
-                    f"{CO}/ExporterDeclaration/DeclarationDate", c.exporter_declaration.declaration_date)
+        yield Issue(
+            "ORG107",
+            116,
+            "the exporter's declaration (box 12) is dated after the customs endorsement (box 11)",
+            f"{CO}/ExporterDeclaration/DeclarationDate",
+            c.exporter_declaration.declaration_date,
+        )
     if issued and endorsed and issued != endorsed:
-        yield Issue("ORG107", 116, "IssueDate must be the date of the customs endorsement (box 11)", f"{CO}/IssueDate", c.issue_date)
+        yield Issue(
+            "ORG107",
+            116,
+            "IssueDate must be the date of the customs endorsement (box 11)",
+            f"{CO}/IssueDate",
+            c.issue_date,
+        )
 
 
 @CO_RULES.rule("ORG108", 117, "Goods items refer only to invoices listed in box 10")
@@ -406,35 +501,65 @@ def co_invoice_refs(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]
     listed = {i.id for i in c.invoices}
     for pos, item in enumerate(c.goods_items, 1):
         if item.invoice_id is not None and item.invoice_id not in listed:
-            yield Issue("ORG108", 117, "the goods item names an invoice that box 10 (Invoice) does not list: add the invoice or correct the reference",
-                        f"{_item(pos)}/InvoiceID", item.invoice_id)
+            yield Issue(
+                "ORG108",
+                117,
+                "the goods item names an invoice that box 10 (Invoice) does not list: add the invoice or correct the reference",
+                f"{_item(pos)}/InvoiceID",
+                item.invoice_id,
+            )
 
 
 @CO_RULES.rule("ORG109", 118, "Goods items are numbered 1..n and each states a positive gross mass or other quantity")
 def co_item_quantities(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     for pos, item in enumerate(c.goods_items, 1):
         if item.sequence_numeric != pos:
-            yield Issue("ORG109", 118, f"item numbers run 1, 2, 3 ... in order: this is item {pos}", f"{_item(pos)}/SequenceNumeric",
-                        str(item.sequence_numeric))
+            yield Issue(
+                "ORG109",
+                118,
+                f"item numbers run 1, 2, 3 ... in order: this is item {pos}",
+                f"{_item(pos)}/SequenceNumeric",
+                str(item.sequence_numeric),
+            )
         measure = item.gross_mass or item.other_quantity
         if measure is None:
-            yield Issue("ORG109", 118, "box 9 needs the gross mass (kg) or another measure (litres, m3, ...)", f"{_item(pos)}/GrossMassMeasure")
+            yield Issue(
+                "ORG109",
+                118,
+                "box 9 needs the gross mass (kg) or another measure (litres, m3, ...)",
+                f"{_item(pos)}/GrossMassMeasure",
+            )
         elif measure.value <= 0:
             tag = "GrossMassMeasure" if item.gross_mass else "OtherQuantity"
-            yield Issue("ORG109", 118, "the quantity must be greater than zero", f"{_item(pos)}/{tag}", str(measure.value))
+            yield Issue(
+                "ORG109", 118, "the quantity must be greater than zero", f"{_item(pos)}/{tag}", str(measure.value)
+            )
 
 
 @CO_RULES.rule("ORG110", 301, "A CEFTA certificate circulates between two different CEFTA parties")
 def co_agreement_parties(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
     if c.origin_country_code == c.destination_country_code:
-        yield Issue("ORG110", 301, "the country of destination (box 5) is the country of origin (box 4): preference needs a cross-border movement",
-                    f"{CO}/DestinationCountryCode", c.destination_country_code)
+        yield Issue(
+            "ORG110",
+            301,
+            "the country of destination (box 5) is the country of origin (box 4): preference needs a cross-border movement",
+            f"{CO}/DestinationCountryCode",
+            c.destination_country_code,
+        )
     if c.preferential_trade.agreement_id != "CEFTA":
         return
-    for pointer, value in ((f"{CO}/OriginCountryCode", c.origin_country_code), (f"{CO}/DestinationCountryCode", c.destination_country_code)):
+    for pointer, value in (
+        (f"{CO}/OriginCountryCode", c.origin_country_code),
+        (f"{CO}/DestinationCountryCode", c.destination_country_code),
+    ):
         if value not in CEFTA_PARTIES and value != "CEFTA":
-            yield Issue("ORG110", 301, f"not a CEFTA party ({', '.join(sorted(CEFTA_PARTIES))}): claim another agreement or correct the country",
-                        pointer, value)
+            yield Issue(
+                "ORG110",
+                301,
+                f"not a CEFTA party ({', '.join(sorted(CEFTA_PARTIES))}): claim another agreement or correct the country",
+                pointer,
+                value,
+            )
 
 
 # -- rules: verification ---------------------------------------------------------------------------
@@ -447,10 +572,21 @@ RESPONSE_RULES = RuleSet("origin-verification-response")
 
 def _reference_issues(rule: str, root: str, ref: CertificateReference) -> Iterator[Issue]:
     if ref.type_code not in FORMS:
-        yield Issue(rule, 113, f"unknown form of proof: use one of {', '.join(FORMS)}", f"{root}/Certificate/TypeCode", ref.type_code)
+        yield Issue(
+            rule,
+            113,
+            f"unknown form of proof: use one of {', '.join(FORMS)}",
+            f"{root}/Certificate/TypeCode",
+            ref.type_code,
+        )
     if not SERIAL_PATTERN.match(ref.id):
-        yield Issue(rule, 120, "not a certificate serial number: the series letter(s) then 6 to 8 digits, e.g. A 1234567",
-                    f"{root}/Certificate/ID", ref.id)
+        yield Issue(
+            rule,
+            120,
+            "not a certificate serial number: the series letter(s) then 6 to 8 digits, e.g. A 1234567",
+            f"{root}/Certificate/ID",
+            ref.id,
+        )
 
 
 @REQUEST_RULES.rule("ORG121", 110, "Country codes are ISO 3166-1 alpha-2")
@@ -467,53 +603,111 @@ def rq_countries(r: OriginVerificationRequest, ctx: RuleContext) -> Iterator[Iss
 def rq_code_lists(r: OriginVerificationRequest, ctx: RuleContext) -> Iterator[Issue]:
     for pos, reason in enumerate(r.reasons, 1):
         if reason.reason_code not in REASONS:
-            yield Issue("ORG122", 113, f"unknown reason for verification: use one of {', '.join(REASONS)} (PEM Appendix I Art. 32(1))",
-                        f"{RQ}/Reason[{pos}]/ReasonCode", reason.reason_code)
+            yield Issue(
+                "ORG122",
+                113,
+                f"unknown reason for verification: use one of {', '.join(REASONS)} (PEM Appendix I Art. 32(1))",
+                f"{RQ}/Reason[{pos}]/ReasonCode",
+                reason.reason_code,
+            )
     for pos, doc in enumerate(r.requested_documents, 1):
         pointer = f"{RQ}/RequestedDocument[{pos}]"
         if doc.type_code not in DOCUMENT_TYPES:
-            yield Issue("ORG122", 113, f"unknown document type: use a UN/EDIFACT 1001 code ({', '.join(DOCUMENT_TYPES)})",
-                        f"{pointer}/TypeCode", doc.type_code)
+            yield Issue(
+                "ORG122",
+                113,
+                f"unknown document type: use a UN/EDIFACT 1001 code ({', '.join(DOCUMENT_TYPES)})",
+                f"{pointer}/TypeCode",
+                doc.type_code,
+            )
         elif doc.type_code == "ZZZ" and not doc.description:
-            yield Issue("ORG122", 113, "a document of type ZZZ needs a Description saying which document is asked for", f"{pointer}/Description")
-    for issue in _reference_issues("ORG122", RQ, r.certificate):
-        yield issue
+            yield Issue(
+                "ORG122",
+                113,
+                "a document of type ZZZ needs a Description saying which document is asked for",
+                f"{pointer}/Description",
+            )
+    yield from _reference_issues("ORG122", RQ, r.certificate)
 
 
 @REQUEST_RULES.rule("ORG123", 115, "Dates are in order: certificate, request, reply due within ten months")
 def rq_dates(r: OriginVerificationRequest, ctx: RuleContext) -> Iterator[Issue]:
     asked, issued, due = _date(r.issue_date), _date(r.certificate.issue_date), _date(r.response_due_date)
     if asked and issued and issued > asked:
-        yield Issue("ORG123", 115, "the certificate is dated after the request for its verification", f"{RQ}/Certificate/IssueDate",
-                    r.certificate.issue_date)
+        yield Issue(
+            "ORG123",
+            115,
+            "the certificate is dated after the request for its verification",
+            f"{RQ}/Certificate/IssueDate",
+            r.certificate.issue_date,
+        )
     if asked and due and not asked < due <= add_months(asked, REPLY_MONTHS):
-        yield Issue("ORG123", 115, f"the reply is due after the request and at most {REPLY_MONTHS} months later (PEM Appendix I Art. 32(6))",
-                    f"{RQ}/ResponseDueDate", r.response_due_date)
+        yield Issue(
+            "ORG123",
+            115,
+            f"the reply is due after the request and at most {REPLY_MONTHS} months later (PEM Appendix I Art. 32(6))",
+            f"{RQ}/ResponseDueDate",
+            r.response_due_date,
+        )
 
 
 @REQUEST_RULES.rule("ORG124", 120, "The request and the import declaration have well-formed identifiers")
 def rq_identifiers(r: OriginVerificationRequest, ctx: RuleContext) -> Iterator[Issue]:
     if not VERIFICATION_ID.match(r.id) or r.id[3:6] != "OVR":
-        yield Issue("ORG124", 120, "not a verification request id: country, OVR, year, 6 digits, e.g. RS-OVR-2026-000123", f"{RQ}/ID", r.id)
+        yield Issue(
+            "ORG124",
+            120,
+            "not a verification request id: country, OVR, year, 6 digits, e.g. RS-OVR-2026-000123",
+            f"{RQ}/ID",
+            r.id,
+        )
     if r.import_declaration_id is not None and not is_valid_mrn(r.import_declaration_id):
-        yield Issue("ORG124", 120, "not a valid MRN: 18 characters (YY, country, 12 alphanumerics, procedure letter, check character)",
-                    f"{RQ}/ImportDeclarationID", r.import_declaration_id)
+        yield Issue(
+            "ORG124",
+            120,
+            "not a valid MRN: 18 characters (YY, country, 12 alphanumerics, procedure letter, check character)",
+            f"{RQ}/ImportDeclarationID",
+            r.import_declaration_id,
+        )
 
 
 @RESPONSE_RULES.rule("ORG131", 131, "A response names the request it answers")
 def rs_refers_to_request(r: OriginVerificationResponse, ctx: RuleContext) -> Iterator[Issue]:
     if not r.request_id:
-        yield Issue("ORG131", 131, "RequestID must hold the ID of the OriginVerificationRequest being answered", f"{RS_}/RequestID")
+        yield Issue(
+            "ORG131",
+            131,
+            "RequestID must hold the ID of the OriginVerificationRequest being answered",
+            f"{RS_}/RequestID",
+        )
     elif not VERIFICATION_ID.match(r.request_id) or r.request_id[3:6] != "OVR":
-        yield Issue("ORG131", 131, "RequestID is not a verification request id (e.g. RS-OVR-2026-000123)", f"{RS_}/RequestID", r.request_id)
+        yield Issue(
+            "ORG131",
+            131,
+            "RequestID is not a verification request id (e.g. RS-OVR-2026-000123)",
+            f"{RS_}/RequestID",
+            r.request_id,
+        )
     if not VERIFICATION_ID.match(r.id) or r.id[3:6] != "OVA":
-        yield Issue("ORG131", 131, "not a verification response id: country, OVA, year, 6 digits, e.g. ME-OVA-2026-000045", f"{RS_}/ID", r.id)
+        yield Issue(
+            "ORG131",
+            131,
+            "not a verification response id: country, OVA, year, 6 digits, e.g. ME-OVA-2026-000045",
+            f"{RS_}/ID",
+            r.id,
+        )
 
 
 @RESPONSE_RULES.rule("ORG132", 113, "The result and the certificate come from their code lists")
 def rs_code_lists(r: OriginVerificationResponse, ctx: RuleContext) -> Iterator[Issue]:
     if r.result_code not in RESULTS:
-        yield Issue("ORG132", 113, f"unknown result of verification: use one of {', '.join(RESULTS)}", f"{RS_}/ResultCode", r.result_code)
+        yield Issue(
+            "ORG132",
+            113,
+            f"unknown result of verification: use one of {', '.join(RESULTS)}",
+            f"{RS_}/ResultCode",
+            r.result_code,
+        )
     yield from _reference_issues("ORG132", RS_, r.certificate)
     yield from _country_issues("ORG132", 110, _party_countries(f"{RS_}/RespondingAuthority", r.responding_authority))
 
@@ -522,24 +716,48 @@ def rs_code_lists(r: OriginVerificationResponse, ctx: RuleContext) -> Iterator[I
 def rs_dates(r: OriginVerificationResponse, ctx: RuleContext) -> Iterator[Issue]:
     answered, asked, issued = _date(r.issue_date), _date(r.request_date), _date(r.certificate.issue_date)
     if asked and answered and answered < asked:
-        yield Issue("ORG133", 115, "the response is dated before the request it answers", f"{RS_}/IssueDate", r.issue_date)
+        yield Issue(
+            "ORG133", 115, "the response is dated before the request it answers", f"{RS_}/IssueDate", r.issue_date
+        )
     elif asked and answered and answered > add_months(asked, REPLY_MONTHS):
-        yield Issue("ORG133", 201, f"the result came more than {REPLY_MONTHS} months after the request: the importing party may refuse "
-                    "preference (PEM Appendix I Art. 32(6))", f"{RS_}/IssueDate", r.issue_date, severity="warning")
+        yield Issue(
+            "ORG133",
+            201,
+            f"the result came more than {REPLY_MONTHS} months after the request: the importing party may refuse "
+            "preference (PEM Appendix I Art. 32(6))",
+            f"{RS_}/IssueDate",
+            r.issue_date,
+            severity="warning",
+        )
     if issued and asked and issued > asked:
-        yield Issue("ORG133", 115, "the certificate is dated after the request for its verification", f"{RS_}/Certificate/IssueDate",
-                    r.certificate.issue_date)
+        yield Issue(
+            "ORG133",
+            115,
+            "the certificate is dated after the request for its verification",
+            f"{RS_}/Certificate/IssueDate",
+            r.certificate.issue_date,
+        )
 
 
 @RESPONSE_RULES.rule("ORG134", 302, "A result other than 'authentic and originating' states its findings")
 def rs_findings(r: OriginVerificationResponse, ctx: RuleContext) -> Iterator[Issue]:
     if r.result_code in RESULTS and r.result_code != "AO" and not r.findings:
-        yield Issue("ORG134", 302, "add at least one Finding saying why the proof is not authentic, not originating or cannot be verified",
-                    f"{RS_}/Finding", r.result_code)
+        yield Issue(
+            "ORG134",
+            302,
+            "add at least one Finding saying why the proof is not authentic, not originating or cannot be verified",
+            f"{RS_}/Finding",
+            r.result_code,
+        )
     for pos, f in enumerate(r.findings, 1):
         if f.sequence_numeric != pos:
-            yield Issue("ORG134", 302, f"findings are numbered 1, 2, 3 ... in order: this is finding {pos}", f"{RS_}/Finding[{pos}]/SequenceNumeric",
-                        str(f.sequence_numeric))
+            yield Issue(
+                "ORG134",
+                302,
+                f"findings are numbered 1, 2, 3 ... in order: this is finding {pos}",
+                f"{RS_}/Finding[{pos}]/SequenceNumeric",
+                str(f.sequence_numeric),
+            )
 
 
 # -- generators: realistic Western Balkan data -------------------------------------------------------
@@ -553,10 +771,22 @@ _PLACES = {
     "BA": ("Sarajevo", "71000", "BA100100", ["Voćar d.o.o.", "Agrokomerc d.d."]),
     "XK": ("Prishtinë", "10000", "XK010101", ["Agro Dardania sh.p.k.", "Frutti Ks L.L.C."]),
 }
-CHAMBERS = {"RS": "Privredna komora Srbije", "ME": "Privredna komora Crne Gore", "MK": "Stopanska komora na Severna Makedonija",
-             "AL": "Dhoma e Tregtisë dhe Industrisë Tiranë", "BA": "Vanjskotrgovinska komora BiH", "XK": "Oda Ekonomike e Kosovës"}
-_CUSTOMS = {"RS": "Uprava carina Srbije", "ME": "Uprava prihoda i carina Crne Gore", "MK": "Carinska uprava na RSM",
-            "AL": "Drejtoria e Përgjithshme e Doganave", "BA": "Uprava za indirektno oporezivanje BiH", "XK": "Dogana e Kosovës"}
+CHAMBERS = {
+    "RS": "Privredna komora Srbije",
+    "ME": "Privredna komora Crne Gore",
+    "MK": "Stopanska komora na Severna Makedonija",
+    "AL": "Dhoma e Tregtisë dhe Industrisë Tiranë",
+    "BA": "Vanjskotrgovinska komora BiH",
+    "XK": "Oda Ekonomike e Kosovës",
+}
+_CUSTOMS = {
+    "RS": "Uprava carina Srbije",
+    "ME": "Uprava prihoda i carina Crne Gore",
+    "MK": "Carinska uprava na RSM",
+    "AL": "Drejtoria e Përgjithshme e Doganave",
+    "BA": "Uprava za indirektno oporezivanje BiH",
+    "XK": "Dogana e Kosovës",
+}
 #: (description, HS code, criterion, package type UN/ECE Rec. 21, kg per package)
 _GOODS = [
     ("Fresh apples, Idared, class I", "0808108000", "WO", "CT", Decimal("18")),
@@ -571,9 +801,17 @@ _GOODS = [
 
 def _party(rng: random.Random, country: str, name: str, type_code: str | None = None) -> Party:
     city, postcode, _, _ = _PLACES[country]
-    return Party(name=name, id=f"{country}{rng.randint(10**8, 10**9 - 1)}", type_code=type_code,
-                 address=Address(line=f"{rng.choice(['Industrijska', 'Glavna', 'Rruga e Kavajës', 'Bulevar'])} {rng.randint(1, 120)}",
-                                 city_name=city, postcode_id=postcode, country_code=country))
+    return Party(
+        name=name,
+        id=f"{country}{rng.randint(10**8, 10**9 - 1)}",
+        type_code=type_code,
+        address=Address(
+            line=f"{rng.choice(['Industrijska', 'Glavna', 'Rruga e Kavajës', 'Bulevar'])} {rng.randint(1, 120)}",
+            city_name=city,
+            postcode_id=postcode,
+            country_code=country,
+        ),
+    )
 
 
 def _serial(rng: random.Random) -> str:
@@ -589,62 +827,107 @@ def generate_certificate(rng: random.Random) -> CertificateOfOrigin:
     city, _, office, exporters = _PLACES[origin]
     endorsed = _day(rng)
     declared = endorsed - timedelta(days=rng.randint(0, 2))
-    invoices = [Invoice(id=f"{rng.randint(1, 999)}/{endorsed.year}", issue_date=(declared - timedelta(days=rng.randint(0, 5))).isoformat())
-                for _ in range(rng.randint(1, 2))]
+    invoices = [
+        Invoice(
+            id=f"{rng.randint(1, 999)}/{endorsed.year}",
+            issue_date=(declared - timedelta(days=rng.randint(0, 5))).isoformat(),
+        )
+        for _ in range(rng.randint(1, 2))
+    ]
     items = []
     for seq in range(1, rng.randint(1, 4) + 1):
         desc, hs, criterion, pkg, per = rng.choice(_GOODS)
         packages = rng.randint(20, 1200)
         net = per * packages
         gross = (net * Decimal("1.06")).quantize(Decimal("0.001"))
-        items.append(GoodsItem(sequence_numeric=seq, marks_numbers_id=f"{origin}-{rng.randint(100, 999)}/{seq}",
-                               packaging=Packaging(quantity=packages, type_code=pkg), description=desc,
-                               classification=Classification(id=hs), origin_criterion_code=criterion,
-                               gross_mass=Measure(value=gross, unit_code="KGM"), net_mass=Measure(value=net, unit_code="KGM"),
-                               invoice_id=rng.choice(invoices).id))
+        items.append(
+            GoodsItem(
+                sequence_numeric=seq,
+                marks_numbers_id=f"{origin}-{rng.randint(100, 999)}/{seq}",
+                packaging=Packaging(quantity=packages, type_code=pkg),
+                description=desc,
+                classification=Classification(id=hs),
+                origin_criterion_code=criterion,
+                gross_mass=Measure(value=gross, unit_code="KGM"),
+                net_mass=Measure(value=net, unit_code="KGM"),
+                invoice_id=rng.choice(invoices).id,
+            )
+        )
     by_chamber = rng.random() < 0.5
     issuer = _party(rng, origin, CHAMBERS[origin] if by_chamber else _CUSTOMS[origin], "COC" if by_chamber else "CUS")
     serial = "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(12))
     return CertificateOfOrigin(
-        id=_serial(rng), type_code=rng.choice(["EUR.1", "EUR.1", "EUR-MED"]), issue_date=endorsed.isoformat(), issue_location_name=city,
+        id=_serial(rng),
+        type_code=rng.choice(["EUR.1", "EUR.1", "EUR-MED"]),
+        issue_date=endorsed.isoformat(),
+        issue_location_name=city,
         preferential_trade=PreferentialTrade(agreement_id="CEFTA", exporting_party_id=origin, importing_party_id=dest),
-        issuing_authority=issuer, exporter=_party(rng, origin, rng.choice(exporters)),
+        issuing_authority=issuer,
+        exporter=_party(rng, origin, rng.choice(exporters)),
         consignee=_party(rng, dest, rng.choice(_PLACES[dest][3])) if rng.random() < 0.9 else None,
-        origin_country_code=origin, destination_country_code=dest,
-        transport_details=TransportDetails(mode_code="3", id=f"{origin}{rng.randint(100, 999)}{rng.choice(['AB', 'KL', 'TZ'])}",
-                                           registration_nationality_code=origin) if rng.random() < 0.7 else None,
+        origin_country_code=origin,
+        destination_country_code=dest,
+        transport_details=TransportDetails(
+            mode_code="3",
+            id=f"{origin}{rng.randint(100, 999)}{rng.choice(['AB', 'KL', 'TZ'])}",
+            registration_nationality_code=origin,
+        )
+        if rng.random() < 0.7
+        else None,
         remarks=["Issued retrospectively"] if rng.random() < 0.1 else [],
-        goods_item_quantity=len(items), total_package_quantity=sum(i.packaging.quantity for i in items),
+        goods_item_quantity=len(items),
+        total_package_quantity=sum(i.packaging.quantity for i in items),
         total_gross_mass=Measure(value=sum((i.gross_mass.value for i in items), Decimal(0)), unit_code="KGM"),
-        goods_items=items, invoices=invoices,
-        customs_endorsement=CustomsEndorsement(export_declaration_id=make_mrn(endorsed.year, origin, serial, "A"), customs_office_id=office,
-                                               issuing_country_code=origin, endorsement_date=endorsed.isoformat()),
+        goods_items=items,
+        invoices=invoices,
+        customs_endorsement=CustomsEndorsement(
+            export_declaration_id=make_mrn(endorsed.year, origin, serial, "A"),
+            customs_office_id=office,
+            issuing_country_code=origin,
+            endorsement_date=endorsed.isoformat(),
+        ),
         exporter_declaration=ExporterDeclaration(place_name=city, declaration_date=declared.isoformat()),
     )
 
 
 def _reference(rng: random.Random, country: str, issued: date) -> CertificateReference:
-    return CertificateReference(id=_serial(rng), type_code="EUR.1", issue_date=issued.isoformat(), issuing_country_code=country)
+    return CertificateReference(
+        id=_serial(rng), type_code="EUR.1", issue_date=issued.isoformat(), issuing_country_code=country
+    )
 
 
 def generate_request(rng: random.Random) -> OriginVerificationRequest:
     exporting, importing = rng.sample(sorted(_PLACES), 2)
     issued = _day(rng)
     asked = issued + timedelta(days=rng.randint(20, 400))
-    reasons = [Reason(reason_code="RAN")] if rng.random() < 0.3 else [
-        Reason(reason_code=code, description=text_) for code, text_ in rng.sample(
-            [("ORI", "Supplier's declarations for the raw material were not presented"), ("AUT", "Stamp differs from the specimen"),
-             ("OTH", "Goods were transported through a third country")], rng.randint(1, 2))]
+    reasons = (
+        [Reason(reason_code="RAN")]
+        if rng.random() < 0.3
+        else [
+            Reason(reason_code=code, description=text_)
+            for code, text_ in rng.sample(
+                [
+                    ("ORI", "Supplier's declarations for the raw material were not presented"),
+                    ("AUT", "Stamp differs from the specimen"),
+                    ("OTH", "Goods were transported through a third country"),
+                ],
+                rng.randint(1, 2),
+            )
+        ]
+    )
     serial = "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(12))
     return OriginVerificationRequest(
-        id=f"{importing}-OVR-{asked.year}-{rng.randint(1, 999_999):06d}", issue_date=asked.isoformat(),
+        id=f"{importing}-OVR-{asked.year}-{rng.randint(1, 999_999):06d}",
+        issue_date=asked.isoformat(),
         requesting_authority=_party(rng, importing, _CUSTOMS[importing], "CUS"),
         requested_authority=_party(rng, exporting, _CUSTOMS[exporting], "CUS"),
         certificate=_reference(rng, exporting, issued),
         import_declaration_id=make_mrn(issued.year, importing, serial, "R"),
         reasons=reasons,
-        requested_documents=[RequestedDocument(type_code="380"),
-                             RequestedDocument(type_code="ZZZ", description="Supplier's declarations and production records")][: rng.randint(1, 2)],
+        requested_documents=[
+            RequestedDocument(type_code="380"),
+            RequestedDocument(type_code="ZZZ", description="Supplier's declarations and production records"),
+        ][: rng.randint(1, 2)],
         response_due_date=add_months(asked, REPLY_MONTHS).isoformat(),
     )
 
@@ -655,16 +938,30 @@ def generate_response(rng: random.Random) -> OriginVerificationResponse:
     asked = issued + timedelta(days=rng.randint(20, 200))
     answered = asked + timedelta(days=rng.randint(10, 280))
     result = rng.choice(["AO", "AO", "AO", "NO", "NA", "ND"])
-    findings = [] if result == "AO" else [
-        Finding(sequence_numeric=1, goods_item_sequence_numeric=1,
-                description={"NO": "Non-originating sugar exceeds the value tolerance of the list rule",
-                             "NA": "The certificate was not issued by the customs office indicated",
-                             "ND": "The exporter did not provide the supporting documents"}[result])]
+    findings = (
+        []
+        if result == "AO"
+        else [
+            Finding(
+                sequence_numeric=1,
+                goods_item_sequence_numeric=1,
+                description={
+                    "NO": "Non-originating sugar exceeds the value tolerance of the list rule",
+                    "NA": "The certificate was not issued by the customs office indicated",
+                    "ND": "The exporter did not provide the supporting documents",
+                }[result],
+            )
+        ]
+    )
     return OriginVerificationResponse(
         id=f"{exporting}-OVA-{answered.year}-{rng.randint(1, 999_999):06d}",
-        request_id=f"{importing}-OVR-{asked.year}-{rng.randint(1, 999_999):06d}", request_date=asked.isoformat(),
-        issue_date=answered.isoformat(), responding_authority=_party(rng, exporting, _CUSTOMS[exporting], "CUS"),
-        certificate=_reference(rng, exporting, issued), result_code=result, findings=findings,
+        request_id=f"{importing}-OVR-{asked.year}-{rng.randint(1, 999_999):06d}",
+        request_date=asked.isoformat(),
+        issue_date=answered.isoformat(),
+        responding_authority=_party(rng, exporting, _CUSTOMS[exporting], "CUS"),
+        certificate=_reference(rng, exporting, issued),
+        result_code=result,
+        findings=findings,
     )
 
 

@@ -29,18 +29,18 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Iterator
 
 from lxml import etree
 from pydantic import Field
 
-from ..core import codes
-from ..core.message_type import MessageType
-from ..core.validation import Issue, RuleContext, RuleSet
-from ..core.xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
-from .origin import hs_problem
+from seedsim.core import codes
+from seedsim.core.message_type import MessageType
+from seedsim.core.validation import Issue, RuleContext, RuleSet
+from seedsim.core.xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
+from seedsim.messages.origin import hs_problem
 
 RSM = "urn:un:unece:uncefact:data:standard:SPSCertificate:17"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:21"
@@ -53,8 +53,14 @@ CERTIFICATE_TYPES = {"851": "Phytosanitary certificate", "657": "Phytosanitary r
 #: Certificate status (ePhyto SPSExchangedDocument/StatusCode).
 STATUSES = {"70": "Issued", "40": "Withdrawn (cancelled)"}
 #: Treatment types (seedsim abbreviations after the IPPC harmonized treatment types; ZZZ = stated in the characteristics).
-TREATMENT_TYPES = {"FUM": "Fumigation", "CHT": "Chemical treatment", "COT": "Cold treatment", "HTT": "Heat treatment",
-                   "RAT": "Irradiation", "ZZZ": "Other, described in the characteristics"}
+TREATMENT_TYPES = {
+    "FUM": "Fumigation",
+    "CHT": "Chemical treatment",
+    "COT": "Cold treatment",
+    "HTT": "Heat treatment",
+    "RAT": "Irradiation",
+    "ZZZ": "Other, described in the characteristics",
+}
 #: Classification systems on a trade line item.
 HS_SYSTEM = "HS"
 COMMODITY_CLASS_SYSTEM = "IPPCPCVP"  # IPPC commodity class, as ePhyto mapping uses it
@@ -281,16 +287,28 @@ def countries(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
     pairs = [(f"{C}/ExportSPSCountry/ID", c.export_country.id), (f"{C}/ImportSPSCountry/ID", c.import_country.id)]
     if c.re_export_country:
         pairs.append((f"{C}/ReExportSPSCountry/ID", c.re_export_country.id))
-    pairs += [(f"{_indexed(f'{C}/TransitSPSCountry', i, len(c.transit_countries))}/ID", t.id) for i, t in enumerate(c.transit_countries, 1)]
+    pairs += [
+        (f"{_indexed(f'{C}/TransitSPSCountry', i, len(c.transit_countries))}/ID", t.id)
+        for i, t in enumerate(c.transit_countries, 1)
+    ]
     for where, party in (("ConsignorSPSParty", c.consignor), ("ConsigneeSPSParty", c.consignee)):
         if party.address and party.address.country_id:
             pairs.append((f"{C}/{where}/SpecifiedSPSAddress/CountryID", party.address.country_id))
     for pointer, line in p.trade_line_items():
-        pairs += [(f"{_indexed(f'{pointer}/OriginSPSCountry', i, len(line.origins))}/ID", o.id) for i, o in enumerate(line.origins, 1)]
+        pairs += [
+            (f"{_indexed(f'{pointer}/OriginSPSCountry', i, len(line.origins))}/ID", o.id)
+            for i, o in enumerate(line.origins, 1)
+        ]
     known = codes.countries()
     for pointer, value in pairs:
         if value not in known:
-            yield Issue("PHY101", 110, "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK", pointer, value)
+            yield Issue(
+                "PHY101",
+                110,
+                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK",
+                pointer,
+                value,
+            )
 
 
 @RULES.rule("PHY102", 112, "HS classifications are HS-based commodity codes")
@@ -298,8 +316,13 @@ def hs_codes(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
     for pointer, line in p.trade_line_items():
         for pos, cl in enumerate(line.classifications, 1):
             if cl.system_name == HS_SYSTEM and cl.class_code and (why := hs_problem(cl.class_code)):
-                yield Issue("PHY102", 112, f"not an HS-based commodity code: {why}",
-                            f"{_indexed(f'{pointer}/ApplicableSPSClassification', pos, len(line.classifications))}/ClassCode", cl.class_code)
+                yield Issue(
+                    "PHY102",
+                    112,
+                    f"not an HS-based commodity code: {why}",
+                    f"{_indexed(f'{pointer}/ApplicableSPSClassification', pos, len(line.classifications))}/ClassCode",
+                    cl.class_code,
+                )
 
 
 @RULES.rule("PHY103", 115, "Treatments end after they start and not after the certificate is issued")
@@ -312,21 +335,41 @@ def treatment_dates(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
             where = f"{_indexed(f'{pointer}/AppliedSPSProcess', pos, len(line.processes))}/CompletionSPSPeriod"
             start, end = _when(proc.period.start), _when(proc.period.end)
             if start and issued and _naive(start) > _naive(issued):
-                yield Issue("PHY103", 115, "the treatment starts after the certificate was issued: a certified treatment is done before issue",
-                            f"{where}/StartDateTime", proc.period.start.date_time_string)
+                yield Issue(
+                    "PHY103",
+                    115,
+                    "the treatment starts after the certificate was issued: a certified treatment is done before issue",
+                    f"{where}/StartDateTime",
+                    proc.period.start.date_time_string,
+                )
             if start and end and _naive(end) < _naive(start):
-                yield Issue("PHY103", 115, "the treatment ends before it starts", f"{where}/EndDateTime", proc.period.end.date_time_string)
+                yield Issue(
+                    "PHY103",
+                    115,
+                    "the treatment ends before it starts",
+                    f"{where}/EndDateTime",
+                    proc.period.end.date_time_string,
+                )
 
 
 @RULES.rule("PHY104", 113, "Each commodity has a botanical name: genus and species")
 def botanical_names(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
     for pointer, line in p.trade_line_items():
         if not line.scientific_name:
-            yield Issue("PHY104", 113, "add ScientificName: the botanical name of the plant, genus and species (e.g. Malus domestica)",
-                        f"{pointer}/ScientificName")
+            yield Issue(
+                "PHY104",
+                113,
+                "add ScientificName: the botanical name of the plant, genus and species (e.g. Malus domestica)",
+                f"{pointer}/ScientificName",
+            )
         elif not BOTANICAL_NAME.match(line.scientific_name.strip()):
-            yield Issue("PHY104", 113, "the botanical name needs a capitalised genus and a lower-case species epithet, e.g. Rubus idaeus",
-                        f"{pointer}/ScientificName", line.scientific_name)
+            yield Issue(
+                "PHY104",
+                113,
+                "the botanical name needs a capitalised genus and a lower-case species epithet, e.g. Rubus idaeus",
+                f"{pointer}/ScientificName",
+                line.scientific_name,
+            )
 
 
 @RULES.rule("PHY105", 114, "Quantities are positive and gross weight is not below net weight")
@@ -335,36 +378,73 @@ def quantities(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
         for tag, m in (("NetWeightMeasure", line.net_weight), ("GrossWeightMeasure", line.gross_weight)):
             if m is not None and m.value <= 0:
                 yield Issue("PHY105", 114, "the quantity must be greater than zero", f"{pointer}/{tag}", str(m.value))
-        if line.net_weight and line.gross_weight and line.net_weight.unit_code == line.gross_weight.unit_code \
-                and Decimal(0) < line.gross_weight.value < line.net_weight.value:
-            yield Issue("PHY105", 114, f"gross weight is below the net weight ({line.net_weight.value}): gross weight includes packaging",
-                        f"{pointer}/GrossWeightMeasure", str(line.gross_weight.value))
+        if (
+            line.net_weight
+            and line.gross_weight
+            and line.net_weight.unit_code == line.gross_weight.unit_code
+            and Decimal(0) < line.gross_weight.value < line.net_weight.value
+        ):
+            yield Issue(
+                "PHY105",
+                114,
+                f"gross weight is below the net weight ({line.net_weight.value}): gross weight includes packaging",
+                f"{pointer}/GrossWeightMeasure",
+                str(line.gross_weight.value),
+            )
         for pos, pkg in enumerate(line.packages, 1):
             if pkg.item_quantity <= 0:
-                yield Issue("PHY105", 114, "the number of packages must be greater than zero",
-                            f"{_indexed(f'{pointer}/PhysicalSPSPackage', pos, len(line.packages))}/ItemQuantity", str(pkg.item_quantity))
+                yield Issue(
+                    "PHY105",
+                    114,
+                    "the number of packages must be greater than zero",
+                    f"{_indexed(f'{pointer}/PhysicalSPSPackage', pos, len(line.packages))}/ItemQuantity",
+                    str(pkg.item_quantity),
+                )
 
 
 @RULES.rule("PHY106", 116, "Certificate type, status, treatment type and transport mode come from their code lists")
 def code_lists(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
     d = p.document
     if d.type_code not in CERTIFICATE_TYPES:
-        yield Issue("PHY106", 116, "unknown certificate type: 851 (phytosanitary certificate) or 657 (re-export)", f"{D}/TypeCode", d.type_code)
+        yield Issue(
+            "PHY106",
+            116,
+            "unknown certificate type: 851 (phytosanitary certificate) or 657 (re-export)",
+            f"{D}/TypeCode",
+            d.type_code,
+        )
     elif d.type_code == "657" and p.consignment.re_export_country is None:
-        yield Issue("PHY106", 116, "a re-export certificate (657) names the re-exporting country in ReExportSPSCountry",
-                    f"{C}/ReExportSPSCountry", d.type_code)
+        yield Issue(
+            "PHY106",
+            116,
+            "a re-export certificate (657) names the re-exporting country in ReExportSPSCountry",
+            f"{C}/ReExportSPSCountry",
+            d.type_code,
+        )
     if d.status_code not in STATUSES:
-        yield Issue("PHY106", 116, "unknown certificate status: 70 (issued) or 40 (withdrawn)", f"{D}/StatusCode", d.status_code)
+        yield Issue(
+            "PHY106", 116, "unknown certificate status: 70 (issued) or 40 (withdrawn)", f"{D}/StatusCode", d.status_code
+        )
     conv = p.consignment.conveyances
     for pos, mv in enumerate(conv, 1):
         if mv.mode_code not in codes.TRANSPORT_MODES:
-            yield Issue("PHY106", 116, "not a UN/ECE Recommendation 19 mode of transport code (1 sea, 2 rail, 3 road, 4 air, ...)",
-                        f"{_indexed(f'{C}/MainCarriageSPSTransportMovement', pos, len(conv))}/ModeCode", mv.mode_code)
+            yield Issue(
+                "PHY106",
+                116,
+                "not a UN/ECE Recommendation 19 mode of transport code (1 sea, 2 rail, 3 road, 4 air, ...)",
+                f"{_indexed(f'{C}/MainCarriageSPSTransportMovement', pos, len(conv))}/ModeCode",
+                mv.mode_code,
+            )
     for pointer, line in p.trade_line_items():
         for pos, proc in enumerate(line.processes, 1):
             if proc.type_code not in TREATMENT_TYPES:
-                yield Issue("PHY106", 116, f"unknown treatment type: use one of {', '.join(TREATMENT_TYPES)}",
-                            f"{_indexed(f'{pointer}/AppliedSPSProcess', pos, len(line.processes))}/TypeCode", proc.type_code)
+                yield Issue(
+                    "PHY106",
+                    116,
+                    f"unknown treatment type: use one of {', '.join(TREATMENT_TYPES)}",
+                    f"{_indexed(f'{pointer}/AppliedSPSProcess', pos, len(line.processes))}/TypeCode",
+                    proc.type_code,
+                )
 
 
 @RULES.rule("PHY107", 301, "The point of entry is a UN/LOCODE in the importing country")
@@ -373,19 +453,34 @@ def point_of_entry(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
     if poe is None or poe.id is None:
         return
     if not UN_LOCODE.match(poe.id):
-        yield Issue("PHY107", 301, "not a UN/LOCODE: country code and 3 characters (A-Z, 2-9), e.g. MKSKP",
-                    f"{C}/UnloadingBaseportSPSLocation/ID", poe.id)
+        yield Issue(
+            "PHY107",
+            301,
+            "not a UN/LOCODE: country code and 3 characters (A-Z, 2-9), e.g. MKSKP",
+            f"{C}/UnloadingBaseportSPSLocation/ID",
+            poe.id,
+        )
     elif poe.id[:2] != p.consignment.import_country.id:
-        yield Issue("PHY107", 301, f"the point of entry is not in the importing country {p.consignment.import_country.id}",
-                    f"{C}/UnloadingBaseportSPSLocation/ID", poe.id)
+        yield Issue(
+            "PHY107",
+            301,
+            f"the point of entry is not in the importing country {p.consignment.import_country.id}",
+            f"{C}/UnloadingBaseportSPSLocation/ID",
+            poe.id,
+        )
 
 
 @RULES.rule("PHY108", 117, "Trade line items are numbered 1..n across the consignment")
 def sequence(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
     for pos, (pointer, line) in enumerate(p.trade_line_items(), 1):
         if line.sequence_numeric != pos:
-            yield Issue("PHY108", 117, f"trade line items are numbered 1, 2, 3 ... in order: this is item {pos}", f"{pointer}/SequenceNumeric",
-                        str(line.sequence_numeric))
+            yield Issue(
+                "PHY108",
+                117,
+                f"trade line items are numbered 1, 2, 3 ... in order: this is item {pos}",
+                f"{pointer}/SequenceNumeric",
+                str(line.sequence_numeric),
+            )
 
 
 # -- generator: Western Balkan plant exports -----------------------------------------------------------
@@ -400,11 +495,22 @@ _NPPOS = {
     "XK": ("Agjencia e Ushqimit dhe Veterinarisë", "Prishtinë"),
 }
 #: Points of entry: UN/LOCODE where seedsim is sure of it, otherwise the border crossing by name only.
-_ENTRY = {"RS": ("RSBEG", "Beograd"), "ME": (None, "Dobrakovo"), "MK": ("MKSKP", "Skopje"), "AL": ("ALTIA", "Tiranë"),
-          "BA": ("BASJJ", "Sarajevo"), "XK": (None, "Merdare")}
-_TRADERS = {"RS": ["Fructus Export d.o.o.", "Malina Arilje d.o.o."], "ME": ["Primorka d.o.o.", "Voli Trade d.o.o."],
-            "MK": ["Agrovit DOOEL", "Fruktal Mak DOOEL"], "AL": ["Agro Adriatik sh.p.k.", "Fruta Korça sh.p.k."],
-            "BA": ["Voćar d.o.o.", "Agro Podrinje d.o.o."], "XK": ["Agro Dardania sh.p.k.", "Frutti Ks L.L.C."]}
+_ENTRY = {
+    "RS": ("RSBEG", "Beograd"),
+    "ME": (None, "Dobrakovo"),
+    "MK": ("MKSKP", "Skopje"),
+    "AL": ("ALTIA", "Tiranë"),
+    "BA": ("BASJJ", "Sarajevo"),
+    "XK": (None, "Merdare"),
+}
+_TRADERS = {
+    "RS": ["Fructus Export d.o.o.", "Malina Arilje d.o.o."],
+    "ME": ["Primorka d.o.o.", "Voli Trade d.o.o."],
+    "MK": ["Agrovit DOOEL", "Fruktal Mak DOOEL"],
+    "AL": ["Agro Adriatik sh.p.k.", "Fruta Korça sh.p.k."],
+    "BA": ["Voćar d.o.o.", "Agro Podrinje d.o.o."],
+    "XK": ["Agro Dardania sh.p.k.", "Frutti Ks L.L.C."],
+}
 #: (common name, botanical name, HS code, IPPC commodity class, package, kg per package, region)
 _PLANTS = [
     ("Apples", "Malus domestica", "080810", "Fruits and vegetables", "CT", 18, "Šumadija"),
@@ -420,17 +526,24 @@ _ADDITIONAL_DECLARATIONS = [
     "The fruits originate from a pest free area for Drosophila suzukii.",
 ]
 #: The certification statement of the ISPM 12 model phytosanitary certificate.
-_CLAUSE = ("This is to certify that the plants, plant products or other regulated articles described herein have been inspected "
-           "and/or tested according to appropriate official procedures and are considered to be free from the quarantine pests "
-           "specified by the importing contracting party and to conform with the current phytosanitary requirements of the "
-           "importing contracting party, including those for regulated non-quarantine pests.")
+_CLAUSE = (
+    "This is to certify that the plants, plant products or other regulated articles described herein have been inspected "
+    "and/or tested according to appropriate official procedures and are considered to be free from the quarantine pests "
+    "specified by the importing contracting party and to conform with the current phytosanitary requirements of the "
+    "importing contracting party, including those for regulated non-quarantine pests."
+)
 
 
 def _party(rng: random.Random, country: str) -> Party:
     city = _NPPOS[country][1]
-    return Party(name=rng.choice(_TRADERS[country]),
-                 address=Address(line_one=f"{rng.choice(['Industrijska', 'Glavna', 'Rruga e Durrësit'])} {rng.randint(1, 99)}",
-                                 city_name=city, country_id=country))
+    return Party(
+        name=rng.choice(_TRADERS[country]),
+        address=Address(
+            line_one=f"{rng.choice(['Industrijska', 'Glavna', 'Rruga e Durrësit'])} {rng.randint(1, 99)}",
+            city_name=city,
+            country_id=country,
+        ),
+    )
 
 
 def _dt(d: datetime) -> DateTime:
@@ -440,12 +553,25 @@ def _dt(d: datetime) -> DateTime:
 def _treatment(rng: random.Random, issued: datetime) -> Process:
     start = issued - timedelta(days=rng.randint(1, 10), hours=rng.randint(0, 12))
     if rng.random() < 0.5:
-        return Process(type_code="FUM", period=Period(start=_dt(start), end=_dt(start + timedelta(hours=24)),
-                                                      duration=Measure(value=Decimal(24), unit_code="HUR")),
-                       characteristics=[Characteristic(description="Phosphine", value=Measure(value=Decimal("1.5"), unit_code="GL")),
-                                        Characteristic(description="Temperature", value=Measure(value=Decimal(20), unit_code="CEL"))])
-    return Process(type_code="COT", period=Period(start=_dt(start), duration=Measure(value=Decimal(rng.choice([14, 16, 18])), unit_code="DAY")),
-                   characteristics=[Characteristic(description="Temperature", value=Measure(value=Decimal("1.1"), unit_code="CEL"))])
+        return Process(
+            type_code="FUM",
+            period=Period(
+                start=_dt(start),
+                end=_dt(start + timedelta(hours=24)),
+                duration=Measure(value=Decimal(24), unit_code="HUR"),
+            ),
+            characteristics=[
+                Characteristic(description="Phosphine", value=Measure(value=Decimal("1.5"), unit_code="GL")),
+                Characteristic(description="Temperature", value=Measure(value=Decimal(20), unit_code="CEL")),
+            ],
+        )
+    return Process(
+        type_code="COT",
+        period=Period(start=_dt(start), duration=Measure(value=Decimal(rng.choice([14, 16, 18])), unit_code="DAY")),
+        characteristics=[
+            Characteristic(description="Temperature", value=Measure(value=Decimal("1.1"), unit_code="CEL"))
+        ],
+    )
 
 
 def generate(rng: random.Random) -> SPSCertificate:
@@ -456,31 +582,58 @@ def generate(rng: random.Random) -> SPSCertificate:
     for seq, (common, botanical, hs, klass, pkg, per, region) in enumerate(rng.sample(_PLANTS, rng.randint(1, 3)), 1):
         packages = rng.randint(20, 1500)
         net = Decimal(per * packages)
-        lines.append(TradeLineItem(
-            sequence_numeric=seq, description=f"{common}, fresh" if "frozen" not in common else common, common_name=common,
-            scientific_name=botanical, intended_use="Consumption",
-            net_weight=Measure(value=net, unit_code="KGM"), gross_weight=Measure(value=net * Decimal("1.05"), unit_code="KGM"),
-            classifications=[Classification(system_name=HS_SYSTEM, class_code=hs),
-                             Classification(system_name=COMMODITY_CLASS_SYSTEM, class_name=klass)],
-            packages=[Package(type_code=pkg, item_quantity=Decimal(packages))],
-            origins=[Country(id=export, name=None, subdivision=SubDivision(name=region, hierarchical_level_code="1"))],
-            processes=[_treatment(rng, issued)] if rng.random() < 0.4 else [],
-        ))
+        lines.append(
+            TradeLineItem(
+                sequence_numeric=seq,
+                description=f"{common}, fresh" if "frozen" not in common else common,
+                common_name=common,
+                scientific_name=botanical,
+                intended_use="Consumption",
+                net_weight=Measure(value=net, unit_code="KGM"),
+                gross_weight=Measure(value=net * Decimal("1.05"), unit_code="KGM"),
+                classifications=[
+                    Classification(system_name=HS_SYSTEM, class_code=hs),
+                    Classification(system_name=COMMODITY_CLASS_SYSTEM, class_name=klass),
+                ],
+                packages=[Package(type_code=pkg, item_quantity=Decimal(packages))],
+                origins=[
+                    Country(id=export, name=None, subdivision=SubDivision(name=region, hierarchical_level_code="1"))
+                ],
+                processes=[_treatment(rng, issued)] if rng.random() < 0.4 else [],
+            )
+        )
     entry_id, entry_name = _ENTRY[imp]
     return SPSCertificate(
         document=ExchangedDocument(
-            name="Phytosanitary certificate", id=f"{export}-{issued.year}-{rng.randint(1, 99_999):05d}", type_code="851", status_code="70",
-            issue_date_time=_dt(issued), issuer=Party(name=nppo),
+            name="Phytosanitary certificate",
+            id=f"{export}-{issued.year}-{rng.randint(1, 99_999):05d}",
+            type_code="851",
+            status_code="70",
+            issue_date_time=_dt(issued),
+            issuer=Party(name=nppo),
             notes=[Note(subject="ADEDL", content=[rng.choice(_ADDITIONAL_DECLARATIONS)])] if rng.random() < 0.6 else [],
-            signatory=Authentication(actual_date_time=_dt(issued), issue_location=Location(name=city),
-                                     provider=ProviderParty(name=nppo, person=Person(name=rng.choice(["Marko Petrović", "Elira Hoxha", "Ana Stojanovska"]))),
-                                     clauses=[Clause(id="1", content=_CLAUSE)]),
+            signatory=Authentication(
+                actual_date_time=_dt(issued),
+                issue_location=Location(name=city),
+                provider=ProviderParty(
+                    name=nppo, person=Person(name=rng.choice(["Marko Petrović", "Elira Hoxha", "Ana Stojanovska"]))
+                ),
+                clauses=[Clause(id="1", content=_CLAUSE)],
+            ),
         ),
         consignment=Consignment(
-            consignor=_party(rng, export), consignee=_party(rng, imp),
-            export_country=Country(id=export, name=codes.country_name(export)), import_country=Country(id=imp, name=codes.country_name(imp)),
-            point_of_entry=Location(id=entry_id, name=entry_name), examination=Event(location=Location(name=city)),
-            conveyances=[TransportMovement(mode_code="3", means=TransportMeans(name=f"Truck {export} {rng.randint(100, 999)}-{rng.choice(['AB', 'KL'])}"))],
+            consignor=_party(rng, export),
+            consignee=_party(rng, imp),
+            export_country=Country(id=export, name=codes.country_name(export)),
+            import_country=Country(id=imp, name=codes.country_name(imp)),
+            point_of_entry=Location(id=entry_id, name=entry_name),
+            examination=Event(location=Location(name=city)),
+            conveyances=[
+                TransportMovement(
+                    mode_code="3",
+                    means=TransportMeans(name=f"Truck {export} {rng.randint(100, 999)}-{rng.choice(['AB', 'KL'])}"),
+                )
+            ],
             items=[ConsignmentItem(trade_line_items=lines)],
         ),
     )

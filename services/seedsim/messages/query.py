@@ -8,16 +8,16 @@ and status; the answer carries the key data SEED compares.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
-from typing import Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from pydantic import Field
 
-from ..core.declaration import Amount, Declaration, Measure
-from ..core.message_type import MessageType
-from ..core.validation import Issue, RuleContext, RuleSet
-from ..core.xml_binding import XmlModel, from_element, to_element
-from ..core.wco import serialize
+from seedsim.core.declaration import Amount, Declaration, Measure
+from seedsim.core.message_type import MessageType
+from seedsim.core.validation import Issue, RuleContext, RuleSet
+from seedsim.core.wco import serialize
+from seedsim.core.xml_binding import XmlModel, from_element, to_element
 
 NS_QUERY = "urn:seedsim:query:1"
 SCHEMA = "query/seedsim_query.xsd"
@@ -46,15 +46,19 @@ class DeclarationSummary(XmlModel):
     exit_office: str | None = Field(None, alias="ExitOffice")
 
     @classmethod
-    def of(cls, d: Declaration, source: str) -> "DeclarationSummary":
+    def of(cls, d: Declaration, source: str) -> DeclarationSummary:
         mass = d.gross_mass_kg()
         return cls(
-            mrn=d.mrn, type_code=d.type_code, source=source,
+            mrn=d.mrn,
+            type_code=d.type_code,
+            source=source,
             gross_mass=Measure(value=mass, unit_code="KGM") if mass is not None else None,
-            invoice_amount=d.value(), commodity_codes=[c for c in d.commodity_codes() if c.isdigit() and len(c) in (6, 8, 10)],
+            invoice_amount=d.value(),
+            commodity_codes=[c for c in d.commodity_codes() if c.isdigit() and len(c) in (6, 8, 10)],
             consignor=(d.consignor().label() or None) if d.consignor() else None,
             consignee=(d.consignee().label() or None) if d.consignee() else None,
-            vehicle=d.vehicle(), exit_office=d.exit_office.id if d.exit_office else None,
+            vehicle=d.vehicle(),
+            exit_office=d.exit_office.id if d.exit_office else None,
         )
 
 
@@ -93,42 +97,68 @@ def found_agrees(r, ctx: RuleContext) -> Iterator[Issue]:
     if not isinstance(r, ConsignmentQueryResponse):
         return
     if not r.found and (r.declarations or r.status):
-        yield Issue("QRY102", 141, "Found is false but the answer carries data: set Found to true or drop the data",
-                    "/ConsignmentQueryResponse/Found", "false")
+        yield Issue(
+            "QRY102",
+            141,
+            "Found is false but the answer carries data: set Found to true or drop the data",
+            "/ConsignmentQueryResponse/Found",
+            "false",
+        )
     if r.found and not r.status:
         yield Issue("QRY102", 141, "a consignment that was found has a Status", "/ConsignmentQueryResponse/Status")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def generate_query(rng: random.Random) -> ConsignmentQuery:
-    return ConsignmentQuery(query_id=f"{rng.getrandbits(128):032x}", issue_date_time=_now(), requesting_node="ME",
-                            ucr=f"6RS{rng.randrange(10**8, 10**9)}-C{rng.randrange(10**6):07d}", reason="entry without pre-arrival data",
-                            requested_data=["STATUS", "DECLARATION"])
+    return ConsignmentQuery(
+        query_id=f"{rng.getrandbits(128):032x}",
+        issue_date_time=_now(),
+        requesting_node="ME",
+        ucr=f"6RS{rng.randrange(10**8, 10**9)}-C{rng.randrange(10**6):07d}",
+        reason="entry without pre-arrival data",
+        requested_data=["STATUS", "DECLARATION"],
+    )
 
 
 def generate_response(rng: random.Random) -> ConsignmentQueryResponse:
-    from .seed import generate_export_data
+    from seedsim.messages.seed import generate_export_data
 
     d = generate_export_data(rng)
-    return ConsignmentQueryResponse(query_id=f"{rng.getrandbits(128):032x}", issue_date_time=_now(), responding_node="RS",
-                                    ucr=d.ucr, found=True, status="exited",
-                                    declarations=[DeclarationSummary.of(d, "DECLARATION")])
+    return ConsignmentQueryResponse(
+        query_id=f"{rng.getrandbits(128):032x}",
+        issue_date_time=_now(),
+        responding_node="RS",
+        ucr=d.ucr,
+        found=True,
+        status="exited",
+        declarations=[DeclarationSummary.of(d, "DECLARATION")],
+    )
 
 
 CONSIGNMENT_QUERY = MessageType(
-    name="ConsignmentQuery", ce_type="org.seedsim.c2c.consignment-query.v1", schema=SCHEMA,
-    element=f"{{{NS_QUERY}}}ConsignmentQuery", read=_read(ConsignmentQuery), write=_write("ConsignmentQuery"),
+    name="ConsignmentQuery",
+    ce_type="org.seedsim.c2c.consignment-query.v1",
+    schema=SCHEMA,
+    element=f"{{{NS_QUERY}}}ConsignmentQuery",
+    read=_read(ConsignmentQuery),
+    write=_write("ConsignmentQuery"),
     description="A node asks a neighbour for its status and declaration data on a consignment.",
-    rules=QUERY_RULES, generate=generate_query,
+    rules=QUERY_RULES,
+    generate=generate_query,
 )
 CONSIGNMENT_QUERY_RESPONSE = MessageType(
-    name="ConsignmentQueryResponse", ce_type="org.seedsim.c2c.consignment-query-response.v1", schema=SCHEMA,
-    element=f"{{{NS_QUERY}}}ConsignmentQueryResponse", read=_read(ConsignmentQueryResponse), write=_write("ConsignmentQueryResponse"),
+    name="ConsignmentQueryResponse",
+    ce_type="org.seedsim.c2c.consignment-query-response.v1",
+    schema=SCHEMA,
+    element=f"{{{NS_QUERY}}}ConsignmentQueryResponse",
+    read=_read(ConsignmentQueryResponse),
+    write=_write("ConsignmentQueryResponse"),
     description="The answer to a ConsignmentQuery: found or not, status, and the key data of each declaration held.",
-    rules=QUERY_RULES, generate=generate_response,
+    rules=QUERY_RULES,
+    generate=generate_response,
 )
 
 MESSAGE_TYPES = [CONSIGNMENT_QUERY, CONSIGNMENT_QUERY_RESPONSE]

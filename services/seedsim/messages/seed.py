@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import random
-from typing import Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from lxml import etree
 
-from ..core.declaration import Declaration, DeclarationDocument
-from ..core.declaration_rules import EXCHANGE_RULES
-from ..core.message_type import MessageType
-from ..core.identifiers import make_mrn
-from ..core.response import (ACCEPTED, GOODS_ENTERED, REJECTED, AdditionalInformation, DateTimeString, IssueDateTime,
-                             Response, acknowledgement)
-from ..core.validation import Issue, RuleContext, RuleSet
-from ..core.wco import NS_DEC, NS_RES, MetaData
+from seedsim.core.declaration import Declaration, DeclarationDocument
+from seedsim.core.declaration_rules import EXCHANGE_RULES
+from seedsim.core.identifiers import make_mrn
+from seedsim.core.message_type import MessageType
+from seedsim.core.response import (
+    ACCEPTED,
+    GOODS_ENTERED,
+    REJECTED,
+    AdditionalInformation,
+    DateTimeString,
+    IssueDateTime,
+    Response,
+    acknowledgement,
+)
+from seedsim.core.validation import Issue, RuleContext, RuleSet
+from seedsim.core.wco import NS_DEC, NS_RES, MetaData
 
 SEED_SCHEMA = "wco/seedsim_metadata.xsd"
 
@@ -25,7 +33,9 @@ def read_declaration(root: etree._Element) -> Declaration:
 
 
 def write_declaration(d: Declaration) -> bytes:
-    country = (d.exit_office.id[:2] if d.exit_office and d.exit_office.id else None) or (d.declaration_office_id or "ZZ")[:2]
+    country = (d.exit_office.id[:2] if d.exit_office and d.exit_office.id else None) or (
+        d.declaration_office_id or "ZZ"
+    )[:2]
     return d.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=country))
 
 
@@ -35,26 +45,43 @@ def write_response(r: Response) -> bytes:
 
 def generate_export_data(rng: random.Random) -> Declaration:
     """Exit data as a node sends it: a generated export declaration with the MRN it was given."""
-    from ..config import DEMO_CROSSINGS
-    from ..runner.generator import ConsignmentGenerator
+    from seedsim.config import DEMO_CROSSINGS
+    from seedsim.samples.consignments import ConsignmentGenerator
 
     c = ConsignmentGenerator(rng.randrange(2**31), DEMO_CROSSINGS[0]).make(rng.randint(1, 9_999_999))
     serial = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
-    return c.export.model_copy(update={"mrn": make_mrn(datetime.now(timezone.utc).year, "RS", serial, "A")})
+    return c.export.model_copy(update={"mrn": make_mrn(datetime.now(UTC).year, "RS", serial, "A")})
 
 
 def generate_acknowledgement(rng: random.Random) -> Response:
-    issues = [] if rng.random() < 0.5 else [Issue("R101", 110, "not an ISO 3166-1 alpha-2 country code", "/MetaData/Declaration/Exporter/Address/CountryCode", "QQ")]
-    return acknowledgement(f"{rng.getrandbits(128):032x}", issues, datetime.now(timezone.utc))
+    issues = (
+        []
+        if rng.random() < 0.5
+        else [
+            Issue(
+                "R101",
+                110,
+                "not an ISO 3166-1 alpha-2 country code",
+                "/MetaData/Declaration/Exporter/Address/CountryCode",
+                "QQ",
+            )
+        ]
+    )
+    return acknowledgement(f"{rng.getrandbits(128):032x}", issues, datetime.now(UTC))
 
 
 def generate_entry_confirmation(rng: random.Random) -> Response:
     return Response(
         function_code=GOODS_ENTERED,
         in_reply_to=f"{rng.getrandbits(128):032x}",
-        issue_date_time=IssueDateTime(date_time_string=DateTimeString.of(datetime.now(timezone.utc))),
-        additional_information=[AdditionalInformation(statement_code="M00", statement_description="entered at ME200012; data matched",
-                                                      statement_type_code="MAT")],
+        issue_date_time=IssueDateTime(date_time_string=DateTimeString.of(datetime.now(UTC))),
+        additional_information=[
+            AdditionalInformation(
+                statement_code="M00",
+                statement_description="entered at ME200012; data matched",
+                statement_type_code="MAT",
+            )
+        ],
     )
 
 
@@ -65,15 +92,32 @@ RES = "/MetaData/Response"
 @RESPONSE_RULES.rule("ACK101", 130, "A rejection carries its errors; an acceptance carries none")
 def errors_match_function(r: Response, ctx: RuleContext) -> Iterator[Issue]:
     if r.function_code == REJECTED and not r.errors:
-        yield Issue("ACK101", 130, "a negative acknowledgement (03) must list at least one Error saying what to fix", f"{RES}/Error", None)
+        yield Issue(
+            "ACK101",
+            130,
+            "a negative acknowledgement (03) must list at least one Error saying what to fix",
+            f"{RES}/Error",
+            None,
+        )
     if r.function_code == ACCEPTED and r.errors:
-        yield Issue("ACK101", 130, "a positive acknowledgement (01) must not carry errors: send 03 instead", f"{RES}/Error[1]", r.errors[0].validation_code)
+        yield Issue(
+            "ACK101",
+            130,
+            "a positive acknowledgement (01) must not carry errors: send 03 instead",
+            f"{RES}/Error[1]",
+            r.errors[0].validation_code,
+        )
 
 
 @RESPONSE_RULES.rule("ACK102", 131, "A response names the message it answers")
 def answers_a_message(r: Response, ctx: RuleContext) -> Iterator[Issue]:
     if not r.in_reply_to:
-        yield Issue("ACK102", 131, "FunctionalReferenceID must hold the ce_id of the message being answered", f"{RES}/FunctionalReferenceID")
+        yield Issue(
+            "ACK102",
+            131,
+            "FunctionalReferenceID must hold the ce_id of the message being answered",
+            f"{RES}/FunctionalReferenceID",
+        )
 
 
 @RESPONSE_RULES.rule("ENT101", 132, "An entry confirmation states the match result")
@@ -82,8 +126,12 @@ def states_match_result(r: Response, ctx: RuleContext) -> Iterator[Issue]:
         return
     kinds = {a.statement_type_code for a in r.additional_information}
     if not kinds & {"MAT", "DIS"}:
-        yield Issue("ENT101", 132, "add AdditionalInformation with StatementTypeCode MAT (data matched) or DIS (one per discrepancy)",
-                    f"{RES}/AdditionalInformation")
+        yield Issue(
+            "ENT101",
+            132,
+            "add AdditionalInformation with StatementTypeCode MAT (data matched) or DIS (one per discrepancy)",
+            f"{RES}/AdditionalInformation",
+        )
     elif kinds >= {"MAT", "DIS"}:
         yield Issue("ENT101", 132, "the data cannot both match (MAT) and differ (DIS)", f"{RES}/AdditionalInformation")
 

@@ -7,5 +7,5 @@ and against the message catalogue, and derives documentation and an AsyncAPI
 document from them.
 """
 
-from .loader import UtilityBlockError, load_all, load_file  # noqa: F401
-from .model import UtilityBlock  # noqa: F401
+from seedsim.utility_blocks.loader import UtilityBlockError, load_all, load_file  # noqa: F401
+from seedsim.utility_blocks.model import UtilityBlock  # noqa: F401

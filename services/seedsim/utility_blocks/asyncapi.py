@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import __version__, catalogue
-from ..core import codes, envelope
-from ..core.interop import InteropRecord
-from ..core.topics import Topics
-from ..core.validation import SCHEMA_DIR
-from .model import UtilityBlock
+from seedsim import __version__
+from seedsim import message_catalogue as catalogue
+from seedsim.core import codes, envelope
+from seedsim.core.interop import InteropRecord
+from seedsim.core.topics import Topics
+from seedsim.core.validation import SCHEMA_DIR
+from seedsim.utility_blocks.model import UtilityBlock
 
 XML_SCHEMA_FORMAT = "application/xml"
 KAFKA_BINDING = "0.5.0"
@@ -38,10 +39,21 @@ def _headers_schema(ce_type: str | None) -> dict:
         "ce_recipient": {**text, "description": "the node the message is addressed to"},
         "ce_correlationid": {**text, "description": "one id for a whole conversation about a consignment"},
         "ce_causationid": {**text, "description": "ce_id of the message this one answers"},
-        "ce_trigger": {**text, "description": "the consignment event that caused the message (PRE_ARRIVAL, EXIT, ENTRY, ...)"},
-        "traceparent": {**text, "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$", "description": "W3C Trace Context"},
+        "ce_trigger": {
+            **text,
+            "description": "the consignment event that caused the message (PRE_ARRIVAL, EXIT, ENTRY, ...)",
+        },
+        "traceparent": {
+            **text,
+            "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+            "description": "W3C Trace Context",
+        },
     }
-    return {"type": "object", "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type"], "properties": props}
+    return {
+        "type": "object",
+        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "content-type"],
+        "properties": props,
+    }
 
 
 def _message(m, base: Path) -> dict:
@@ -53,15 +65,22 @@ def _message(m, base: Path) -> dict:
         "contentType": envelope.XML_CONTENT_TYPE,
         "headers": _headers_schema(m.ce_type),
         "payload": {"schemaFormat": XML_SCHEMA_FORMAT, "schema": {"$ref": xsd}},
-        "bindings": {"kafka": {"key": {"type": "string", "description": "consignment or movement reference"}, "bindingVersion": KAFKA_BINDING}},
+        "bindings": {
+            "kafka": {
+                "key": {"type": "string", "description": "consignment or movement reference"},
+                "bindingVersion": KAFKA_BINDING,
+            }
+        },
         "x-seedsim-ce-type": m.ce_type,
         "x-seedsim-element": m.element,
     }
 
 
 def _node_parameter() -> dict:
-    return {"description": "the receiving node: a SEED+ administration's ISO 3166 code, lower case",
-            "enum": sorted(c.lower() for c in codes.SEED_COUNTRIES)}
+    return {
+        "description": "the receiving node: a SEED+ administration's ISO 3166 code, lower case",
+        "enum": sorted(c.lower() for c in codes.SEED_COUNTRIES),
+    }
 
 
 def _step_operations(blocks: dict[str, UtilityBlock]) -> dict:
@@ -87,25 +106,47 @@ def asyncapi_document(blocks: dict[str, UtilityBlock], base: Path | None = None,
     node = "{node}"  # the channel parameter; lower-casing it in Topics leaves it as is
     messages = {name: _message(m, base) for name, m in sorted(catalogue.BY_NAME.items())}
     interop_schema = InteropRecord.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas = {"CloudEventsHeaders": _headers_schema(None), **interop_schema.pop("$defs", {}), "InteropRecord": interop_schema}
-    dlq_headers = {"type": "object", "properties": {
-        **_headers_schema(None)["properties"],
-        **{f"dlq_{k}": {"type": "string", "description": d} for k, d in (
-            ("error_class", "eTIR-style class of the failure"), ("rule", "rule id"), ("reason", "what went wrong"),
-            ("pointer", "where in the document"), ("original_topic", "inbox the record came from"),
-            ("original_partition", "its partition"), ("original_offset", "its offset"))}}}
+    schemas = {
+        "CloudEventsHeaders": _headers_schema(None),
+        **interop_schema.pop("$defs", {}),
+        "InteropRecord": interop_schema,
+    }
+    dlq_headers = {
+        "type": "object",
+        "properties": {
+            **_headers_schema(None)["properties"],
+            **{
+                f"dlq_{k}": {"type": "string", "description": d}
+                for k, d in (
+                    ("error_class", "eTIR-style class of the failure"),
+                    ("rule", "rule id"),
+                    ("reason", "what went wrong"),
+                    ("pointer", "where in the document"),
+                    ("original_topic", "inbox the record came from"),
+                    ("original_partition", "its partition"),
+                    ("original_offset", "its offset"),
+                )
+            },
+        },
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {
             "title": "seedsim: SEED+ customs-to-customs exchange",
             "version": __version__,
             "description": "Channels, messages and operations of seedsim's customs nodes, generated from the message catalogue "
-                           f"and the Utility Blocks ({', '.join(blocks)}).",
+            f"and the Utility Blocks ({', '.join(blocks)}).",
             "license": {"name": "Apache-2.0", "url": "https://www.apache.org/licenses/LICENSE-2.0"},
             "tags": [{"name": ub.id, "description": ub.title} for ub in blocks.values()],
         },
         "defaultContentType": envelope.XML_CONTENT_TYPE,
-        "servers": {"kafka": {"host": "localhost:9092", "protocol": "kafka", "description": "an Apache Kafka cluster shared by the nodes"}},
+        "servers": {
+            "kafka": {
+                "host": "localhost:9092",
+                "protocol": "kafka",
+                "description": "an Apache Kafka cluster shared by the nodes",
+            }
+        },
         "channels": {
             "inbox": {
                 "address": topics.inbox(node),
@@ -129,22 +170,40 @@ def asyncapi_document(blocks: dict[str, UtilityBlock], base: Path | None = None,
             },
         },
         "operations": {
-            "receiveInbox": {"action": "receive", "channel": {"$ref": "#/channels/inbox"},
-                             "summary": "a node reads its inbox, validates and acknowledges what it receives"},
-            "sendDeadLetter": {"action": "send", "channel": {"$ref": "#/channels/deadLetters"},
-                               "summary": "a node sets aside a record it cannot handle"},
-            "sendInteropRecord": {"action": "send", "channel": {"$ref": "#/channels/interop"},
-                                  "summary": "a node records each stage of an exchange"},
+            "receiveInbox": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/inbox"},
+                "summary": "a node reads its inbox, validates and acknowledges what it receives",
+            },
+            "sendDeadLetter": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/deadLetters"},
+                "summary": "a node sets aside a record it cannot handle",
+            },
+            "sendInteropRecord": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/interop"},
+                "summary": "a node records each stage of an exchange",
+            },
             **_step_operations(blocks),
         },
         "components": {
             "schemas": schemas,
             "messages": {
                 **messages,
-                "DeadLetter": {"name": "DeadLetter", "title": "dead letter", "contentType": "application/octet-stream",
-                               "summary": "the original record value, as received", "headers": dlq_headers},
-                "InteropRecord": {"name": "InteropRecord", "title": "interoperability record", "contentType": "application/json",
-                                  "payload": {"$ref": "#/components/schemas/InteropRecord"}},
+                "DeadLetter": {
+                    "name": "DeadLetter",
+                    "title": "dead letter",
+                    "contentType": "application/octet-stream",
+                    "summary": "the original record value, as received",
+                    "headers": dlq_headers,
+                },
+                "InteropRecord": {
+                    "name": "InteropRecord",
+                    "title": "interoperability record",
+                    "contentType": "application/json",
+                    "payload": {"$ref": "#/components/schemas/InteropRecord"},
+                },
             },
         },
     }

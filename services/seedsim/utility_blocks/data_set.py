@@ -29,13 +29,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+
 from lxml import etree
 
-from .. import catalogue
-from ..core.validation import Issue
-from ..core.wco import NS_METADATA
-from .model import Element, UtilityBlock
-from .xsd_paths import required_paths
+from seedsim import message_catalogue as catalogue
+from seedsim.core.validation import Issue
+from seedsim.core.wco import NS_METADATA
+from seedsim.utility_blocks.model import Element, UtilityBlock
+from seedsim.utility_blocks.xsd_paths import required_paths
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,12 @@ def rules_for(ub: UtilityBlock, message: str) -> DataSetRules | None:
     ds = next((d for d in ub.data_set if d.message == message), None)
     if ds is None:
         return None
-    return DataSetRules((ub.id,), message, frozenset(_element_path(e.path) for e in ds.elements),
-                        tuple(e for e in ds.elements if e.set == "minimum" and e.min >= 1))
+    return DataSetRules(
+        (ub.id,),
+        message,
+        frozenset(_element_path(e.path) for e in ds.elements),
+        tuple(e for e in ds.elements if e.set == "minimum" and e.min >= 1),
+    )
 
 
 def merge(message: str, blocks: list[UtilityBlock]) -> DataSetRules | None:
@@ -90,7 +95,9 @@ def merge(message: str, blocks: list[UtilityBlock]) -> DataSetRules | None:
         return found[0]
     required = set.intersection(*({e.path for e in r.minimum} for r in found))
     minimum = tuple({e.path: e for r in found for e in r.minimum if e.path in required}.values())
-    return DataSetRules(tuple(i for r in found for i in r.ubs), message, frozenset().union(*(r.paths for r in found)), minimum)
+    return DataSetRules(
+        tuple(i for r in found for i in r.ubs), message, frozenset().union(*(r.paths for r in found)), minimum
+    )
 
 
 # -- the document -----------------------------------------------------------------------------------
@@ -158,8 +165,23 @@ def check(root: etree._Element, rules: DataSetRules | None) -> list[Issue]:
     if rules is None:
         return []
     _, prefix = _body(root)
-    issues = [Issue("UB301", 301, f"{etree.QName(el).localname} is not in the data set of {rules.label} for {rules.message}: remove it",
-                    prefix + path) for el, path in outside(root, rules)]
-    issues += [Issue("UB302", 302, f"{e.name} is in the minimum data set of {rules.label} for {rules.message}: add it",
-                     prefix + e.path) for e in rules.minimum if not present(root, e.path)]
+    issues = [
+        Issue(
+            "UB301",
+            301,
+            f"{etree.QName(el).localname} is not in the data set of {rules.label} for {rules.message}: remove it",
+            prefix + path,
+        )
+        for el, path in outside(root, rules)
+    ]
+    issues += [
+        Issue(
+            "UB302",
+            302,
+            f"{e.name} is in the minimum data set of {rules.label} for {rules.message}: add it",
+            prefix + e.path,
+        )
+        for e in rules.minimum
+        if not present(root, e.path)
+    ]
     return issues

@@ -17,10 +17,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from .. import catalogue
-from ..core.validation import SCHEMA_DIR
-from .model import UtilityBlock
-from .xsd_paths import element_paths
+from seedsim import message_catalogue as catalogue
+from seedsim.core.validation import SCHEMA_DIR
+from seedsim.utility_blocks.model import UtilityBlock
+from seedsim.utility_blocks.xsd_paths import element_paths
 
 PROJECT_DIR = SCHEMA_DIR.parent
 UB_DIR = SCHEMA_DIR / "utility-blocks"
@@ -59,7 +59,13 @@ def _pointer(parts) -> str:
 def _schema_problems(name: str, data) -> list[Problem]:
     out = []
     for e in sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        out.append(Problem(name, _pointer(e.absolute_path), f"{e.message} (schema rule {e.validator} at {_pointer(e.absolute_schema_path)})"))
+        out.append(
+            Problem(
+                name,
+                _pointer(e.absolute_path),
+                f"{e.message} (schema rule {e.validator} at {_pointer(e.absolute_schema_path)})",
+            )
+        )
     return out
 
 
@@ -80,9 +86,21 @@ def _catalogue_problems(name: str, ub: UtilityBlock) -> list[Problem]:
         check_message(f"{base}/message", step.message)
         for key, role in (("from", step.from_role), ("to", step.to_role)):
             if role not in roles:
-                out.append(Problem(name, f"{base}/{key}", f"role {role!r} is not declared: add it to business_process/roles or use one of {sorted(roles)}"))
+                out.append(
+                    Problem(
+                        name,
+                        f"{base}/{key}",
+                        f"role {role!r} is not declared: add it to business_process/roles or use one of {sorted(roles)}",
+                    )
+                )
     if bp.steps and bp.steps[0].event != bp.trigger:
-        out.append(Problem(name, "/business_process/steps/0/event", f"the first step is sent on {bp.steps[0].event} but the trigger is {bp.trigger}: make them agree"))
+        out.append(
+            Problem(
+                name,
+                "/business_process/steps/0/event",
+                f"the first step is sent on {bp.steps[0].event} but the trigger is {bp.trigger}: make them agree",
+            )
+        )
 
     used = set(ub.messages())
     for i, ds in enumerate(ub.data_set):
@@ -90,14 +108,25 @@ def _catalogue_problems(name: str, ub: UtilityBlock) -> list[Problem]:
         if not check_message(f"{base}/message", ds.message):
             continue
         if ds.message not in used:
-            out.append(Problem(name, f"{base}/message", f"{ds.message} has a data set but no step sends it: add a step or drop the data set"))
+            out.append(
+                Problem(
+                    name,
+                    f"{base}/message",
+                    f"{ds.message} has a data set but no step sends it: add a step or drop the data set",
+                )
+            )
         paths = element_paths(catalogue.BY_NAME[ds.message])
         root = catalogue.BY_NAME[ds.message].element.rpartition("}")[2]
         for j, el in enumerate(ds.elements):
             if el.path not in paths:
-                out.append(Problem(name, f"{base}/elements/{j}/path",
-                                   f"{el.path} is not an element of {ds.message} ({catalogue.BY_NAME[ds.message].schema}): "
-                                   f"paths start at /{root} and follow the XSD's element names"))
+                out.append(
+                    Problem(
+                        name,
+                        f"{base}/elements/{j}/path",
+                        f"{el.path} is not an element of {ds.message} ({catalogue.BY_NAME[ds.message].schema}): "
+                        f"paths start at /{root} and follow the XSD's element names",
+                    )
+                )
             if el.max != "unbounded" and el.max < el.min:
                 out.append(Problem(name, f"{base}/elements/{j}/max", f"max {el.max} is below min {el.min}"))
 
@@ -107,15 +136,25 @@ def _catalogue_problems(name: str, ub: UtilityBlock) -> list[Problem]:
         paths = element_paths(catalogue.BY_NAME[first])
         for i, c in enumerate(ub.matching.compare):
             if c.path and c.path not in paths:
-                out.append(Problem(name, f"/matching/compare/{i}/path", f"{c.path} is not an element of {first}, the message matched"))
+                out.append(
+                    Problem(
+                        name,
+                        f"/matching/compare/{i}/path",
+                        f"{c.path} is not an element of {first}, the message matched",
+                    )
+                )
 
     for i, example in enumerate(ub.examples):
         path = PROJECT_DIR / example
         message = Path(example).parts[2] if len(Path(example).parts) > 2 else ""
         if not path.is_file():
-            out.append(Problem(name, f"/examples/{i}", f"{example} does not exist: give a path under schemas/examples/"))
+            out.append(
+                Problem(name, f"/examples/{i}", f"{example} does not exist: give a path under schemas/examples/")
+            )
         elif message not in used:
-            out.append(Problem(name, f"/examples/{i}", f"{example} is an example of {message}, which no step of this UB sends"))
+            out.append(
+                Problem(name, f"/examples/{i}", f"{example} is an example of {message}, which no step of this UB sends")
+            )
     return out
 
 

@@ -23,7 +23,7 @@ took part in: on ENTRY, the node that received ExportData (as
 ``importing_customs``) sends what UB-SEED-EXIT's ENTRY step names
 (EntryConfirmation) to the role that sent it, i.e. back to that sender.
 Acknowledgement steps are never "sent" by a plan: the inbox acknowledges every
-message it reads (:mod:`seedsim.core.inbox_node`). One message type is sent
+message it reads (:mod:`seedsim.nodes.inbox_node`). One message type is sent
 once per event even if two UBs name it.
 
 **Data sets.** Which UBs govern a message is read from the steps too: those
@@ -38,24 +38,32 @@ strips to that UB's data set alone.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 from lxml import etree
 
-from ..core.validation import Issue
-from . import data_set
-from .data_set import DataSetRules
-from .loader import UB_DIR, load_all
-from .model import Step, UtilityBlock
+from seedsim.core.validation import Issue
+from seedsim.utility_blocks import data_set
+from seedsim.utility_blocks.data_set import DataSetRules
+from seedsim.utility_blocks.loader import UB_DIR, load_all
+from seedsim.utility_blocks.model import Step, UtilityBlock
 
 ACKNOWLEDGEMENT = "Acknowledgement"
 
 #: words in a role's id or description that say which kind of agency plays it
-AGENCY_WORDS = [("nppo", "NPPO"), ("phyto", "NPPO"), ("plant", "NPPO"), ("chamber", "CCI"), ("cci", "CCI"),
-                ("tir", "TIR"), ("guarantee", "TIR"), ("tax", "TAX")]
+AGENCY_WORDS = [
+    ("nppo", "NPPO"),
+    ("phyto", "NPPO"),
+    ("plant", "NPPO"),
+    ("chamber", "CCI"),
+    ("cci", "CCI"),
+    ("tir", "TIR"),
+    ("guarantee", "TIR"),
+    ("tax", "TAX"),
+]
 
 
 def agency_kind(ub: UtilityBlock, role_id: str) -> str:
@@ -65,8 +73,10 @@ def agency_kind(ub: UtilityBlock, role_id: str) -> str:
     for word, kind in AGENCY_WORDS:
         if word in text:
             return kind
-    raise ValueError(f"{ub.id}: cannot tell which agency plays role {role_id!r}: name it after one of "
-                     f"{', '.join(sorted({w for w, _ in AGENCY_WORDS}))}")
+    raise ValueError(
+        f"{ub.id}: cannot tell which agency plays role {role_id!r}: name it after one of "
+        f"{', '.join(sorted({w for w, _ in AGENCY_WORDS}))}"
+    )
 
 
 def plays(node_id: str, ub: UtilityBlock, role_id: str) -> bool:
@@ -114,7 +124,7 @@ class NodePlan:
         self._rules: dict[tuple, DataSetRules | None] = {}
 
     @classmethod
-    def load(cls, node_id: str, directory: Path | str | None = None) -> "NodePlan":
+    def load(cls, node_id: str, directory: Path | str | None = None) -> NodePlan:
         return cls(node_id, catalogue_of(str(directory) if directory else None))
 
     def roles(self, ub: UtilityBlock) -> list[str]:
@@ -137,8 +147,11 @@ class NodePlan:
         """Steps fired by ``event`` from a role this node plays, for the messages it can build (every message if None:
         a customs node also sends documents lodged for the consignment, so it asks for all and skips what it lacks)."""
         can = None if can_build is None else set(can_build)
-        return self._once(s for s in self._steps()
-                          if s.step.event == event and (can is None or s.message in can) and plays(self.node, s.ub, s.step.from_role))
+        return self._once(
+            s
+            for s in self._steps()
+            if s.step.event == event and (can is None or s.message in can) and plays(self.node, s.ub, s.step.from_role)
+        )
 
     def to_agency(self, send: Send) -> bool:
         """Whether a step's receiver is an agency role (not a customs administration)."""
@@ -153,19 +166,30 @@ class NodePlan:
         for ub in self.blocks.values():
             steps = ub.business_process.steps
             receiving = {s.to_role for s in steps if s.message == received and plays(self.node, ub, s.to_role)}
-            out += [Send(ub, i, s) for i, s in enumerate(steps, 1)
-                    if s.event == event and s.message != ACKNOWLEDGEMENT and s.from_role in receiving]
+            out += [
+                Send(ub, i, s)
+                for i, s in enumerate(steps, 1)
+                if s.event == event and s.message != ACKNOWLEDGEMENT and s.from_role in receiving
+            ]
         return self._once(out)
 
     def governing(self, message: str, trigger: str | None, sender: str, receiver: str) -> list[UtilityBlock]:
         """The UBs that may govern ``message`` from ``sender`` to ``receiver`` on ``trigger`` (any event if None)."""
-        return [ub for ub in self.blocks.values()
-                if any(s.message == message and (trigger is None or s.event == trigger)
-                       and plays(sender, ub, s.from_role) and plays(receiver, ub, s.to_role)
-                       for s in ub.business_process.steps)]
+        return [
+            ub
+            for ub in self.blocks.values()
+            if any(
+                s.message == message
+                and (trigger is None or s.event == trigger)
+                and plays(sender, ub, s.from_role)
+                and plays(receiver, ub, s.to_role)
+                for s in ub.business_process.steps
+            )
+        ]
 
-    def rules(self, message: str, trigger: str | None, sender: str, receiver: str,
-              utility_block: str | None = None) -> DataSetRules | None:
+    def rules(
+        self, message: str, trigger: str | None, sender: str, receiver: str, utility_block: str | None = None
+    ) -> DataSetRules | None:
         """The data set a message must keep to; None when no UB constrains it."""
         key = (message, trigger, sender, receiver, utility_block)
         if key not in self._rules:
@@ -175,7 +199,9 @@ class NodePlan:
                 self._rules[key] = data_set.merge(message, self.governing(message, trigger, sender, receiver))
         return self._rules[key]
 
-    def outgoing(self, message: str, payload: bytes, trigger: str | None, to: str, utility_block: str | None = None) -> bytes:
+    def outgoing(
+        self, message: str, payload: bytes, trigger: str | None, to: str, utility_block: str | None = None
+    ) -> bytes:
         """``payload`` reduced to the data set of the UB(s) governing it (data minimisation)."""
         return data_set.minimise(payload, self.rules(message, trigger, self.node, to, utility_block))
 

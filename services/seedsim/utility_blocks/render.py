@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .. import catalogue
-from .model import UtilityBlock
+from seedsim import message_catalogue as catalogue
+from seedsim.utility_blocks.model import UtilityBlock
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
 
@@ -33,12 +33,24 @@ def _max(v) -> str:
 
 def show_text(ub: UtilityBlock) -> str:
     bp = ub.business_process
-    out = [f"{ub.id}  {ub.title}  (version {ub.version})", "",
-           "1. Purpose", f"  need:  {ub.purpose.need}", f"  scope: {ub.purpose.scope}",
-           "  beneficiaries:", *[f"    - {b}" for b in ub.purpose.beneficiaries], "",
-           "2. Legal basis", *[f"  - [{lb.kind}] {lb.instrument}" + (f" ({lb.note})" if lb.note else "") for lb in ub.legal_basis], "",
-           "3. Business process", "  roles:", *[f"    {r.id} ({r.kind}): {r.description}" for r in bp.roles],
-           f"  trigger: {bp.trigger}", "  steps:"]
+    out = [
+        f"{ub.id}  {ub.title}  (version {ub.version})",
+        "",
+        "1. Purpose",
+        f"  need:  {ub.purpose.need}",
+        f"  scope: {ub.purpose.scope}",
+        "  beneficiaries:",
+        *[f"    - {b}" for b in ub.purpose.beneficiaries],
+        "",
+        "2. Legal basis",
+        *[f"  - [{lb.kind}] {lb.instrument}" + (f" ({lb.note})" if lb.note else "") for lb in ub.legal_basis],
+        "",
+        "3. Business process",
+        "  roles:",
+        *[f"    {r.id} ({r.kind}): {r.description}" for r in bp.roles],
+        f"  trigger: {bp.trigger}",
+        "  steps:",
+    ]
     for i, s in enumerate(bp.steps, 1):
         out.append(f"    {i}. [{s.event}] {s.from_role} -> {s.to_role}: {s.message} ({s.timing})")
         if s.note:
@@ -49,17 +61,32 @@ def show_text(ub: UtilityBlock) -> str:
         for e in ds.elements:
             out.append(f"    {e.set:<7}  {e.min}..{_max(e.max):<2}  {(e.wco_id or '-'):<4}  {e.path}  ({e.name})")
     x = ub.exchange
-    out += ["", "5. Exchange", f"  mechanism: {x.mechanism}; acknowledgement required: {'yes' if x.acknowledgement_required else 'no'}",
-            f"  timeout: {x.timeout_s:g} s; retries: {x.retries}; channel: {x.channel}"]
+    out += [
+        "",
+        "5. Exchange",
+        f"  mechanism: {x.mechanism}; acknowledgement required: {'yes' if x.acknowledgement_required else 'no'}",
+        f"  timeout: {x.timeout_s:g} s; retries: {x.retries}; channel: {x.channel}",
+    ]
     out += [f"  errors: {x.errors}"] if x.errors else []
     out += [f"  security: {x.security}"] if x.security else []
     if ub.matching:
-        out += ["", "Matching", *[f"  {c.alert} {c.element}" + (f"  {c.path}" if c.path else "") for c in ub.matching.compare]]
+        out += [
+            "",
+            "Matching",
+            *[f"  {c.alert} {c.element}" + (f"  {c.path}" if c.path else "") for c in ub.matching.compare],
+        ]
         if ub.matching.tolerances:
-            out.append("  tolerances: " + ", ".join(f"{k} {v:g}" for k, v in ub.matching.tolerances.model_dump(exclude_none=True).items()))
+            out.append(
+                "  tolerances: "
+                + ", ".join(f"{k} {v:g}" for k, v in ub.matching.tolerances.model_dump(exclude_none=True).items())
+            )
     g = ub.governance
-    out += ["", "6. Governance", f"  availability {g.service_level.availability_pct:g}%, p95 latency {g.service_level.p95_latency_ms} ms",
-            f"  alert above NACK rate {g.monitoring.max_nack_rate:g} or {g.monitoring.max_dead_letters} dead letters"]
+    out += [
+        "",
+        "6. Governance",
+        f"  availability {g.service_level.availability_pct:g}%, p95 latency {g.service_level.p95_latency_ms} ms",
+        f"  alert above NACK rate {g.monitoring.max_nack_rate:g} or {g.monitoring.max_dead_letters} dead letters",
+    ]
     out += [f"  change: {g.change}"] if g.change else []
     out += ["", "Examples", *[f"  {e}" for e in ub.examples]]
     return "\n".join(out)
@@ -86,36 +113,98 @@ def sequence_diagram(ub: UtilityBlock) -> str:
 
 def page_markdown(ub: UtilityBlock, out_dir: Path) -> str:
     bp = ub.business_process
-    md = [f"# {ub.id}: {ub.title}", "", f"Version {ub.version}. Trigger: `{bp.trigger}`.", "",
-          "## Purpose", "", ub.purpose.need, "", f"**Scope.** {ub.purpose.scope}", "", "**Beneficiaries:**", "",
-          *[f"- {b}" for b in ub.purpose.beneficiaries], "",
-          "## Legal basis", "", *[f"- *{lb.kind.replace('_', ' ')}*: {lb.instrument}" + (f" ({lb.note})" if lb.note else "") for lb in ub.legal_basis], "",
-          "## Business process", "", "| role | kind | description |", "|---|---|---|",
-          *[f"| `{r.id}` | {r.kind} | {_cell(r.description)} |" for r in bp.roles], "",
-          "```mermaid", sequence_diagram(ub), "```", "",
-          "| # | event | from | to | message | timing | note |", "|---|---|---|---|---|---|---|",
-          *[f"| {i} | `{s.event}` | {s.from_role} | {s.to_role} | {s.message} | {_cell(s.timing)} | {_cell(s.note or '')} |"
-            for i, s in enumerate(bp.steps, 1)], "",
-          "## Data set", ""]
+    md = [
+        f"# {ub.id}: {ub.title}",
+        "",
+        f"Version {ub.version}. Trigger: `{bp.trigger}`.",
+        "",
+        "## Purpose",
+        "",
+        ub.purpose.need,
+        "",
+        f"**Scope.** {ub.purpose.scope}",
+        "",
+        "**Beneficiaries:**",
+        "",
+        *[f"- {b}" for b in ub.purpose.beneficiaries],
+        "",
+        "## Legal basis",
+        "",
+        *[
+            f"- *{lb.kind.replace('_', ' ')}*: {lb.instrument}" + (f" ({lb.note})" if lb.note else "")
+            for lb in ub.legal_basis
+        ],
+        "",
+        "## Business process",
+        "",
+        "| role | kind | description |",
+        "|---|---|---|",
+        *[f"| `{r.id}` | {r.kind} | {_cell(r.description)} |" for r in bp.roles],
+        "",
+        "```mermaid",
+        sequence_diagram(ub),
+        "```",
+        "",
+        "| # | event | from | to | message | timing | note |",
+        "|---|---|---|---|---|---|---|",
+        *[
+            f"| {i} | `{s.event}` | {s.from_role} | {s.to_role} | {s.message} | {_cell(s.timing)} | {_cell(s.note or '')} |"
+            for i, s in enumerate(bp.steps, 1)
+        ],
+        "",
+        "## Data set",
+        "",
+    ]
     for ds in ub.data_set:
         m = catalogue.BY_NAME[ds.message]
-        md += [f"### {ds.message}", "", f"Schema `schemas/{m.schema}`, CloudEvents type `{m.ce_type}`.", "",
-               "| path | WCO ID | name | cardinality | set |", "|---|---|---|---|---|",
-               *[f"| `{e.path}` | {e.wco_id or ''} | {_cell(e.name)} | {e.min}..{_max(e.max)} | {e.set} |" for e in ds.elements], ""]
+        md += [
+            f"### {ds.message}",
+            "",
+            f"Schema `schemas/{m.schema}`, CloudEvents type `{m.ce_type}`.",
+            "",
+            "| path | WCO ID | name | cardinality | set |",
+            "|---|---|---|---|---|",
+            *[
+                f"| `{e.path}` | {e.wco_id or ''} | {_cell(e.name)} | {e.min}..{_max(e.max)} | {e.set} |"
+                for e in ds.elements
+            ],
+            "",
+        ]
     x = ub.exchange
-    md += ["## Exchange", "", f"- mechanism: {x.mechanism}", f"- acknowledgement required: {'yes' if x.acknowledgement_required else 'no'}",
-           f"- timeout: {x.timeout_s:g} s, retries: {x.retries}", f"- channel: `{x.channel}`"]
+    md += [
+        "## Exchange",
+        "",
+        f"- mechanism: {x.mechanism}",
+        f"- acknowledgement required: {'yes' if x.acknowledgement_required else 'no'}",
+        f"- timeout: {x.timeout_s:g} s, retries: {x.retries}",
+        f"- channel: `{x.channel}`",
+    ]
     md += [f"- errors: {x.errors}"] if x.errors else []
     md += [f"- security: {x.security}"] if x.security else []
     md.append("")
     if ub.matching:
-        md += ["## Matching", "", "| alert | element | path |", "|---|---|---|",
-               *[f"| {c.alert} | {c.element} | `{c.path or ''}` |" for c in ub.matching.compare], ""]
+        md += [
+            "## Matching",
+            "",
+            "| alert | element | path |",
+            "|---|---|---|",
+            *[f"| {c.alert} | {c.element} | `{c.path or ''}` |" for c in ub.matching.compare],
+            "",
+        ]
         if ub.matching.tolerances:
-            md += ["Tolerances: " + ", ".join(f"{k} {v:g}" for k, v in ub.matching.tolerances.model_dump(exclude_none=True).items()), ""]
+            md += [
+                "Tolerances: "
+                + ", ".join(f"{k} {v:g}" for k, v in ub.matching.tolerances.model_dump(exclude_none=True).items()),
+                "",
+            ]
     g = ub.governance
-    md += ["## Governance", "", f"- availability: {g.service_level.availability_pct:g} %", f"- p95 latency: {g.service_level.p95_latency_ms} ms",
-           f"- monitoring: alert above a NACK rate of {g.monitoring.max_nack_rate:g} or {g.monitoring.max_dead_letters} dead letters"]
+    md += [
+        "## Governance",
+        "",
+        f"- availability: {g.service_level.availability_pct:g} %",
+        f"- p95 latency: {g.service_level.p95_latency_ms} ms",
+        f"- monitoring: alert above a NACK rate of {g.monitoring.max_nack_rate:g} or {g.monitoring.max_dead_letters} dead letters",
+    ]
     md += [f"- change: {g.change}"] if g.change else []
     md += ["", "## Examples", ""]
     for e in ub.examples:
@@ -129,9 +218,15 @@ def page_name(ub: UtilityBlock) -> str:
 
 
 def index_markdown(blocks: dict[str, UtilityBlock]) -> str:
-    md = ["# Utility Blocks", "", "The customs-to-customs exchanges seedsim implements, one page each "
-          "(generated by `seedsim ub docs` from `schemas/utility-blocks/`).", "",
-          "| UB | title | trigger | messages |", "|---|---|---|---|"]
+    md = [
+        "# Utility Blocks",
+        "",
+        "The customs-to-customs exchanges seedsim implements, one page each "
+        "(generated by `seedsim ub docs` from `schemas/utility-blocks/`).",
+        "",
+        "| UB | title | trigger | messages |",
+        "|---|---|---|---|",
+    ]
     md += [f"| [{i}]({page_name(blocks[i])}) | {_cell(t)} | `{tr}` | {m} |" for i, t, tr, m in list_rows(blocks)]
     return "\n".join(md) + "\n"
 

@@ -11,14 +11,14 @@ identifying element (``MessageType.element``), e.g.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
-from ..core.message_type import MessageType
-from ..core.validation import SCHEMA_DIR
+from seedsim.core.message_type import MessageType
+from seedsim.core.validation import SCHEMA_DIR
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 _MAX_DEPTH = 25
@@ -45,7 +45,9 @@ class _SchemaSet:
             elif child.tag == f"{XS}complexType":
                 self.types[(ns, child.get("name"))] = child
             elif child.tag in (f"{XS}include", f"{XS}import") and child.get("schemaLocation"):
-                self._load((path.parent / child.get("schemaLocation")).resolve(), ns if child.tag == f"{XS}include" else None)
+                self._load(
+                    (path.parent / child.get("schemaLocation")).resolve(), ns if child.tag == f"{XS}include" else None
+                )
 
     def type_of(self, decl: etree._Element) -> etree._Element | None:
         """The complex type of an element declaration (anonymous or named), None for simple types."""
@@ -95,8 +97,8 @@ def _walk(schemas: _SchemaSet, ctype: etree._Element, prefix: str, out: set[str]
                 _walk(schemas, child, path, out, depth + 1)
 
 
-@lru_cache(maxsize=None)
-def _root(schema: str, element: str) -> tuple["_SchemaSet", Any, str]:
+@cache
+def _root(schema: str, element: str) -> tuple[_SchemaSet, Any, str]:
     """The schema set, the global declaration of ``element`` (Clark name) and its local name: read once."""
     path = Path(schema) if Path(schema).is_absolute() else SCHEMA_DIR / schema
     schemas = _SchemaSet(path)
@@ -107,7 +109,7 @@ def _root(schema: str, element: str) -> tuple["_SchemaSet", Any, str]:
     return schemas, decl, local
 
 
-@lru_cache(maxsize=None)
+@cache
 def _paths(schema: str, element: str) -> frozenset[str]:
     schemas, decl, local = _root(schema, element)
     out = {f"/{local}"}
@@ -161,7 +163,7 @@ def _walk_required(schemas: _SchemaSet, ctype: etree._Element, prefix: str, out:
                 _walk_required(schemas, child, path, out, depth + 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _required(schema: str, element: str) -> frozenset[str]:
     schemas, decl, local = _root(schema, element)
     out: set[str] = set()

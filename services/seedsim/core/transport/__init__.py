@@ -9,6 +9,6 @@ Contract for both adapters: a record's offset is committed only after its
 handler returned; records of one key stay in order.
 """
 
-from .port import Handler, Record, Transport
+from seedsim.core.transport.port import Handler, Record, Transport
 
 __all__ = ["Handler", "Record", "Transport"]

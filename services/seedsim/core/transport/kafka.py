@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
 
-from .port import Handler, Record
+from seedsim.core.transport.port import Handler, Record
 
 log = logging.getLogger("seedsim.transport.kafka")
 
@@ -135,18 +135,20 @@ class KafkaTransport:
             for tp, messages in batch.items():
                 if not messages:
                     continue
-                await handler([
-                    Record(
-                        topic=m.topic,
-                        value=m.value if m.value is not None else b"",
-                        key=m.key,
-                        headers=tuple(m.headers or ()),
-                        partition=m.partition,
-                        offset=m.offset,
-                        timestamp_ms=m.timestamp,
-                    )
-                    for m in messages
-                ])
+                await handler(
+                    [
+                        Record(
+                            topic=m.topic,
+                            value=m.value if m.value is not None else b"",
+                            key=m.key,
+                            headers=tuple(m.headers or ()),
+                            partition=m.partition,
+                            offset=m.offset,
+                            timestamp_ms=m.timestamp,
+                        )
+                        for m in messages
+                    ]
+                )
                 if messages:
                     try:
                         await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})

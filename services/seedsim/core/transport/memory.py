@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
-from .port import Handler, Record
+from seedsim.core.transport.port import Handler, Record
 
 
 class InMemoryBus:

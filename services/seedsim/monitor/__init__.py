@@ -1,1 +1,0 @@
-"""The interop monitor: reads the shared interop topic and tells what became of every message."""

@@ -1,0 +1,47 @@
+"""An agency node's HTTP API (FastAPI): the same inspection endpoints as a customs node, plus issuing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
+from seedsim.nodes.agency.agency_node import DESCRIPTIONS, ISSUES, AgencyNode
+from seedsim.nodes.node_http import node_app
+
+
+class IssueRequest(BaseModel):
+    to: str | None = Field(
+        None,
+        description="the node to send the certificate to, e.g. ME (none for the TIR chain: it registers the carnet)",
+    )
+    consignment: str | None = Field(None, description="the consignment's reference (UCR), the message's subject")
+
+
+def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
+    app = node_app(
+        node,
+        f"seedsim agency node {node.node}",
+        f"A {DESCRIPTIONS[node.kind]} on the SEED+ wire: issues and checks documents, acknowledges what it receives.",
+        manage_lifecycle,
+        health={"kind": node.kind.value},
+    )
+
+    @app.post("/issue", summary="Issue a certificate (NPPO, CCI) and send it, or register a TIR carnet (TIR)")
+    async def issue(req: IssueRequest) -> dict[str, Any]:
+        if node.kind not in ISSUES:
+            raise HTTPException(status_code=409, detail=f"a {DESCRIPTIONS[node.kind]} issues no documents")
+        if req.to and not node.accepts(req.to.upper()):
+            raise HTTPException(status_code=409, detail=f"{req.to} is not a partner of {node.node}")
+        return await node.issue(req.to.upper() if req.to else None, req.consignment)
+
+    @app.get("/issued/{ref}", summary="A certificate or carnet this node issued")
+    async def issued(ref: str) -> dict[str, Any]:
+        row = await node.store.read(lambda c: c.execute("SELECT * FROM issued WHERE ref = ?", (ref,)).fetchone())
+        if row is None:
+            raise HTTPException(status_code=404, detail=f"{node.node} issued no {ref}")
+        return {**dict(row), "data": json.loads(row["data"])}
+
+    return app

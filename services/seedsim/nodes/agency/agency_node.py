@@ -1,0 +1,312 @@
+"""Agency nodes: the other authorities a border crossing depends on, on the same wire as customs.
+
+SEED+ reaches beyond customs (certificates through the TRACES NT CEFTA link,
+proofs of origin, TIR guarantees, VAT refunds). An agency node has a customs
+node's inbox mechanics (:class:`seedsim.nodes.inbox_node.InboxNode`: envelope
+checks, dedup, validation, ack/nack, dead letters, outbox) and its own small
+trade, by kind:
+
+* ``NPPO`` -- national plant protection organisation: issues phytosanitary
+  certificates; answers a check on one (a ConsignmentQuery whose UCR is the
+  certificate number, answered by a ConsignmentQueryResponse: found and
+  ``certificate_issued``, or not found). The catalogue has no certificate
+  status request of its own (the ePhyto hub's envelope status would be one).
+* ``CCI`` -- chamber of commerce: issues certificates of origin; answers an
+  OriginVerificationRequest with an OriginVerificationResponse (authentic and
+  originating when it issued that certificate, not authentic otherwise).
+* ``TIR`` -- the national association of the TIR guarantee chain: registers the
+  carnets it issued; answers a guarantee check (a ConsignmentQuery whose UCR is
+  the carnet number) with ``guarantee_valid`` or not found. eTIR's own pair
+  (E7/E8-style guarantee query and answer) is not in the catalogue.
+* ``TAX`` -- the tax administration: receives VAT-refund export proofs.
+
+Each kind plays the agency roles of the Utility Blocks that name it (see
+:mod:`seedsim.utility_blocks.node_plan`): what it issues is reduced to the
+UB's data set before it leaves, what it receives is checked against it.
+
+Node ids are ``<country>-<kind>``, e.g. ``RS-NPPO``. The query schema names the
+answering node by country only (RespondingNode is a country code), so an
+agency's answers carry its country.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from seedsim import message_catalogue as catalogue
+from seedsim.config import ServiceConfig
+from seedsim.core import codes
+from seedsim.core.envelope import Envelope
+from seedsim.core.message_type import MessageType
+from seedsim.core.node_store import NodeStore
+from seedsim.core.sqlite_store import Tx
+from seedsim.core.transport import Transport
+from seedsim.messages.origin import CHAMBERS, Finding, OriginVerificationRequest
+from seedsim.messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
+from seedsim.nodes.inbox_node import InboxNode, iso, now_utc
+from seedsim.utility_blocks.node_plan import NodePlan
+
+
+class AgencyKind(str, Enum):
+    NPPO = "NPPO"
+    CCI = "CCI"
+    TIR = "TIR"
+    TAX = "TAX"
+
+
+DESCRIPTIONS = {
+    AgencyKind.NPPO: "phytosanitary authority (NPPO)",
+    AgencyKind.CCI: "chamber of commerce",
+    AgencyKind.TIR: "TIR guarantee chain (national association)",
+    AgencyKind.TAX: "tax administration",
+}
+#: what each kind issues (None: it issues nothing that travels)
+ISSUES = {
+    AgencyKind.NPPO: "PhytosanitaryCertificate",
+    AgencyKind.CCI: "CertificateOfOrigin",
+    AgencyKind.TIR: "TIRCarnet",
+}
+
+
+def agency_id(country: str, kind: AgencyKind | str) -> str:
+    return f"{country.upper()}-{AgencyKind(kind).value}"
+
+
+class AgencyConfig(ServiceConfig):
+    """A border-agency node, named by its country and kind."""
+
+    node: str = Field(
+        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX), e.g. RS-NPPO"
+    )
+    port: int = 8100
+    seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")
+
+    @field_validator("node")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        country, _, kind = v.upper().partition("-")
+        if country not in codes.countries() or kind not in AgencyKind.__members__:
+            raise ValueError(
+                f"{v!r} is not an agency node id: <country>-<kind>, kind one of {', '.join(AgencyKind.__members__)}"
+            )
+        return f"{country}-{kind}"
+
+    @property
+    def country(self) -> str:
+        return self.node.split("-")[0]
+
+    @property
+    def kind(self) -> AgencyKind:
+        return AgencyKind(self.node.split("-")[1])
+
+    def is_partner(self, node: str) -> bool:
+        if self.partners:
+            return node in self.partners
+        country, _, kind = node.partition("-")
+        return country in codes.SEED_COUNTRIES and (not kind or kind in AgencyKind.__members__) and node != self.node
+
+
+class AgencyStore(NodeStore):
+    EXTRA_SCHEMA = """
+CREATE TABLE IF NOT EXISTS issued (
+    ref TEXT PRIMARY KEY,         -- certificate or carnet number
+    type TEXT NOT NULL,
+    consignment TEXT,
+    sent_to TEXT,
+    data TEXT NOT NULL,           -- the model as JSON
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS received (
+    message_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    sender TEXT NOT NULL,
+    ucr TEXT,
+    data TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+
+def generate_where(mt: MessageType, rng: random.Random, wanted: Callable[[Any], bool], tries: int = 200) -> Any:
+    """An instance from the catalogue's generator that satisfies ``wanted`` (e.g. issued in this country); else the last one drawn."""
+    doc = mt.generate(rng)
+    for _ in range(tries):
+        if wanted(doc):
+            return doc
+        doc = mt.generate(rng)
+    return doc
+
+
+def certificate_ref(doc: Any) -> str:
+    """The number a certificate or carnet is known by."""
+    for attr in ("reference_id", "id"):
+        if isinstance(getattr(doc, attr, None), str):
+            return getattr(doc, attr)
+    return doc.document.id  # an SPS certificate
+
+
+class AgencyNode(InboxNode):
+    def __init__(self, config: AgencyConfig, transport: Transport, store: AgencyStore | None = None):
+        super().__init__(
+            config.node,
+            config.country,
+            transport,
+            store or AgencyStore(config.db_path()),
+            config.topic_prefix,
+            config.max_xml_bytes,
+        )
+        self.config = config
+        self.kind = config.kind
+        self.agency_name = f"{DESCRIPTIONS[self.kind]} {config.country}"
+        self.rng = random.Random(config.seed)
+        self.plan = NodePlan.load(config.node, config.utility_blocks)
+
+    def accepts(self, sender: str) -> bool:
+        return self.config.is_partner(sender)
+
+    def partners_text(self) -> str:
+        return ", ".join(self.config.partners) or "SEED+ customs and agency nodes"
+
+    # -- issuing ------------------------------------------------------------------------------------
+
+    def make_document(self, to_country: str | None = None) -> Any:
+        """A document of the kind this agency issues, issued in its own country (and for ``to_country`` where it says so)."""
+        name = ISSUES.get(self.kind)
+        if name is None:
+            raise ValueError(f"a {DESCRIPTIONS[self.kind]} issues no documents")
+        mt, here = catalogue.BY_NAME[name], self.country
+        if self.kind is AgencyKind.NPPO:
+            doc = generate_where(
+                mt,
+                self.rng,
+                lambda d: (
+                    d.consignment.export_country.id == here
+                    and (to_country is None or d.consignment.import_country.id == to_country)
+                ),
+            )
+        elif self.kind is AgencyKind.CCI:
+            doc = generate_where(
+                mt,
+                self.rng,
+                lambda d: (
+                    d.origin_country_code == here
+                    and d.issuing_authority.type_code == "COC"
+                    and (to_country is None or d.destination_country_code == to_country)
+                ),
+            )
+            doc = doc.model_copy(
+                update={
+                    "issuing_authority": doc.issuing_authority.model_copy(
+                        update={"name": CHAMBERS.get(here, doc.issuing_authority.name)}
+                    )
+                }
+            )
+        else:
+            doc = generate_where(
+                mt,
+                self.rng,
+                lambda d: (
+                    d.guarantee is not None
+                    and d.guarantee.issuing_association is not None
+                    and d.guarantee.issuing_association.country_code == here
+                ),
+            )
+        return doc
+
+    async def issue(self, to: str | None = None, consignment: str | None = None, doc: Any = None) -> dict[str, Any]:
+        """Issue a certificate (NPPO, CCI) and send it to node ``to``; the TIR chain registers a carnet it guarantees (nothing is sent)."""
+        doc = doc if doc is not None else self.make_document(to.split("-")[0] if to else None)
+        return await self.run(self._issue_tx, doc, to, consignment)
+
+    def _issue_tx(self, tx: Tx, doc: Any, to: str | None, consignment: str | None) -> dict[str, Any]:
+        mt, ref = catalogue.BY_NAME[ISSUES[self.kind]], certificate_ref(doc)
+        tx.execute(
+            "INSERT OR REPLACE INTO issued(ref, type, consignment, sent_to, data, at) VALUES (?,?,?,?,?,?)",
+            (
+                ref,
+                mt.name,
+                consignment,
+                to if self.kind is not AgencyKind.TIR else None,
+                doc.model_dump_json(),
+                iso(now_utc()),
+            ),
+        )
+        out: dict[str, Any] = {"issued": ref, "type": mt.name}
+        if to and self.kind is not AgencyKind.TIR:
+            env = self.send(tx, mt, mt.write(doc), to, subject=consignment or ref)
+            out.update(message_id=env.id, sent_to=to)
+        return out
+
+    def issued(self, tx: Tx, ref: str | None) -> dict | None:
+        row = tx.execute("SELECT * FROM issued WHERE ref = ?", (ref,)).fetchone() if ref else None
+        return dict(row) if row else None
+
+    # -- answering ----------------------------------------------------------------------------------
+
+    def handle(self, tx: Tx, env: Envelope, mt: MessageType, doc: Any, now: datetime) -> None:
+        tx.execute(
+            "INSERT OR REPLACE INTO received(message_id, type, sender, ucr, data, at) VALUES (?,?,?,?,?,?)",
+            (
+                env.id,
+                mt.name,
+                env.source,
+                env.subject,
+                doc.model_dump_json() if hasattr(doc, "model_dump_json") else "{}",
+                iso(now),
+            ),
+        )
+        if isinstance(doc, OriginVerificationRequest) and self.kind is AgencyKind.CCI:
+            self._verify_origin(tx, env, doc, now)
+        elif isinstance(doc, ConsignmentQuery) and self.kind in (AgencyKind.NPPO, AgencyKind.TIR):
+            self._answer_check(tx, env, doc, now)
+
+    def _verify_origin(self, tx: Tx, env: Envelope, req: OriginVerificationRequest, now: datetime) -> None:
+        mt = catalogue.BY_NAME["OriginVerificationResponse"]
+        held = self.issued(tx, req.certificate.id)
+        answer = mt.generate(self.rng).model_copy(
+            update={
+                "id": f"{self.country}-OVA-{now.year}-{self.rng.randint(1, 999_999):06d}",
+                "request_id": req.id,
+                "request_date": req.issue_date,
+                "issue_date": now.date().isoformat(),
+                "certificate": req.certificate,
+                "responding_authority": req.requested_authority.model_copy(
+                    update={"name": CHAMBERS.get(self.country, self.agency_name), "type_code": "COC"}
+                ),
+                "result_code": "AO" if held else "NA",
+                "findings": []
+                if held
+                else [
+                    Finding(
+                        sequence_numeric=1,
+                        description=f"{self.agency_name} did not issue certificate {req.certificate.id}",
+                    )
+                ],
+            }
+        )
+        self.reply(tx, env, mt, mt.write(answer), now)
+
+    def _answer_check(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:
+        held = self.issued(tx, q.ucr)
+        status = {AgencyKind.NPPO: "certificate_issued", AgencyKind.TIR: "guarantee_valid"}[self.kind]
+        answer = ConsignmentQueryResponse(
+            query_id=q.query_id,
+            issue_date_time=now.replace(microsecond=0),
+            responding_node=self.country,
+            ucr=q.ucr,
+            found=held is not None,
+            status=status if held else None,
+        )
+        self.reply(tx, env, CONSIGNMENT_QUERY_RESPONSE, CONSIGNMENT_QUERY_RESPONSE.write(answer), now)
+
+
+def make_agency_node(config: AgencyConfig, transport: Transport | None = None) -> AgencyNode:
+    from seedsim.bootstrap import make_transport
+
+    return AgencyNode(config, transport or make_transport(config.kafka, client_id=f"seedsim-{config.node.lower()}"))

@@ -1,0 +1,669 @@
+"""The customs node's application service: small handlers, one per thing that happens.
+
+* :meth:`CustomsNode.lodge` -- a trader or national system lodges a declaration;
+* :meth:`CustomsNode.lodge_document` -- any other catalogue document (TIR carnet,
+  cash declaration...) lodged for a consignment, kept for its events (:mod:`.documents`);
+* :meth:`CustomsNode.on_event` -- a consignment event (PRE_ARRIVAL, EXIT, ENTRY) at an office:
+  what it sends is what the Utility Block catalogue's steps name for that event
+  from a customs role (:mod:`seedsim.utility_blocks.node_plan`); the node builds
+  ExportData from an export declaration and EntryConfirmation from the match at
+  entry, and on PRE_ARRIVAL/EXIT sends each lodged document of a step's type to
+  the neighbour; a step it can fill neither way is skipped with a note;
+* :meth:`CustomsNode.handle` -- a valid message arrived in the node's inbox (the
+  inbox mechanics -- envelope, dedup, validation, ack/nack, dead letters, outbox --
+  are the shared :class:`~seedsim.nodes.inbox_node.InboxNode`'s).
+
+Each handler reads and writes the node's store in one transaction, which also
+queues what must be sent (messages, interop records). After the commit the
+outbox is sent. The handlers know the transport only through the port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from seedsim import message_catalogue as catalogue
+from seedsim.config import NodeConfig
+from seedsim.conformance import check
+from seedsim.core import codes
+from seedsim.core.declaration import Declaration, Office, merge
+from seedsim.core.declaration_rules import DECLARATION_RULES
+from seedsim.core.envelope import Envelope, new_id, new_traceparent
+from seedsim.core.identifiers import make_mrn
+from seedsim.core.interop import Stage
+from seedsim.core.message_type import MessageType
+from seedsim.core.response import (
+    GOODS_ENTERED,
+    AdditionalInformation,
+    DateTimeString,
+    IssueDateTime,
+    Response,
+    ResponseDeclaration,
+)
+from seedsim.core.sqlite_store import Tx
+from seedsim.core.transport import Transport
+from seedsim.core.validation import Issue, RuleContext, ValidationReport, compiled_schema, from_unsafe
+from seedsim.core.xml_safety import UnsafeXmlError, parse_untrusted
+from seedsim.messages.query import (
+    CONSIGNMENT_QUERY,
+    CONSIGNMENT_QUERY_RESPONSE,
+    ConsignmentQuery,
+    ConsignmentQueryResponse,
+    DeclarationSummary,
+)
+from seedsim.messages.seed import read_declaration
+from seedsim.nodes.customs import lodged_documents as documents
+from seedsim.nodes.customs import risk
+from seedsim.nodes.customs.customs_store import CustomsStore
+from seedsim.nodes.customs.lodged_documents import DocumentResult
+from seedsim.nodes.customs.matching import effective_tolerances, match
+from seedsim.nodes.inbox_node import InboxNode, send_tx
+from seedsim.nodes.inbox_node import iso as _iso
+from seedsim.nodes.inbox_node import now_utc as _now
+from seedsim.utility_blocks.node_plan import NodePlan, Send
+
+MRN_PROCEDURE = {"export": "A", "import": "R", "transit": "J"}
+
+
+class Event(str, Enum):
+    PRE_ARRIVAL = "PRE_ARRIVAL"
+    EXIT = "EXIT"
+    ENTRY = "ENTRY"
+
+
+class EventRejected(Exception):
+    """The event cannot be acted on; the message says what is missing."""
+
+
+@dataclass
+class LodgeResult:
+    accepted: bool
+    report: ValidationReport
+    mrn: str | None = None
+    lrn: str | None = None
+    ucr: str | None = None
+    status: str | None = None
+    declaration: Declaration | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"accepted": self.accepted, "errors": [i.to_dict() for i in self.report.issues]}
+        for k in ("mrn", "lrn", "ucr", "status"):
+            if getattr(self, k):
+                d[k] = getattr(self, k)
+        if self.declaration is not None:
+            d["key_data"] = key_data(self.declaration)
+        return d
+
+
+def key_data(d: Declaration) -> dict[str, Any]:
+    """What SEED compares, read from a declaration: the view integrators check first."""
+    value = d.value()
+    return {
+        "kind": d.kind,
+        "type_code": d.type_code,
+        "ucr": d.ucr,
+        "consignor": d.consignor().label() if d.consignor() else None,
+        "consignee": d.consignee().label() if d.consignee() else None,
+        "gross_mass_kg": str(d.gross_mass_kg()) if d.gross_mass_kg() is not None else None,
+        "value": {"amount": str(value.value), "currency": value.currency_id} if value else None,
+        "commodity_codes": d.commodity_codes(),
+        "goods_items": len(d.items),
+        "vehicle": d.vehicle(),
+        "offices": d.offices(),
+    }
+
+
+class CustomsNode(InboxNode):
+    """A national customs node: lodging desk, consignment events, SEED matching, queries."""
+
+    def __init__(self, config: NodeConfig, transport: Transport, store: CustomsStore | None = None):
+        super().__init__(
+            config.node,
+            config.node,
+            transport,
+            store or CustomsStore(config.db_path()),
+            config.topic_prefix,
+            config.max_xml_bytes,
+        )
+        self.config = config
+        self.agency_name = f"Customs {config.node}"
+        compiled_schema(config.national_schema)  # fail at start, not on the first declaration, if it is missing
+        # what the node checks received data against, read and validated at start, not on the first message
+        self.tolerances = effective_tolerances(config.tolerances)
+        self.risk_profiles = risk.load(config.risk_profiles)
+        self.plan = NodePlan.load(config.node, config.utility_blocks)
+
+    def accepts(self, sender: str) -> bool:
+        return self.config.is_partner(sender)
+
+    def partners_text(self) -> str:
+        return ", ".join(self.config.partners) or "the SEED+ nodes"
+
+    def handle(self, tx: Tx, env: Envelope, mt: MessageType, doc: Any, now: datetime) -> None:
+        if mt is catalogue.EXPORT_DATA:
+            self._on_export_data(tx, env, doc, now)
+        elif mt is catalogue.ENTRY_CONFIRMATION:
+            self._on_entry_confirmation(tx, env, doc, now)
+        elif mt is CONSIGNMENT_QUERY:
+            self._on_query(tx, env, doc, now)
+        elif mt is CONSIGNMENT_QUERY_RESPONSE:
+            self._on_query_response(tx, env, doc, now)
+
+    def after_ack(self, tx: Tx, sent: dict | None, ack: Response, now: datetime) -> None:
+        """Exit data acknowledged by the neighbour: the consignment's status says so."""
+        if sent is None or not sent["ucr"] or not ack.positive or sent["type"] != catalogue.EXPORT_DATA.name:
+            return
+        cons = self.store.consignment(tx, sent["ucr"])
+        if cons and cons["status"] in ("pre_arrival_sent", "exited"):
+            self.store.set_consignment(tx, sent["ucr"], cons["status"] + "_acked", cons["correlation_id"], _iso(now))
+
+    # -- lodging a declaration --------------------------------------------------------------------
+
+    async def lodge(self, data: bytes) -> LodgeResult:
+        # Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13)
+        # once merged into the declaration it amends, which happens inside the transaction.
+        ctx = RuleContext(node_country=self.node)
+        try:
+            root = parse_untrusted(data, self.limits)
+        except UnsafeXmlError as exc:
+            return LodgeResult(accepted=False, report=ValidationReport([from_unsafe(exc)]))
+        report, d = check(root, self.config.national_schema, read_declaration, None, ctx, "declaration")
+        # a model read past schema errors may be partial: rules still report what they can, then we stop
+        if d is not None and getattr(d, "function_code", None) != codes.FUNCTION_CHANGE:
+            report.extend(DECLARATION_RULES.run(d, ctx))
+        if not report.ok or d is None:
+            return LodgeResult(accepted=False, report=report)
+        return await self.run(self._lodge_tx, d, data, report)
+
+    def _lodge_tx(self, tx: Tx, d: Declaration, data: bytes, report: ValidationReport) -> LodgeResult:
+        now = _iso(_now())
+        if d.function_code == codes.FUNCTION_CHANGE:
+            held = self.store.declaration_by(tx, mrn=d.mrn, lrn=d.lrn)
+            if held is None:
+                ref = " / ".join(f"{k} {v}" for k, v in (("MRN", d.mrn), ("LRN", d.lrn)) if v)
+                report.extend(
+                    [
+                        Issue(
+                            "W201",
+                            201,
+                            f"refers to a declaration this node does not hold ({ref}): lodge the original first or correct the reference",
+                            "/MetaData/Declaration/ID",
+                            d.mrn or d.lrn,
+                        )
+                    ]
+                )
+                return LodgeResult(accepted=False, report=report)
+            if d.type_code == "INV":
+                status, new = "cancelled", Declaration.model_validate_json(held["data"])
+            else:
+                status = "amended"
+                base = Declaration.model_validate_json(held["data"])
+                new = merge(
+                    base,
+                    d.model_copy(
+                        update={
+                            "function_code": base.function_code,
+                            "type_code": base.type_code,
+                            "mrn": base.mrn,
+                            "lrn": base.lrn,
+                        }
+                    ),
+                )
+                report.extend(DECLARATION_RULES.run(new, RuleContext(node_country=self.node)))
+                if not report.ok:
+                    return LodgeResult(accepted=False, report=report)
+            tx.execute(
+                "UPDATE declarations SET status = ?, version = version + 1, data = ? WHERE mrn = ?",
+                (status, new.model_dump_json(), held["mrn"]),
+            )
+            self.interop(
+                tx,
+                Stage.SUBMITTED,
+                consignment=new.ucr,
+                message_type=f"Declaration/{d.type_code}",
+                result=status,
+                detail=f"MRN {held['mrn']}",
+            )
+            return LodgeResult(
+                accepted=True,
+                report=report,
+                mrn=held["mrn"],
+                lrn=held["lrn"],
+                ucr=new.ucr,
+                status=status,
+                declaration=new,
+            )
+        if d.lrn and self.store.declaration_by(tx, lrn=d.lrn):
+            report.extend(
+                [
+                    Issue(
+                        "W202",
+                        202,
+                        "a declaration with this LRN was already lodged: use a new LRN, or FunctionCode 13 to amend",
+                        "/MetaData/Declaration/FunctionalReferenceID",
+                        d.lrn,
+                    )
+                ]
+            )
+            return LodgeResult(accepted=False, report=report)
+        mrn = d.mrn
+        if not mrn:
+            serial_no = tx.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM declarations").fetchone()[0]
+            serial = _base36(serial_no).rjust(12, "0")
+            mrn = make_mrn(_now().year, self.node, serial, MRN_PROCEDURE.get(d.kind or "", "A"))
+        d = d.model_copy(update={"mrn": mrn})
+        tx.execute(
+            "INSERT INTO declarations(mrn, lrn, ucr, kind, type_code, status, data, original_xml, lodged_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (mrn, d.lrn, d.ucr, d.kind, d.type_code, "accepted", d.model_dump_json(), data, now),
+        )
+        if d.ucr and self.store.consignment(tx, d.ucr) is None:
+            self.store.set_consignment(tx, d.ucr, f"{d.kind}_declared", new_id(), now)
+        self.interop(
+            tx,
+            Stage.SUBMITTED,
+            consignment=d.ucr,
+            message_type=f"Declaration/{d.type_code}",
+            result="accepted",
+            detail=f"MRN {mrn}",
+        )
+        return LodgeResult(
+            accepted=True, report=report, mrn=mrn, lrn=d.lrn, ucr=d.ucr, status="accepted", declaration=d
+        )
+
+    # -- lodging a document for a consignment ------------------------------------------------------
+
+    async def lodge_document(self, data: bytes, consignment: str) -> DocumentResult:
+        """Check any catalogue document (not a declaration) and keep it for ``consignment``'s events (:mod:`.documents`)."""
+        consignment = (consignment or "").strip()
+        if not consignment:
+            return documents.refused(
+                Issue("W204", 204, "name the consignment (UCR or reference) the document is for: ?consignment=...")
+            )
+        try:
+            root = parse_untrusted(data, self.limits)
+        except UnsafeXmlError as exc:
+            return documents.refused(from_unsafe(exc), consignment=consignment)
+        mt, why_not = documents.lodgeable_type(root)
+        if mt is None:
+            return documents.refused(why_not, consignment=consignment)
+        report, model = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.node), mt.name)
+        if not report.ok or model is None:
+            return DocumentResult(False, report, consignment, mt.name)
+        return await self.run(
+            self._lodge_document_tx, consignment, mt, documents.document_id(model, data), data, report
+        )
+
+    def _lodge_document_tx(
+        self, tx: Tx, consignment: str, mt: MessageType, doc_id: str, data: bytes, report: ValidationReport
+    ) -> DocumentResult:
+        held = tx.execute(
+            "SELECT xml FROM documents WHERE consignment = ? AND type = ? AND doc_id = ?",
+            (consignment, mt.name, doc_id),
+        ).fetchone()
+        if held is not None and bytes(held["xml"]) == data:
+            return DocumentResult(True, report, consignment, mt.name, doc_id, "unchanged")
+        status = "replaced" if held is not None else "lodged"
+        tx.execute(
+            "INSERT INTO documents(consignment, type, doc_id, xml, lodged_at) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(consignment, type, doc_id) DO UPDATE SET xml = excluded.xml, lodged_at = excluded.lodged_at",
+            (consignment, mt.name, doc_id, data, _iso(_now())),
+        )
+        self.interop(
+            tx,
+            Stage.SUBMITTED,
+            consignment=consignment,
+            message_type=mt.name,
+            result=status,
+            detail=f"document {doc_id}",
+        )
+        return DocumentResult(True, report, consignment, mt.name, doc_id, status)
+
+    # -- consignment events -----------------------------------------------------------------------
+
+    async def on_event(
+        self, event: Event, consignment: str, office: str, entry_office: str | None = None, at: datetime | None = None
+    ) -> dict[str, Any]:
+        at = at or _now()
+        if event in (Event.PRE_ARRIVAL, Event.EXIT):
+            return await self.run(self._exit_tx, event, consignment, office, entry_office, at)
+        return await self.run(self._entry_tx, consignment, office, at)
+
+    def _exit_tx(
+        self, tx: Tx, event: Event, ucr: str, office: str, entry_office: str | None, at: datetime
+    ) -> dict[str, Any]:
+        """Send every step the UBs have a customs role send on ``event``: ExportData built from the export
+        declaration, and each lodged document of a step's type (:mod:`.documents`); a step with neither is skipped
+        with a note. Refused (with today's messages) only when no step at all can be sent."""
+        held = self.store.declaration_for(tx, ucr, "export")
+        steps = self.plan.on_event(event.value)
+        docs = {s.message: self.store.documents_for(tx, ucr, s.message) for s in steps if not self.plan.to_agency(s)}
+        if not any(docs.values()):
+            if held is None:
+                raise EventRejected(
+                    f"no export declaration for consignment {ucr} at node {self.node}: lodge it first (POST /declarations)"
+                )
+            if not any(s.message == catalogue.EXPORT_DATA.name for s in steps):
+                raise EventRejected(
+                    f"no Utility Block has a customs role send {catalogue.EXPORT_DATA.name} on {event.value}: "
+                    "see schemas/utility-blocks"
+                )
+        d = Declaration.model_validate_json(held["data"]) if held else None
+        exit_office = (
+            office
+            if event == Event.EXIT or d is None
+            else (d.exit_office.id if d.exit_office and d.exit_office.id else office)
+        )
+        to_office = entry_office or self.config.entry_office_for(exit_office)
+        if to_office is None:
+            raise EventRejected(
+                f"no office of entry known for exit office {exit_office}: give entry_office or configure the border crossing"
+            )
+        recipient = to_office[:2]
+        if not self.config.is_partner(recipient):
+            raise EventRejected(f"{recipient} is not a partner of node {self.node}")
+        cons = self.store.consignment(tx, ucr)
+        correlation = cons["correlation_id"] if cons else new_id()
+        status = "exited" if event == Event.EXIT else "pre_arrival_sent"
+        result: dict[str, Any] = {"consignment": ucr, "status": status, "sent_to": recipient, "entry_office": to_office}
+        sent: list[dict[str, Any]] = []
+        skipped: list[str] = []
+        for send in steps:
+            where = f"{send.ub.id} step {send.index} ({send.message} to {send.step.to_role})"
+            if self.plan.to_agency(send):
+                skipped.append(f"{where}: a customs node sends to the neighbouring customs only, not to an agency")
+            elif send.message == catalogue.EXPORT_DATA.name and d is not None:
+                exit_data = d.model_copy(update={"exit_office": Office(id=exit_office)})
+                env = self._send_step(tx, send, exit_data.to_xml(self.metadata("DEC")), recipient, ucr, correlation, at)
+                result.update(message_id=env.id, utility_block=send.ub.id)
+                sent.append(
+                    {"type": send.message, "document_id": d.mrn, "message_id": env.id, "utility_block": send.ub.id}
+                )
+            elif docs.get(send.message):
+                for doc in docs[send.message]:
+                    env = self._send_step(tx, send, doc["xml"], recipient, ucr, correlation, at)
+                    sent.append(
+                        {
+                            "type": send.message,
+                            "document_id": doc["doc_id"],
+                            "message_id": env.id,
+                            "utility_block": send.ub.id,
+                        }
+                    )
+            else:
+                skipped.append(
+                    f"{where}: node {self.node} neither builds nor holds one for consignment {ucr} "
+                    f"(lodge it at POST /documents?consignment={ucr})"
+                )
+        self.store.set_consignment(tx, ucr, status, correlation, _iso(at))
+        result["sent"] = sent
+        if skipped:
+            result["skipped"] = skipped
+        return result
+
+    def _send_step(
+        self, tx: Tx, send: Send, payload: bytes, to: str, ucr: str, correlation: str, at: datetime
+    ) -> Envelope:
+        """Send what a UB step names, reduced to that UB's data set for the message."""
+        mt = catalogue.BY_NAME[send.message]
+        env = Envelope(
+            id=new_id(),
+            source=self.node,
+            type=mt.ce_type,
+            subject=ucr,
+            time=at,
+            recipient=to,
+            correlation_id=correlation,
+            trigger=send.step.event,
+            dataschema=mt.schema,
+            traceparent=new_traceparent(),
+        )
+        send_tx(
+            tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, send.step.event, send.ub.id), mt
+        )
+        return env
+
+    def _entry_tx(self, tx: Tx, ucr: str, office: str, at: datetime) -> dict[str, Any]:
+        held = self.store.declaration_for(tx, ucr, "import")
+        if held is None:
+            raise EventRejected(
+                f"no import declaration for consignment {ucr} at node {self.node}: lodge it before entry"
+            )
+        entry = Declaration.model_validate_json(held["data"])
+        pre = tx.execute("SELECT * FROM prearrival WHERE ucr = ?", (ucr,)).fetchone()
+        cons = self.store.consignment(tx, ucr)
+        correlation = cons["correlation_id"] if cons else new_id()
+        now = _iso(at)
+        if pre is None:
+            tx.execute(
+                "INSERT INTO alerts(ucr, rule, element, detail, at) VALUES (?,?,?,?,?)",
+                (
+                    ucr,
+                    "M00",
+                    "pre-arrival data",
+                    "goods entered with no pre-arrival data from the country of exit",
+                    now,
+                ),
+            )
+            self.interop(
+                tx,
+                Stage.ALERT,
+                consignment=ucr,
+                correlation_id=correlation,
+                event=Event.ENTRY.value,
+                result="M00",
+                detail="no pre-arrival data",
+            )
+            self.store.set_consignment(tx, ucr, "entered_unannounced", correlation, now)
+            return {"consignment": ucr, "status": "entered_unannounced", "discrepancies": [], "alerts": 1}
+        exit_data = Declaration.model_validate_json(pre["data"])
+        found = match(exit_data, entry, self.tolerances)
+        for disc in found:
+            tx.execute(
+                "INSERT INTO alerts(ucr, rule, element, exit_value, entry_value, detail, at) VALUES (?,?,?,?,?,?,?)",
+                (ucr, disc.rule, disc.element, disc.exit_value, disc.entry_value, disc.detail, now),
+            )
+            self.interop(
+                tx,
+                Stage.ALERT,
+                consignment=ucr,
+                correlation_id=correlation,
+                sender=pre["sender"],
+                receiver=self.node,
+                event=Event.ENTRY.value,
+                result=disc.rule,
+                detail=f"{disc.element}: exit {disc.exit_value} / entry {disc.entry_value}; {disc.detail}",
+            )
+        if not found:
+            self.interop(
+                tx,
+                Stage.MATCHED,
+                consignment=ucr,
+                correlation_id=correlation,
+                sender=pre["sender"],
+                receiver=self.node,
+                event=Event.ENTRY.value,
+                result="match",
+            )
+        status = "entered_discrepancy" if found else "entered_matched"
+        self.store.set_consignment(tx, ucr, status, correlation, now)
+        # what the UB under which the exit data arrived sends on ENTRY from the receiving role: back to its sender
+        sends = [
+            s
+            for s in self.plan.continuing(Event.ENTRY.value, catalogue.EXPORT_DATA.name)
+            if s.message == catalogue.ENTRY_CONFIRMATION.name
+        ]
+        if not sends:
+            return {"consignment": ucr, "status": status, "discrepancies": [d.to_dict() for d in found]}
+        confirmation = Response(
+            function_code=GOODS_ENTERED,
+            in_reply_to=pre["message_id"],
+            issue_date_time=IssueDateTime(date_time_string=DateTimeString.of(at)),
+            additional_information=[
+                AdditionalInformation(
+                    statement_code=d.rule,
+                    statement_description=f"{d.element}: exit {d.exit_value}, entry {d.entry_value}"[:512],
+                    statement_type_code="DIS",
+                )
+                for d in found
+            ]
+            or [
+                AdditionalInformation(
+                    statement_code="M00",
+                    statement_description=f"entered at {office}; data matched",
+                    statement_type_code="MAT",
+                )
+            ],
+            declaration=ResponseDeclaration(mrn=pre["mrn"]),
+        )
+        env = self._send_step(
+            tx, sends[0], confirmation.to_xml(self.metadata("RES")), pre["sender"], ucr, correlation, at
+        )
+        return {
+            "consignment": ucr,
+            "status": status,
+            "discrepancies": [d.to_dict() for d in found],
+            "message_id": env.id,
+        }
+
+    # -- queries to a neighbour ----------------------------------------------------------------------
+
+    async def query(
+        self, to: str, consignment: str | None = None, mrn: str | None = None, reason: str | None = None
+    ) -> dict[str, Any]:
+        """Ask node ``to`` what it holds on a consignment; the answer arrives in the inbox."""
+        if not self.config.is_partner(to):
+            raise EventRejected(f"{to} is not a partner of node {self.node}")
+        if not (consignment or mrn):
+            raise EventRejected("name the consignment (UCR) or the declaration (MRN) to ask about")
+        return await self.run(self._query_tx, to, consignment, mrn, reason, _now())
+
+    def _query_tx(
+        self, tx: Tx, to: str, ucr: str | None, mrn: str | None, reason: str | None, at: datetime
+    ) -> dict[str, Any]:
+        q = ConsignmentQuery(
+            query_id=new_id(),
+            issue_date_time=at.replace(microsecond=0),
+            requesting_node=self.node,
+            ucr=ucr,
+            mrn=mrn,
+            reason=reason,
+            requested_data=["STATUS", "DECLARATION", "PRE_ARRIVAL"],
+        )
+        cons = self.store.consignment(tx, ucr) if ucr else None
+        env = Envelope(
+            id=q.query_id,
+            source=self.node,
+            type=CONSIGNMENT_QUERY.ce_type,
+            subject=ucr or mrn,
+            time=at,
+            recipient=to,
+            correlation_id=cons["correlation_id"] if cons else new_id(),
+            dataschema=CONSIGNMENT_QUERY.schema,
+            traceparent=new_traceparent(),
+        )
+        send_tx(tx, self.node, self.topics, self.store, env, CONSIGNMENT_QUERY.write(q), CONSIGNMENT_QUERY)
+        return {"query_id": q.query_id, "sent_to": to}
+
+    def _on_query(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:
+        held = []
+        decl_rows = tx.execute(
+            "SELECT data FROM declarations WHERE (ucr = ? OR mrn = ?) AND status != 'cancelled'", (q.ucr, q.mrn)
+        ).fetchall()
+        if "DECLARATION" in q.requested_data:
+            held += [
+                DeclarationSummary.of(Declaration.model_validate_json(r["data"]), "DECLARATION") for r in decl_rows
+            ]
+        pre = tx.execute("SELECT data FROM prearrival WHERE ucr = ? OR mrn = ?", (q.ucr, q.mrn)).fetchone()
+        if pre is not None and "PRE_ARRIVAL" in q.requested_data:
+            held.append(DeclarationSummary.of(Declaration.model_validate_json(pre["data"]), "PRE_ARRIVAL"))
+        cons = self.store.consignment(tx, q.ucr) if q.ucr else None
+        found = bool(decl_rows or pre is not None or cons)
+        answer = ConsignmentQueryResponse(
+            query_id=q.query_id,
+            issue_date_time=now.replace(microsecond=0),
+            responding_node=self.node,
+            ucr=q.ucr,
+            found=found,
+            status=(cons["status"] if cons else "declared") if found else None,
+            declarations=held if found else [],
+        )
+        self.reply(tx, env, CONSIGNMENT_QUERY_RESPONSE, CONSIGNMENT_QUERY_RESPONSE.write(answer), now)
+
+    def _on_query_response(self, tx: Tx, env: Envelope, r: ConsignmentQueryResponse, now: datetime) -> None:
+        tx.execute(
+            "INSERT OR REPLACE INTO answers(query_id, peer, ucr, found, status, data, at) VALUES (?,?,?,?,?,?,?)",
+            (r.query_id, env.source, r.ucr, int(r.found), r.status, r.model_dump_json(), _iso(now)),
+        )
+
+    # -- what arrives --------------------------------------------------------------------------------
+
+    def _on_export_data(self, tx: Tx, env: Envelope, d: Declaration, now: datetime) -> None:
+        ucr = d.ucr or env.subject or ""
+        tx.execute(
+            "INSERT INTO prearrival(ucr, mrn, sender, message_id, trigger, data, received_at) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(ucr) DO UPDATE SET mrn=excluded.mrn, sender=excluded.sender, message_id=excluded.message_id, "
+            "trigger=excluded.trigger, data=excluded.data, received_at=excluded.received_at",
+            (ucr, d.mrn, env.source, env.id, env.trigger, d.model_dump_json(), _iso(now)),
+        )
+        status = "exited_neighbour" if env.trigger == Event.EXIT.value else "pre_announced"
+        self.store.set_consignment(tx, ucr, status, env.correlation_id or env.id, _iso(now))
+        self._run_risk_profiles(tx, env, d, ucr, now)
+
+    def _run_risk_profiles(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:
+        """Risk analysis before arrival: one alert of kind ``risk`` per profile hit (stage ``risk_alert``
+        in interop), told from matching alerts found at entry.
+
+        A profile alerts once per consignment: the EXIT data repeats the PRE_ARRIVAL data, and an
+        officer waiting for a truck needs one alarm, not two.
+        """
+        for hit in risk.evaluate(d, self.risk_profiles):
+            if tx.execute(
+                "SELECT 1 FROM alerts WHERE ucr = ? AND rule = ? AND kind = 'risk'", (ucr, hit.profile.id)
+            ).fetchone():
+                continue
+            tx.execute(
+                "INSERT INTO alerts(ucr, kind, rule, element, exit_value, detail, at) VALUES (?,'risk',?,?,?,?,?)",
+                (
+                    ucr,
+                    hit.profile.id,
+                    risk.RISK_ELEMENT,
+                    "; ".join(hit.reasons),
+                    f"[{hit.profile.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
+                    _iso(now),
+                ),
+            )
+            self.interop(
+                tx,
+                Stage.RISK_ALERT,
+                message_id=env.id,
+                correlation_id=env.correlation_id,
+                consignment=ucr,
+                sender=env.source,
+                receiver=self.node,
+                message_type=catalogue.EXPORT_DATA.name,
+                event=env.trigger,
+                result=hit.profile.id,
+                detail=hit.detail[:1000],
+            )
+
+    def _on_entry_confirmation(self, tx: Tx, env: Envelope, conf: Response, now: datetime) -> None:
+        ucr = env.subject or ""
+        discrepancies = [a for a in conf.additional_information if a.statement_type_code == "DIS"]
+        status = "entry_confirmed_discrepancy" if discrepancies else "entry_confirmed"
+        cons = self.store.consignment(tx, ucr)
+        self.store.set_consignment(
+            tx, ucr, status, cons["correlation_id"] if cons else (env.correlation_id or env.id), _iso(now)
+        )
+
+
+def _base36(n: int) -> str:
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+        if n == 0:
+            return out

@@ -1,0 +1,521 @@
+"""The inbox mechanics every seedsim node shares, whatever it does with a valid message.
+
+A node reads its inbox topic in batches and, for each record, in one SQLite
+transaction: checks the CloudEvents envelope, drops a redelivered ``ce_id``,
+checks sender, recipient and type, validates the payload (hardened parser, XSD,
+business rules via :func:`seedsim.conformance.check`), answers with a positive or
+negative acknowledgement, dead-letters what it refused, records every stage as
+an interop record, and then lets the subclass act on the valid document
+(:meth:`InboxNode.handle`). What the transaction queued (the outbox) is sent
+after the commit; an internal failure is retried, then dead-lettered (I401).
+
+These are the customs node's rules, extracted so that agency nodes behave the
+same on the wire. :func:`send_from` lets anything send a message *as* a node
+(logged in its message log, so the acknowledgement is matched to it).
+
+A node with a Utility Block plan (``plan``, a
+:class:`seedsim.utility_blocks.node_plan.NodePlan`) keeps to the UBs' data
+sets both ways: what it sends goes through :meth:`InboxNode.outgoing` (elements
+outside the data set are stripped), and what it receives is checked against
+the data set after the schema and the business rules (UB301: an element
+outside it, UB302: a minimum element missing), refused like any invalid message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from seedsim import message_catalogue as catalogue
+from seedsim.conformance import check
+from seedsim.core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
+from seedsim.core.interop import InteropRecord, Stage, emit_to_log
+from seedsim.core.interop import log as interop_log
+from seedsim.core.message_type import MessageType
+from seedsim.core.node_store import NodeStore
+from seedsim.core.response import Response, acknowledgement
+from seedsim.core.sqlite_store import Tx
+from seedsim.core.topics import Topics
+from seedsim.core.transport import Record, Transport
+from seedsim.core.validation import Issue, RuleContext, compiled_schema, from_unsafe
+from seedsim.core.wco import MetaData
+from seedsim.core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
+
+log = logging.getLogger("seedsim.node")
+
+HANDLER_RETRIES = 3
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+@dataclass
+class Outcome:
+    """What handling an inbox record decided, for the log and the caller."""
+
+    stage: str
+    issues: list[Issue] = field(default_factory=list)
+
+
+def interop_record(topics: Topics, node: str, stage: Stage, **kw: Any) -> Record:
+    rec = InteropRecord(node=node, stage=stage, **kw)
+    return Record(
+        topic=topics.interop, key=(rec.consignment or rec.message_id or "").encode() or None, value=rec.to_json()
+    )
+
+
+def send_tx(tx: Tx, node: str, topics: Topics, store: Any, env: Envelope, payload: bytes, mt: MessageType) -> None:
+    """Queue ``payload`` for ``env.recipient``'s inbox, log it as sent and write the ``sent`` interop record."""
+    tx.send(
+        Record(
+            topic=topics.inbox(env.recipient or ""),
+            key=(env.subject or "").encode() or None,
+            value=payload,
+            headers=tuple(env.to_headers()),
+        )
+    )
+    store.log_message(tx, env.id, "out", mt.name, env.recipient, env.subject, env.trigger, None, iso(env.time))
+    tx.send(
+        interop_record(
+            topics,
+            node,
+            Stage.SENT,
+            message_id=env.id,
+            correlation_id=env.correlation_id,
+            consignment=env.subject,
+            sender=node,
+            receiver=env.recipient,
+            message_type=mt.name,
+            event=env.trigger,
+        )
+    )
+
+
+def envelope_for(
+    node: str,
+    mt: MessageType,
+    to: str,
+    *,
+    subject: str | None = None,
+    correlation_id: str | None = None,
+    causation_id: str | None = None,
+    trigger: str | None = None,
+    at: datetime | None = None,
+) -> Envelope:
+    return Envelope(
+        id=new_id(),
+        source=node,
+        type=mt.ce_type,
+        subject=subject,
+        time=at or now_utc(),
+        recipient=to,
+        correlation_id=correlation_id or new_id(),
+        causation_id=causation_id,
+        trigger=trigger,
+        dataschema=mt.schema,
+        traceparent=new_traceparent(),
+    )
+
+
+async def send_from(node: Any, mt: MessageType, payload: bytes, to: str, **kw: Any) -> Envelope:
+    """Send ``payload`` as node ``node`` (a customs or agency node: ``.node``, ``.topics``, ``.store``, ``.transport``).
+
+    Uses only the node's public parts: one store transaction (message log, outbox,
+    interop record), the transport, then the outbox rows are marked sent.
+    """
+    env = envelope_for(node.node, mt, to, **kw)
+    if hasattr(node, "outgoing"):
+        payload = node.outgoing(mt, payload, to, trigger=env.trigger)
+    _, outbox = await node.store.transaction(
+        lambda tx: send_tx(tx, node.node, node.topics, node.store, env, payload, mt)
+    )
+    await node.transport.send_batch([r for _, r in outbox])
+    await node.store.mark_sent([seq for seq, _ in outbox])
+    return env
+
+
+class InboxNode:
+    """A node with an inbox: subclasses set ``country``, implement :meth:`accepts` and :meth:`handle`."""
+
+    #: how the node names itself in WCO metadata (ResponsibleAgencyName)
+    agency_name = "seedsim node"
+    #: the Utility Block plan (seedsim.utility_blocks.node_plan.NodePlan); None = no data-set rules
+    plan: Any = None
+
+    def __init__(
+        self,
+        node: str,
+        country: str,
+        transport: Transport,
+        store: NodeStore,
+        topic_prefix: str = "seedsim",
+        max_xml_bytes: int = 4 * 1024 * 1024,
+    ):
+        self.node = node
+        self.country = country
+        self.topics = Topics(topic_prefix)
+        self.transport = transport
+        self.store = store
+        self.limits = XmlLimits(max_bytes=max_xml_bytes)
+        self._sent_seqs: list[int] = []
+        self._flusher: asyncio.Task | None = None
+
+    # -- what subclasses decide -------------------------------------------------------------------
+
+    def accepts(self, sender: str) -> bool:
+        raise NotImplementedError
+
+    def partners_text(self) -> str:
+        return "its partners"
+
+    def handle(self, tx: Tx, env: Envelope, mt: MessageType, doc: Any, now: datetime) -> None:
+        """Act on a valid message (after it was marked handled, before it is acknowledged)."""
+
+    def after_ack(self, tx: Tx, sent: dict | None, ack: Response, now: datetime) -> None:
+        """A positive or negative acknowledgement of ``sent`` (a message-log row, None if unknown) arrived."""
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.store.open()
+        for mt in catalogue.CATALOGUE.values():  # compile every schema now, not on the first message
+            compiled_schema(mt.schema)
+        await self.transport.ensure_topics(
+            [self.topics.inbox(self.node), self.topics.dead_letter(self.node), self.topics.interop]
+        )
+        await self._dispatch(await self.store.unsent())  # whatever a crash left in the outbox goes out first
+        self.transport.subscribe(
+            [self.topics.inbox(self.node)],
+            group=f"{self.topics.prefix}-node-{self.node.lower()}",
+            handler=self.on_records,
+        )
+        self._flusher = asyncio.create_task(self._flush_sent_marks())
+
+    async def stop(self) -> None:
+        if self._flusher:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+        await self.store.mark_sent(self._take_sent())
+        await self.store.close()
+
+    # -- outbox -----------------------------------------------------------------------------------
+
+    def _take_sent(self) -> list[int]:
+        seqs, self._sent_seqs = self._sent_seqs, []
+        return seqs
+
+    async def _flush_sent_marks(self) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            seqs = self._take_sent()
+            if seqs:
+                await self.store.mark_sent(seqs)
+
+    async def _dispatch(self, outbox: list[tuple[int, Record]]) -> None:
+        """Send what a committed transaction queued, retrying until the transport takes it (rows stay in the outbox until then)."""
+        if not outbox:
+            return
+        delay = 0.1
+        while True:
+            try:
+                await self.transport.send_batch([r for _, r in outbox])
+                break
+            except Exception as exc:
+                log.warning(
+                    "node %s: sending %d record(s) failed, retrying in %.1fs: %s", self.node, len(outbox), delay, exc
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        self._sent_seqs.extend(seq for seq, _ in outbox)
+        if interop_log.isEnabledFor(logging.INFO):
+            emit_to_log(
+                [InteropRecord.model_validate_json(r.value) for _, r in outbox if r.topic == self.topics.interop]
+            )
+
+    async def run(self, fn, *args):
+        """Run ``fn(tx, *args)`` in one transaction, then send what it queued."""
+        result, outbox = await self.store.transaction(fn, *args)
+        await self._dispatch(outbox)
+        return result
+
+    def interop(self, tx: Tx, stage: Stage, **kw: Any) -> None:
+        tx.send(interop_record(self.topics, self.node, stage, **kw))
+
+    def metadata(self, type_name: str) -> MetaData:
+        return MetaData(
+            wco_type_name=type_name, responsible_country_code=self.country, responsible_agency_name=self.agency_name
+        )
+
+    def outgoing(
+        self, mt: MessageType, payload: bytes, to: str, trigger: str | None = None, utility_block: str | None = None
+    ) -> bytes:
+        """``payload`` as it may leave this node: reduced to the data set of the UB(s) governing it (data minimisation)."""
+        if self.plan is None:
+            return payload
+        return self.plan.outgoing(mt.name, payload, trigger, to, utility_block)
+
+    def send(
+        self, tx: Tx, mt: MessageType, payload: bytes, to: str, utility_block: str | None = None, **kw: Any
+    ) -> Envelope:
+        """Queue a message to node ``to`` inside a transaction (see :func:`send_tx`), minimised to its UB data set."""
+        env = envelope_for(self.node, mt, to, **kw)
+        send_tx(
+            tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, env.trigger, utility_block), mt
+        )
+        return env
+
+    def reply(self, tx: Tx, env: Envelope, mt: MessageType, payload: bytes, now: datetime) -> Envelope:
+        """Answer ``env`` with a message of type ``mt``: same conversation, addressed to its sender."""
+        out = replace(env.reply(self.node, mt.ce_type, now), dataschema=mt.schema)
+        send_tx(
+            tx,
+            self.node,
+            self.topics,
+            self.store,
+            out,
+            self.outgoing(mt, payload, out.recipient or "", out.trigger),
+            mt,
+        )
+        return out
+
+    # -- the inbox --------------------------------------------------------------------------------
+
+    async def on_records(self, records: Sequence[Record]) -> None:
+        """Handle a batch in one transaction; a failing record is retried alone, then dead-lettered; never raises."""
+        pending = list(records)
+        while pending:
+            try:
+                _results, outbox, rest = await self.store.transaction_each(self._inbox_tx, pending, now_utc())
+            except Exception as exc:
+                log.warning(
+                    "node %s: batch of %d failed (%s); handling records one by one", self.node, len(pending), exc
+                )
+                outbox, rest = [], pending
+            else:
+                await self._dispatch(outbox)
+                if not rest:
+                    return
+            await self.on_record(rest[0])
+            pending = rest[1:]
+
+    async def on_record(self, record: Record) -> None:
+        for attempt in range(1, HANDLER_RETRIES + 1):
+            try:
+                await self.run(self._inbox_tx, record, now_utc())
+                return
+            except Exception as exc:
+                log.warning(
+                    "node %s: handling %s@%s failed (attempt %d): %s",
+                    self.node,
+                    record.topic,
+                    record.offset,
+                    attempt,
+                    exc,
+                )
+                if attempt < HANDLER_RETRIES:
+                    await asyncio.sleep(0.05 * 2**attempt)
+                    continue
+                issue = Issue("I401", 401, f"the node could not handle the message: {exc}"[:400])
+                try:
+                    await self.run(self._dead_letter_only_tx, record, issue)
+                except Exception:
+                    log.exception("node %s: could not dead-letter %s@%s", self.node, record.topic, record.offset)
+
+    def _dead_letter(
+        self, tx: Tx, record: Record, issue: Issue, message_id: str | None, consignment: str | None = None
+    ) -> None:
+        headers = list(record.headers) + [
+            ("dlq_error_class", issue.error_class.name.lower().encode()),
+            ("dlq_rule", issue.rule.encode()),
+            ("dlq_reason", issue.message.encode()[:1000]),
+            ("dlq_pointer", (issue.pointer or "").encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+        ]
+        tx.send(
+            Record(topic=self.topics.dead_letter(self.node), key=record.key, value=record.value, headers=tuple(headers))
+        )
+        self.interop(
+            tx,
+            Stage.DEAD_LETTERED,
+            message_id=message_id,
+            consignment=consignment or (record.key or b"").decode(errors="replace") or None,
+            receiver=self.node,
+            result=issue.rule,
+            detail=issue.message[:300],
+        )
+
+    def _dead_letter_only_tx(self, tx: Tx, record: Record, issue: Issue) -> None:
+        pos_id = f"pos:{record.topic}:{record.partition}:{record.offset}"
+        if not tx.already_handled(pos_id):
+            tx.mark_handled(pos_id, "dead_lettered", iso(now_utc()))
+            self._dead_letter(tx, record, issue, None)
+
+    def _inbox_tx(self, tx: Tx, record: Record, now: datetime) -> Outcome:
+        try:
+            env = Envelope.from_headers(record.headers)
+        except EnvelopeError as exc:
+            pos_id = f"pos:{record.topic}:{record.partition}:{record.offset}"
+            if tx.already_handled(pos_id):
+                return Outcome("duplicate")
+            tx.mark_handled(pos_id, "bad_envelope", iso(now))
+            issue = Issue("F300", 300, str(exc))
+            self.interop(tx, Stage.RECEIVED, receiver=self.node, result="bad_envelope")
+            self._dead_letter(tx, record, issue, None)
+            return Outcome("dead_lettered", [issue])
+
+        if tx.already_handled(env.id):
+            self.interop(
+                tx,
+                Stage.DUPLICATE,
+                message_id=env.id,
+                correlation_id=env.correlation_id,
+                consignment=env.subject,
+                sender=env.source,
+                receiver=self.node,
+                detail="redelivered message ignored",
+            )
+            return Outcome("duplicate")
+
+        mt = catalogue.by_ce_type(env.type)
+        common = dict(
+            message_id=env.id,
+            correlation_id=env.correlation_id,
+            consignment=env.subject,
+            sender=env.source,
+            receiver=self.node,
+            message_type=mt.name if mt else env.type,
+            event=env.trigger,
+        )
+        self.interop(tx, Stage.RECEIVED, **common)
+        self.store.log_message(
+            tx, env.id, "in", mt.name if mt else env.type, env.source, env.subject, env.trigger, None, iso(now)
+        )
+
+        issues: list[Issue] = []
+        if not self.accepts(env.source):
+            issues.append(
+                Issue(
+                    "F301", 301, f"unknown sender {env.source!r}: this node exchanges with {self.partners_text()} only"
+                )
+            )
+        if env.recipient and env.recipient != self.node:
+            issues.append(
+                Issue(
+                    "F302",
+                    302,
+                    f"addressed to {env.recipient}, delivered to {self.node}: check ce_recipient and the topic",
+                )
+            )
+        if mt is None:
+            issues.append(
+                Issue("F303", 303, f"unknown message type {env.type!r}: see the catalogue for accepted ce_type values")
+            )
+
+        doc = None
+        if mt is not None:
+            try:
+                root = parse_untrusted(record.value, self.limits)
+            except UnsafeXmlError as exc:
+                issues.append(from_unsafe(exc))
+            else:
+                report, doc = check(
+                    root,
+                    mt.schema,
+                    mt.read,
+                    mt.rules,
+                    RuleContext(node_country=self.country, sender=env.source),
+                    mt.name,
+                )
+                issues.extend(report.issues)
+                if self.plan is not None:
+                    issues.extend(self.plan.incoming(mt.name, root, env.trigger, env.source))
+
+        errors = [i for i in issues if i.severity == "error"]
+        if errors:
+            tx.mark_handled(env.id, "rejected", iso(now))
+            self.interop(
+                tx, Stage.INVALID, **common, result=errors[0].rule, detail="; ".join(str(i) for i in errors)[:1000]
+            )
+            if mt is None or mt.acknowledged:
+                self._acknowledge(tx, env, errors, now, common)
+            self._dead_letter(tx, record, errors[0], env.id, env.subject)
+            return Outcome("rejected", errors)
+
+        tx.mark_handled(env.id, "accepted", iso(now))
+        self.interop(tx, Stage.VALID, **common)
+        if mt is catalogue.ACKNOWLEDGEMENT:
+            self._on_acknowledgement(tx, env, doc, now)
+        else:
+            self.handle(tx, env, mt, doc, now)
+        if mt.acknowledged:
+            self._acknowledge(tx, env, [], now, common)
+        return Outcome("accepted")
+
+    def _acknowledge(self, tx: Tx, env: Envelope, errors: list[Issue], now: datetime, common: dict) -> None:
+        ack = acknowledgement(env.id, errors, now, mrn=None)
+        reply = replace(
+            env.reply(self.node, catalogue.ACKNOWLEDGEMENT.ce_type, now), dataschema=catalogue.ACKNOWLEDGEMENT.schema
+        )
+        tx.send(
+            Record(
+                topic=self.topics.inbox(reply.recipient or ""),
+                key=(reply.subject or "").encode() or None,
+                value=ack.to_xml(self.metadata("RES")),
+                headers=tuple(reply.to_headers()),
+            )
+        )
+        self.store.log_message(
+            tx,
+            reply.id,
+            "out",
+            catalogue.ACKNOWLEDGEMENT.name,
+            reply.recipient,
+            reply.subject,
+            reply.trigger,
+            None,
+            iso(now),
+        )
+        self.interop(
+            tx,
+            Stage.NACKED if errors else Stage.ACKED,
+            **{**common, "message_id": env.id},
+            result="03" if errors else "01",
+            detail=f"{len(errors)} error(s)" if errors else None,
+        )
+
+    def _on_acknowledgement(self, tx: Tx, env: Envelope, ack: Response, now: datetime) -> None:
+        original = ack.in_reply_to or env.causation_id
+        row = tx.execute("SELECT * FROM messages WHERE message_id = ? AND direction = 'out'", (original,)).fetchone()
+        latency = None
+        if row is not None:
+            latency = (now - datetime.fromisoformat(row["at"])).total_seconds() * 1000
+            tx.execute(
+                "UPDATE messages SET result = ?, acked_at = ? WHERE message_id = ? AND direction = 'out'",
+                ("acked" if ack.positive else "nacked", iso(now), original),
+            )
+        self.interop(
+            tx,
+            Stage.ACK_RECEIVED if ack.positive else Stage.NACK_RECEIVED,
+            message_id=original,
+            correlation_id=env.correlation_id,
+            consignment=env.subject,
+            sender=self.node,
+            receiver=env.source,
+            message_type=row["type"] if row else None,
+            event=row["trigger"] if row else None,
+            result=ack.function_code,
+            latency_ms=latency,
+            detail=None if row else "acknowledges a message this node did not send",
+        )
+        self.after_ack(tx, dict(row) if row is not None else None, ack, now)

@@ -1,1 +1,0 @@
-"""The scenario runner: plays consignments through the nodes and reports what happened."""

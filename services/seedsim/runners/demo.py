@@ -1,0 +1,228 @@
+"""The flagship demo: a batch of consignments crossing one border, end to end.
+
+For each consignment: the export declaration is lodged in the country of exit,
+PRE_ARRIVAL and EXIT fire there (exit data goes to the neighbour, which
+validates and acknowledges it), the import declaration is lodged in the
+country of entry, ENTRY fires there (the node matches entry against exit data
+and raises alerts), and an entry confirmation goes back. A few planted
+discrepancies and malformed messages show the checks at work.
+
+The same code runs nodes in this process (in-process bus or Kafka) or drives
+nodes elsewhere over HTTP (``--nodes``), reading the shared interop topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seedsim.bootstrap import make_customs_node, make_transport
+from seedsim.config import DEMO_CROSSINGS, NodeConfig
+from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.topics import Topics
+from seedsim.core.wco import MetaData
+from seedsim.nodes.customs.customs_node import Event
+from seedsim.runners.hostile_payloads import malformed_record
+from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
+from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient
+from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator
+
+
+@dataclass
+class DemoSettings:
+    consignments: int = 100
+    seed: int = 42
+    discrepancies: int = 5
+    malformed: tuple[str, ...] = ("broken_xml", "external_entity", "schema_violation")
+    kafka: str | None = None
+    node_urls: dict[str, str] | None = None  # drive running nodes over HTTP instead of starting them
+    topic_prefix: str | None = None
+    db_dir: Path | None = None
+    concurrency: int = 32
+    show_flows: int = 2  # consignments whose every step is printed
+    timeout: float = 300.0
+
+
+@dataclass
+class DemoResult:
+    counts: dict[str, int]
+    expected: dict[str, int]
+    latencies_ms: list[float]
+    elapsed_s: float
+    completed: bool
+    summary: InteropSummary = field(repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.completed and all(self.counts[k] == v for k, v in self.expected.items())
+
+
+def describe(rec: InteropRecord) -> str:
+    what = " ".join(x for x in (rec.message_type, f"({rec.event})" if rec.event else None) if x)
+    arrow = f"{rec.sender or '?'} -> {rec.receiver or '?'}" if rec.sender or rec.receiver else ""
+    extra = f"  {rec.detail}" if rec.detail and rec.stage in (Stage.ALERT, Stage.INVALID, Stage.SUBMITTED) else ""
+    lat = f"  {rec.latency_ms:.1f} ms" if rec.latency_ms is not None else ""
+    return f"  [{rec.node}] {rec.stage.value:<13} {what:<28} {arrow:<9}{lat}{extra}"
+
+
+async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -> DemoResult:
+    exit_c, entry_c = DEMO_CROSSINGS[0].exit_office[:2], DEMO_CROSSINGS[0].entry_office[:2]
+    run_id = uuid.uuid4().hex[:8]
+    topics = Topics(
+        settings.topic_prefix or (f"seedsim.demo-{run_id}" if settings.kafka and not settings.node_urls else "seedsim")
+    )
+    transport = make_transport(settings.kafka, client_id=f"seedsim-runner-{run_id}")
+    summary = InteropSummary()
+
+    rng = random.Random(settings.seed)
+    n = settings.consignments
+    planted_at = dict(
+        zip(
+            sorted(rng.sample(range(1, n + 1), min(settings.discrepancies, n))),
+            (DISCREPANCY_KINDS[i % len(DISCREPANCY_KINDS)] for i in range(settings.discrepancies)),
+            strict=False,
+        )
+    )
+    # against nodes that outlive this run, tag references so a second run doesn't collide with the first
+    run_tag = run_id[:4] if settings.node_urls else ""
+    generator = ConsignmentGenerator(settings.seed, DEMO_CROSSINGS[0], run=run_tag)
+    consignments = [generator.make(i, planted_at.get(i)) for i in range(1, n + 1)]
+    fault_subject = f"MALFORMED{run_tag.upper()}"
+    ours = {c.ucr for c in consignments} | {f"{fault_subject}-{k}" for k in settings.malformed}
+    summary.accept = lambda rec: rec.consignment in ours
+    shown = {c.ucr for c in consignments[: settings.show_flows]}
+    exit_seen: dict[str, asyncio.Event] = {c.ucr: asyncio.Event() for c in consignments}
+
+    def on_record(rec: InteropRecord) -> None:
+        if rec.consignment in shown and not (
+            rec.message_type == "Acknowledgement" and rec.stage in (Stage.RECEIVED, Stage.VALID)
+        ):
+            out(describe(rec))
+        if (
+            rec.stage == Stage.VALID
+            and rec.node == entry_c
+            and rec.event == Event.EXIT.value
+            and rec.consignment in exit_seen
+        ):
+            exit_seen[rec.consignment].set()
+        if rec.stage in (Stage.NACKED, Stage.DEAD_LETTERED, Stage.INVALID) and rec.consignment not in shown:
+            out(describe(rec))
+
+    summary.listeners.append(on_record)
+
+    async def on_interop(records) -> None:
+        for record in records:
+            summary.add(InteropRecord.model_validate_json(record.value))
+
+    tmp = None
+    nodes = {}
+    client: NodeClient
+    if settings.node_urls:
+        client = HttpClient(settings.node_urls)
+    else:
+        if settings.db_dir is None:
+            tmp = tempfile.TemporaryDirectory(prefix="seedsim-demo-")
+        db_dir = settings.db_dir or Path(tmp.name)
+        for country in (exit_c, entry_c):
+            cfg = NodeConfig(
+                node=country,
+                kafka=settings.kafka,
+                db=db_dir / f"{country.lower()}.sqlite3",
+                partners=[c for c in (exit_c, entry_c) if c != country],
+                crossings=DEMO_CROSSINGS,
+                topic_prefix=topics.prefix,
+            )
+            nodes[country] = make_customs_node(cfg, transport)
+        client = InProcessClient(nodes)
+
+    transport.subscribe([topics.interop], group=f"seedsim-monitor-{run_id}", handler=on_interop)
+    await transport.start()
+    for node in nodes.values():
+        await node.start()
+    if isinstance(client, HttpClient):
+        await client.wait_ready()
+
+    out(
+        f"seedsim demo: {n} consignments {exit_c} -> {entry_c} over {'Kafka ' + settings.kafka if settings.kafka else 'the in-process bus'}"
+        f" (seed {settings.seed}, {len(planted_at)} planted discrepancies, {len(settings.malformed)} malformed messages)"
+    )
+    out(
+        f"crossing: {DEMO_CROSSINGS[0].name}, offices {DEMO_CROSSINGS[0].exit_office} -> {DEMO_CROSSINGS[0].entry_office}"
+    )
+    out("flow of the first consignments:")
+    started = time.perf_counter()
+    limiter = asyncio.Semaphore(settings.concurrency)
+    crossing = DEMO_CROSSINGS[0]
+
+    async def play(c) -> None:
+        async with limiter:
+            meta_x = MetaData(wco_type_name="DEC", responsible_country_code=exit_c)
+            meta_i = MetaData(wco_type_name="DEC", responsible_country_code=entry_c)
+            await client.lodge(exit_c, c.export.to_xml(meta_x))
+            await client.event(exit_c, Event.PRE_ARRIVAL, c.ucr, crossing.exit_office, crossing.entry_office)
+            await client.event(exit_c, Event.EXIT, c.ucr, crossing.exit_office, crossing.entry_office)
+            await asyncio.wait_for(exit_seen[c.ucr].wait(), timeout=settings.timeout)
+            await client.lodge(entry_c, c.import_.to_xml(meta_i))
+            await client.event(entry_c, Event.ENTRY, c.ucr, crossing.entry_office)
+
+    completed = True
+    try:
+        plays = [asyncio.create_task(play(c)) for c in consignments]
+        if settings.malformed:
+            await asyncio.sleep(0)
+            await transport.send_batch(
+                [malformed_record(k, exit_c, entry_c, topics, fault_subject) for k in settings.malformed]
+            )
+        await asyncio.gather(*plays)
+
+        def expected_done(s: InteropSummary) -> bool:
+            return (
+                s.count(Stage.ACK_RECEIVED, "EntryConfirmation") >= n
+                and s.count(Stage.ACK_RECEIVED, "ExportData") >= 2 * n
+                and s.count(Stage.NACKED) >= len(settings.malformed)
+            )
+
+        completed = await summary.wait_for(expected_done, timeout=settings.timeout)
+        await asyncio.sleep(0.2)  # let trailing records (none expected) show up before counting
+    finally:
+        elapsed = time.perf_counter() - started
+        for node in nodes.values():
+            await node.stop()
+        await transport.stop()
+        await client.close()
+        if tmp is not None:
+            tmp.cleanup()
+
+    counts = summary.counts()
+    expected = {
+        "sent": 3 * n,
+        "delivered": 3 * n + len(settings.malformed),
+        "valid": 3 * n,
+        "acknowledged": 3 * n,
+        "matched": n - len(planted_at),
+        "discrepancies": len(planted_at),
+        "rejected": len(settings.malformed),
+    }
+    result = DemoResult(counts, expected, summary.latencies_ms, elapsed, completed, summary)
+    out("")
+    out(f"summary ({elapsed:.1f} s{'' if completed else ', TIMED OUT'}):")
+    for label, _stage in SUMMARY_FIELDS:
+        exp = expected.get(label)
+        mark = "" if exp is None else ("  ok" if counts[label] == exp else f"  EXPECTED {exp}")
+        out(f"  {label:<14} {counts[label]:>7}{mark}")
+    if result.latencies_ms:
+        out(
+            f"  exit -> ack latency: p50 {percentile(result.latencies_ms, 50):.1f} ms, p99 {percentile(result.latencies_ms, 99):.1f} ms"
+        )
+    alerts = [r for r in summary.records if r.stage == Stage.ALERT]
+    if alerts:
+        out("alerts raised at entry:")
+        for r in alerts:
+            out(f"  {r.consignment}  {r.result}  {r.detail}")
+    return result

@@ -1,0 +1,60 @@
+"""Hostile and malformed messages a scenario can inject into a node's inbox.
+
+Each fault is a real attack or mistake an integrator meets: XML that does not
+parse, an external-entity (XXE) payload, an entity-expansion bomb, a document
+that parses but breaks the schema, a message from a sender the node does not
+know. They carry proper CloudEvents headers, so they reach the node's
+validation rather than failing at the envelope.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from seedsim import message_catalogue as catalogue
+from seedsim.core.envelope import Envelope, new_id
+from seedsim.core.topics import Topics
+from seedsim.core.transport import Record
+
+BROKEN_XML = b"<?xml version='1.0'?><md:MetaData xmlns:md='urn:wco:datamodel:WCO:DocumentMetaData-DMS:2'><Declaration>"
+XXE = (
+    b"<?xml version='1.0'?><!DOCTYPE MetaData [<!ENTITY xxe SYSTEM 'file:///etc/passwd'>]>"
+    b"<md:MetaData xmlns:md='urn:wco:datamodel:WCO:DocumentMetaData-DMS:2'><md:WCOTypeName>&xxe;</md:WCOTypeName></md:MetaData>"
+)
+ENTITY_BOMB = (
+    b"<?xml version='1.0'?><!DOCTYPE lolz [<!ENTITY lol 'lol'>"
+    + b"".join(b"<!ENTITY lol%d '%s'>" % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+    + b"]><lolz>&lol9;</lolz>"
+)
+SCHEMA_VIOLATION = (
+    b"<?xml version='1.0' encoding='UTF-8'?>"
+    b"<md:MetaData xmlns:md='urn:wco:datamodel:WCO:DocumentMetaData-DMS:2' xmlns='urn:wco:datamodel:WCO:DEC-DMS:2'>"
+    b"<md:WCODataModelVersionCode>3.6</md:WCODataModelVersionCode><md:WCOTypeName>DEC</md:WCOTypeName>"
+    b"<md:ResponsibleCountryCode>RS</md:ResponsibleCountryCode>"
+    b"<Declaration><FunctionCode>9</FunctionCode><TypeCode>EXA</TypeCode><unknown/></Declaration></md:MetaData>"
+)
+
+PAYLOADS = {
+    "broken_xml": BROKEN_XML,
+    "external_entity": XXE,
+    "schema_violation": SCHEMA_VIOLATION,
+    "entity_bomb": ENTITY_BOMB,
+}
+
+
+def malformed_record(kind: str, sender: str, recipient: str, topics: Topics, subject: str = "MALFORMED") -> Record:
+    """The record's key and ce_subject are ``<subject>-<kind>``."""
+    """A record as ``sender`` would send it to ``recipient``, with a bad payload."""
+    env = Envelope(
+        id=new_id(),
+        source=sender,
+        type=catalogue.EXPORT_DATA.ce_type,
+        subject=f"{subject}-{kind}",
+        time=datetime.now(UTC),
+        recipient=recipient,
+        correlation_id=new_id(),
+        trigger="EXIT",
+    )
+    return Record(
+        topic=topics.inbox(recipient), key=env.subject.encode(), value=PAYLOADS[kind], headers=tuple(env.to_headers())
+    )

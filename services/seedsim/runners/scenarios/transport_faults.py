@@ -1,0 +1,130 @@
+"""Faults a scenario injects around the nodes, without touching the nodes' code.
+
+Hostile payloads (``malformed``) reuse :mod:`seedsim.runners.hostile_payloads`. The
+transport faults live in :class:`FaultyTransport`, a proxy the nodes are given
+instead of the real transport (in-process bus or Kafka alike):
+
+* ``delay`` and ``reorder`` hold each record addressed to a node's inbox for a
+  fixed time or a seeded random jitter before sending it, so records overtake
+  one another;
+* ``node_down`` stops the node's consumer: its handler waits at a gate until
+  the node is back, so records pile up in the inbox (uncommitted) and must all
+  be handled after the restart;
+* ``duplicates`` re-sends records already delivered to a node's inbox, the
+  way a producer retry or a consumer rebalance would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from seedsim import message_catalogue as catalogue
+from seedsim.core.declaration import Declaration
+from seedsim.core.envelope import Envelope, new_id
+from seedsim.core.topics import Topics
+from seedsim.core.transport import Handler, Record, Transport
+from seedsim.core.wco import MetaData
+
+
+class FaultyTransport:
+    def __init__(self, inner: Transport, topics: Topics, seed: int):
+        self.inner = inner
+        self.topics = topics
+        self.rng = random.Random(seed)
+        self.hold_ms: dict[str, tuple[float, float]] = {}  # inbox topic -> (fixed delay, jitter)
+        self.sent: dict[str, list[Record]] = {}  # inbox topic -> records sent there, for duplicates
+        self._up: dict[str, asyncio.Event] = {}  # inbox topic -> set while the node is up
+        self._held: set[asyncio.Task] = set()
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def delay(self, node: str, ms: float = 0.0, jitter_ms: float = 0.0) -> None:
+        fixed, jitter = self.hold_ms.get(self.topics.inbox(node), (0.0, 0.0))
+        self.hold_ms[self.topics.inbox(node)] = (fixed + ms, jitter + jitter_ms)
+
+    def gate(self, node: str) -> asyncio.Event:
+        ev = self._up.setdefault(self.topics.inbox(node), asyncio.Event())
+        ev.set()
+        return ev
+
+    async def down_for(self, node: str, after_s: float, for_s: float, say=print) -> None:
+        """Stop ``node``'s consumer after ``after_s`` seconds, for ``for_s`` seconds."""
+        up = self.gate(node)
+        await asyncio.sleep(after_s)
+        up.clear()
+        say(f"  node {node} down (consumer stopped for {for_s:g} s)")
+        await asyncio.sleep(for_s)
+        up.set()
+        say(f"  node {node} up again")
+
+    # -- Transport ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.inner.start()
+
+    async def stop(self) -> None:
+        if self._held:
+            await asyncio.gather(*self._held, return_exceptions=True)
+        await self.inner.stop()
+
+    async def ensure_topics(self, topics: Sequence[str]) -> None:
+        await self.inner.ensure_topics(topics)
+
+    async def send_batch(self, records: Sequence[Record]) -> None:
+        now, later = [], []
+        for r in records:
+            (later if r.topic in self.hold_ms else now).append(r)
+            if r.topic.startswith(self.topics.prefix + ".inbox.") and not r.topic.endswith(".dlq"):
+                self.sent.setdefault(r.topic, []).append(r)
+        for r in later:
+            fixed, jitter = self.hold_ms[r.topic]
+            task = asyncio.create_task(self._send_later(r, (fixed + self.rng.uniform(0, jitter)) / 1000))
+            self._held.add(task)
+            task.add_done_callback(self._held.discard)
+        if now:
+            await self.inner.send_batch(now)
+
+    async def _send_later(self, record: Record, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self.inner.send_batch([record])
+
+    def subscribe(self, topics: Sequence[str], group: str, handler: Handler) -> None:
+        gates = [self._up[t] for t in topics if t in self._up]
+        if not gates:
+            self.inner.subscribe(topics, group, handler)
+            return
+
+        async def gated(records: Sequence[Record]) -> None:
+            for g in gates:
+                await g.wait()
+            await handler(records)
+
+        self.inner.subscribe(topics, group, gated)
+
+    # -- injections --------------------------------------------------------------------------------
+
+    async def resend(self, node: str, count: int) -> int:
+        """Send again the first ``count`` records delivered to ``node``'s inbox; how many were re-sent."""
+        again = self.sent.get(self.topics.inbox(node), [])[:count]
+        await self.inner.send_batch(again)
+        return len(again)
+
+
+def unknown_sender_record(sender: str, recipient: str, topics: Topics, export: Declaration, subject: str) -> Record:
+    """Well-formed exit data from a node the recipient does not exchange with."""
+    env = Envelope(
+        id=new_id(),
+        source=sender,
+        type=catalogue.EXPORT_DATA.ce_type,
+        subject=subject,
+        time=datetime.now(UTC),
+        recipient=recipient,
+        correlation_id=new_id(),
+        trigger="EXIT",
+        dataschema=catalogue.EXPORT_DATA.schema,
+    )
+    payload = export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=sender))
+    return Record(topic=topics.inbox(recipient), key=subject.encode(), value=payload, headers=tuple(env.to_headers()))

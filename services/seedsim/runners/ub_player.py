@@ -1,0 +1,450 @@
+"""Play one Utility Block's business process between real nodes, step by step.
+
+A UB file says who sends what to whom on which event. The player makes it
+happen on one transport: roles are cast onto customs nodes (one per country)
+and agency nodes (``<country>-<kind>``); for each step the node playing the
+``from`` role sends a realistic instance of the step's message (the catalogue's
+generator, made consistent across the conversation: one consignment
+reference, the certificate a verification request names is the one sent
+before, the answer names that request) to the node playing ``to``, which
+validates and acknowledges it through its inbox. The sending node reduces the
+instance to the UB's data set first (data minimisation), and the receiver checks
+it against that data set, as in any exchange. The player waits for the
+acknowledgement to come back (the sender's ``ack_received`` / ``nack_received``
+interop record) and yields a :class:`StepOutcome`. A UB step whose message is
+``Acknowledgement`` is not sent by the player: it is the receiver's answer to
+the step before, and its outcome reports that acknowledgement.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from seedsim import message_catalogue as catalogue
+from seedsim.config import DEMO_CROSSINGS, BorderCrossing, NodeConfig
+from seedsim.core.envelope import Envelope
+from seedsim.core.identifiers import make_mrn
+from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.transport import Record, Transport
+from seedsim.core.transport.memory import InMemoryBus
+from seedsim.core.wco import NS_METADATA
+from seedsim.nodes.agency.agency_node import (
+    ISSUES,
+    AgencyConfig,
+    AgencyKind,
+    AgencyNode,
+    agency_id,
+    certificate_ref,
+    generate_where,
+)
+from seedsim.nodes.customs.customs_node import CustomsNode
+from seedsim.nodes.inbox_node import send_from
+from seedsim.utility_blocks import node_plan
+from seedsim.utility_blocks.model import Element, Step, UtilityBlock
+
+
+@dataclass
+class StepOutcome:
+    index: int  # 1-based position in the UB's steps
+    step: Step
+    sender: str  # node ids
+    receiver: str
+    message_id: str | None
+    valid: bool
+    acked: bool
+    errors: list[str] = field(default_factory=list)
+    payload: bytes | None = field(default=None, repr=False)
+    #: the data-set elements of this step's message, with their values in this instance
+    values: list[tuple[Element, list[str]]] = field(default_factory=list)
+    latency_ms: float | None = None
+    #: for an Acknowledgement step: the step it acknowledges
+    answers: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.valid and self.acked and not self.errors
+
+
+# -- casting roles onto nodes ---------------------------------------------------------------------
+
+
+def agency_kind(ub: UtilityBlock, role_id: str) -> AgencyKind:
+    """The kind of agency node that plays a role (the nodes' own rule, :func:`.node_plan.agency_kind`)."""
+    return AgencyKind(node_plan.agency_kind(ub, role_id))
+
+
+def cast_roles(ub: UtilityBlock, country_a: str, country_b: str) -> dict[str, str]:
+    """Role id -> node id. The first step goes from country A to country B; a customs role takes the country
+    no other customs role holds, an agency role the country of the node it first deals with."""
+    bp = ub.business_process
+    kind = {r.id: r.kind for r in bp.roles}
+    country: dict[str, str] = {}
+    first = bp.steps[0]
+    country[first.from_role] = country_a
+    country.setdefault(
+        first.to_role,
+        country_b if kind[first.to_role] == "customs" or kind[first.from_role] == "customs" else country_a,
+    )
+    for step in bp.steps[1:]:
+        for role, other in ((step.from_role, step.to_role), (step.to_role, step.from_role)):
+            if role in country:
+                continue
+            if kind[role] == "customs":
+                held = {country[r] for r in country if kind[r] == "customs"}
+                country[role] = next((c for c in (country_a, country_b) if c not in held), country_a)
+            elif other in country:
+                country[role] = country[other]
+    for r in bp.roles:  # a role no step uses
+        country.setdefault(r.id, country_a)
+    return {r: (c if kind[r] == "customs" else agency_id(c, agency_kind(ub, r))) for r, c in country.items()}
+
+
+@dataclass
+class Cast:
+    ub: UtilityBlock
+    roles: dict[str, str]  # role -> node id
+    nodes: dict[str, Any]  # node id -> CustomsNode | AgencyNode
+    transport: Transport
+
+
+@asynccontextmanager
+async def cast_nodes(
+    ub: UtilityBlock,
+    country_a: str = "RS",
+    country_b: str = "ME",
+    transport: Transport | None = None,
+    db_dir: Path | None = None,
+    seed: int = 42,
+) -> AsyncIterator[Cast]:
+    """Start the nodes a UB needs (each accepting the others as partners) on ``transport`` (default: a fresh in-process bus)."""
+    roles = cast_roles(ub, country_a.upper(), country_b.upper())
+    ids = sorted(set(roles.values()))
+    transport = transport or InMemoryBus()
+    with tempfile.TemporaryDirectory(prefix="seedsim-ub-") as tmp:
+        base = Path(db_dir or tmp)
+        nodes: dict[str, Any] = {}
+        for i, node_id in enumerate(ids):
+            partners = [n for n in ids if n != node_id]
+            if "-" in node_id:
+                nodes[node_id] = AgencyNode(
+                    AgencyConfig(
+                        node=node_id, db=base / f"{node_id.lower()}.sqlite3", partners=partners, seed=seed + i
+                    ),
+                    transport,
+                )
+            else:
+                nodes[node_id] = CustomsNode(
+                    NodeConfig(
+                        node=node_id,
+                        db=base / f"{node_id.lower()}.sqlite3",
+                        partners=partners,
+                        crossings=DEMO_CROSSINGS,
+                    ),
+                    transport,
+                )
+        for n in nodes.values():
+            await n.start()
+        await transport.start()
+        try:
+            yield Cast(ub, roles, nodes, transport)
+        finally:
+            await transport.stop()
+            for n in nodes.values():
+                await n.stop()
+
+
+# -- reading values out of an instance ------------------------------------------------------------
+
+
+def body_of(root: etree._Element) -> etree._Element:
+    if root.tag == f"{{{NS_METADATA}}}MetaData":
+        return next((c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), root)
+    return root
+
+
+def values_at(payload: bytes, path: str, limit: int = 3) -> list[str]:
+    """Text of the elements at a UB data-set path (local names from the message's element; ``/@x`` for an attribute)."""
+    nodes = [body_of(etree.fromstring(payload))]
+    for part in path.strip("/").split("/")[1:]:
+        if part.startswith("@"):
+            return [n.get(part[1:]) for n in nodes if n.get(part[1:]) is not None][:limit]
+        nodes = [c for n in nodes for c in n if isinstance(c.tag, str) and etree.QName(c).localname == part]
+    return [" ".join((n.text or "").split()) for n in nodes if (n.text or "").strip()][:limit]
+
+
+def data_set_values(ub: UtilityBlock, message: str, payload: bytes | None) -> list[tuple[Element, list[str]]]:
+    ds = next((d for d in ub.data_set if d.message == message), None)
+    if ds is None:
+        return []
+    return [(el, values_at(payload, el.path) if payload else []) for el in ds.elements]
+
+
+# -- instances consistent across a conversation ---------------------------------------------------
+
+#: where a document says which country sends it and which receives it, so it can be drawn for the cast
+COUNTRIES = {
+    "CertificateOfOrigin": lambda d: (d.origin_country_code, d.destination_country_code),
+    "OriginVerificationRequest": lambda d: (
+        d.requesting_authority.address.country_code,
+        d.requested_authority.address.country_code,
+    ),
+    "OriginVerificationResponse": lambda d: (d.responding_authority.address.country_code, None),
+    "PhytosanitaryCertificate": lambda d: (d.consignment.export_country.id, d.consignment.import_country.id),
+}
+
+
+def _country(node_id: str) -> str:
+    return node_id.split("-")[0]
+
+
+def export_data(rng: random.Random, exit_country: str, entry_country: str):
+    """Exit data for a crossing from ``exit_country`` to ``entry_country`` (R111: the office of exit is the sender's)."""
+    from seedsim.samples.consignments import ConsignmentGenerator
+
+    crossing = next(
+        (c for c in DEMO_CROSSINGS if c.exit_office[:2] == exit_country and c.entry_office[:2] == entry_country), None
+    ) or BorderCrossing(
+        name=f"{exit_country}-{entry_country}",
+        exit_office=f"{exit_country}000100",
+        entry_office=f"{entry_country}000100",
+    )
+    c = ConsignmentGenerator(rng.randrange(2**31), crossing).make(rng.randint(1, 9_999_999))
+    serial = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
+    return c.export.model_copy(update={"mrn": make_mrn(datetime.now(UTC).year, exit_country, serial, "A")})
+
+
+def verification_request_for(request: Any, cert: Any) -> Any:
+    """``request`` made to name ``cert``, asked a month after it was issued and due within the PEM time limit (ORG123)."""
+    from seedsim.messages.origin import REPLY_MONTHS, CertificateReference, add_months
+
+    asked = max(date.fromisoformat(request.issue_date), date.fromisoformat(cert.issue_date) + timedelta(days=30))
+    return request.model_copy(
+        update={
+            "certificate": CertificateReference(
+                id=cert.id,
+                type_code=cert.type_code,
+                issue_date=cert.issue_date,
+                issuing_country_code=cert.origin_country_code,
+            ),
+            "issue_date": asked.isoformat(),
+            "response_due_date": add_months(asked, REPLY_MONTHS).isoformat(),
+        }
+    )
+
+
+class Conversation:
+    """What the steps so far sent, so later steps refer to it."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.docs: dict[str, Any] = {}
+        self.first_message_id: str | None = None
+        self.correlation_id = uuid.uuid4().hex
+        self.subject: str | None = None
+
+    def instance(self, message: str, sender: str, receiver: str) -> Any:
+        if message in self.docs and message in ("ExportData", "TIRCarnet", "TransitDeclaration", "ATACarnet"):
+            return self.docs[message]  # the same declaration or carnet announced again on the next event
+        mt = catalogue.BY_NAME[message]
+        if message == "ExportData":
+            doc = export_data(self.rng, _country(sender), _country(receiver))
+        elif message == "TransitDeclaration":  # exchanged under the MRN the office of departure issued
+            doc = mt.generate(self.rng).model_copy(
+                update={"mrn": make_mrn(datetime.now(UTC).year, _country(sender), self._serial(), "J")}
+            )
+        elif message in COUNTRIES:
+            want = (_country(sender), _country(receiver))
+            doc = generate_where(
+                mt,
+                self.rng,
+                lambda d: all(w == g for w, g in zip(want, COUNTRIES[message](d), strict=False) if g is not None),
+            )
+        else:
+            doc = mt.generate(self.rng)
+        doc = self._refer(message, doc)
+        self.docs[message] = doc
+        return doc
+
+    def _serial(self) -> str:
+        return "".join(self.rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
+
+    def _refer(self, message: str, doc: Any) -> Any:
+        cert, req = self.docs.get("CertificateOfOrigin"), self.docs.get("OriginVerificationRequest")
+        if message == "OriginVerificationRequest" and cert is not None:
+            return verification_request_for(doc, cert)
+        if message == "OriginVerificationResponse" and req is not None:
+            return doc.model_copy(
+                update={
+                    "request_id": req.id,
+                    "request_date": req.issue_date,
+                    "certificate": req.certificate,
+                    "issue_date": max(doc.issue_date, req.issue_date),
+                }
+            )
+        if message == "EntryConfirmation" and self.first_message_id:
+            return doc.model_copy(update={"in_reply_to": self.first_message_id})
+        return doc
+
+    def subject_for(self, doc: Any) -> str:
+        if self.subject is None:
+            ref = getattr(doc, "ucr", None)
+            try:
+                ref = ref or certificate_ref(doc)
+            except AttributeError:
+                ref = None
+            self.subject = ref if isinstance(ref, str) and ref else self.correlation_id
+        return self.subject
+
+
+# -- watching the interop records and the acknowledgements ----------------------------------------
+
+
+class Watcher:
+    """Reads the interop topic and the cast's inboxes (its own consumer group): what the player waits on."""
+
+    def __init__(self, cast: Cast):
+        self.interop: list[InteropRecord] = []
+        self.acks: dict[str, Record] = {}  # acknowledged message id -> the acknowledgement record
+        self._changed = asyncio.Event()
+        some = next(iter(cast.nodes.values()))
+        topics = [some.topics.interop] + [some.topics.inbox(n) for n in cast.nodes]
+        cast.transport.subscribe(
+            topics, group=f"{some.topics.prefix}-ubplayer-{uuid.uuid4().hex[:8]}", handler=self._on
+        )
+
+    async def _on(self, records) -> None:
+        for r in records:
+            if r.topic.endswith(".interop"):
+                self.interop.append(InteropRecord.model_validate_json(r.value))
+            elif r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type and r.header("ce_causationid"):
+                self.acks[r.header("ce_causationid")] = r
+        self._changed.set()
+
+    def about(self, message_id: str) -> list[InteropRecord]:
+        return [r for r in self.interop if r.message_id == message_id]
+
+    async def until_answered(self, message_id: str, sender: str, timeout: float) -> list[InteropRecord]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            recs = self.about(message_id)
+            if message_id in self.acks and any(
+                r.node == sender and r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED) for r in recs
+            ):
+                return recs
+            self._changed.clear()
+            left = deadline - loop.time()
+            if left <= 0:
+                return recs
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                pass
+
+
+# -- the player -----------------------------------------------------------------------------------
+
+
+class Player:
+    def __init__(self, cast: Cast, seed: int = 42, timeout: float | None = None):
+        self.cast = cast
+        self.ub = cast.ub
+        self.timeout = timeout if timeout is not None else min(self.ub.exchange.timeout_s, 30.0)
+        self.conversation = Conversation(random.Random(seed))
+
+    async def _send(self, step: Step, sender: str, receiver: str) -> tuple[Envelope | str, bytes]:
+        conv = self.conversation
+        node, mt = self.cast.nodes[sender], catalogue.BY_NAME[step.message]
+        doc = conv.instance(step.message, sender, receiver)
+        subject = conv.subject_for(doc)
+        if (
+            isinstance(node, AgencyNode) and ISSUES.get(node.kind) == step.message
+        ):  # the agency issues it and keeps a record
+            sent = await node.issue(receiver, consignment=subject, doc=doc)
+            return sent["message_id"], node.outgoing(mt, mt.write(doc), receiver)
+        # the node's national system hands over the full document; the node sends the UB's data set only
+        payload = node.outgoing(mt, mt.write(doc), receiver, trigger=step.event, utility_block=self.ub.id)
+        env = await send_from(
+            node, mt, payload, receiver, subject=subject, correlation_id=conv.correlation_id, trigger=step.event
+        )
+        return env, payload
+
+    async def play(self) -> AsyncIterator[StepOutcome]:
+        watcher = Watcher(self.cast)
+        previous: StepOutcome | None = None
+        for index, step in enumerate(self.ub.business_process.steps, 1):
+            sender, receiver = self.cast.roles[step.from_role], self.cast.roles[step.to_role]
+            if step.message == catalogue.ACKNOWLEDGEMENT.name:
+                yield self._acknowledgement(index, step, sender, receiver, previous, watcher)
+                continue
+            sent, payload = await self._send(step, sender, receiver)
+            message_id = sent if isinstance(sent, str) else sent.id
+            self.conversation.first_message_id = self.conversation.first_message_id or message_id
+            recs = await watcher.until_answered(message_id, sender, self.timeout)
+            answer = next(
+                (r for r in recs if r.node == sender and r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)), None
+            )
+            invalid = [r for r in recs if r.node == receiver and r.stage == Stage.INVALID]
+            errors = [e for r in invalid for e in (r.detail or r.result or "invalid").split("; ")]
+            if answer is None:
+                errors.append(f"no acknowledgement from {receiver} within {self.timeout:g} s")
+            previous = StepOutcome(
+                index=index,
+                step=step,
+                sender=sender,
+                receiver=receiver,
+                message_id=message_id,
+                valid=any(r.node == receiver and r.stage == Stage.VALID for r in recs),
+                acked=answer is not None and answer.stage == Stage.ACK_RECEIVED,
+                errors=errors,
+                payload=payload,
+                values=data_set_values(self.ub, step.message, payload),
+                latency_ms=answer.latency_ms if answer else None,
+            )
+            yield previous
+
+    def _acknowledgement(
+        self, index: int, step: Step, sender: str, receiver: str, previous: StepOutcome | None, watcher: Watcher
+    ) -> StepOutcome:
+        if previous is None:
+            return StepOutcome(
+                index,
+                step,
+                sender,
+                receiver,
+                None,
+                False,
+                False,
+                ["an Acknowledgement step answers a step before it; there is none"],
+            )
+        ack = watcher.acks.get(previous.message_id or "")
+        errors = list(previous.errors)
+        if (sender, receiver) != (previous.receiver, previous.sender):
+            errors.append(
+                f"the UB has {sender} acknowledge to {receiver}, but step {previous.index} went {previous.sender} -> {previous.receiver}"
+            )
+        return StepOutcome(
+            index=index,
+            step=step,
+            sender=previous.receiver,
+            receiver=previous.sender,
+            message_id=ack.header("ce_id") if ack else None,
+            valid=previous.valid and ack is not None,
+            acked=previous.acked,
+            errors=errors,
+            payload=ack.value if ack else None,
+            values=data_set_values(self.ub, step.message, ack.value if ack else None),
+            latency_ms=previous.latency_ms,
+            answers=previous.index,
+        )
