@@ -12,26 +12,16 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from lxml import etree
 
 from seedsim import message_catalogue as catalogue
-from seedsim.core.validation import (
-    Issue,
-    RuleContext,
-    RuleSet,
-    ValidationReport,
-    compiled_schema,
-    from_unsafe,
-    validate_xsd,
-)
-from seedsim.core.xml_binding import lenient_reading
-from seedsim.core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
+from seedsim.core.validation import Issue, RuleContext, ValidationReport, check, parse_checked
+from seedsim.core.xml_safety import XmlLimits
 
 
 @dataclass
@@ -55,54 +45,12 @@ class DocumentReport:
         }
 
 
-def check(
-    root: etree._Element,
-    schema: str,
-    read: Callable[[etree._Element], Any],
-    rules: RuleSet | None,
-    ctx: RuleContext,
-    what: str = "document",
-) -> tuple[ValidationReport, Any]:
-    """XSD, then -- on what can be read, even where the schema failed -- the business rules.
-
-    The one sequence every check in seedsim follows: ``seedsim validate``, a node's
-    inbox and a node's lodging desk. Returns the report and the model (None when the
-    document could not be read at all).
-    """
-    report = ValidationReport(validate_xsd(root, compiled_schema(schema)))
-    try:
-        if report.ok:
-            model = read(root)
-        else:
-            with lenient_reading():
-                model = read(root)
-    except Exception as exc:  # the rules need a readable document; say why they could not run
-        report.extend(
-            [
-                Issue(
-                    "R100",
-                    106,
-                    f"business rules not run: the {what} cannot be read ({str(exc).splitlines()[0][:200]})",
-                    severity="error" if report.ok else "warning",
-                )
-            ]
-        )
-        return report, None
-    if rules is not None:
-        findings = rules.run(model, ctx)
-        if not report.ok:  # a partial model: a rule that could not run on it is no news
-            findings = [i for i in findings if i.code != 400]
-        report.extend(findings)
-    return report, model
-
-
 def validate_document(
     data: bytes, source: str = "<bytes>", sender: str | None = None, limits: XmlLimits = XmlLimits()
 ) -> DocumentReport:
-    try:
-        root = parse_untrusted(data, limits)
-    except UnsafeXmlError as exc:
-        return DocumentReport(source, None, ValidationReport([from_unsafe(exc)]))
+    root, unreadable = parse_checked(data, limits)
+    if root is None:
+        return DocumentReport(source, None, unreadable)
     candidates = catalogue.detect(root)
     if not candidates:
         known = ", ".join(sorted(catalogue.BY_NAME))

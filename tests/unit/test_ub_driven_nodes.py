@@ -15,13 +15,12 @@ from lxml import etree
 from seedsim import message_catalogue as catalogue
 from seedsim.bootstrap import make_customs_node
 from seedsim.config import DEMO_CROSSINGS, NodeConfig
-from seedsim.conformance import check
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.core.transport.memory import InMemoryBus
-from seedsim.core.validation import RuleContext
+from seedsim.core.validation import RuleContext, check
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.nodes.inbox_node import envelope_for

@@ -16,7 +16,7 @@ from typing import Any
 from lxml import etree
 
 from seedsim.core.validation import RuleSet
-from seedsim.core.wco import NS_METADATA
+from seedsim.core.wco import body_in
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,9 @@ class MessageType:
     generate: Callable[[random.Random], Any] | None = None
 
     def matches(self, root: etree._Element) -> bool:
-        body = root
-        if root.tag == f"{{{NS_METADATA}}}MetaData":
-            body = next(
-                (c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), root
-            )
+        body = body_in(root)
+        if body is None:
+            body = root
         if body.tag != self.element:
             return False
         if self.discriminator:

@@ -21,7 +21,8 @@ from typing import Any
 
 from lxml import etree
 
-from seedsim.core.xml_safety import UnsafeXmlError
+from seedsim.core.xml_binding import lenient_reading
+from seedsim.core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
 
 
 class ErrorClass(IntEnum):
@@ -239,3 +240,72 @@ class RuleSet:
             except Exception as exc:  # a rule that cannot read the document reports it, never crashes the node
                 issues.append(Issue(rule=r.id, code=400, message=f"rule could not run: {exc}", severity="warning"))
         return issues
+
+
+# -- the one check sequence ------------------------------------------------------------------------
+
+
+def parse_checked(data: bytes, limits: XmlLimits) -> tuple[etree._Element | None, ValidationReport]:
+    """Parse untrusted bytes with the hardened parser; what cannot be parsed safely is a report with its one issue."""
+    try:
+        return parse_untrusted(data, limits), ValidationReport()
+    except UnsafeXmlError as exc:
+        return None, ValidationReport([from_unsafe(exc)])
+
+
+def check(
+    root: etree._Element,
+    schema: str,
+    read: Callable[[etree._Element], Any],
+    rules: RuleSet | None,
+    ctx: RuleContext,
+    what: str = "document",
+) -> tuple[ValidationReport, Any]:
+    """XSD, then -- on what can be read, even where the schema failed -- the business rules.
+
+    The one sequence every check in seedsim follows: ``seedsim validate``, a node's
+    inbox and a node's lodging desk. Returns the report and the model (None when the
+    document could not be read at all).
+    """
+    report = ValidationReport(validate_xsd(root, compiled_schema(schema)))
+    try:
+        if report.ok:
+            model = read(root)
+        else:
+            with lenient_reading():
+                model = read(root)
+    except Exception as exc:  # the rules need a readable document; say why they could not run
+        report.extend(
+            [
+                Issue(
+                    "R100",
+                    106,
+                    f"business rules not run: the {what} cannot be read ({str(exc).splitlines()[0][:200]})",
+                    severity="error" if report.ok else "warning",
+                )
+            ]
+        )
+        return report, None
+    if rules is not None:
+        findings = rules.run(model, ctx)
+        if not report.ok:  # a partial model: a rule that could not run on it is no news
+            findings = [i for i in findings if i.code != 400]
+        report.extend(findings)
+    return report, model
+
+
+def check_bytes(
+    data: bytes,
+    limits: XmlLimits,
+    schema: str,
+    read: Callable[[etree._Element], Any],
+    rules: RuleSet | None,
+    ctx: RuleContext,
+    what: str = "document",
+) -> tuple[ValidationReport, Any, etree._Element | None]:
+    """:func:`parse_checked` then :func:`check`: the report, the model and the parsed root (None when unsafe or broken)."""
+    root, report = parse_checked(data, limits)
+    if root is None:
+        return report, None, None
+    report, model = check(root, schema, read, rules, ctx, what)
+    return report, model, root

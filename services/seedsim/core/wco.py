@@ -11,6 +11,8 @@ NS_METADATA = "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2"
 NS_DEC = "urn:wco:datamodel:WCO:DEC-DMS:2"
 NS_RES = "urn:wco:datamodel:WCO:RES-DMS:2"
 NS_RES_DS = "urn:wco:datamodel:WCO:Response_DS:DMS:2"
+#: Clark name of the wrapper every WCO DM document travels in
+METADATA_TAG = f"{{{NS_METADATA}}}MetaData"
 
 WCO_DM_VERSION = "3.6"
 #: Value of MetaData/AgencyAssignedCustomizationVersionCode for documents seedsim writes.
@@ -31,7 +33,7 @@ class MetaData(XmlModel):
 
 def wrap(metadata: MetaData, body: etree._Element) -> etree._Element:
     """Put ``body`` (a Declaration or Response element) inside ``md:MetaData``."""
-    root = etree.Element(f"{{{NS_METADATA}}}MetaData", nsmap={"md": NS_METADATA, None: etree.QName(body).namespace})
+    root = etree.Element(METADATA_TAG, nsmap={"md": NS_METADATA, None: etree.QName(body).namespace})
     meta = to_element(metadata, "MetaData", NS_METADATA)
     for child in meta:
         root.append(child)
@@ -39,12 +41,20 @@ def wrap(metadata: MetaData, body: etree._Element) -> etree._Element:
     return root
 
 
+def body_in(root: etree._Element) -> etree._Element | None:
+    """The message a document carries: the element inside ``md:MetaData`` (a Declaration, a Response...),
+    or the root itself for a document without the wrapper; None for a wrapper that holds no message."""
+    if root.tag != METADATA_TAG:
+        return root
+    return next((c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), None)
+
+
 def unwrap(root: etree._Element) -> tuple[MetaData | None, etree._Element]:
     """Split a document into its MetaData and its body; a bare body is accepted too."""
-    if root.tag != f"{{{NS_METADATA}}}MetaData":
+    if root.tag != METADATA_TAG:
         return None, root
     meta = from_element(MetaData, root, NS_METADATA)
-    body = next((c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), None)
+    body = body_in(root)
     if body is None:
         raise ValueError("MetaData holds no Declaration or Response")
     return meta, body

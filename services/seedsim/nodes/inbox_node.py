@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seedsim import message_catalogue as catalogue
-from seedsim.conformance import check
 from seedsim.core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
 from seedsim.core.interop import InteropRecord, Stage, emit_to_log
 from seedsim.core.interop import log as interop_log
@@ -41,9 +40,9 @@ from seedsim.core.response import Response, acknowledgement
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record, Transport
-from seedsim.core.validation import Issue, RuleContext, compiled_schema, from_unsafe
+from seedsim.core.validation import Issue, RuleContext, check_bytes, compiled_schema
 from seedsim.core.wco import MetaData
-from seedsim.core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
+from seedsim.core.xml_safety import XmlLimits
 
 log = logging.getLogger("seedsim.node")
 
@@ -424,22 +423,11 @@ class InboxNode:
 
         doc = None
         if mt is not None:
-            try:
-                root = parse_untrusted(record.value, self.limits)
-            except UnsafeXmlError as exc:
-                issues.append(from_unsafe(exc))
-            else:
-                report, doc = check(
-                    root,
-                    mt.schema,
-                    mt.read,
-                    mt.rules,
-                    RuleContext(node_country=self.country, sender=env.source),
-                    mt.name,
-                )
-                issues.extend(report.issues)
-                if self.plan is not None:
-                    issues.extend(self.plan.incoming(mt.name, root, env.trigger, env.source))
+            ctx = RuleContext(node_country=self.country, sender=env.source)
+            report, doc, root = check_bytes(record.value, self.limits, mt.schema, mt.read, mt.rules, ctx, mt.name)
+            issues.extend(report.issues)
+            if root is not None and self.plan is not None:
+                issues.extend(self.plan.incoming(mt.name, root, env.trigger, env.source))
 
         errors = [i for i in issues if i.severity == "error"]
         if errors:

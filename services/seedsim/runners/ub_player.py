@@ -38,7 +38,7 @@ from seedsim.core.identifiers import make_mrn
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.transport import Record, Transport
 from seedsim.core.transport.memory import InMemoryBus
-from seedsim.core.wco import NS_METADATA
+from seedsim.core.wco import body_in
 from seedsim.nodes.agency.agency_node import (
     ISSUES,
     AgencyConfig,
@@ -167,15 +167,11 @@ async def cast_nodes(
 # -- reading values out of an instance ------------------------------------------------------------
 
 
-def body_of(root: etree._Element) -> etree._Element:
-    if root.tag == f"{{{NS_METADATA}}}MetaData":
-        return next((c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), root)
-    return root
-
-
 def values_at(payload: bytes, path: str, limit: int = 3) -> list[str]:
     """Text of the elements at a UB data-set path (local names from the message's element; ``/@x`` for an attribute)."""
-    nodes = [body_of(etree.fromstring(payload))]
+    root = etree.fromstring(payload)
+    body = body_in(root)
+    nodes = [root if body is None else body]
     for part in path.strip("/").split("/")[1:]:
         if part.startswith("@"):
             return [n.get(part[1:]) for n in nodes if n.get(part[1:]) is not None][:limit]

@@ -34,7 +34,7 @@ from lxml import etree
 
 from seedsim import message_catalogue as catalogue
 from seedsim.core.validation import Issue
-from seedsim.core.wco import NS_METADATA
+from seedsim.core.wco import body_in
 from seedsim.utility_blocks.model import Element, UtilityBlock
 from seedsim.utility_blocks.xsd_paths import required_paths
 
@@ -105,11 +105,10 @@ def merge(message: str, blocks: list[UtilityBlock]) -> DataSetRules | None:
 
 def _body(root: etree._Element) -> tuple[etree._Element, str]:
     """The message element (inside a MetaData wrapper, if any) and the pointer prefix of its parent."""
-    if root.tag == f"{{{NS_METADATA}}}MetaData":
-        body = next((c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), None)
-        if body is not None:
-            return body, f"/{etree.QName(root).localname}"
-    return root, ""
+    body = body_in(root)
+    if body is None or body is root:
+        return root, ""
+    return body, f"/{etree.QName(root).localname}"
 
 
 def _children(el: etree._Element) -> list[etree._Element]:

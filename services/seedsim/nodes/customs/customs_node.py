@@ -27,7 +27,6 @@ from typing import Any
 
 from seedsim import message_catalogue as catalogue
 from seedsim.config import NodeConfig
-from seedsim.conformance import check
 from seedsim.core import codes
 from seedsim.core.declaration import Declaration, Office, merge
 from seedsim.core.declaration_rules import DECLARATION_RULES
@@ -45,8 +44,15 @@ from seedsim.core.response import (
 )
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.transport import Transport
-from seedsim.core.validation import Issue, RuleContext, ValidationReport, compiled_schema, from_unsafe
-from seedsim.core.xml_safety import UnsafeXmlError, parse_untrusted
+from seedsim.core.validation import (
+    Issue,
+    RuleContext,
+    ValidationReport,
+    check,
+    check_bytes,
+    compiled_schema,
+    parse_checked,
+)
 from seedsim.messages.query import (
     CONSIGNMENT_QUERY,
     CONSIGNMENT_QUERY_RESPONSE,
@@ -166,11 +172,9 @@ class CustomsNode(InboxNode):
         # Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13)
         # once merged into the declaration it amends, which happens inside the transaction.
         ctx = RuleContext(node_country=self.node)
-        try:
-            root = parse_untrusted(data, self.limits)
-        except UnsafeXmlError as exc:
-            return LodgeResult(accepted=False, report=ValidationReport([from_unsafe(exc)]))
-        report, d = check(root, self.config.national_schema, read_declaration, None, ctx, "declaration")
+        report, d, _root = check_bytes(
+            data, self.limits, self.config.national_schema, read_declaration, None, ctx, "declaration"
+        )
         # a model read past schema errors may be partial: rules still report what they can, then we stop
         if d is not None and getattr(d, "function_code", None) != codes.FUNCTION_CHANGE:
             report.extend(DECLARATION_RULES.run(d, ctx))
@@ -282,10 +286,9 @@ class CustomsNode(InboxNode):
             return documents.refused(
                 Issue("W204", 204, "name the consignment (UCR or reference) the document is for: ?consignment=...")
             )
-        try:
-            root = parse_untrusted(data, self.limits)
-        except UnsafeXmlError as exc:
-            return documents.refused(from_unsafe(exc), consignment=consignment)
+        root, unreadable = parse_checked(data, self.limits)
+        if root is None:
+            return DocumentResult(False, unreadable, consignment)
         mt, why_not = documents.lodgeable_type(root)
         if mt is None:
             return documents.refused(why_not, consignment=consignment)
