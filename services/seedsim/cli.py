@@ -173,8 +173,9 @@ def _asyncapi(args: argparse.Namespace) -> int:
 def _agency(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from seedsim.bootstrap import make_agency_node
+    from seedsim.config import AgencyConfig
     from seedsim.nodes.agency.agency_api import create_app
-    from seedsim.nodes.agency.agency_node import AgencyConfig, make_agency_node
 
     logging.getLogger("seedsim.interop").setLevel(logging.INFO)
     config = AgencyConfig(

@@ -7,6 +7,7 @@ Values come from the command line, or from ``SEEDSIM_*`` environment variables
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
@@ -57,6 +58,51 @@ class ServiceConfig(BaseModel):
 
     def db_path(self) -> Path:
         return self.db or Path("var") / f"{self.node.lower()}.sqlite3"
+
+
+class AgencyKind(str, Enum):
+    NPPO = "NPPO"
+    CCI = "CCI"
+    TIR = "TIR"
+    TAX = "TAX"
+
+
+def agency_id(country: str, kind: AgencyKind | str) -> str:
+    return f"{country.upper()}-{AgencyKind(kind).value}"
+
+
+class AgencyConfig(ServiceConfig):
+    """A border-agency node, named by its country and kind."""
+
+    node: str = Field(
+        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX), e.g. RS-NPPO"
+    )
+    port: int = 8100
+    seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")
+
+    @field_validator("node")
+    @classmethod
+    def _node(cls, v: str) -> str:
+        country, _, kind = v.upper().partition("-")
+        if country not in codes.countries() or kind not in AgencyKind.__members__:
+            raise ValueError(
+                f"{v!r} is not an agency node id: <country>-<kind>, kind one of {', '.join(AgencyKind.__members__)}"
+            )
+        return f"{country}-{kind}"
+
+    @property
+    def country(self) -> str:
+        return self.node.split("-")[0]
+
+    @property
+    def kind(self) -> AgencyKind:
+        return AgencyKind(self.node.split("-")[1])
+
+    def is_partner(self, node: str) -> bool:
+        if self.partners:
+            return node in self.partners
+        country, _, kind = node.partition("-")
+        return country in codes.SEED_COUNTRIES and (not kind or kind in AgencyKind.__members__) and node != self.node
 
 
 class NodeConfig(ServiceConfig):

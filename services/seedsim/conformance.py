@@ -19,9 +19,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.core.validation import Issue, RuleContext, ValidationReport, check, parse_checked
 from seedsim.core.xml_safety import XmlLimits
+from seedsim.message_catalogue import CATALOGUE
 
 
 @dataclass
@@ -51,9 +51,9 @@ def validate_document(
     root, unreadable = parse_checked(data, limits)
     if root is None:
         return DocumentReport(source, None, unreadable)
-    candidates = catalogue.detect(root)
+    candidates = CATALOGUE.detect(root)
     if not candidates:
-        known = ", ".join(sorted(catalogue.BY_NAME))
+        known = ", ".join(sorted(CATALOGUE.by_name))
         return DocumentReport(
             source,
             None,

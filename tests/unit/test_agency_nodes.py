@@ -10,16 +10,16 @@ import httpx
 import pytest
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
-from seedsim.config import NodeConfig
+from seedsim.bootstrap import make_agency_node, make_customs_node
+from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.query import CONSIGNMENT_QUERY, ConsignmentQuery
-from seedsim.nodes.agency import AgencyConfig, AgencyNode
+from seedsim.messages.seed import ACKNOWLEDGEMENT
 from seedsim.nodes.agency.agency_api import create_app
-from seedsim.nodes.customs.customs_node import CustomsNode
 from seedsim.nodes.inbox_node import send_from
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.ub_player import verification_request_for
@@ -33,12 +33,12 @@ async def net(tmp_path):
     bus = InMemoryBus()
     everyone = AGENCIES + ["ME"]
     nodes = {
-        a: AgencyNode(
+        a: make_agency_node(
             AgencyConfig(node=a, db=tmp_path / f"{a}.db", seed=7, partners=[n for n in everyone if n != a]), bus
         )
         for a in AGENCIES
     }
-    nodes["ME"] = CustomsNode(NodeConfig(node="ME", db=tmp_path / "me.db", partners=AGENCIES), bus)
+    nodes["ME"] = make_customs_node(NodeConfig(node="ME", db=tmp_path / "me.db", partners=AGENCIES), bus)
     for n in nodes.values():
         await n.start()
     await bus.start()
@@ -59,7 +59,7 @@ def interop(bus) -> list[InteropRecord]:
 
 def received(bus, node: str, type_name: str):
     """The documents of one type that arrived in ``node``'s inbox, read with the catalogue."""
-    mt = catalogue.BY_NAME[type_name]
+    mt = CATALOGUE.by_name[type_name]
     return [mt.read(etree.fromstring(r.value)) for r in bus.log(T.inbox(node)) if r.header("ce_type") == mt.ce_type]
 
 
@@ -99,7 +99,7 @@ async def test_chamber_answers_a_verification_request_about_its_certificate(net)
     sent = await nodes["RS-CCI"].issue("ME")
     await settle()
     [cert] = received(bus, "ME", "CertificateOfOrigin")
-    mt = catalogue.BY_NAME["OriginVerificationRequest"]
+    mt = CATALOGUE.by_name["OriginVerificationRequest"]
     genuine = verification_request_for(mt.generate(random.Random(1)), cert)
     forged = verification_request_for(mt.generate(random.Random(2)), cert.model_copy(update={"id": "Z 0000000"}))
     for req in (genuine, forged):
@@ -146,7 +146,7 @@ async def test_bad_input_is_nacked_and_dead_lettered(net, kind):
     await settle()
     [dead] = bus.log(T.dead_letter("RS-NPPO"))
     assert dead.header("dlq_rule") and dead.header("dlq_original_topic") == T.inbox("RS-NPPO")
-    [ack] = [r for r in bus.log(T.inbox("ME")) if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type]
+    [ack] = [r for r in bus.log(T.inbox("ME")) if r.header("ce_type") == ACKNOWLEDGEMENT.ce_type]
     assert not Response.from_root(etree.fromstring(ack.value)).positive
     assert any(r.node == "RS-NPPO" and r.stage == Stage.NACKED for r in interop(bus))
 

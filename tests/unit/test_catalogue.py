@@ -7,10 +7,10 @@ import random
 import pytest
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.conformance import validate_document
+from seedsim.message_catalogue import CATALOGUE
 
-TYPES = sorted(catalogue.BY_NAME.values(), key=lambda m: m.name)
+TYPES = sorted(CATALOGUE.by_name.values(), key=lambda m: m.name)
 
 
 @pytest.mark.parametrize("mt", TYPES, ids=lambda m: m.name)
@@ -43,7 +43,7 @@ async def test_node_serves_validation(corridor):
 
     _, nodes = corridor
     app = create_app(nodes["ME"], manage_lifecycle=False)
-    doc = catalogue.BY_NAME["ExportData"].write(catalogue.BY_NAME["ExportData"].generate(random.Random(1)))
+    doc = CATALOGUE.by_name["ExportData"].write(CATALOGUE.by_name["ExportData"].generate(random.Random(1)))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://me") as me:
         ok = await me.post("/validate", content=doc, headers={"content-type": "application/xml"})
         bomb = await me.post("/validate", content=ENTITY_BOMB, headers={"content-type": "application/xml"})

@@ -35,8 +35,8 @@ def test_invalid_example_reports_the_expected_rules(path):
 
 
 def test_every_catalogued_type_has_examples():
-    from seedsim import message_catalogue as catalogue
+    from seedsim.message_catalogue import CATALOGUE
 
     have = {p.parents[1].name for p in VALID} & {p.parents[1].name for p in INVALID}
-    missing = sorted(set(catalogue.BY_NAME) - have)
+    missing = sorted(set(CATALOGUE.by_name) - have)
     assert missing == [], f"types without valid and invalid examples in schemas/examples: {missing}"

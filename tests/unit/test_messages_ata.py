@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import message_catalogue as catalogue
 from seedsim.conformance import validate_document
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.ata import (
     ATA_CARNET,
     EXPORTATION,
@@ -51,8 +51,8 @@ def test_generator_is_deterministic():
 
 def test_catalogue_detects_the_type():
     root = parse_untrusted(write(generate(random.Random(1))))
-    assert [m.name for m in catalogue.detect(root)] == ["ATACarnet"]
-    assert catalogue.by_ce_type("org.seedsim.c2c.ata-carnet.v1") is ATA_CARNET
+    assert [m.name for m in CATALOGUE.detect(root)] == ["ATACarnet"]
+    assert CATALOGUE.by_ce_type("org.seedsim.c2c.ata-carnet.v1") is ATA_CARNET
 
 
 def _base() -> ATACarnet:

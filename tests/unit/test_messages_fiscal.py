@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import message_catalogue as catalogue
 from seedsim.conformance import validate_document
 from seedsim.core.declaration import Amount
 from seedsim.core.identifiers import make_mrn
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.fiscal import (
     CASH_DECLARATION,
     CASH_RULES,
@@ -54,8 +54,8 @@ def test_generator_is_deterministic(mt):
 @pytest.mark.parametrize("mt", TYPES, ids=lambda m: m.name)
 def test_catalogue_detects_the_type(mt):
     root = parse_untrusted(mt.write(mt.generate(random.Random(1))))
-    assert catalogue.detect(root) == [mt]
-    assert catalogue.by_ce_type(mt.ce_type) is mt
+    assert CATALOGUE.detect(root) == [mt]
+    assert CATALOGUE.by_ce_type(mt.ce_type) is mt
 
 
 # -- cash declaration ----------------------------------------------------------------------------

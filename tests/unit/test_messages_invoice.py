@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.conformance import validate_document
 from seedsim.core.validation import RuleContext, compiled_schema
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages import invoice as inv
 from seedsim.messages.invoice import COMMERCIAL_INVOICE, RAM, RSM, UDT, DateTime, generate, read, write
 
@@ -63,8 +63,8 @@ def test_document_uses_the_standard_prefixes():
 
 def test_catalogue_detects_the_invoice():
     root = etree.fromstring(write(gen()))
-    assert catalogue.detect(root) == [COMMERCIAL_INVOICE]
-    assert catalogue.by_ce_type("org.seedsim.c2c.commercial-invoice.v1") is COMMERCIAL_INVOICE
+    assert CATALOGUE.detect(root) == [COMMERCIAL_INVOICE]
+    assert CATALOGUE.by_ce_type("org.seedsim.c2c.commercial-invoice.v1") is COMMERCIAL_INVOICE
 
 
 def test_identifier_check_digits():

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import message_catalogue as catalogue
 from seedsim.conformance import validate_document
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages import origin as o
 
 TYPES = [o.CERTIFICATE_OF_ORIGIN, o.ORIGIN_VERIFICATION_REQUEST, o.ORIGIN_VERIFICATION_RESPONSE]
@@ -41,8 +41,8 @@ def test_round_trip_and_validity_over_generated_documents(mt):
 def test_generator_is_deterministic_and_detected(mt):
     assert mt.generate(random.Random(7)) == mt.generate(random.Random(7))
     root = parse_untrusted(mt.write(mt.generate(random.Random(1))))
-    assert [m.name for m in catalogue.detect(root)] == [mt.name]
-    assert catalogue.by_ce_type(mt.ce_type) is mt
+    assert [m.name for m in CATALOGUE.detect(root)] == [mt.name]
+    assert CATALOGUE.by_ce_type(mt.ce_type) is mt
 
 
 def _later(iso: str, days: int) -> str:

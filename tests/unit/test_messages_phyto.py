@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import message_catalogue as catalogue
 from seedsim.conformance import validate_document
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages import phyto as p
 
 MT = p.PHYTOSANITARY_CERTIFICATE
@@ -45,8 +45,8 @@ def test_document_uses_the_un_cefact_namespaces_and_is_detected():
     assert root.tag == "{urn:un:unece:uncefact:data:standard:SPSCertificate:17}SPSCertificate"
     assert root.nsmap == p.NSMAP
     assert root.find(f"{{{p.RSM}}}SPSExchangedDocument/{{{p.RAM}}}TypeCode").text == "851"
-    assert [m.name for m in catalogue.detect(root)] == [MT.name]
-    assert catalogue.by_ce_type("org.seedsim.c2c.phytosanitary-certificate.v1") is MT
+    assert [m.name for m in CATALOGUE.detect(root)] == [MT.name]
+    assert CATALOGUE.by_ce_type("org.seedsim.c2c.phytosanitary-certificate.v1") is MT
     assert MT.generate(random.Random(7)) == MT.generate(random.Random(7))
 
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from seedsim import message_catalogue as catalogue
 from seedsim.conformance import validate_document
 from seedsim.core.declaration import Measure, Seal
 from seedsim.core.validation import RuleContext, compiled_schema
 from seedsim.core.xml_safety import parse_untrusted
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.tir import (
     TIR_CARNET,
     TIR_RULES,
@@ -49,8 +49,8 @@ def test_generator_is_deterministic():
 
 def test_catalogue_detects_the_type():
     root = parse_untrusted(write_tir_carnet(generate_tir_carnet(random.Random(1))))
-    assert [m.name for m in catalogue.detect(root)] == ["TIRCarnet"]
-    assert catalogue.by_ce_type("org.seedsim.c2c.tir-carnet.v1") is TIR_CARNET
+    assert [m.name for m in CATALOGUE.detect(root)] == ["TIRCarnet"]
+    assert CATALOGUE.by_ce_type("org.seedsim.c2c.tir-carnet.v1") is TIR_CARNET
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,6 @@ import asyncio
 import pytest
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.config import DEMO_CROSSINGS
 from seedsim.core.envelope import Envelope
 from seedsim.core.interop import InteropRecord, Stage
@@ -15,6 +14,7 @@ from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.core.wco import MetaData
+from seedsim.messages.seed import ACKNOWLEDGEMENT, ENTRY_CONFIRMATION, EXPORT_DATA
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.samples.consignments import ConsignmentGenerator
@@ -43,7 +43,7 @@ async def test_exit_data_is_validated_stored_and_acknowledged(corridor):
     c = ConsignmentGenerator(1, CROSS).make(1)
     sent = await lodge_and_exit(nodes, c)
     await settle(bus)
-    acks = [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type]
+    acks = [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == ACKNOWLEDGEMENT.ce_type]
     assert len(acks) == 1
     ack = Response.from_root(etree.fromstring(acks[0].value))
     assert ack.positive and ack.in_reply_to == sent["message_id"]
@@ -62,7 +62,7 @@ async def test_records_carry_cloudevents_headers_and_the_consignment_key(corrido
     assert (env.source, env.recipient, env.type, env.subject, env.trigger) == (
         "RS",
         "ME",
-        catalogue.EXPORT_DATA.ce_type,
+        EXPORT_DATA.ce_type,
         c.ucr,
         "EXIT",
     )
@@ -87,7 +87,7 @@ async def test_malformed_message_is_nacked_dead_lettered_and_does_not_stall(corr
     nacks = [
         Response.from_root(etree.fromstring(r.value))
         for r in bus.log(T.inbox("RS"))
-        if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type
+        if r.header("ce_type") == ACKNOWLEDGEMENT.ce_type
     ]
     negative = [a for a in nacks if not a.positive]
     assert len(negative) == 1 and negative[0].errors[0].validation_code == rule
@@ -119,7 +119,7 @@ async def test_redelivered_message_changes_nothing_and_is_logged_as_duplicate(co
     recs = interop(bus)
     assert [r.stage for r in recs if r.node == "ME" and r.stage == Stage.DUPLICATE] == [Stage.DUPLICATE]
     assert sum(1 for r in recs if r.node == "ME" and r.stage == Stage.ACKED) == 1
-    acks = [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type]
+    acks = [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == ACKNOWLEDGEMENT.ce_type]
     assert len(acks) == 1
 
 
@@ -140,7 +140,7 @@ async def test_entry_matches_exit_data_and_confirms_back(corridor):
     assert [d["rule"] for d in results[fraud.ucr]["discrepancies"]] == ["M03"]
     alerts = [r for r in interop(bus) if r.stage == Stage.ALERT]
     assert len(alerts) == 1 and alerts[0].consignment == fraud.ucr
-    confirmations = [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == catalogue.ENTRY_CONFIRMATION.ce_type]
+    confirmations = [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == ENTRY_CONFIRMATION.ce_type]
     assert {r.key.decode() for r in confirmations} == {clean.ucr, fraud.ucr}
 
 

@@ -8,6 +8,7 @@ import asyncio
 import httpx
 import pytest
 
+from seedsim.bootstrap import make_customs_node
 from seedsim.config import DEMO_CROSSINGS, BorderCrossing, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
@@ -15,7 +16,7 @@ from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs import risk
 from seedsim.nodes.customs.customs_api import create_app
-from seedsim.nodes.customs.customs_node import CustomsNode, Event
+from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.scenarios.corridor import reshape
 from seedsim.runners.scenarios.scenario_model import Traffic
 from seedsim.samples.consignments import ConsignmentGenerator
@@ -172,7 +173,7 @@ async def test_a_node_runs_only_the_profiles_its_config_names(tmp_path):
     bus = InMemoryBus()
     laptops = next(p for p in SHIPPED if p.id == "RP-LAPTOP-UNDERVALUED")
     nodes = {
-        k: CustomsNode(
+        k: make_customs_node(
             NodeConfig(
                 node=k,
                 db=tmp_path / f"{k}.db",
@@ -230,7 +231,7 @@ def test_a_node_refuses_to_start_with_a_broken_profile_and_profile_ids_are_uniqu
     path = tmp_path / "broken.yaml"
     path.write_text(BROKEN)
     with pytest.raises(risk.RiskProfileError, match="severity"):
-        CustomsNode(NodeConfig(node="ME", db=tmp_path / "me.db", risk_profiles=[str(path)]), InMemoryBus())
+        make_customs_node(NodeConfig(node="ME", db=tmp_path / "me.db", risk_profiles=[str(path)]), InMemoryBus())
     twin = tmp_path / "twin.yaml"
     twin.write_text((risk.PROFILE_DIR / "laptops-undervalued.yaml").read_text())
     with pytest.raises(risk.RiskProfileError, match="RP-LAPTOP-UNDERVALUED is used by 2 files"):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from seedsim.bootstrap import make_customs_node
 from seedsim.config import DEMO_CROSSINGS, NodeConfig, Tolerances
 from seedsim.core.transport.memory import InMemoryBus
-from seedsim.nodes.customs.customs_node import CustomsNode
 from seedsim.nodes.customs.matching import effective_tolerances, match
 from seedsim.runners.scenarios.corridor import drift
 from seedsim.runners.scenarios.scenario_loader import SCENARIO_DIR, ScenarioError, load, loads
@@ -28,7 +28,7 @@ def drifted(mass_pct: float = 0, value_pct: float = 0):
 
 def test_a_node_takes_its_tolerances_from_the_seed_core_utility_block(tmp_path):
     ub = load_file(UB_DIR / "seed-exit.yaml").matching.tolerances
-    node = CustomsNode(NodeConfig(node="ME", db=tmp_path / "me.db"), InMemoryBus())
+    node = make_customs_node(NodeConfig(node="ME", db=tmp_path / "me.db"), InMemoryBus())
     assert (float(node.tolerances.gross_mass_pct), float(node.tolerances.value_pct)) == (
         ub.gross_mass_pct,
         ub.value_pct,
@@ -36,7 +36,7 @@ def test_a_node_takes_its_tolerances_from_the_seed_core_utility_block(tmp_path):
 
 
 def test_node_config_overrides_only_the_tolerances_it_sets(tmp_path):
-    node = CustomsNode(NodeConfig(node="ME", db=tmp_path / "me.db", tolerances={"value_pct": 1}), InMemoryBus())
+    node = make_customs_node(NodeConfig(node="ME", db=tmp_path / "me.db", tolerances={"value_pct": 1}), InMemoryBus())
     assert float(node.tolerances.value_pct) == 1
     assert (
         float(node.tolerances.gross_mass_pct) == load_file(UB_DIR / "seed-exit.yaml").matching.tolerances.gross_mass_pct

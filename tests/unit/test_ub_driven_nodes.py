@@ -12,7 +12,6 @@ import pytest
 import yaml
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.bootstrap import make_customs_node
 from seedsim.config import DEMO_CROSSINGS, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
@@ -22,6 +21,8 @@ from seedsim.core.transport import Record
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.validation import RuleContext, check
 from seedsim.core.wco import MetaData
+from seedsim.message_catalogue import CATALOGUE
+from seedsim.messages.seed import ENTRY_CONFIRMATION, EXPORT_DATA
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.nodes.inbox_node import envelope_for
 from seedsim.runners.scenarios.scenario_loader import ScenarioError, loads, shipped
@@ -40,7 +41,7 @@ EXPORT_RULES = rules_for(EXIT_UB, "ExportData")
 
 def full_export() -> bytes:
     """An export as the national system holds it: much more than the UB's data set."""
-    return catalogue.EXPORT_DATA.write(export_data(random.Random(3), "RS", "ME"))
+    return EXPORT_DATA.write(export_data(random.Random(3), "RS", "ME"))
 
 
 def names_in(payload: bytes) -> set[str]:
@@ -69,7 +70,7 @@ def test_the_sender_keeps_only_the_data_set_and_the_result_is_still_a_valid_expo
     assert outside(root, EXPORT_RULES) == []
     assert not present(root, "/Declaration/Declarant") and present(etree.fromstring(full), "/Declaration/Declarant")
     assert all(present(root, e.path) for e in EXPORT_RULES.minimum)
-    mt = catalogue.EXPORT_DATA
+    mt = EXPORT_DATA
     report, _ = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country="ME", sender="RS"), mt.name)
     assert report.ok, report.issues
     assert data_set_check(root, EXPORT_RULES) == []
@@ -81,7 +82,7 @@ def test_every_ub_data_set_leaves_generated_messages_valid(ub_id):
     """Minimising keeps what the XSD and the business rules need, for every message of every UB."""
     ub, rng = catalogue_of()[ub_id], random.Random(7)
     for ds in ub.data_set:
-        mt = catalogue.BY_NAME[ds.message]
+        mt = CATALOGUE.by_name[ds.message]
         rules = rules_for(ub, ds.message)
         for _ in range(5):
             doc = mt.generate(rng)
@@ -131,7 +132,7 @@ async def test_a_message_with_an_element_outside_the_data_set_is_nacked_with_ub3
     crafted = minimise(
         full_export(), dataclasses.replace(EXPORT_RULES, paths=EXPORT_RULES.paths | {"/Declaration/Declarant"})
     )
-    env = envelope_for("RS", catalogue.EXPORT_DATA, "ME", subject="UCR-CRAFTED", trigger="PRE_ARRIVAL")
+    env = envelope_for("RS", EXPORT_DATA, "ME", subject="UCR-CRAFTED", trigger="PRE_ARRIVAL")
     await bus.send_batch(
         [Record(topic=T.inbox("ME"), key=b"UCR-CRAFTED", value=crafted, headers=tuple(env.to_headers()))]
     )
@@ -225,7 +226,7 @@ async def test_without_an_entry_step_in_the_ub_the_entry_is_matched_but_not_conf
         result = await nodes["ME"].on_event(Event.ENTRY, c.ucr, CROSS.entry_office)
         await settle(bus, rounds=20)
         assert result["status"] == "entered_matched" and "message_id" not in result
-        assert not [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == catalogue.ENTRY_CONFIRMATION.ce_type]
+        assert not [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == ENTRY_CONFIRMATION.ce_type]
     finally:
         for n in nodes.values():
             await n.stop()

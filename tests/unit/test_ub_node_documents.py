@@ -9,11 +9,11 @@ import httpx
 import pytest
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.config import DEMO_CROSSINGS
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.nodes.customs.customs_api import create_app
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.samples.consignments import ConsignmentGenerator
@@ -22,7 +22,7 @@ from seedsim.utility_blocks.node_plan import catalogue_of
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]
-TIR, CASH = catalogue.BY_NAME["TIRCarnet"], catalogue.BY_NAME["CashDeclaration"]
+TIR, CASH = CATALOGUE.by_name["TIRCarnet"], CATALOGUE.by_name["CashDeclaration"]
 
 
 def interop(bus) -> list[InteropRecord]:

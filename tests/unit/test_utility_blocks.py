@@ -14,8 +14,8 @@ import pytest
 import yaml
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.cli import main
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks import UtilityBlockError, load_all, load_file
 from seedsim.utility_blocks.loader import UB_DIR
 from seedsim.utility_blocks.xsd_paths import element_paths
@@ -47,7 +47,7 @@ def test_every_shipped_ub_loads_and_validates(blocks):
     assert len(blocks) == len(list(UB_DIR.glob("*.yaml")))
     for ub in blocks.values():
         assert ub.business_process.steps[0].event == ub.business_process.trigger
-        assert set(ub.messages()) <= set(catalogue.BY_NAME)
+        assert set(ub.messages()) <= set(CATALOGUE.by_name)
         for e in ub.examples:
             assert (ROOT / e).is_file(), e
 
@@ -66,12 +66,12 @@ def test_seed_core_ub_is_the_exchange_the_nodes_run(blocks):
 
 
 def test_empty_truck_ub_uses_its_own_message(blocks):
-    assert catalogue.BY_NAME["EmptyTruckCrossing"].rules is not None
+    assert CATALOGUE.by_name["EmptyTruckCrossing"].rules is not None
     assert blocks["UB-SEED-EMPTY-TRUCK"].messages()[0] == "EmptyTruckCrossing"
 
 
 def _example_paths(name: str) -> set[str]:
-    m = catalogue.BY_NAME[name]
+    m = CATALOGUE.by_name[name]
     out = set()
     for p in (ROOT / "schemas" / "examples" / name / "valid").glob("*.xml"):
         body = next(e for e in etree.parse(str(p)).getroot().iter() if e.tag == m.element)
@@ -85,10 +85,10 @@ def _example_paths(name: str) -> set[str]:
     return out
 
 
-@pytest.mark.parametrize("name", sorted(catalogue.BY_NAME))
+@pytest.mark.parametrize("name", sorted(CATALOGUE.by_name))
 def test_schema_walk_knows_every_element_of_the_examples(name):
     """The path check must not refuse what the XSD allows: every element of every valid example is known."""
-    assert _example_paths(name) - element_paths(catalogue.BY_NAME[name]) == set()
+    assert _example_paths(name) - element_paths(CATALOGUE.by_name[name]) == set()
 
 
 # -- broken files ---------------------------------------------------------------------------------
@@ -246,7 +246,7 @@ def test_asyncapi_document_covers_channels_messages_and_ub_steps(blocks, asyncap
     assert channels["deadLetters"]["address"] == "seedsim.inbox.{node}.dlq"
     assert channels["interop"]["address"] == "seedsim.interop"
     messages = doc["components"]["messages"]
-    for name, m in catalogue.BY_NAME.items():
+    for name, m in CATALOGUE.by_name.items():
         msg = messages[name]
         assert msg["headers"]["properties"]["ce_type"]["const"] == m.ce_type
         assert msg["payload"]["schemaFormat"] == "application/xml"

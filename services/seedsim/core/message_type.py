@@ -9,7 +9,7 @@ consult to recognise, validate and read a document.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,3 +53,35 @@ class MessageType:
             value = (body.findtext(f"{{{etree.QName(body).namespace}}}{child}") or "").strip()
             return any(value.startswith(p) for p in prefixes)
         return True
+
+
+class MessageCatalogue:
+    """Every message type a network knows: type -> XSD -> model -> topic, indexed three ways.
+
+    By CloudEvents type (what a node reads from a record's headers), by name (what
+    Utility Blocks, scenarios and the CLI say) and by document shape (what
+    ``seedsim validate`` sees). Nodes are handed one by :mod:`seedsim.bootstrap`;
+    :mod:`seedsim.message_catalogue` builds the one seedsim ships.
+    """
+
+    def __init__(self, types: Iterable[MessageType]) -> None:
+        self._by_ce_type: dict[str, MessageType] = {}
+        for mt in types:
+            if mt.ce_type in self._by_ce_type:
+                raise ValueError(f"message type {mt.ce_type} is declared twice")
+            self._by_ce_type[mt.ce_type] = mt
+        #: name -> type, e.g. ``by_name["ExportData"]``
+        self.by_name: Mapping[str, MessageType] = {mt.name: mt for mt in self._by_ce_type.values()}
+
+    def __iter__(self) -> Iterator[MessageType]:
+        return iter(self._by_ce_type.values())
+
+    def __len__(self) -> int:
+        return len(self._by_ce_type)
+
+    def by_ce_type(self, ce_type: str) -> MessageType | None:
+        return self._by_ce_type.get(ce_type)
+
+    def detect(self, root: etree._Element) -> list[MessageType]:
+        """The types a document could be, from its root element (and TypeCode/FunctionCode where types share one)."""
+        return [mt for mt in self._by_ce_type.values() if mt.matches(root)]

@@ -30,11 +30,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from seedsim import message_catalogue as catalogue
 from seedsim.core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
 from seedsim.core.interop import InteropRecord, Stage, emit_to_log
 from seedsim.core.interop import log as interop_log
-from seedsim.core.message_type import MessageType
+from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.node_store import NodeStore
 from seedsim.core.response import Response, acknowledgement
 from seedsim.core.sqlite_store import Tx
@@ -43,6 +42,7 @@ from seedsim.core.transport import Record, Transport
 from seedsim.core.validation import Issue, RuleContext, check_bytes, compiled_schema
 from seedsim.core.wco import MetaData
 from seedsim.core.xml_safety import XmlLimits
+from seedsim.messages.seed import ACKNOWLEDGEMENT
 
 log = logging.getLogger("seedsim.node")
 
@@ -156,10 +156,13 @@ class InboxNode:
         country: str,
         transport: Transport,
         store: NodeStore,
+        catalogue: MessageCatalogue,
         topic_prefix: str = "seedsim",
         max_xml_bytes: int = 4 * 1024 * 1024,
     ):
         self.node = node
+        #: the message types this node knows, handed in by seedsim.bootstrap
+        self.catalogue = catalogue
         self.country = country
         self.topics = Topics(topic_prefix)
         self.transport = transport
@@ -186,7 +189,7 @@ class InboxNode:
 
     async def start(self) -> None:
         await self.store.open()
-        for mt in catalogue.CATALOGUE.values():  # compile every schema now, not on the first message
+        for mt in self.catalogue:  # compile every schema now, not on the first message
             compiled_schema(mt.schema)
         await self.transport.ensure_topics(
             [self.topics.inbox(self.node), self.topics.dead_letter(self.node), self.topics.interop]
@@ -386,7 +389,7 @@ class InboxNode:
             )
             return Outcome("duplicate")
 
-        mt = catalogue.by_ce_type(env.type)
+        mt = self.catalogue.by_ce_type(env.type)
         common = dict(
             message_id=env.id,
             correlation_id=env.correlation_id,
@@ -442,7 +445,7 @@ class InboxNode:
 
         tx.mark_handled(env.id, "accepted", iso(now))
         self.interop(tx, Stage.VALID, **common)
-        if mt is catalogue.ACKNOWLEDGEMENT:
+        if mt is ACKNOWLEDGEMENT:
             self._on_acknowledgement(tx, env, doc, now)
         else:
             self.handle(tx, env, mt, doc, now)
@@ -452,9 +455,7 @@ class InboxNode:
 
     def _acknowledge(self, tx: Tx, env: Envelope, errors: list[Issue], now: datetime, common: dict) -> None:
         ack = acknowledgement(env.id, errors, now, mrn=None)
-        reply = replace(
-            env.reply(self.node, catalogue.ACKNOWLEDGEMENT.ce_type, now), dataschema=catalogue.ACKNOWLEDGEMENT.schema
-        )
+        reply = replace(env.reply(self.node, ACKNOWLEDGEMENT.ce_type, now), dataschema=ACKNOWLEDGEMENT.schema)
         tx.send(
             Record(
                 topic=self.topics.inbox(reply.recipient or ""),
@@ -467,7 +468,7 @@ class InboxNode:
             tx,
             reply.id,
             "out",
-            catalogue.ACKNOWLEDGEMENT.name,
+            ACKNOWLEDGEMENT.name,
             reply.recipient,
             reply.subject,
             reply.trigger,

@@ -15,23 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from seedsim.bootstrap import make_customs_node, make_transport
+from seedsim.bootstrap import make_transport, running_network
 from seedsim.config import DEMO_CROSSINGS, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
+from seedsim.core.transport import Transport
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient
-from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator
+from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator, GeneratedConsignment
 
 
 @dataclass
@@ -120,31 +120,41 @@ async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -
         for record in records:
             summary.add(InteropRecord.model_validate_json(record.value))
 
-    tmp = None
-    nodes = {}
-    client: NodeClient
-    if settings.node_urls:
-        client = HttpClient(settings.node_urls)
-    else:
-        if settings.db_dir is None:
-            tmp = tempfile.TemporaryDirectory(prefix="seedsim-demo-")
-        db_dir = settings.db_dir or Path(tmp.name)
-        for country in (exit_c, entry_c):
-            cfg = NodeConfig(
-                node=country,
-                kafka=settings.kafka,
-                db=db_dir / f"{country.lower()}.sqlite3",
-                partners=[c for c in (exit_c, entry_c) if c != country],
-                crossings=DEMO_CROSSINGS,
-                topic_prefix=topics.prefix,
-            )
-            nodes[country] = make_customs_node(cfg, transport)
-        client = InProcessClient(nodes)
-
+    configs = [
+        NodeConfig(
+            node=country,
+            kafka=settings.kafka,
+            partners=[c for c in (exit_c, entry_c) if c != country],
+            crossings=DEMO_CROSSINGS,
+            topic_prefix=topics.prefix,
+        )
+        for country in ((exit_c, entry_c) if not settings.node_urls else ())
+    ]
     transport.subscribe([topics.interop], group=f"seedsim-monitor-{run_id}", handler=on_interop)
-    await transport.start()
-    for node in nodes.values():
-        await node.start()
+    async with running_network(configs, transport, db_dir=settings.db_dir) as network:
+        client: NodeClient = HttpClient(settings.node_urls) if settings.node_urls else InProcessClient(network.customs)
+        try:
+            return await _play_demo(
+                settings, client, transport, topics, summary, consignments, planted_at, exit_seen, fault_subject, out
+            )
+        finally:
+            await client.close()
+
+
+async def _play_demo(
+    settings: DemoSettings,
+    client: NodeClient,
+    transport: Transport,
+    topics: Topics,
+    summary: InteropSummary,
+    consignments: list[GeneratedConsignment],
+    planted_at: dict[int, str],
+    exit_seen: dict[str, asyncio.Event],
+    fault_subject: str,
+    out: Callable[[str], None],
+) -> DemoResult:
+    exit_c, entry_c = DEMO_CROSSINGS[0].exit_office[:2], DEMO_CROSSINGS[0].entry_office[:2]
+    n = settings.consignments
     if isinstance(client, HttpClient):
         await client.wait_ready()
 
@@ -192,12 +202,6 @@ async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -
         await asyncio.sleep(0.2)  # let trailing records (none expected) show up before counting
     finally:
         elapsed = time.perf_counter() - started
-        for node in nodes.values():
-            await node.stop()
-        await transport.stop()
-        await client.close()
-        if tmp is not None:
-            tmp.cleanup()
 
     counts = summary.counts()
     expected = {

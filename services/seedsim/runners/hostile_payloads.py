@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from seedsim import message_catalogue as catalogue
 from seedsim.core.envelope import Envelope, new_id
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
+from seedsim.messages.seed import EXPORT_DATA
 
 BROKEN_XML = b"<?xml version='1.0'?><md:MetaData xmlns:md='urn:wco:datamodel:WCO:DocumentMetaData-DMS:2'><Declaration>"
 XXE = (
@@ -48,7 +48,7 @@ def malformed_record(kind: str, sender: str, recipient: str, topics: Topics, sub
     env = Envelope(
         id=new_id(),
         source=sender,
-        type=catalogue.EXPORT_DATA.ce_type,
+        type=EXPORT_DATA.ce_type,
         subject=f"{subject}-{kind}",
         time=datetime.now(UTC),
         recipient=recipient,

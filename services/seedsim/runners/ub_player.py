@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,24 +30,17 @@ from typing import Any
 
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
-from seedsim.config import DEMO_CROSSINGS, BorderCrossing, NodeConfig
+from seedsim.bootstrap import running_network
+from seedsim.config import DEMO_CROSSINGS, AgencyConfig, AgencyKind, BorderCrossing, NodeConfig, agency_id
 from seedsim.core.envelope import Envelope
 from seedsim.core.identifiers import make_mrn
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.transport import Record, Transport
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import body_in
-from seedsim.nodes.agency.agency_node import (
-    ISSUES,
-    AgencyConfig,
-    AgencyKind,
-    AgencyNode,
-    agency_id,
-    certificate_ref,
-    generate_where,
-)
-from seedsim.nodes.customs.customs_node import CustomsNode
+from seedsim.message_catalogue import CATALOGUE
+from seedsim.messages.seed import ACKNOWLEDGEMENT
+from seedsim.nodes.agency.agency_node import ISSUES, AgencyNode, certificate_ref, generate_where
 from seedsim.nodes.inbox_node import send_from
 from seedsim.utility_blocks import node_plan
 from seedsim.utility_blocks.model import Element, Step, UtilityBlock
@@ -130,38 +122,15 @@ async def cast_nodes(
     """Start the nodes a UB needs (each accepting the others as partners) on ``transport`` (default: a fresh in-process bus)."""
     roles = cast_roles(ub, country_a.upper(), country_b.upper())
     ids = sorted(set(roles.values()))
+    configs: list[NodeConfig | AgencyConfig] = [
+        AgencyConfig(node=node_id, partners=[n for n in ids if n != node_id], seed=seed + i)
+        if "-" in node_id
+        else NodeConfig(node=node_id, partners=[n for n in ids if n != node_id], crossings=DEMO_CROSSINGS)
+        for i, node_id in enumerate(ids)
+    ]
     transport = transport or InMemoryBus()
-    with tempfile.TemporaryDirectory(prefix="seedsim-ub-") as tmp:
-        base = Path(db_dir or tmp)
-        nodes: dict[str, Any] = {}
-        for i, node_id in enumerate(ids):
-            partners = [n for n in ids if n != node_id]
-            if "-" in node_id:
-                nodes[node_id] = AgencyNode(
-                    AgencyConfig(
-                        node=node_id, db=base / f"{node_id.lower()}.sqlite3", partners=partners, seed=seed + i
-                    ),
-                    transport,
-                )
-            else:
-                nodes[node_id] = CustomsNode(
-                    NodeConfig(
-                        node=node_id,
-                        db=base / f"{node_id.lower()}.sqlite3",
-                        partners=partners,
-                        crossings=DEMO_CROSSINGS,
-                    ),
-                    transport,
-                )
-        for n in nodes.values():
-            await n.start()
-        await transport.start()
-        try:
-            yield Cast(ub, roles, nodes, transport)
-        finally:
-            await transport.stop()
-            for n in nodes.values():
-                await n.stop()
+    async with running_network(configs, transport, db_dir=db_dir) as network:
+        yield Cast(ub, roles, network.nodes, transport)
 
 
 # -- reading values out of an instance ------------------------------------------------------------
@@ -252,7 +221,7 @@ class Conversation:
     def instance(self, message: str, sender: str, receiver: str) -> Any:
         if message in self.docs and message in ("ExportData", "TIRCarnet", "TransitDeclaration", "ATACarnet"):
             return self.docs[message]  # the same declaration or carnet announced again on the next event
-        mt = catalogue.BY_NAME[message]
+        mt = CATALOGUE.by_name[message]
         if message == "ExportData":
             doc = export_data(self.rng, _country(sender), _country(receiver))
         elif message == "TransitDeclaration":  # exchanged under the MRN the office of departure issued
@@ -323,7 +292,7 @@ class Watcher:
         for r in records:
             if r.topic.endswith(".interop"):
                 self.interop.append(InteropRecord.model_validate_json(r.value))
-            elif r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type and r.header("ce_causationid"):
+            elif r.header("ce_type") == ACKNOWLEDGEMENT.ce_type and r.header("ce_causationid"):
                 self.acks[r.header("ce_causationid")] = r
         self._changed.set()
 
@@ -361,7 +330,7 @@ class Player:
 
     async def _send(self, step: Step, sender: str, receiver: str) -> tuple[Envelope | str, bytes]:
         conv = self.conversation
-        node, mt = self.cast.nodes[sender], catalogue.BY_NAME[step.message]
+        node, mt = self.cast.nodes[sender], CATALOGUE.by_name[step.message]
         doc = conv.instance(step.message, sender, receiver)
         subject = conv.subject_for(doc)
         if (
@@ -381,7 +350,7 @@ class Player:
         previous: StepOutcome | None = None
         for index, step in enumerate(self.ub.business_process.steps, 1):
             sender, receiver = self.cast.roles[step.from_role], self.cast.roles[step.to_role]
-            if step.message == catalogue.ACKNOWLEDGEMENT.name:
+            if step.message == ACKNOWLEDGEMENT.name:
                 yield self._acknowledgement(index, step, sender, receiver, previous, watcher)
                 continue
             sent, payload = await self._send(step, sender, receiver)

@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 
 from seedsim import __version__
-from seedsim import message_catalogue as catalogue
 from seedsim.core import codes, envelope
 from seedsim.core.interop import InteropRecord
 from seedsim.core.topics import Topics
 from seedsim.core.validation import SCHEMA_DIR
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks.model import UtilityBlock
 
 XML_SCHEMA_FORMAT = "application/xml"
@@ -104,7 +104,7 @@ def asyncapi_document(blocks: dict[str, UtilityBlock], base: Path | None = None,
     base = base or SCHEMA_DIR.parent
     topics = Topics(prefix)
     node = "{node}"  # the channel parameter; lower-casing it in Topics leaves it as is
-    messages = {name: _message(m, base) for name, m in sorted(catalogue.BY_NAME.items())}
+    messages = {name: _message(m, base) for name, m in sorted(CATALOGUE.by_name.items())}
     interop_schema = InteropRecord.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas = {
         "CloudEventsHeaders": _headers_schema(None),

@@ -32,9 +32,9 @@ from functools import cached_property
 
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
 from seedsim.core.validation import Issue
 from seedsim.core.wco import body_in
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks.model import Element, UtilityBlock
 from seedsim.utility_blocks.xsd_paths import required_paths
 
@@ -54,7 +54,7 @@ class DataSetRules:
 
     @property
     def required_by_xsd(self) -> frozenset[str]:
-        return required_paths(catalogue.BY_NAME[self.message])
+        return required_paths(CATALOGUE.by_name[self.message])
 
     @cached_property
     def _kept(self) -> frozenset[str]:

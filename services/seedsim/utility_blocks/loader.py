@@ -17,8 +17,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from seedsim import message_catalogue as catalogue
 from seedsim.core.validation import SCHEMA_DIR
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks.model import UtilityBlock
 from seedsim.utility_blocks.xsd_paths import element_paths
 
@@ -71,10 +71,10 @@ def _schema_problems(name: str, data) -> list[Problem]:
 
 def _catalogue_problems(name: str, ub: UtilityBlock) -> list[Problem]:
     out: list[Problem] = []
-    known = ", ".join(sorted(catalogue.BY_NAME))
+    known = ", ".join(sorted(CATALOGUE.by_name))
 
     def check_message(pointer: str, message: str) -> bool:
-        if message in catalogue.BY_NAME:
+        if message in CATALOGUE.by_name:
             return True
         out.append(Problem(name, pointer, f"unknown message type {message!r}: use one of the catalogue's ({known})"))
         return False
@@ -115,15 +115,15 @@ def _catalogue_problems(name: str, ub: UtilityBlock) -> list[Problem]:
                     f"{ds.message} has a data set but no step sends it: add a step or drop the data set",
                 )
             )
-        paths = element_paths(catalogue.BY_NAME[ds.message])
-        root = catalogue.BY_NAME[ds.message].element.rpartition("}")[2]
+        paths = element_paths(CATALOGUE.by_name[ds.message])
+        root = CATALOGUE.by_name[ds.message].element.rpartition("}")[2]
         for j, el in enumerate(ds.elements):
             if el.path not in paths:
                 out.append(
                     Problem(
                         name,
                         f"{base}/elements/{j}/path",
-                        f"{el.path} is not an element of {ds.message} ({catalogue.BY_NAME[ds.message].schema}): "
+                        f"{el.path} is not an element of {ds.message} ({CATALOGUE.by_name[ds.message].schema}): "
                         f"paths start at /{root} and follow the XSD's element names",
                     )
                 )
@@ -132,8 +132,8 @@ def _catalogue_problems(name: str, ub: UtilityBlock) -> list[Problem]:
 
     # matched elements are those of the message that starts the exchange
     first = bp.steps[0].message if bp.steps else None
-    if ub.matching and first in catalogue.BY_NAME:
-        paths = element_paths(catalogue.BY_NAME[first])
+    if ub.matching and first in CATALOGUE.by_name:
+        paths = element_paths(CATALOGUE.by_name[first])
         for i, c in enumerate(ub.matching.compare):
             if c.path and c.path not in paths:
                 out.append(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from seedsim import message_catalogue as catalogue
+from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks.model import UtilityBlock
 
 PROJECT_DIR = Path(__file__).resolve().parents[3]
@@ -106,7 +106,7 @@ def sequence_diagram(ub: UtilityBlock) -> str:
     lines = ["sequenceDiagram"]
     lines += [f"    participant {r.id} as {_participant(r.id)} ({r.kind})" for r in bp.roles]
     for s in bp.steps:
-        arrow = "-->>" if not catalogue.BY_NAME[s.message].acknowledged else "->>"
+        arrow = "-->>" if not CATALOGUE.by_name[s.message].acknowledged else "->>"
         lines.append(f"    {s.from_role}{arrow}{s.to_role}: [{s.event}] {s.message}")
     return "\n".join(lines)
 
@@ -156,7 +156,7 @@ def page_markdown(ub: UtilityBlock, out_dir: Path) -> str:
         "",
     ]
     for ds in ub.data_set:
-        m = catalogue.BY_NAME[ds.message]
+        m = CATALOGUE.by_name[ds.message]
         md += [
             f"### {ds.message}",
             "",

@@ -34,16 +34,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime
-from enum import Enum
 from typing import Any
 
-from pydantic import Field, field_validator
-
-from seedsim import message_catalogue as catalogue
-from seedsim.config import ServiceConfig
-from seedsim.core import codes
+from seedsim.config import AgencyConfig, AgencyKind
 from seedsim.core.envelope import Envelope
-from seedsim.core.message_type import MessageType
+from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.node_store import NodeStore
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.transport import Transport
@@ -51,14 +46,6 @@ from seedsim.messages.origin import CHAMBERS, Finding, OriginVerificationRequest
 from seedsim.messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
 from seedsim.nodes.inbox_node import InboxNode, iso, now_utc
 from seedsim.utility_blocks.node_plan import NodePlan
-
-
-class AgencyKind(str, Enum):
-    NPPO = "NPPO"
-    CCI = "CCI"
-    TIR = "TIR"
-    TAX = "TAX"
-
 
 DESCRIPTIONS = {
     AgencyKind.NPPO: "phytosanitary authority (NPPO)",
@@ -72,44 +59,6 @@ ISSUES = {
     AgencyKind.CCI: "CertificateOfOrigin",
     AgencyKind.TIR: "TIRCarnet",
 }
-
-
-def agency_id(country: str, kind: AgencyKind | str) -> str:
-    return f"{country.upper()}-{AgencyKind(kind).value}"
-
-
-class AgencyConfig(ServiceConfig):
-    """A border-agency node, named by its country and kind."""
-
-    node: str = Field(
-        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX), e.g. RS-NPPO"
-    )
-    port: int = 8100
-    seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")
-
-    @field_validator("node")
-    @classmethod
-    def _node(cls, v: str) -> str:
-        country, _, kind = v.upper().partition("-")
-        if country not in codes.countries() or kind not in AgencyKind.__members__:
-            raise ValueError(
-                f"{v!r} is not an agency node id: <country>-<kind>, kind one of {', '.join(AgencyKind.__members__)}"
-            )
-        return f"{country}-{kind}"
-
-    @property
-    def country(self) -> str:
-        return self.node.split("-")[0]
-
-    @property
-    def kind(self) -> AgencyKind:
-        return AgencyKind(self.node.split("-")[1])
-
-    def is_partner(self, node: str) -> bool:
-        if self.partners:
-            return node in self.partners
-        country, _, kind = node.partition("-")
-        return country in codes.SEED_COUNTRIES and (not kind or kind in AgencyKind.__members__) and node != self.node
 
 
 class AgencyStore(NodeStore):
@@ -152,12 +101,15 @@ def certificate_ref(doc: Any) -> str:
 
 
 class AgencyNode(InboxNode):
-    def __init__(self, config: AgencyConfig, transport: Transport, store: AgencyStore | None = None):
+    def __init__(
+        self, config: AgencyConfig, transport: Transport, catalogue: MessageCatalogue, store: AgencyStore | None = None
+    ):
         super().__init__(
             config.node,
             config.country,
             transport,
             store or AgencyStore(config.db_path()),
+            catalogue,
             config.topic_prefix,
             config.max_xml_bytes,
         )
@@ -180,7 +132,7 @@ class AgencyNode(InboxNode):
         name = ISSUES.get(self.kind)
         if name is None:
             raise ValueError(f"a {DESCRIPTIONS[self.kind]} issues no documents")
-        mt, here = catalogue.BY_NAME[name], self.country
+        mt, here = self.catalogue.by_name[name], self.country
         if self.kind is AgencyKind.NPPO:
             doc = generate_where(
                 mt,
@@ -225,7 +177,7 @@ class AgencyNode(InboxNode):
         return await self.run(self._issue_tx, doc, to, consignment)
 
     def _issue_tx(self, tx: Tx, doc: Any, to: str | None, consignment: str | None) -> dict[str, Any]:
-        mt, ref = catalogue.BY_NAME[ISSUES[self.kind]], certificate_ref(doc)
+        mt, ref = self.catalogue.by_name[ISSUES[self.kind]], certificate_ref(doc)
         tx.execute(
             "INSERT OR REPLACE INTO issued(ref, type, consignment, sent_to, data, at) VALUES (?,?,?,?,?,?)",
             (
@@ -267,7 +219,7 @@ class AgencyNode(InboxNode):
             self._answer_check(tx, env, doc, now)
 
     def _verify_origin(self, tx: Tx, env: Envelope, req: OriginVerificationRequest, now: datetime) -> None:
-        mt = catalogue.BY_NAME["OriginVerificationResponse"]
+        mt = self.catalogue.by_name["OriginVerificationResponse"]
         held = self.issued(tx, req.certificate.id)
         answer = mt.generate(self.rng).model_copy(
             update={
@@ -304,9 +256,3 @@ class AgencyNode(InboxNode):
             status=status if held else None,
         )
         self.reply(tx, env, CONSIGNMENT_QUERY_RESPONSE, CONSIGNMENT_QUERY_RESPONSE.write(answer), now)
-
-
-def make_agency_node(config: AgencyConfig, transport: Transport | None = None) -> AgencyNode:
-    from seedsim.bootstrap import make_transport
-
-    return AgencyNode(config, transport or make_transport(config.kafka, client_id=f"seedsim-{config.node.lower()}"))

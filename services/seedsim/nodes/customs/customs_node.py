@@ -25,7 +25,6 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from seedsim import message_catalogue as catalogue
 from seedsim.config import NodeConfig
 from seedsim.core import codes
 from seedsim.core.declaration import Declaration, Office, merge
@@ -33,7 +32,7 @@ from seedsim.core.declaration_rules import DECLARATION_RULES
 from seedsim.core.envelope import Envelope, new_id, new_traceparent
 from seedsim.core.identifiers import make_mrn
 from seedsim.core.interop import Stage
-from seedsim.core.message_type import MessageType
+from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.response import (
     GOODS_ENTERED,
     AdditionalInformation,
@@ -60,7 +59,7 @@ from seedsim.messages.query import (
     ConsignmentQueryResponse,
     DeclarationSummary,
 )
-from seedsim.messages.seed import read_declaration
+from seedsim.messages.seed import ENTRY_CONFIRMATION, EXPORT_DATA, read_declaration
 from seedsim.nodes.customs import lodged_documents as documents
 from seedsim.nodes.customs import risk
 from seedsim.nodes.customs.customs_store import CustomsStore
@@ -125,12 +124,15 @@ def key_data(d: Declaration) -> dict[str, Any]:
 class CustomsNode(InboxNode):
     """A national customs node: lodging desk, consignment events, SEED matching, queries."""
 
-    def __init__(self, config: NodeConfig, transport: Transport, store: CustomsStore | None = None):
+    def __init__(
+        self, config: NodeConfig, transport: Transport, catalogue: MessageCatalogue, store: CustomsStore | None = None
+    ):
         super().__init__(
             config.node,
             config.node,
             transport,
             store or CustomsStore(config.db_path()),
+            catalogue,
             config.topic_prefix,
             config.max_xml_bytes,
         )
@@ -149,9 +151,9 @@ class CustomsNode(InboxNode):
         return ", ".join(self.config.partners) or "the SEED+ nodes"
 
     def handle(self, tx: Tx, env: Envelope, mt: MessageType, doc: Any, now: datetime) -> None:
-        if mt is catalogue.EXPORT_DATA:
+        if mt is EXPORT_DATA:
             self._on_export_data(tx, env, doc, now)
-        elif mt is catalogue.ENTRY_CONFIRMATION:
+        elif mt is ENTRY_CONFIRMATION:
             self._on_entry_confirmation(tx, env, doc, now)
         elif mt is CONSIGNMENT_QUERY:
             self._on_query(tx, env, doc, now)
@@ -160,7 +162,7 @@ class CustomsNode(InboxNode):
 
     def after_ack(self, tx: Tx, sent: dict | None, ack: Response, now: datetime) -> None:
         """Exit data acknowledged by the neighbour: the consignment's status says so."""
-        if sent is None or not sent["ucr"] or not ack.positive or sent["type"] != catalogue.EXPORT_DATA.name:
+        if sent is None or not sent["ucr"] or not ack.positive or sent["type"] != EXPORT_DATA.name:
             return
         cons = self.store.consignment(tx, sent["ucr"])
         if cons and cons["status"] in ("pre_arrival_sent", "exited"):
@@ -289,7 +291,7 @@ class CustomsNode(InboxNode):
         root, unreadable = parse_checked(data, self.limits)
         if root is None:
             return DocumentResult(False, unreadable, consignment)
-        mt, why_not = documents.lodgeable_type(root)
+        mt, why_not = documents.lodgeable_type(root, self.catalogue)
         if mt is None:
             return documents.refused(why_not, consignment=consignment)
         report, model = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.node), mt.name)
@@ -348,9 +350,9 @@ class CustomsNode(InboxNode):
                 raise EventRejected(
                     f"no export declaration for consignment {ucr} at node {self.node}: lodge it first (POST /declarations)"
                 )
-            if not any(s.message == catalogue.EXPORT_DATA.name for s in steps):
+            if not any(s.message == EXPORT_DATA.name for s in steps):
                 raise EventRejected(
-                    f"no Utility Block has a customs role send {catalogue.EXPORT_DATA.name} on {event.value}: "
+                    f"no Utility Block has a customs role send {EXPORT_DATA.name} on {event.value}: "
                     "see schemas/utility-blocks"
                 )
         d = Declaration.model_validate_json(held["data"]) if held else None
@@ -377,7 +379,7 @@ class CustomsNode(InboxNode):
             where = f"{send.ub.id} step {send.index} ({send.message} to {send.step.to_role})"
             if self.plan.to_agency(send):
                 skipped.append(f"{where}: a customs node sends to the neighbouring customs only, not to an agency")
-            elif send.message == catalogue.EXPORT_DATA.name and d is not None:
+            elif send.message == EXPORT_DATA.name and d is not None:
                 exit_data = d.model_copy(update={"exit_office": Office(id=exit_office)})
                 env = self._send_step(tx, send, exit_data.to_xml(self.metadata("DEC")), recipient, ucr, correlation, at)
                 result.update(message_id=env.id, utility_block=send.ub.id)
@@ -410,7 +412,7 @@ class CustomsNode(InboxNode):
         self, tx: Tx, send: Send, payload: bytes, to: str, ucr: str, correlation: str, at: datetime
     ) -> Envelope:
         """Send what a UB step names, reduced to that UB's data set for the message."""
-        mt = catalogue.BY_NAME[send.message]
+        mt = self.catalogue.by_name[send.message]
         env = Envelope(
             id=new_id(),
             source=self.node,
@@ -494,9 +496,7 @@ class CustomsNode(InboxNode):
         self.store.set_consignment(tx, ucr, status, correlation, now)
         # what the UB under which the exit data arrived sends on ENTRY from the receiving role: back to its sender
         sends = [
-            s
-            for s in self.plan.continuing(Event.ENTRY.value, catalogue.EXPORT_DATA.name)
-            if s.message == catalogue.ENTRY_CONFIRMATION.name
+            s for s in self.plan.continuing(Event.ENTRY.value, EXPORT_DATA.name) if s.message == ENTRY_CONFIRMATION.name
         ]
         if not sends:
             return {"consignment": ucr, "status": status, "discrepancies": [d.to_dict() for d in found]}
@@ -646,7 +646,7 @@ class CustomsNode(InboxNode):
                 consignment=ucr,
                 sender=env.source,
                 receiver=self.node,
-                message_type=catalogue.EXPORT_DATA.name,
+                message_type=EXPORT_DATA.name,
                 event=env.trigger,
                 result=hit.profile.id,
                 detail=hit.detail[:1000],

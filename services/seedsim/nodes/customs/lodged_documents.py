@@ -10,7 +10,7 @@ event fires, the node sends every document it holds of the type each UB step
 names for that event (:meth:`seedsim.nodes.customs.customs_node.CustomsNode.on_event`).
 
 A lodged document is checked as a received one is (hardened parser, type from
-the catalogue, XSD and business rules: :func:`seedsim.conformance.check`) and
+the catalogue, XSD and business rules: :func:`seedsim.core.validation.check`) and
 kept whole; it is reduced to the UB's data set only when it is sent.
 
 Lodging is idempotent per (consignment, type, document id): the same document
@@ -29,8 +29,7 @@ from typing import Any
 
 from lxml import etree
 
-from seedsim import message_catalogue as catalogue
-from seedsim.core.message_type import MessageType
+from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.validation import Issue, ValidationReport
 from seedsim.core.wco import NS_DEC
 
@@ -61,12 +60,12 @@ def refused(*issues: Issue, consignment: str | None = None, mt: MessageType | No
     return DocumentResult(False, ValidationReport(list(issues)), consignment, mt.name if mt else None)
 
 
-def lodgeable_type(root: etree._Element) -> tuple[MessageType | None, Issue | None]:
+def lodgeable_type(root: etree._Element, catalogue: MessageCatalogue) -> tuple[MessageType | None, Issue | None]:
     """The catalogue type of a document that may be lodged here, or the issue saying why not."""
     candidates = catalogue.detect(root)
     name = etree.QName(root).localname
     if not candidates:
-        known = ", ".join(sorted(set(catalogue.BY_NAME) - NODE_BUILT))
+        known = ", ".join(sorted(set(catalogue.by_name) - NODE_BUILT))
         return None, Issue(
             "F303", 303, f"not a document seedsim knows (root element {name}); lodge one of: {known}", f"/{name}"
         )

@@ -16,8 +16,9 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
-from seedsim import message_catalogue as catalogue
 from seedsim.core.interop import InteropRecord, Stage
+from seedsim.message_catalogue import CATALOGUE
+from seedsim.messages.seed import EXPORT_DATA
 from seedsim.runners.interop_summary import InteropSummary, percentile
 from seedsim.runners.scenarios.scenario_model import Bound, Expectations
 
@@ -38,12 +39,12 @@ def _unannounced_exits(s: InteropSummary) -> list[str]:
     announced = {
         (r.consignment, r.node)
         for r in s.records
-        if r.stage == Stage.VALID and r.message_type == catalogue.EXPORT_DATA.name and r.event == "PRE_ARRIVAL"
+        if r.stage == Stage.VALID and r.message_type == EXPORT_DATA.name and r.event == "PRE_ARRIVAL"
     }
     exits = {
         (r.consignment, r.receiver)
         for r in s.records
-        if r.stage == Stage.SENT and r.message_type == catalogue.EXPORT_DATA.name and r.event == "EXIT"
+        if r.stage == Stage.SENT and r.message_type == EXPORT_DATA.name and r.event == "EXIT"
     }
     return sorted(f"{c} at {n}" for c, n in exits - announced)
 
@@ -56,7 +57,7 @@ def _lost(s: InteropSummary) -> list[str]:
     for r in s.records:
         if r.stage != Stage.SENT:
             continue
-        mt = catalogue.BY_NAME.get(r.message_type or "")
+        mt = CATALOGUE.by_name.get(r.message_type or "")
         if r.message_id not in received:
             lost.append(f"{r.message_type} {r.sender}->{r.receiver} {r.consignment}: never received")
         elif mt is not None and mt.acknowledged and r.message_id not in answered:

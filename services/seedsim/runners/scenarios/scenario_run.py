@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -34,12 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from seedsim.bootstrap import make_customs_node, make_transport
-from seedsim.config import NodeConfig
+from seedsim.bootstrap import Network, make_transport, running_network
+from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
-from seedsim.nodes.agency.agency_node import AgencyConfig, AgencyNode
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.runners.demo import describe
 from seedsim.runners.hostile_payloads import malformed_record
@@ -312,51 +310,57 @@ class _Play:
     # -- the run -------------------------------------------------------------------------------
 
     async def run(self) -> RunResult:
-        sc, out = self.sc, self.out
-        tmp = tempfile.TemporaryDirectory(prefix="seedsim-run-") if self.settings.db_dir is None else None
-        db_dir = self.settings.db_dir or Path(tmp.name)
+        sc = self.sc
         downs = self.configure_faults()
         crossings = [x for c in sc.corridors for x in c.crossings]
         # only what the scenario sets is passed on: the rest comes from the SEED core UB and the defaults
         overrides = {"risk_profiles": sc.risk_profiles} if sc.risk_profiles is not None else {}
         if sc.matching is not None:
             overrides["tolerances"] = sc.matching.tolerances.model_dump(exclude_none=True)
-        nodes = {
-            c: make_customs_node(
-                NodeConfig(
-                    node=c,
-                    kafka=self.settings.kafka,
-                    db=db_dir / f"{c.lower()}.sqlite3",
-                    partners=sc.partners(c) + self.agencies,
-                    crossings=crossings,
-                    topic_prefix=self.topics.prefix,
-                    **overrides,
-                ),
-                self.transport,
+        configs: list[NodeConfig | AgencyConfig] = [
+            NodeConfig(
+                node=c,
+                kafka=self.settings.kafka,
+                partners=sc.partners(c) + self.agencies,
+                crossings=crossings,
+                topic_prefix=self.topics.prefix,
+                **overrides,
             )
             for c in sc.nodes
-        }
-        self.client = InProcessClient(nodes)
-        agencies = {
-            a: AgencyNode(
-                AgencyConfig(
-                    node=a,
-                    kafka=self.settings.kafka,
-                    db=db_dir / f"{a.lower()}.sqlite3",
-                    partners=[n for n in [*sc.nodes, *self.agencies] if n != a],
-                    topic_prefix=self.topics.prefix,
-                    seed=self.seed,
-                ),
-                self.transport,
+        ]
+        configs += [
+            AgencyConfig(
+                node=a,
+                kafka=self.settings.kafka,
+                partners=[n for n in [*sc.nodes, *self.agencies] if n != a],
+                topic_prefix=self.topics.prefix,
+                seed=self.seed,
             )
             for a in self.agencies
-        }
+        ]
         self.summary.listeners.append(self.on_record)
         self.transport.subscribe([self.topics.interop], group=self.group, handler=self.on_interop)
-        await self.transport.start()
-        for node in [*nodes.values(), *agencies.values()]:
-            await node.start()
+        async with running_network(configs, self.transport, db_dir=self.settings.db_dir) as network:
+            self.client = InProcessClient(network.customs)
+            completed, elapsed = await self.play_all(network, downs)
+        verdicts = evaluate(sc.expectations, self.summary, self.ub_outcomes)
+        result = RunResult(
+            sc.name,
+            self.seed,
+            self.summary.counts(),
+            verdicts,
+            completed,
+            elapsed,
+            percentile(self.summary.latencies_ms, 95),
+            self.problems,
+            self.summary,
+        )
+        self.report(result)
+        return result
 
+    async def play_all(self, network: Network, downs: list[NodeDown]) -> tuple[bool, float]:
+        """Play every traffic, timeline event, fault and Utility Block; True when every awaited answer came."""
+        sc, out = self.sc, self.out
         total = sum(len(cs) for cs in self.consignments)
         out(
             f"seedsim run {sc.name}: {len(sc.nodes)} nodes ({', '.join(sc.nodes)}), {total} consignments, seed {self.seed}, "
@@ -395,7 +399,7 @@ class _Play:
             await asyncio.gather(*plays)
             out(f"  played {len(plays)} consignment(s) in {time.perf_counter() - started:.1f} s")
             await self.timeline()
-            await self.play_utility_blocks({**nodes, **agencies})
+            await self.play_utility_blocks(network.nodes)
             await asyncio.gather(*down_tasks)
             await self.duplicates()
             completed = await self.summary.wait_for(self.done, timeout=self.timeout)
@@ -404,25 +408,7 @@ class _Play:
             completed = False
         finally:
             elapsed = time.perf_counter() - started
-            for node in [*nodes.values(), *agencies.values()]:
-                await node.stop()
-            await self.transport.stop()
-            if tmp is not None:
-                tmp.cleanup()
-        verdicts = evaluate(sc.expectations, self.summary, self.ub_outcomes)
-        result = RunResult(
-            sc.name,
-            self.seed,
-            self.summary.counts(),
-            verdicts,
-            completed,
-            elapsed,
-            percentile(self.summary.latencies_ms, 95),
-            self.problems,
-            self.summary,
-        )
-        self.report(result)
-        return result
+        return completed, elapsed
 
     def report(self, r: RunResult) -> None:
         out = self.out

@@ -21,12 +21,12 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from seedsim import message_catalogue as catalogue
 from seedsim.core.declaration import Declaration
 from seedsim.core.envelope import Envelope, new_id
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Handler, Record, Transport
 from seedsim.core.wco import MetaData
+from seedsim.messages.seed import EXPORT_DATA
 
 
 class FaultyTransport:
@@ -118,13 +118,13 @@ def unknown_sender_record(sender: str, recipient: str, topics: Topics, export: D
     env = Envelope(
         id=new_id(),
         source=sender,
-        type=catalogue.EXPORT_DATA.ce_type,
+        type=EXPORT_DATA.ce_type,
         subject=subject,
         time=datetime.now(UTC),
         recipient=recipient,
         correlation_id=new_id(),
         trigger="EXIT",
-        dataschema=catalogue.EXPORT_DATA.schema,
+        dataschema=EXPORT_DATA.schema,
     )
     payload = export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=sender))
     return Record(topic=topics.inbox(recipient), key=subject.encode(), value=payload, headers=tuple(env.to_headers()))
