@@ -485,14 +485,11 @@ class InboxNode:
 
     def _on_acknowledgement(self, tx: Tx, env: Envelope, ack: Response, now: datetime) -> None:
         original = ack.in_reply_to or env.causation_id
-        row = tx.execute("SELECT * FROM messages WHERE message_id = ? AND direction = 'out'", (original,)).fetchone()
+        row = self.store.sent_message(tx, original)
         latency = None
         if row is not None:
             latency = (now - datetime.fromisoformat(row["at"])).total_seconds() * 1000
-            tx.execute(
-                "UPDATE messages SET result = ?, acked_at = ? WHERE message_id = ? AND direction = 'out'",
-                ("acked" if ack.positive else "nacked", iso(now), original),
-            )
+            self.store.mark_acknowledged(tx, original, ack.positive, iso(now))
         self.interop(
             tx,
             Stage.ACK_RECEIVED if ack.positive else Stage.NACK_RECEIVED,
@@ -507,4 +504,4 @@ class InboxNode:
             latency_ms=latency,
             detail=None if row else "acknowledges a message this node did not send",
         )
-        self.after_ack(tx, dict(row) if row is not None else None, ack, now)
+        self.after_ack(tx, row, ack, now)

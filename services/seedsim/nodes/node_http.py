@@ -44,16 +44,7 @@ def node_app(
 
     @app.get("/messages", summary="Messages this node sent and received")
     async def messages(consignment: str | None = None, limit: int = Query(100, le=10000)) -> list[dict[str, Any]]:
-        def q(conn):
-            if consignment:
-                cur = conn.execute(
-                    "SELECT * FROM messages WHERE ucr = ? ORDER BY at DESC LIMIT ?", (consignment, limit)
-                )
-            else:
-                cur = conn.execute("SELECT * FROM messages ORDER BY at DESC LIMIT ?", (limit,))
-            return [dict(r) for r in cur]
-
-        return await node.store.read(q)
+        return await node.store.read(node.store.messages, consignment, limit)
 
     @app.get("/health", summary="Liveness")
     async def alive() -> dict[str, Any]:

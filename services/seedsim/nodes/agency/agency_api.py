@@ -39,7 +39,7 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get("/issued/{ref}", summary="A certificate or carnet this node issued")
     async def issued(ref: str) -> dict[str, Any]:
-        row = await node.store.read(lambda c: c.execute("SELECT * FROM issued WHERE ref = ?", (ref,)).fetchone())
+        row = await node.store.read(node.store.issued, ref)
         if row is None:
             raise HTTPException(status_code=404, detail=f"{node.node} issued no {ref}")
         return {**dict(row), "data": json.loads(row["data"])}

@@ -39,11 +39,11 @@ from typing import Any
 from seedsim.config import AgencyConfig, AgencyKind
 from seedsim.core.envelope import Envelope
 from seedsim.core.message_type import MessageCatalogue, MessageType
-from seedsim.core.node_store import NodeStore
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.transport import Transport
 from seedsim.messages.origin import CHAMBERS, Finding, OriginVerificationRequest
 from seedsim.messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
+from seedsim.nodes.agency.agency_store import AgencyStore
 from seedsim.nodes.inbox_node import InboxNode, iso, now_utc
 from seedsim.utility_blocks.node_plan import NodePlan
 
@@ -59,27 +59,6 @@ ISSUES = {
     AgencyKind.CCI: "CertificateOfOrigin",
     AgencyKind.TIR: "TIRCarnet",
 }
-
-
-class AgencyStore(NodeStore):
-    EXTRA_SCHEMA = """
-CREATE TABLE IF NOT EXISTS issued (
-    ref TEXT PRIMARY KEY,         -- certificate or carnet number
-    type TEXT NOT NULL,
-    consignment TEXT,
-    sent_to TEXT,
-    data TEXT NOT NULL,           -- the model as JSON
-    at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS received (
-    message_id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    ucr TEXT,
-    data TEXT NOT NULL,
-    at TEXT NOT NULL
-);
-"""
 
 
 def generate_where(mt: MessageType, rng: random.Random, wanted: Callable[[Any], bool], tries: int = 200) -> Any:
@@ -178,16 +157,14 @@ class AgencyNode(InboxNode):
 
     def _issue_tx(self, tx: Tx, doc: Any, to: str | None, consignment: str | None) -> dict[str, Any]:
         mt, ref = self.catalogue.by_name[ISSUES[self.kind]], certificate_ref(doc)
-        tx.execute(
-            "INSERT OR REPLACE INTO issued(ref, type, consignment, sent_to, data, at) VALUES (?,?,?,?,?,?)",
-            (
-                ref,
-                mt.name,
-                consignment,
-                to if self.kind is not AgencyKind.TIR else None,
-                doc.model_dump_json(),
-                iso(now_utc()),
-            ),
+        self.store.save_issued(
+            tx,
+            ref,
+            mt.name,
+            consignment,
+            to if self.kind is not AgencyKind.TIR else None,
+            doc.model_dump_json(),
+            iso(now_utc()),
         )
         out: dict[str, Any] = {"issued": ref, "type": mt.name}
         if to and self.kind is not AgencyKind.TIR:
@@ -195,23 +172,17 @@ class AgencyNode(InboxNode):
             out.update(message_id=env.id, sent_to=to)
         return out
 
-    def issued(self, tx: Tx, ref: str | None) -> dict | None:
-        row = tx.execute("SELECT * FROM issued WHERE ref = ?", (ref,)).fetchone() if ref else None
-        return dict(row) if row else None
-
     # -- answering ----------------------------------------------------------------------------------
 
     def handle(self, tx: Tx, env: Envelope, mt: MessageType, doc: Any, now: datetime) -> None:
-        tx.execute(
-            "INSERT OR REPLACE INTO received(message_id, type, sender, ucr, data, at) VALUES (?,?,?,?,?,?)",
-            (
-                env.id,
-                mt.name,
-                env.source,
-                env.subject,
-                doc.model_dump_json() if hasattr(doc, "model_dump_json") else "{}",
-                iso(now),
-            ),
+        self.store.save_received(
+            tx,
+            env.id,
+            mt.name,
+            env.source,
+            env.subject,
+            doc.model_dump_json() if hasattr(doc, "model_dump_json") else "{}",
+            iso(now),
         )
         if isinstance(doc, OriginVerificationRequest) and self.kind is AgencyKind.CCI:
             self._verify_origin(tx, env, doc, now)
@@ -220,7 +191,7 @@ class AgencyNode(InboxNode):
 
     def _verify_origin(self, tx: Tx, env: Envelope, req: OriginVerificationRequest, now: datetime) -> None:
         mt = self.catalogue.by_name["OriginVerificationResponse"]
-        held = self.issued(tx, req.certificate.id)
+        held = self.store.issued(tx, req.certificate.id)
         answer = mt.generate(self.rng).model_copy(
             update={
                 "id": f"{self.country}-OVA-{now.year}-{self.rng.randint(1, 999_999):06d}",
@@ -245,7 +216,7 @@ class AgencyNode(InboxNode):
         self.reply(tx, env, mt, mt.write(answer), now)
 
     def _answer_check(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:
-        held = self.issued(tx, q.ucr)
+        held = self.store.issued(tx, q.ucr)
         status = {AgencyKind.NPPO: "certificate_issued", AgencyKind.TIR: "guarantee_valid"}[self.kind]
         answer = ConsignmentQueryResponse(
             query_id=q.query_id,

@@ -75,26 +75,7 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.get("/consignments/{ref}", summary="Where a consignment stands at this node")
     async def consignment(ref: str) -> dict[str, Any]:
-        def q(conn):
-            cons = conn.execute("SELECT * FROM consignments WHERE ucr = ?", (ref,)).fetchone()
-            decls = conn.execute(
-                "SELECT mrn, lrn, kind, status, version, data FROM declarations WHERE ucr = ?", (ref,)
-            ).fetchall()
-            pre = conn.execute("SELECT * FROM prearrival WHERE ucr = ?", (ref,)).fetchone()
-            alerts = conn.execute(
-                "SELECT kind, rule, element, exit_value, entry_value, detail, at FROM alerts WHERE ucr = ? ORDER BY seq",
-                (ref,),
-            ).fetchall()
-            msgs = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at", (ref,)).fetchall()
-            answers = conn.execute(
-                "SELECT peer, found, status, data, at FROM answers WHERE ucr = ? ORDER BY at", (ref,)
-            ).fetchall()
-            docs = conn.execute(
-                "SELECT type, doc_id, lodged_at FROM documents WHERE consignment = ? ORDER BY seq", (ref,)
-            ).fetchall()
-            return cons, decls, pre, alerts, msgs, answers, docs
-
-        cons, decls, pre, alerts, msgs, answers, docs = await node.store.read(q)
+        cons, decls, pre, alerts, msgs, answers, docs = await node.store.read(node.store.consignment_view, ref)
         if cons is None and not decls and pre is None and not answers and not docs:
             raise HTTPException(status_code=404, detail=f"node {node.node} knows no consignment {ref}")
         return {

@@ -221,10 +221,7 @@ class CustomsNode(InboxNode):
                 report.extend(DECLARATION_RULES.run(new, RuleContext(node_country=self.node)))
                 if not report.ok:
                     return LodgeResult(accepted=False, report=report)
-            tx.execute(
-                "UPDATE declarations SET status = ?, version = version + 1, data = ? WHERE mrn = ?",
-                (status, new.model_dump_json(), held["mrn"]),
-            )
+            self.store.update_declaration(tx, held["mrn"], status, new)
             self.interop(
                 tx,
                 Stage.SUBMITTED,
@@ -257,14 +254,11 @@ class CustomsNode(InboxNode):
             return LodgeResult(accepted=False, report=report)
         mrn = d.mrn
         if not mrn:
-            serial_no = tx.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM declarations").fetchone()[0]
+            serial_no = self.store.next_declaration_serial(tx)
             serial = _base36(serial_no).rjust(12, "0")
             mrn = make_mrn(_now().year, self.node, serial, MRN_PROCEDURE.get(d.kind or "", "A"))
         d = d.model_copy(update={"mrn": mrn})
-        tx.execute(
-            "INSERT INTO declarations(mrn, lrn, ucr, kind, type_code, status, data, original_xml, lodged_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (mrn, d.lrn, d.ucr, d.kind, d.type_code, "accepted", d.model_dump_json(), data, now),
-        )
+        self.store.add_declaration(tx, d, data, "accepted", now)
         if d.ucr and self.store.consignment(tx, d.ucr) is None:
             self.store.set_consignment(tx, d.ucr, f"{d.kind}_declared", new_id(), now)
         self.interop(
@@ -304,18 +298,11 @@ class CustomsNode(InboxNode):
     def _lodge_document_tx(
         self, tx: Tx, consignment: str, mt: MessageType, doc_id: str, data: bytes, report: ValidationReport
     ) -> DocumentResult:
-        held = tx.execute(
-            "SELECT xml FROM documents WHERE consignment = ? AND type = ? AND doc_id = ?",
-            (consignment, mt.name, doc_id),
-        ).fetchone()
+        held = self.store.document(tx, consignment, mt.name, doc_id)
         if held is not None and bytes(held["xml"]) == data:
             return DocumentResult(True, report, consignment, mt.name, doc_id, "unchanged")
         status = "replaced" if held is not None else "lodged"
-        tx.execute(
-            "INSERT INTO documents(consignment, type, doc_id, xml, lodged_at) VALUES (?,?,?,?,?) "
-            "ON CONFLICT(consignment, type, doc_id) DO UPDATE SET xml = excluded.xml, lodged_at = excluded.lodged_at",
-            (consignment, mt.name, doc_id, data, _iso(_now())),
-        )
+        self.store.save_document(tx, consignment, mt.name, doc_id, data, _iso(_now()))
         self.interop(
             tx,
             Stage.SUBMITTED,
@@ -437,20 +424,18 @@ class CustomsNode(InboxNode):
                 f"no import declaration for consignment {ucr} at node {self.node}: lodge it before entry"
             )
         entry = Declaration.model_validate_json(held["data"])
-        pre = tx.execute("SELECT * FROM prearrival WHERE ucr = ?", (ucr,)).fetchone()
+        pre = self.store.prearrival(tx, ucr)
         cons = self.store.consignment(tx, ucr)
         correlation = cons["correlation_id"] if cons else new_id()
         now = _iso(at)
         if pre is None:
-            tx.execute(
-                "INSERT INTO alerts(ucr, rule, element, detail, at) VALUES (?,?,?,?,?)",
-                (
-                    ucr,
-                    "M00",
-                    "pre-arrival data",
-                    "goods entered with no pre-arrival data from the country of exit",
-                    now,
-                ),
+            self.store.add_alert(
+                tx,
+                ucr,
+                "M00",
+                "pre-arrival data",
+                "goods entered with no pre-arrival data from the country of exit",
+                now,
             )
             self.interop(
                 tx,
@@ -466,9 +451,15 @@ class CustomsNode(InboxNode):
         exit_data = Declaration.model_validate_json(pre["data"])
         found = match(exit_data, entry, self.tolerances)
         for disc in found:
-            tx.execute(
-                "INSERT INTO alerts(ucr, rule, element, exit_value, entry_value, detail, at) VALUES (?,?,?,?,?,?,?)",
-                (ucr, disc.rule, disc.element, disc.exit_value, disc.entry_value, disc.detail, now),
+            self.store.add_alert(
+                tx,
+                ucr,
+                disc.rule,
+                disc.element,
+                disc.detail,
+                now,
+                exit_value=disc.exit_value,
+                entry_value=disc.entry_value,
             )
             self.interop(
                 tx,
@@ -572,14 +563,12 @@ class CustomsNode(InboxNode):
 
     def _on_query(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:
         held = []
-        decl_rows = tx.execute(
-            "SELECT data FROM declarations WHERE (ucr = ? OR mrn = ?) AND status != 'cancelled'", (q.ucr, q.mrn)
-        ).fetchall()
+        decl_rows = self.store.declarations_matching(tx, q.ucr, q.mrn)
         if "DECLARATION" in q.requested_data:
             held += [
                 DeclarationSummary.of(Declaration.model_validate_json(r["data"]), "DECLARATION") for r in decl_rows
             ]
-        pre = tx.execute("SELECT data FROM prearrival WHERE ucr = ? OR mrn = ?", (q.ucr, q.mrn)).fetchone()
+        pre = self.store.prearrival_matching(tx, q.ucr, q.mrn)
         if pre is not None and "PRE_ARRIVAL" in q.requested_data:
             held.append(DeclarationSummary.of(Declaration.model_validate_json(pre["data"]), "PRE_ARRIVAL"))
         cons = self.store.consignment(tx, q.ucr) if q.ucr else None
@@ -596,21 +585,13 @@ class CustomsNode(InboxNode):
         self.reply(tx, env, CONSIGNMENT_QUERY_RESPONSE, CONSIGNMENT_QUERY_RESPONSE.write(answer), now)
 
     def _on_query_response(self, tx: Tx, env: Envelope, r: ConsignmentQueryResponse, now: datetime) -> None:
-        tx.execute(
-            "INSERT OR REPLACE INTO answers(query_id, peer, ucr, found, status, data, at) VALUES (?,?,?,?,?,?,?)",
-            (r.query_id, env.source, r.ucr, int(r.found), r.status, r.model_dump_json(), _iso(now)),
-        )
+        self.store.save_answer(tx, r.query_id, env.source, r.ucr, r.found, r.status, r.model_dump_json(), _iso(now))
 
     # -- what arrives --------------------------------------------------------------------------------
 
     def _on_export_data(self, tx: Tx, env: Envelope, d: Declaration, now: datetime) -> None:
         ucr = d.ucr or env.subject or ""
-        tx.execute(
-            "INSERT INTO prearrival(ucr, mrn, sender, message_id, trigger, data, received_at) VALUES (?,?,?,?,?,?,?) "
-            "ON CONFLICT(ucr) DO UPDATE SET mrn=excluded.mrn, sender=excluded.sender, message_id=excluded.message_id, "
-            "trigger=excluded.trigger, data=excluded.data, received_at=excluded.received_at",
-            (ucr, d.mrn, env.source, env.id, env.trigger, d.model_dump_json(), _iso(now)),
-        )
+        self.store.save_prearrival(tx, ucr, d.mrn, env.source, env.id, env.trigger, d.model_dump_json(), _iso(now))
         status = "exited_neighbour" if env.trigger == Event.EXIT.value else "pre_announced"
         self.store.set_consignment(tx, ucr, status, env.correlation_id or env.id, _iso(now))
         self._run_risk_profiles(tx, env, d, ucr, now)
@@ -623,20 +604,17 @@ class CustomsNode(InboxNode):
         officer waiting for a truck needs one alarm, not two.
         """
         for hit in risk.evaluate(d, self.risk_profiles):
-            if tx.execute(
-                "SELECT 1 FROM alerts WHERE ucr = ? AND rule = ? AND kind = 'risk'", (ucr, hit.profile.id)
-            ).fetchone():
+            if self.store.has_risk_alert(tx, ucr, hit.profile.id):
                 continue
-            tx.execute(
-                "INSERT INTO alerts(ucr, kind, rule, element, exit_value, detail, at) VALUES (?,'risk',?,?,?,?,?)",
-                (
-                    ucr,
-                    hit.profile.id,
-                    risk.RISK_ELEMENT,
-                    "; ".join(hit.reasons),
-                    f"[{hit.profile.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
-                    _iso(now),
-                ),
+            self.store.add_alert(
+                tx,
+                ucr,
+                hit.profile.id,
+                risk.RISK_ELEMENT,
+                f"[{hit.profile.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
+                _iso(now),
+                kind="risk",
+                exit_value="; ".join(hit.reasons),
             )
             self.interop(
                 tx,

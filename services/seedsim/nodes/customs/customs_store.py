@@ -1,12 +1,23 @@
-"""The customs node's tables, on top of a node's store (handled ids, outbox, message log)."""
+"""The customs node's tables, on top of a node's store (handled ids, outbox, message log).
+
+It owns what a customs office holds on a consignment: the declarations lodged
+there (kept whole, amended and cancelled in place), the other documents lodged
+for its events, the pre-arrival data a neighbour sent, the consignment's
+status, the alerts raised on it (risk before arrival, matching at entry) and
+the neighbours' answers to its queries. Every query on these tables is here,
+so the node's handlers speak of declarations and alerts, not of SQL.
+"""
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from seedsim.core.node_store import NodeStore
 from seedsim.core.sqlite_store import Tx
+
+if TYPE_CHECKING:
+    from seedsim.core.declaration import Declaration
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS declarations (
@@ -74,6 +85,23 @@ def rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
     return [dict(r) for r in cur.fetchall()]
 
 
+def first(cur: sqlite3.Cursor) -> dict[str, Any] | None:
+    r = cur.fetchone()
+    return dict(r) if r is not None else None
+
+
+class ConsignmentView(NamedTuple):
+    """What GET /consignments/{ref} shows of a consignment, as rows."""
+
+    consignment: dict[str, Any] | None
+    declarations: list[dict[str, Any]]
+    prearrival: dict[str, Any] | None
+    alerts: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+    answers: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+
+
 class CustomsStore(NodeStore):
     EXTRA_SCHEMA = SCHEMA
 
@@ -99,6 +127,53 @@ class CustomsStore(NodeStore):
         return dict(row) if row else None
 
     @staticmethod
+    def declarations_matching(tx: Tx, ucr: str | None, mrn: str | None) -> list[dict]:
+        """The data of the declarations (not cancelled) of consignment ``ucr`` or with MRN ``mrn``: what a query answer summarises."""
+        return rows(
+            tx.execute("SELECT data FROM declarations WHERE (ucr = ? OR mrn = ?) AND status != 'cancelled'", (ucr, mrn))
+        )
+
+    @staticmethod
+    def next_declaration_serial(tx: Tx) -> int:
+        """The serial number the next declaration's MRN is made from."""
+        return tx.execute("SELECT COALESCE(MAX(rowid), 0) + 1 FROM declarations").fetchone()[0]
+
+    @staticmethod
+    def add_declaration(tx: Tx, d: Declaration, original_xml: bytes, status: str, at: str) -> None:
+        """Keep a lodged declaration (``d`` with its MRN) and the XML it was lodged as."""
+        tx.execute(
+            "INSERT INTO declarations(mrn, lrn, ucr, kind, type_code, status, data, original_xml, lodged_at) VALUES (?,?,?,?,?,?,?,?,?)",
+            (d.mrn, d.lrn, d.ucr, d.kind, d.type_code, status, d.model_dump_json(), original_xml, at),
+        )
+
+    @staticmethod
+    def update_declaration(tx: Tx, mrn: str, status: str, d: Declaration) -> None:
+        """An amendment or a cancellation: the declaration's new status and data, one version up."""
+        tx.execute(
+            "UPDATE declarations SET status = ?, version = version + 1, data = ? WHERE mrn = ?",
+            (status, d.model_dump_json(), mrn),
+        )
+
+    @staticmethod
+    def document(tx: Tx, consignment: str, message_type: str, doc_id: str) -> dict | None:
+        """The document of this type and reference lodged for a consignment, if any."""
+        return first(
+            tx.execute(
+                "SELECT * FROM documents WHERE consignment = ? AND type = ? AND doc_id = ?",
+                (consignment, message_type, doc_id),
+            )
+        )
+
+    @staticmethod
+    def save_document(tx: Tx, consignment: str, message_type: str, doc_id: str, xml: bytes, at: str) -> None:
+        """Keep a lodged document, replacing one of the same type and reference for the consignment."""
+        tx.execute(
+            "INSERT INTO documents(consignment, type, doc_id, xml, lodged_at) VALUES (?,?,?,?,?) "
+            "ON CONFLICT(consignment, type, doc_id) DO UPDATE SET xml = excluded.xml, lodged_at = excluded.lodged_at",
+            (consignment, message_type, doc_id, xml, at),
+        )
+
+    @staticmethod
     def documents_for(tx: Tx | sqlite3.Connection, consignment: str, message_type: str) -> list[dict]:
         """The lodged documents of one type for a consignment, oldest first: what an event sends."""
         conn = tx.conn if isinstance(tx, Tx) else tx
@@ -120,4 +195,88 @@ class CustomsStore(NodeStore):
             "INSERT INTO consignments(ucr, status, correlation_id, updated_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(ucr) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
             (ucr, status, correlation_id, at),
+        )
+
+    @staticmethod
+    def prearrival(tx: Tx, ucr: str) -> dict | None:
+        """The pre-arrival (or exit) data a neighbour sent for consignment ``ucr``."""
+        return first(tx.execute("SELECT * FROM prearrival WHERE ucr = ?", (ucr,)))
+
+    @staticmethod
+    def prearrival_matching(tx: Tx, ucr: str | None, mrn: str | None) -> dict | None:
+        """The data of the pre-arrival data held for consignment ``ucr`` or declaration ``mrn``: what a query answer summarises."""
+        return first(tx.execute("SELECT data FROM prearrival WHERE ucr = ? OR mrn = ?", (ucr, mrn)))
+
+    @staticmethod
+    def save_prearrival(
+        tx: Tx, ucr: str, mrn: str | None, sender: str, message_id: str, trigger: str | None, data: str, at: str
+    ) -> None:
+        """Keep the data a neighbour sent for a consignment; the EXIT data replaces the PRE_ARRIVAL data."""
+        tx.execute(
+            "INSERT INTO prearrival(ucr, mrn, sender, message_id, trigger, data, received_at) VALUES (?,?,?,?,?,?,?) "
+            "ON CONFLICT(ucr) DO UPDATE SET mrn=excluded.mrn, sender=excluded.sender, message_id=excluded.message_id, "
+            "trigger=excluded.trigger, data=excluded.data, received_at=excluded.received_at",
+            (ucr, mrn, sender, message_id, trigger, data, at),
+        )
+
+    @staticmethod
+    def add_alert(
+        tx: Tx,
+        ucr: str,
+        rule: str,
+        element: str | None,
+        detail: str | None,
+        at: str,
+        *,
+        kind: str = "matching",
+        exit_value: str | None = None,
+        entry_value: str | None = None,
+    ) -> None:
+        """Raise an alert on a consignment: ``matching`` (at entry) or ``risk`` (on pre-arrival data)."""
+        tx.execute(
+            "INSERT INTO alerts(ucr, kind, rule, element, exit_value, entry_value, detail, at) VALUES (?,?,?,?,?,?,?,?)",
+            (ucr, kind, rule, element, exit_value, entry_value, detail, at),
+        )
+
+    @staticmethod
+    def has_risk_alert(tx: Tx, ucr: str, rule: str) -> bool:
+        """Whether risk profile ``rule`` already alerted on the consignment."""
+        return (
+            tx.execute("SELECT 1 FROM alerts WHERE ucr = ? AND rule = ? AND kind = 'risk'", (ucr, rule)).fetchone()
+            is not None
+        )
+
+    @staticmethod
+    def save_answer(
+        tx: Tx, query_id: str, peer: str, ucr: str | None, found: bool, status: str | None, data: str, at: str
+    ) -> None:
+        """Keep a neighbour's answer to a query this node sent (a repeated answer replaces it)."""
+        tx.execute(
+            "INSERT OR REPLACE INTO answers(query_id, peer, ucr, found, status, data, at) VALUES (?,?,?,?,?,?,?)",
+            (query_id, peer, ucr, int(found), status, data, at),
+        )
+
+    @staticmethod
+    def consignment_view(conn: sqlite3.Connection, ref: str) -> ConsignmentView:
+        """All this node holds on consignment ``ref``: status, declarations, pre-arrival data, alerts, messages,
+        answers and documents (each list in the order it happened)."""
+        return ConsignmentView(
+            consignment=first(conn.execute("SELECT * FROM consignments WHERE ucr = ?", (ref,))),
+            declarations=rows(
+                conn.execute("SELECT mrn, lrn, kind, status, version, data FROM declarations WHERE ucr = ?", (ref,))
+            ),
+            prearrival=first(conn.execute("SELECT * FROM prearrival WHERE ucr = ?", (ref,))),
+            alerts=rows(
+                conn.execute(
+                    "SELECT kind, rule, element, exit_value, entry_value, detail, at FROM alerts WHERE ucr = ? ORDER BY seq",
+                    (ref,),
+                )
+            ),
+            messages=NodeStore.messages_for(conn, ref),
+            answers=rows(
+                conn.execute("SELECT peer, found, status, data, at FROM answers WHERE ucr = ? ORDER BY at", (ref,))
+            ),
+            documents=rows(
+                conn.execute("SELECT type, doc_id, lodged_at FROM documents WHERE consignment = ? ORDER BY seq", (ref,))
+            ),
         )
