@@ -307,7 +307,7 @@ def merge(base: XmlModel, change: XmlModel) -> XmlModel:
     amendment addresses goods items by their sequence number); other lists
     are replaced when the change carries any.
     """
-    updates = {}
+    updates: dict[str, object] = {}
     for name in type(change).model_fields:
         new = getattr(change, name)
         if new is None or new == []:

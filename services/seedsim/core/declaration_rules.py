@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from seedsim.core import codes
-from seedsim.core.declaration import Declaration
+from seedsim.core.declaration import BorderTransportMeans, Declaration, TransportMeans
 from seedsim.core.identifiers import is_valid_mrn, is_valid_office
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 
@@ -145,7 +145,9 @@ def totals(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
 
 @DECLARATION_RULES.rule("R106", 115, "Transport codes are UN/ECE Rec. 19 modes and WCO means-of-transport id types")
 def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
-    means = [(f"{D}/BorderTransportMeans", d.border_transport_means)]
+    means: list[tuple[str, BorderTransportMeans | TransportMeans | None]] = [
+        (f"{D}/BorderTransportMeans", d.border_transport_means)
+    ]
     cons = d.goods_shipment.consignment if d.goods_shipment else None
     if cons:
         means += [

@@ -75,7 +75,7 @@ class Envelope:
         return [(k, v.encode()) for k, v in h]
 
     @classmethod
-    def from_headers(cls, headers: list[tuple[str, bytes]] | tuple) -> Envelope:
+    def from_headers(cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...]) -> Envelope:
         try:
             h = {k: (v.decode() if isinstance(v, (bytes, bytearray)) else str(v)) for k, v in headers or ()}
         except UnicodeDecodeError as exc:

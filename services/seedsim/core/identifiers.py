@@ -101,14 +101,14 @@ def make_ucr(year: int, country: str, trader_id: str, reference: str) -> str:
 
 def is_valid_carnet_number(number: str) -> bool:
     m = CARNET_PATTERN.match(number)
-    return bool(m) and int(m.group(2)) >= FIRST_CURRENT_SERIAL
+    return m is not None and int(m.group(2)) >= FIRST_CURRENT_SERIAL
 
 
 def is_valid_holder_id(holder_id: str) -> bool:
     from seedsim.core.codes import alpha3_to_alpha2
 
     m = HOLDER_ID_PATTERN.match(holder_id)
-    return bool(m) and m.group(1) in alpha3_to_alpha2()
+    return m is not None and m.group(1) in alpha3_to_alpha2()
 
 
 def gs1_check_digit(body: str) -> int:

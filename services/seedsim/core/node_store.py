@@ -36,7 +36,7 @@ class NodeStore(SqliteStore):
 
     EXTRA_SCHEMA = ""
 
-    def __init_subclass__(cls, **kw) -> None:
+    def __init_subclass__(cls, **kw: object) -> None:
         super().__init_subclass__(**kw)
         cls.SCHEMA = MESSAGES_SCHEMA + cls.EXTRA_SCHEMA
 

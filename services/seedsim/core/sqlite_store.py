@@ -64,6 +64,7 @@ class Tx:
             "INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)",
             (record.topic, record.key, record.value, headers),
         )
+        assert cur.lastrowid is not None  # an INSERT always sets it
         self.outbox.append((cur.lastrowid, record))
 
 
@@ -105,7 +106,7 @@ class SqliteStore:
         await asyncio.get_running_loop().run_in_executor(self._executor, _close)
         self._executor.shutdown(wait=True)
 
-    def _in_tx(self, fn: Callable[..., T], args: tuple) -> tuple[T, list[tuple[int, Record]]]:
+    def _in_tx(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, list[tuple[int, Record]]]:
         assert self._conn is not None, "open() the store first"
         tx = Tx(self._conn)
         self._conn.execute("BEGIN IMMEDIATE")
@@ -118,7 +119,7 @@ class SqliteStore:
         return result, tx.outbox
 
     def _each_in_tx(
-        self, fn: Callable[..., T], items: Sequence[Any], args: tuple
+        self, fn: Callable[..., T], items: Sequence[Any], args: tuple[Any, ...]
     ) -> tuple[list[Any], list[tuple[int, Record]], list[Any]]:
         """One transaction for many units of work, in order, each inside a savepoint.
 
@@ -150,7 +151,9 @@ class SqliteStore:
         self._conn.execute("COMMIT")
         return results, tx.outbox, rest
 
-    async def transaction_each(self, fn: Callable[..., T], items: Sequence[Any], *args: Any):
+    async def transaction_each(
+        self, fn: Callable[..., T], items: Sequence[Any], *args: Any
+    ) -> tuple[list[Any], list[tuple[int, Record]], list[Any]]:
         """Run ``fn(tx, item, *args)`` for the items in one transaction; returns (results, outbox, the failed item and those after it)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._each_in_tx, fn, items, args)
 

@@ -133,7 +133,7 @@ def compiled_schema(path: str | Path) -> etree.XMLSchema:
     return schema
 
 
-def readable_path(el: etree._Element) -> str:
+def readable_path(el: etree._Element | None) -> str:
     """An XPath of local names with 1-based positions where a name repeats."""
     parts = []
     while el is not None:

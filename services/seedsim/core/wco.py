@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from lxml import etree
 from pydantic import Field
 
@@ -33,7 +35,9 @@ class MetaData(XmlModel):
 
 def wrap(metadata: MetaData, body: etree._Element) -> etree._Element:
     """Put ``body`` (a Declaration or Response element) inside ``md:MetaData``."""
-    root = etree.Element(METADATA_TAG, nsmap={"md": NS_METADATA, None: etree.QName(body).namespace})
+    # bodies come from to_element, always namespaced (with no namespace lxml would raise TypeError on the nsmap)
+    body_ns = cast(str, etree.QName(body).namespace)
+    root = etree.Element(METADATA_TAG, nsmap={"md": NS_METADATA, None: body_ns})
     meta = to_element(metadata, "MetaData", NS_METADATA)
     for child in meta:
         root.append(child)

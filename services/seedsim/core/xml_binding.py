@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextvars
 import types
 import typing
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -85,7 +86,7 @@ def _unwrap(annotation: Any) -> tuple[Any, bool]:
 def _plan(cls: type[XmlModel]) -> tuple[_Slot, ...]:
     slots = []
     for name, info in cls.model_fields.items():
-        extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+        extra: dict[str, Any] = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         kind = extra.get("xml", "element")
         inner, repeated = _unwrap(info.annotation)
         is_model = isinstance(inner, type) and issubclass(inner, XmlModel)
@@ -159,7 +160,7 @@ _lenient = contextvars.ContextVar("seedsim_lenient_reading", default=False)
 
 
 @contextmanager
-def lenient_reading():
+def lenient_reading() -> Iterator[None]:
     """Read as much as can be read: values that do not convert are left out, and a model
     missing required values is built anyway. For running business rules on a document the
     schema already refused, so a sender sees every problem at once."""
@@ -171,10 +172,10 @@ def lenient_reading():
 
 
 @cache
-def _reading_plan(cls: type[XmlModel], ns: str) -> tuple[tuple[_Slot, ...], dict[str, _Slot]]:
+def _reading_plan(cls: type[XmlModel], ns: str) -> tuple[tuple[_Slot, ...], dict[object, _Slot]]:
     """Attribute/text slots, and child slots by Clark name: built once per model and namespace."""
     own = tuple(s for s in _plan(cls) if s.kind != "element")
-    children = {f"{{{s.ns or ns}}}{s.tag}": s for s in _plan(cls) if s.kind == "element"}
+    children: dict[object, _Slot] = {f"{{{s.ns or ns}}}{s.tag}": s for s in _plan(cls) if s.kind == "element"}
     return own, children
 
 
@@ -182,6 +183,7 @@ def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
     """Read an instance of ``cls`` from ``el``; children in other namespaces or unknown are ignored."""
     data: dict[str, Any] = {}
     own, by_tag = _reading_plan(cls, ns)
+    slot: _Slot | None
     for slot in own:
         if slot.kind == "attribute":
             raw = el.get(slot.tag)
@@ -213,4 +215,5 @@ def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
     except ValidationError:
         if not _lenient.get():
             raise
-        return cls.model_construct(**{k: v for k, v in data.items()})
+        # pydantic.mypy types model_construct as returning the class it is defined on, not Self
+        return cls.model_construct(**{k: v for k, v in data.items()})  # type: ignore[return-value]

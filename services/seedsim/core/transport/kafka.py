@@ -39,7 +39,7 @@ class KafkaTransport:
         self.max_records = max_records
         self._producer: AIOKafkaProducer | None = None
         self._consumers: list[AIOKafkaConsumer] = []
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._pending: list[tuple[Sequence[str], str, Handler]] = []
         self._started = False
 
@@ -158,6 +158,6 @@ class KafkaTransport:
                         log.warning("commit of %s failed after a rebalance: %s", tp, exc)
 
 
-def _report_crash(task: asyncio.Task) -> None:
+def _report_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("consumer %s stopped: %r", task.get_name(), task.exception())

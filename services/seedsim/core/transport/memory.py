@@ -20,7 +20,7 @@ class InMemoryBus:
         self._logs: dict[str, list[Record]] = {}
         self._committed: dict[tuple[str, str], int] = {}
         self._wakeup: dict[str, asyncio.Event] = {}
-        self._tasks: list[asyncio.Task] = []
+        self._tasks: list[asyncio.Task[None]] = []
         self._pending: list[tuple[Sequence[str], str, Handler]] = []
         self._started = False
 
