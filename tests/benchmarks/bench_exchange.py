@@ -49,7 +49,6 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # for tests.support.kafka_broker
 
-from seedsim import catalogue  # noqa: E402
 from seedsim.bootstrap import make_customs_node, make_transport  # noqa: E402
 from seedsim.config import DEMO_CROSSINGS, NodeConfig  # noqa: E402
 from seedsim.core.interop import InteropRecord, Stage  # noqa: E402
@@ -57,6 +56,7 @@ from seedsim.core.topics import Topics  # noqa: E402
 from seedsim.core.transport import Record  # noqa: E402
 from seedsim.core.transport.memory import InMemoryBus  # noqa: E402
 from seedsim.core.wco import MetaData  # noqa: E402
+from seedsim.messages.seed import ACKNOWLEDGEMENT  # noqa: E402
 from seedsim.nodes.customs.customs_node import Event  # noqa: E402
 from seedsim.runners.demo import DemoSettings, run_demo  # noqa: E402
 from seedsim.runners.interop_summary import InteropSummary, percentile  # noqa: E402
@@ -272,7 +272,7 @@ async def capture_records(
         return [
             r
             for r in bus.log(topics.inbox(EXIT_C))
-            if r.header("ce_type") == catalogue.ACKNOWLEDGEMENT.ce_type and r.header("ce_trigger") == "EXIT"
+            if r.header("ce_type") == ACKNOWLEDGEMENT.ce_type and r.header("ce_trigger") == "EXIT"
         ]
 
     if with_me:

@@ -24,18 +24,17 @@ from seedsim.core.wco import MetaData
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.seed import ENTRY_CONFIRMATION, EXPORT_DATA
 from seedsim.nodes.customs.customs_node import Event, EventRejected
-from seedsim.nodes.inbox_node import envelope_for
 from seedsim.runners.scenarios.scenario_loader import ScenarioError, loads, shipped
 from seedsim.runners.ub_player import export_data
 from seedsim.samples.consignments import ConsignmentGenerator
 from seedsim.utility_blocks.data_set import check as data_set_check
 from seedsim.utility_blocks.data_set import minimise, outside, present, rules_for
-from seedsim.utility_blocks.loader import UB_DIR
-from seedsim.utility_blocks.node_plan import NodePlan, catalogue_of
+from seedsim.utility_blocks.loader import UB_DIR, blocks_in
+from seedsim.utility_blocks.node_plan import NodePlan
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]
-EXIT_UB = catalogue_of()["UB-SEED-EXIT"]
+EXIT_UB = blocks_in()["UB-SEED-EXIT"]
 EXPORT_RULES = rules_for(EXIT_UB, "ExportData")
 
 
@@ -77,10 +76,10 @@ def test_the_sender_keeps_only_the_data_set_and_the_result_is_still_a_valid_expo
     assert minimise(small, EXPORT_RULES) == small, "a minimised document is left as it is"
 
 
-@pytest.mark.parametrize("ub_id", sorted(catalogue_of()))
+@pytest.mark.parametrize("ub_id", sorted(blocks_in()))
 def test_every_ub_data_set_leaves_generated_messages_valid(ub_id):
     """Minimising keeps what the XSD and the business rules need, for every message of every UB."""
-    ub, rng = catalogue_of()[ub_id], random.Random(7)
+    ub, rng = blocks_in()[ub_id], random.Random(7)
     for ds in ub.data_set:
         mt = CATALOGUE.by_name[ds.message]
         rules = rules_for(ub, ds.message)
@@ -132,7 +131,7 @@ async def test_a_message_with_an_element_outside_the_data_set_is_nacked_with_ub3
     crafted = minimise(
         full_export(), dataclasses.replace(EXPORT_RULES, paths=EXPORT_RULES.paths | {"/Declaration/Declarant"})
     )
-    env = envelope_for("RS", EXPORT_DATA, "ME", subject="UCR-CRAFTED", trigger="PRE_ARRIVAL")
+    env = EXPORT_DATA.envelope("RS", "ME", subject="UCR-CRAFTED", trigger="PRE_ARRIVAL")
     await bus.send_batch(
         [Record(topic=T.inbox("ME"), key=b"UCR-CRAFTED", value=crafted, headers=tuple(env.to_headers()))]
     )
@@ -159,7 +158,7 @@ def test_the_plan_reads_roles_and_events_from_the_ub_files():
     ]
     assert [s.ub.id for s in nppo.on_event("PRE_ARRIVAL", ["PhytosanitaryCertificate"])] == ["UB-SEED-PHYTO"]
     assert nppo.on_event("PRE_ARRIVAL", ["ExportData"]) == [], "an NPPO plays no customs role"
-    assert customs.roles(catalogue_of()["UB-SEED-PHYTO"]) == ["importing_customs"]
+    assert customs.roles(blocks_in()["UB-SEED-PHYTO"]) == ["importing_customs"]
 
 
 def _edited_catalogue(tmp_path: Path, drop_events: set[str]) -> Path:
@@ -238,7 +237,7 @@ async def test_without_an_entry_step_in_the_ub_the_entry_is_matched_but_not_conf
 
 def test_every_shipped_ub_has_its_scenario():
     names = {p.stem for p in shipped()}
-    assert {f"ub-{ub_id[3:].lower()}" for ub_id in catalogue_of()} <= names
+    assert {f"ub-{ub_id[3:].lower()}" for ub_id in blocks_in()} <= names
 
 
 def test_a_scenario_naming_an_unknown_ub_is_refused_with_the_known_ones():

@@ -18,7 +18,7 @@ from seedsim.nodes.customs.customs_api import create_app
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.samples.consignments import ConsignmentGenerator
 from seedsim.utility_blocks.data_set import outside, rules_for
-from seedsim.utility_blocks.node_plan import catalogue_of
+from seedsim.utility_blocks.loader import blocks_in
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]
@@ -98,7 +98,7 @@ async def test_documents_lodged_for_a_consignment_go_to_the_neighbour_on_exit_wi
         sent, lodged = etree.fromstring(received[TIR.ce_type].value), etree.fromstring(carnet)
         assert sent.findtext("{*}ReferenceID") == lodged.findtext("{*}ReferenceID")
         assert sent.findtext("{*}BorderTransportMeans/{*}ID") == c.export.vehicle()
-        tir_rules = rules_for(catalogue_of()["UB-SEED-TIR"], "TIRCarnet")
+        tir_rules = rules_for(blocks_in()["UB-SEED-TIR"], "TIRCarnet")
         assert outside(lodged, tir_rules) and outside(sent, tir_rules) == []
 
         messages = (await http.get("/messages", params={"consignment": c.ucr})).json()

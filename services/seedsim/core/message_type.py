@@ -11,10 +11,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
 
+from seedsim.core.envelope import Envelope, new_id, new_traceparent
 from seedsim.core.validation import RuleSet
 from seedsim.core.wco import body_in
 
@@ -41,6 +43,36 @@ class MessageType:
     acknowledged: bool = True
     #: a realistic, valid instance from a random source
     generate: Callable[[random.Random], Any] | None = None
+
+    def envelope(
+        self,
+        source: str,
+        to: str,
+        *,
+        id: str | None = None,
+        subject: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        trigger: str | None = None,
+        at: datetime | None = None,
+    ) -> Envelope:
+        """The CloudEvents envelope of a message of this type from node ``source`` to node ``to``.
+
+        A new id and a new conversation unless given; ``ce_dataschema`` names this type's XSD.
+        """
+        return Envelope(
+            id=id or new_id(),
+            source=source,
+            type=self.ce_type,
+            subject=subject,
+            time=at or datetime.now(UTC),
+            recipient=to,
+            correlation_id=correlation_id or new_id(),
+            causation_id=causation_id,
+            trigger=trigger,
+            dataschema=self.schema,
+            traceparent=new_traceparent(),
+        )
 
     def matches(self, root: etree._Element) -> bool:
         body = body_in(root)

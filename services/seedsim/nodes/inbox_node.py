@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from seedsim.core.envelope import Envelope, EnvelopeError, new_id, new_traceparent
+from seedsim.core.envelope import Envelope, EnvelopeError
 from seedsim.core.interop import InteropRecord, Stage, emit_to_log
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_type import MessageCatalogue, MessageType
@@ -99,39 +99,13 @@ def send_tx(tx: Tx, node: str, topics: Topics, store: Any, env: Envelope, payloa
     )
 
 
-def envelope_for(
-    node: str,
-    mt: MessageType,
-    to: str,
-    *,
-    subject: str | None = None,
-    correlation_id: str | None = None,
-    causation_id: str | None = None,
-    trigger: str | None = None,
-    at: datetime | None = None,
-) -> Envelope:
-    return Envelope(
-        id=new_id(),
-        source=node,
-        type=mt.ce_type,
-        subject=subject,
-        time=at or now_utc(),
-        recipient=to,
-        correlation_id=correlation_id or new_id(),
-        causation_id=causation_id,
-        trigger=trigger,
-        dataschema=mt.schema,
-        traceparent=new_traceparent(),
-    )
-
-
 async def send_from(node: Any, mt: MessageType, payload: bytes, to: str, **kw: Any) -> Envelope:
     """Send ``payload`` as node ``node`` (a customs or agency node: ``.node``, ``.topics``, ``.store``, ``.transport``).
 
     Uses only the node's public parts: one store transaction (message log, outbox,
     interop record), the transport, then the outbox rows are marked sent.
     """
-    env = envelope_for(node.node, mt, to, **kw)
+    env = mt.envelope(node.node, to, **kw)
     if hasattr(node, "outgoing"):
         payload = node.outgoing(mt, payload, to, trigger=env.trigger)
     _, outbox = await node.store.transaction(
@@ -269,7 +243,7 @@ class InboxNode:
         self, tx: Tx, mt: MessageType, payload: bytes, to: str, utility_block: str | None = None, **kw: Any
     ) -> Envelope:
         """Queue a message to node ``to`` inside a transaction (see :func:`send_tx`), minimised to its UB data set."""
-        env = envelope_for(self.node, mt, to, **kw)
+        env = mt.envelope(self.node, to, **kw)
         send_tx(
             tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, env.trigger, utility_block), mt
         )

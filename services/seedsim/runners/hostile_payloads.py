@@ -9,9 +9,6 @@ validation rather than failing at the envelope.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from seedsim.core.envelope import Envelope, new_id
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.messages.seed import EXPORT_DATA
@@ -43,18 +40,9 @@ PAYLOADS = {
 
 
 def malformed_record(kind: str, sender: str, recipient: str, topics: Topics, subject: str = "MALFORMED") -> Record:
-    """The record's key and ce_subject are ``<subject>-<kind>``."""
-    """A record as ``sender`` would send it to ``recipient``, with a bad payload."""
-    env = Envelope(
-        id=new_id(),
-        source=sender,
-        type=EXPORT_DATA.ce_type,
-        subject=f"{subject}-{kind}",
-        time=datetime.now(UTC),
-        recipient=recipient,
-        correlation_id=new_id(),
-        trigger="EXIT",
-    )
+    """A record as ``sender`` would send it to ``recipient``, with a bad payload; its key and ce_subject
+    are ``<subject>-<kind>``."""
+    env = EXPORT_DATA.envelope(sender, recipient, subject=f"{subject}-{kind}", trigger="EXIT")
     return Record(
         topic=topics.inbox(recipient), key=env.subject.encode(), value=PAYLOADS[kind], headers=tuple(env.to_headers())
     )

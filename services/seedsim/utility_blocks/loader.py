@@ -193,3 +193,9 @@ def load_all(directory: Path | str | None = None) -> dict[str, UtilityBlock]:
     if problems:
         raise UtilityBlockError(problems)
     return blocks
+
+
+@lru_cache(maxsize=8)
+def blocks_in(directory: str | None = None) -> dict[str, UtilityBlock]:
+    """The Utility Blocks of a directory (default: the shipped ones), loaded and checked once per process."""
+    return load_all(Path(directory) if directory else UB_DIR)

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
@@ -48,7 +47,7 @@ from lxml import etree
 from seedsim.core.validation import Issue
 from seedsim.utility_blocks import data_set
 from seedsim.utility_blocks.data_set import DataSetRules
-from seedsim.utility_blocks.loader import UB_DIR, load_all
+from seedsim.utility_blocks.loader import blocks_in
 from seedsim.utility_blocks.model import Step, UtilityBlock
 
 ACKNOWLEDGEMENT = "Acknowledgement"
@@ -95,12 +94,6 @@ def plays(node_id: str, ub: UtilityBlock, role_id: str) -> bool:
         return False
 
 
-@lru_cache(maxsize=8)
-def catalogue_of(directory: str | None = None) -> dict[str, UtilityBlock]:
-    """The UB catalogue, loaded and checked once per process and directory."""
-    return load_all(Path(directory) if directory else UB_DIR)
-
-
 @dataclass(frozen=True)
 class Send:
     """One UB step a node sends: the message, from the role it plays, to the role named."""
@@ -125,7 +118,7 @@ class NodePlan:
 
     @classmethod
     def load(cls, node_id: str, directory: Path | str | None = None) -> NodePlan:
-        return cls(node_id, catalogue_of(str(directory) if directory else None))
+        return cls(node_id, blocks_in(str(directory) if directory else None))
 
     def roles(self, ub: UtilityBlock) -> list[str]:
         return [r.id for r in ub.business_process.roles if plays(self.node, ub, r.id)]

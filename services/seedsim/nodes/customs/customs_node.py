@@ -29,7 +29,7 @@ from seedsim.config import NodeConfig
 from seedsim.core import codes
 from seedsim.core.declaration import Declaration, Office, merge
 from seedsim.core.declaration_rules import DECLARATION_RULES
-from seedsim.core.envelope import Envelope, new_id, new_traceparent
+from seedsim.core.envelope import Envelope, new_id
 from seedsim.core.identifiers import make_mrn
 from seedsim.core.interop import Stage
 from seedsim.core.message_type import MessageCatalogue, MessageType
@@ -400,18 +400,7 @@ class CustomsNode(InboxNode):
     ) -> Envelope:
         """Send what a UB step names, reduced to that UB's data set for the message."""
         mt = self.catalogue.by_name[send.message]
-        env = Envelope(
-            id=new_id(),
-            source=self.node,
-            type=mt.ce_type,
-            subject=ucr,
-            time=at,
-            recipient=to,
-            correlation_id=correlation,
-            trigger=send.step.event,
-            dataschema=mt.schema,
-            traceparent=new_traceparent(),
-        )
+        env = mt.envelope(self.node, to, subject=ucr, at=at, correlation_id=correlation, trigger=send.step.event)
         send_tx(
             tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, send.step.event, send.ub.id), mt
         )
@@ -547,16 +536,9 @@ class CustomsNode(InboxNode):
             requested_data=["STATUS", "DECLARATION", "PRE_ARRIVAL"],
         )
         cons = self.store.consignment(tx, ucr) if ucr else None
-        env = Envelope(
-            id=q.query_id,
-            source=self.node,
-            type=CONSIGNMENT_QUERY.ce_type,
-            subject=ucr or mrn,
-            time=at,
-            recipient=to,
-            correlation_id=cons["correlation_id"] if cons else new_id(),
-            dataschema=CONSIGNMENT_QUERY.schema,
-            traceparent=new_traceparent(),
+        correlation = cons["correlation_id"] if cons else None
+        env = CONSIGNMENT_QUERY.envelope(
+            self.node, to, id=q.query_id, subject=ucr or mrn, at=at, correlation_id=correlation
         )
         send_tx(tx, self.node, self.topics, self.store, env, CONSIGNMENT_QUERY.write(q), CONSIGNMENT_QUERY)
         return {"query_id": q.query_id, "sent_to": to}

@@ -298,9 +298,9 @@ class Scenario(_Strict):
             if t.corridor not in names:
                 raise Misplaced(("traffic", i, "corridor"), f"no corridor named {t.corridor!r}: use one of {names}")
             if t.utility_block is not None:
-                from seedsim.utility_blocks.node_plan import catalogue_of
+                from seedsim.utility_blocks.loader import blocks_in
 
-                known = catalogue_of()
+                known = blocks_in()
                 if t.utility_block not in known:
                     raise Misplaced(
                         ("traffic", i, "utility_block"),

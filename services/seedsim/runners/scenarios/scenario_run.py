@@ -58,7 +58,7 @@ from seedsim.runners.scenarios.scenario_model import (
 )
 from seedsim.runners.scenarios.transport_faults import FaultyTransport, unknown_sender_record
 from seedsim.runners.ub_player import Cast, Player, StepOutcome, cast_roles
-from seedsim.utility_blocks.node_plan import catalogue_of
+from seedsim.utility_blocks.loader import blocks_in
 
 Out = Callable[[str], None]
 
@@ -144,7 +144,7 @@ class _Play:
         self.ub_traffic = []
         for i, t in enumerate(scenario.traffic):
             if t.utility_block:
-                ub, x = catalogue_of()[t.utility_block], scenario.corridor(t.corridor).crossings[0]
+                ub, x = blocks_in()[t.utility_block], scenario.corridor(t.corridor).crossings[0]
                 self.ub_traffic.append((i, t, ub, cast_roles(ub, x.exit_office[:2], x.entry_office[:2])))
         self.agencies = sorted({n for *_, roles in self.ub_traffic for n in roles.values() if "-" in n})
         self.ub_outcomes: list[tuple[str, StepOutcome]] = []

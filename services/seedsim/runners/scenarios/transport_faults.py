@@ -19,10 +19,8 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from seedsim.core.declaration import Declaration
-from seedsim.core.envelope import Envelope, new_id
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Handler, Record, Transport
 from seedsim.core.wco import MetaData
@@ -115,16 +113,6 @@ class FaultyTransport:
 
 def unknown_sender_record(sender: str, recipient: str, topics: Topics, export: Declaration, subject: str) -> Record:
     """Well-formed exit data from a node the recipient does not exchange with."""
-    env = Envelope(
-        id=new_id(),
-        source=sender,
-        type=EXPORT_DATA.ce_type,
-        subject=subject,
-        time=datetime.now(UTC),
-        recipient=recipient,
-        correlation_id=new_id(),
-        trigger="EXIT",
-        dataschema=EXPORT_DATA.schema,
-    )
+    env = EXPORT_DATA.envelope(sender, recipient, subject=subject, trigger="EXIT")
     payload = export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=sender))
     return Record(topic=topics.inbox(recipient), key=subject.encode(), value=payload, headers=tuple(env.to_headers()))
