@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from seedsim.config import Tolerances
 from seedsim.core.declaration import Declaration
+from seedsim.utility_blocks.loader import UB_DIR, load_file
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,6 @@ SEED_CORE_UB = "seed-exit.yaml"
 @lru_cache(maxsize=4)
 def ub_tolerances(file_name: str = SEED_CORE_UB) -> dict[str, Decimal]:
     """The tolerances a Utility Block sets (loaded and checked by the UB loader); only those it names."""
-    from seedsim.utility_blocks.loader import UB_DIR, load_file  # the UB loader reads the catalogue: import it late
-
     ub = load_file(UB_DIR / file_name)
     tol = ub.matching.tolerances if ub.matching else None
     return {k: Decimal(str(v)) for k, v in (tol.model_dump(exclude_none=True) if tol else {}).items()}

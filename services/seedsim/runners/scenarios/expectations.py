@@ -21,6 +21,7 @@ from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.seed import EXPORT_DATA
 from seedsim.runners.interop_summary import InteropSummary, percentile
 from seedsim.runners.scenarios.scenario_model import Bound, Expectations
+from seedsim.utility_blocks.loader import blocks_in
 
 
 @dataclass(frozen=True)
@@ -72,9 +73,7 @@ def _applied_twice(s: InteropSummary) -> list[str]:
 
 def ub_latencies(s: InteropSummary, ub_id: str) -> list[float]:
     """Send -> acknowledgement latencies of the messages a Utility Block's steps send."""
-    from seedsim.utility_blocks import load_all
-
-    ub = load_all().get(ub_id)
+    ub = blocks_in().get(ub_id)
     if ub is None:
         raise ValueError(f"no Utility Block {ub_id!r} for ub_latency_p95_ms")
     sent = {step.message for step in ub.business_process.steps} - {"Acknowledgement"}

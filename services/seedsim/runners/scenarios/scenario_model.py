@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from seedsim.config import BorderCrossing
 from seedsim.samples.consignments import DISCREPANCY_KINDS, PROCEDURES
+from seedsim.utility_blocks.loader import blocks_in
 
 Country = Literal["AL", "BA", "ME", "MK", "RS", "XK"]
 
@@ -298,8 +299,6 @@ class Scenario(_Strict):
             if t.corridor not in names:
                 raise Misplaced(("traffic", i, "corridor"), f"no corridor named {t.corridor!r}: use one of {names}")
             if t.utility_block is not None:
-                from seedsim.utility_blocks.loader import blocks_in
-
                 known = blocks_in()
                 if t.utility_block not in known:
                     raise Misplaced(
