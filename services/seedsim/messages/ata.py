@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
@@ -44,7 +43,7 @@ from seedsim.core.declaration import Address, Amount, Measure, Party
 from seedsim.core.identifiers import is_valid_office
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.xml_binding import XmlModel, from_element, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel
 
 NS_ATA = "urn:seedsim:ata:1"
 SCHEMA = "ata/ata_carnet.xsd"
@@ -134,12 +133,8 @@ class ATACarnet(XmlModel):
         return a.country_code if a else None
 
 
-def read(root: etree._Element) -> ATACarnet:
-    return from_element(ATACarnet, root, NS_ATA)
-
-
-def write(carnet: ATACarnet) -> bytes:
-    return etree.tostring(to_element(carnet, "ATACarnet", NS_ATA), xml_declaration=True, encoding="UTF-8")
+DOCUMENT = XmlDocument(ATACarnet, "ATACarnet", NS_ATA)
+read, write = DOCUMENT.read, DOCUMENT.write
 
 
 # -- shared checks (also used by seedsim.messages.fiscal) ---------------------------------------
@@ -579,7 +574,7 @@ ATA_CARNET = MessageType(
     name="ATACarnet",
     ce_type="org.seedsim.c2c.ata-carnet.v1",
     schema=SCHEMA,
-    element=f"{{{NS_ATA}}}ATACarnet",
+    element=DOCUMENT.element,
     read=read,
     write=write,
     description="An ATA carnet (temporary admission) with its general list and the voucher presented now, sent ahead to the "

@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
@@ -37,20 +36,13 @@ from seedsim.core.declaration import Address, Amount, Measure, Party
 from seedsim.core.identifiers import MRN_PATTERN, is_valid_mrn, is_valid_office, make_mrn
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.xml_binding import XmlModel, from_element, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel
 from seedsim.messages.ata import country_issues, currency_issues, hs_code_problem, office
 
 NS_FISCAL = "urn:seedsim:fiscal:1"
 
 #: Regulation (EU) 2018/1672, Article 3(1): cash of a value of EUR 10 000 or more must be declared
 THRESHOLD_EUR = Decimal(10_000)
-
-
-def _writer(tag: str):
-    def write(model: XmlModel) -> bytes:
-        return etree.tostring(to_element(model, tag, NS_FISCAL), xml_declaration=True, encoding="UTF-8")
-
-    return write
 
 
 # == cash declaration ===========================================================================
@@ -804,13 +796,15 @@ def generate_vat_refund_export_proof(rng: random.Random) -> VatRefundExportProof
     )
 
 
+CASH_DOCUMENT = XmlDocument(CashDeclaration, "CashDeclaration", NS_FISCAL)
+VAT_DOCUMENT = XmlDocument(VatRefundExportProof, "VatRefundExportProof", NS_FISCAL)
 CASH_DECLARATION = MessageType(
     name="CashDeclaration",
     ce_type="org.seedsim.c2c.cash-declaration.v1",
     schema="fiscal/cash_declaration.xsd",
-    element=f"{{{NS_FISCAL}}}CashDeclaration",
-    read=lambda root: from_element(CashDeclaration, root, NS_FISCAL),
-    write=_writer("CashDeclaration"),
+    element=CASH_DOCUMENT.element,
+    read=CASH_DOCUMENT.read,
+    write=CASH_DOCUMENT.write,
     description="A declaration of accompanied cash of EUR 10 000 or more (Regulation (EU) 2018/1672 data set), "
     "shared with the neighbour the carrier travels to or from.",
     rules=CASH_RULES,
@@ -820,9 +814,9 @@ VAT_REFUND_EXPORT_PROOF = MessageType(
     name="VatRefundExportProof",
     ce_type="org.seedsim.c2c.vat-refund-export-proof.v1",
     schema="fiscal/vat_refund_export_proof.xsd",
-    element=f"{{{NS_FISCAL}}}VatRefundExportProof",
-    read=lambda root: from_element(VatRefundExportProof, root, NS_FISCAL),
-    write=_writer("VatRefundExportProof"),
+    element=VAT_DOCUMENT.element,
+    read=VAT_DOCUMENT.read,
+    write=VAT_DOCUMENT.write,
     description="Confirmation that exported goods left the country, for the VAT refund (SEED+ VAT-refund export data), "
     "with the invoices and, for tourist exports, the traveller and tax-free form.",
     rules=VAT_RULES,

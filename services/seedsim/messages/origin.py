@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
@@ -40,7 +39,7 @@ from seedsim.core.codes import hs_code_problem as hs_problem
 from seedsim.core.identifiers import is_valid_mrn, is_valid_office, make_mrn
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.xml_binding import XmlModel, attribute, from_element, text, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel, attribute, text
 
 NS = "urn:seedsim:origin:1"
 SCHEMA = "origin/seedsim_origin.xsd"
@@ -267,17 +266,15 @@ class OriginVerificationResponse(XmlModel):
     findings: list[Finding] = Field(default_factory=list, alias="Finding")
 
 
-def _reader(cls: type[XmlModel]):
-    def read(root: etree._Element) -> XmlModel:
-        if root.tag != f"{{{NS}}}{cls.xml_tag}":
-            raise ValueError(f"expected {cls.xml_tag}, found {etree.QName(root).localname}")
-        return from_element(cls, root, NS)
-
-    return read
+DOCUMENTS = {
+    cls: XmlDocument(cls, cls.xml_tag, NS)
+    for cls in (CertificateOfOrigin, OriginVerificationRequest, OriginVerificationResponse)
+}
 
 
 def write(model: XmlModel) -> bytes:
-    return etree.tostring(to_element(model, model.xml_tag, NS), xml_declaration=True, encoding="UTF-8")
+    """Any of the three documents."""
+    return DOCUMENTS[type(model)].write(model)
 
 
 # -- rules: shared helpers -------------------------------------------------------------------------
@@ -971,8 +968,8 @@ CERTIFICATE_OF_ORIGIN = MessageType(
     name="CertificateOfOrigin",
     ce_type="org.seedsim.c2c.certificate-of-origin.v1",
     schema=SCHEMA,
-    element=f"{{{NS}}}CertificateOfOrigin",
-    read=_reader(CertificateOfOrigin),
+    element=DOCUMENTS[CertificateOfOrigin].element,
+    read=DOCUMENTS[CertificateOfOrigin].read,
     write=write,
     description="Preferential proof of origin (movement certificate EUR.1 / EUR-MED, PEM / CEFTA Annex 4) sent ahead of the goods.",
     rules=CO_RULES,
@@ -982,8 +979,8 @@ ORIGIN_VERIFICATION_REQUEST = MessageType(
     name="OriginVerificationRequest",
     ce_type="org.seedsim.c2c.origin-verification-request.v1",
     schema=SCHEMA,
-    element=f"{{{NS}}}OriginVerificationRequest",
-    read=_reader(OriginVerificationRequest),
+    element=DOCUMENTS[OriginVerificationRequest].element,
+    read=DOCUMENTS[OriginVerificationRequest].read,
     write=write,
     description="The importing administration asks the exporting one to verify a proof of origin (PEM Appendix I Art. 32, EUR.1 box 13).",
     rules=REQUEST_RULES,
@@ -993,8 +990,8 @@ ORIGIN_VERIFICATION_RESPONSE = MessageType(
     name="OriginVerificationResponse",
     ce_type="org.seedsim.c2c.origin-verification-response.v1",
     schema=SCHEMA,
-    element=f"{{{NS}}}OriginVerificationResponse",
-    read=_reader(OriginVerificationResponse),
+    element=DOCUMENTS[OriginVerificationResponse].element,
+    read=DOCUMENTS[OriginVerificationResponse].read,
     write=write,
     description="The result of a verification of origin: authentic and originating, not authentic, not originating or undetermined (box 14).",
     rules=RESPONSE_RULES,
