@@ -140,17 +140,7 @@ read, write = DOCUMENT.read, DOCUMENT.write
 # -- shared checks (also used by seedsim.messages.fiscal) ---------------------------------------
 
 
-def country_issues(rule: str, code: int, fields: Iterator[tuple[str, str | None]]) -> Iterator[Issue]:
-    known = codes.countries()
-    for pointer, value in fields:
-        if value is not None and value not in known:
-            yield Issue(
-                rule,
-                code,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, AL",
-                pointer,
-                value,
-            )
+COUNTRY_MESSAGE = "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, AL"
 
 
 def currency_issues(rule: str, code: int, fields: Iterator[tuple[str, str | None]]) -> Iterator[Issue]:
@@ -341,7 +331,7 @@ def _countries(c: ATACarnet) -> Iterator[tuple[str, str | None]]:
 
 @RULES.rule("ATA107", 107, "Country and currency codes are ISO 3166 and ISO 4217")
 def iso_codes(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
-    yield from country_issues("ATA107", 107, _countries(c))
+    yield from codes.country_code_issues("ATA107", 107, _countries(c), COUNTRY_MESSAGE)
     amounts = [(f"{ROOT}/TotalValueAmount/@currencyID", c.total_value.currency_id)]
     amounts += [
         (f"{ROOT}/GoodsItem[{p}]/ValueAmount/@currencyID", i.value.currency_id) for p, i in enumerate(c.goods_items, 1)

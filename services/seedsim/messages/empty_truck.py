@@ -66,14 +66,11 @@ def offices_in_two_countries(c: EmptyTruckCrossing, ctx: RuleContext) -> Iterato
 
 @EMPTY_TRUCK_RULES.rule("ETC102", 161, "The vehicle's nationality is an ISO 3166-1 alpha-2 country")
 def nationality_known(c: EmptyTruckCrossing, ctx: RuleContext) -> Iterator[Issue]:
-    if c.vehicle.registration_nationality_code not in codes.countries():
-        yield Issue(
-            "ETC102",
-            161,
-            "not an ISO 3166-1 alpha-2 country code",
-            f"{E}/BorderTransportMeans/RegistrationNationalityCode",
-            c.vehicle.registration_nationality_code,
-        )
+    yield from codes.country_code_issues(
+        "ETC102",
+        161,
+        [(f"{E}/BorderTransportMeans/RegistrationNationalityCode", c.vehicle.registration_nationality_code)],
+    )
 
 
 @EMPTY_TRUCK_RULES.rule("ETC103", 162, "An empty truck crosses by road")

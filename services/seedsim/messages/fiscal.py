@@ -37,7 +37,7 @@ from seedsim.core.identifiers import MRN_PATTERN, is_valid_mrn, is_valid_office,
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.xml_binding import XmlDocument, XmlModel
-from seedsim.messages.ata import country_issues, currency_issues, hs_code_problem, office
+from seedsim.messages.ata import COUNTRY_MESSAGE, currency_issues, hs_code_problem, office
 
 NS_FISCAL = "urn:seedsim:fiscal:1"
 
@@ -243,7 +243,7 @@ def _cash_countries(d: CashDeclaration) -> Iterator[tuple[str, str | None]]:
 
 @CASH_RULES.rule("CSH106", 106, "Country codes are ISO 3166")
 def cash_countries(d: CashDeclaration, ctx: RuleContext) -> Iterator[Issue]:
-    yield from country_issues("CSH106", 106, _cash_countries(d))
+    yield from codes.country_code_issues("CSH106", 106, _cash_countries(d), COUNTRY_MESSAGE)
 
 
 @CASH_RULES.rule("CSH107", 107, "Dates are in order")
@@ -464,7 +464,7 @@ def _vat_countries(p: VatRefundExportProof) -> Iterator[tuple[str, str | None]]:
 
 @VAT_RULES.rule("VAT104", 104, "Country and currency codes are ISO 3166 and ISO 4217")
 def vat_codes(p: VatRefundExportProof, ctx: RuleContext) -> Iterator[Issue]:
-    yield from country_issues("VAT104", 104, _vat_countries(p))
+    yield from codes.country_code_issues("VAT104", 104, _vat_countries(p), COUNTRY_MESSAGE)
     amounts = [(f"{VP}/Invoice[{n}]/TotalAmount/@currencyID", i.total.currency_id) for n, i in enumerate(p.invoices, 1)]
     amounts += [
         (f"{VP}/GoodsItem[{n}]/ValueAmount/@currencyID", i.value.currency_id) for n, i in enumerate(p.goods_items, 1)

@@ -439,26 +439,26 @@ def currencies(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
 
 @RULES.rule("INV103", 112, "Country codes are ISO 3166-1 alpha-2")
 def countries(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
-    known = codes.countries()
-    for where, party in _parties(inv):
-        if party.address and party.address.country_id is not None and party.address.country_id not in known:
-            yield Issue(
-                "INV103",
-                112,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
-                f"{where}/PostalTradeAddress/CountryID",
-                party.address.country_id,
-            )
-    for i, line in enumerate(inv.lines, 1):
-        origin = line.product.origin if line.product else None
-        if origin and origin.id is not None and origin.id not in known:
-            yield Issue(
-                "INV103",
-                112,
-                "origin is not an ISO 3166-1 alpha-2 country code",
-                f"{_line_path(inv, i)}/SpecifiedTradeProduct/OriginTradeCountry/ID",
-                origin.id,
-            )
+    yield from codes.country_code_issues(
+        "INV103",
+        112,
+        (
+            (f"{where}/PostalTradeAddress/CountryID", party.address.country_id)
+            for where, party in _parties(inv)
+            if party.address
+        ),
+        "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
+    )
+    yield from codes.country_code_issues(
+        "INV103",
+        112,
+        (
+            (f"{_line_path(inv, i)}/SpecifiedTradeProduct/OriginTradeCountry/ID", line.product.origin.id)
+            for i, line in enumerate(inv.lines, 1)
+            if line.product and line.product.origin
+        ),
+        "origin is not an ISO 3166-1 alpha-2 country code",
+    )
 
 
 @RULES.rule("INV104", 113, "HS classifications have the HS structure")

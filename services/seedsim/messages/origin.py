@@ -285,19 +285,7 @@ def _party_countries(where: str, party: Party | None) -> Iterator[tuple[str, str
         yield f"{where}/Address/CountryCode", party.address.country_code
 
 
-def _country_issues(
-    rule: str, code: int, pairs: Iterator[tuple[str, str]], groups_ok: frozenset[str] = frozenset()
-) -> Iterator[Issue]:
-    known = codes.countries()
-    for pointer, value in pairs:
-        if value not in known and value not in groups_ok:
-            yield Issue(
-                rule,
-                code,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK",
-                pointer,
-                value,
-            )
+COUNTRY_MESSAGE = "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK"
 
 
 # -- rules: CertificateOfOrigin ---------------------------------------------------------------------
@@ -332,8 +320,8 @@ def co_countries(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
         yield f"{CO}/OriginCountryCode", c.origin_country_code
         yield f"{CO}/DestinationCountryCode", c.destination_country_code
 
-    yield from _country_issues("ORG101", 110, pairs())
-    yield from _country_issues("ORG101", 110, box_pairs(), frozenset(GROUPS))
+    yield from codes.country_code_issues("ORG101", 110, pairs(), COUNTRY_MESSAGE)
+    yield from codes.country_code_issues("ORG101", 110, box_pairs(), COUNTRY_MESSAGE, extra=GROUPS)
 
 
 @CO_RULES.rule("ORG102", 112, "Commodity codes are HS-based")
@@ -593,7 +581,7 @@ def rq_countries(r: OriginVerificationRequest, ctx: RuleContext) -> Iterator[Iss
         yield from _party_countries(f"{RQ}/RequestedAuthority", r.requested_authority)
         yield f"{RQ}/Certificate/IssuingCountryCode", r.certificate.issuing_country_code
 
-    yield from _country_issues("ORG121", 110, pairs())
+    yield from codes.country_code_issues("ORG121", 110, pairs(), COUNTRY_MESSAGE)
 
 
 @REQUEST_RULES.rule("ORG122", 113, "Reasons, requested documents and the certificate come from their code lists")
@@ -706,7 +694,9 @@ def rs_code_lists(r: OriginVerificationResponse, ctx: RuleContext) -> Iterator[I
             r.result_code,
         )
     yield from _reference_issues("ORG132", RS_, r.certificate)
-    yield from _country_issues("ORG132", 110, _party_countries(f"{RS_}/RespondingAuthority", r.responding_authority))
+    yield from codes.country_code_issues(
+        "ORG132", 110, _party_countries(f"{RS_}/RespondingAuthority", r.responding_authority), COUNTRY_MESSAGE
+    )
 
 
 @RESPONSE_RULES.rule("ORG133", 115, "Dates are in order: certificate, request, response")

@@ -290,16 +290,9 @@ def countries(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
             (f"{_indexed(f'{pointer}/OriginSPSCountry', i, len(line.origins))}/ID", o.id)
             for i, o in enumerate(line.origins, 1)
         ]
-    known = codes.countries()
-    for pointer, value in pairs:
-        if value not in known:
-            yield Issue(
-                "PHY101",
-                110,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK",
-                pointer,
-                value,
-            )
+    yield from codes.country_code_issues(
+        "PHY101", 110, pairs, "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK"
+    )
 
 
 @RULES.rule("PHY102", 112, "HS classifications are HS-based commodity codes")

@@ -197,16 +197,12 @@ def _countries(t: TIRCarnet) -> Iterator[tuple[str, str]]:
 
 @TIR_RULES.rule("TIR103", 152, "Country codes are ISO 3166-1 alpha-2")
 def country_codes(t: TIRCarnet, ctx: RuleContext) -> Iterator[Issue]:
-    known = codes.countries()
-    for pointer, value in _countries(t):
-        if value not in known:
-            yield Issue(
-                "TIR103",
-                152,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. TR, BG, RS, ME",
-                pointer,
-                value,
-            )
+    yield from codes.country_code_issues(
+        "TIR103",
+        152,
+        _countries(t),
+        "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. TR, BG, RS, ME",
+    )
 
 
 def _offices(t: TIRCarnet) -> Iterator[tuple[str, str, str | None]]:
