@@ -33,7 +33,7 @@ from pydantic import Field
 
 from seedsim.core import codes
 from seedsim.core.declaration import Address, Amount, Measure, Party
-from seedsim.core.identifiers import MRN_PATTERN, is_valid_mrn, is_valid_office, make_mrn
+from seedsim.core.identifiers import MRN_PATTERN, is_valid_mrn, is_valid_office, make_mrn, random_mrn_serial
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.xml_binding import XmlDocument, XmlModel
@@ -732,7 +732,7 @@ def generate_vat_refund_export_proof(rng: random.Random) -> VatRefundExportProof
     currency = CURRENCY[country]
     exit_day = date(2025, 1, 1) + timedelta(days=rng.randrange(500))
     accepted = exit_day - timedelta(days=rng.randint(0, 3))
-    serial = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
+    serial = random_mrn_serial(rng)  # drawn here, the procedure letter last: a seed gives the same document
     tourist = rng.random() < 0.3
     declared = rng.randint(1, 3) if tourist else rng.randint(1, 12)
     confirmed = sorted(rng.sample(range(1, declared + 1), rng.randint(1, declared)))
