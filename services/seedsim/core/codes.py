@@ -9,9 +9,12 @@ so SEED+ nodes must accept it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 import pycountry
+
+from seedsim.core.validation import Issue
 
 #: User-assigned alpha-2 codes in customs use beside ISO 3166-1 proper.
 USER_ASSIGNED_COUNTRIES: dict[str, str] = {"XK": "Kosovo"}
@@ -111,3 +114,21 @@ def country_name(code: str) -> str:
         return USER_ASSIGNED_COUNTRIES[code]
     found = pycountry.countries.get(alpha_2=code)
     return found.name if found else code
+
+
+def country_code_issues(
+    rule: str,
+    code: int,
+    fields: Iterable[tuple[str, str | None]],
+    message: str = "not an ISO 3166-1 alpha-2 country code",
+    extra: Iterable[str] = (),
+    severity: str = "error",
+) -> Iterator[Issue]:
+    """An issue for each ``(pointer, value)`` whose value is not a country code a node accepts
+    (:func:`countries`, or one of ``extra``, e.g. the country groups a certificate of origin may
+    name); a value of None is absent, not wrong."""
+    known = countries()
+    also = frozenset(extra)
+    for pointer, value in fields:
+        if value is not None and value not in known and value not in also:
+            yield Issue(rule, code, message, pointer, value, severity=severity)

@@ -54,18 +54,13 @@ def _country_fields(d: Declaration) -> Iterator[tuple[str, str]]:
 def country_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     """An error in data exchanged between administrations; a warning in a nationally lodged
     declaration, whose national code list may extend ISO 3166 (as the EU's does)."""
-    known = codes.countries()
-    severity = "error" if ctx.sender else "warning"
-    for pointer, value in _country_fields(d):
-        if value not in known:
-            yield Issue(
-                "R101",
-                110,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
-                pointer,
-                value,
-                severity=severity,
-            )
+    yield from codes.country_code_issues(
+        "R101",
+        110,
+        _country_fields(d),
+        "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
+        severity="error" if ctx.sender else "warning",
+    )
 
 
 def _amounts(d: Declaration) -> Iterator[tuple[str, str | None]]:

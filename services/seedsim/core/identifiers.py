@@ -31,6 +31,7 @@ up to 10 digits.
 
 from __future__ import annotations
 
+import random
 import re
 import string
 
@@ -133,3 +134,13 @@ def iso7064_mod11_10(body: str) -> int:
 def is_valid_rs_pib(pib: str) -> bool:
     """Serbian PIB: 9 digits, first not 0, the last an ISO 7064 MOD 11,10 check digit over the first 8."""
     return bool(re.fullmatch(r"[1-9][0-9]{8}", pib)) and iso7064_mod11_10(pib[:8]) == int(pib[8])
+
+
+def random_mrn_serial(rng: random.Random) -> str:
+    """A random 12-character MRN serial (A-Z, 0-9), for generated documents."""
+    return "".join(rng.choice(string.digits + string.ascii_uppercase) for _ in range(12))
+
+
+def random_mrn(rng: random.Random, year: int, country: str, procedure: str) -> str:
+    """A valid MRN with a random serial, for generated documents."""
+    return make_mrn(year, country, random_mrn_serial(rng), procedure)

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from lxml import etree
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -217,3 +217,39 @@ def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
             raise
         # pydantic.mypy types model_construct as returning the class it is defined on, not Self
         return cls.model_construct(**{k: v for k, v in data.items()})  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, eq=False)
+class XmlDocument(Generic[M]):
+    """A model written as a whole document: the one reader and writer every message family uses.
+
+    ``nsmap`` (prefix -> namespace) is declared on the root, for standards whose documents are
+    read with fixed prefixes (UN/CEFACT rsm/ram/udt); without it the root's namespace is the default one.
+    """
+
+    model: type[M]
+    tag: str
+    namespace: str
+    nsmap: dict[str | None, str] | None = None
+    pretty_print: bool = False
+
+    @property
+    def element(self) -> str:
+        """The root's Clark name."""
+        return f"{{{self.namespace}}}{self.tag}"
+
+    def read(self, root: etree._Element) -> M:
+        if root.tag != self.element:
+            raise ValueError(f"expected a {self.element} document, found {etree.QName(root).text}")
+        return from_element(self.model, root, self.namespace)
+
+    def write(self, model: M) -> bytes:
+        if self.nsmap is None:
+            el = to_element(model, self.tag, self.namespace)
+        else:
+            # to_element declares a namespace where it is first used: building under a holder that
+            # declares them all, then detaching, keeps every declaration on the root
+            holder = etree.Element(f"{{{self.namespace}}}holder", nsmap=self.nsmap)
+            el = to_element(model, self.tag, self.namespace, holder)
+            holder.remove(el)
+        return etree.tostring(el, xml_declaration=True, encoding="UTF-8", pretty_print=self.pretty_print)

@@ -35,7 +35,6 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
@@ -44,7 +43,7 @@ from seedsim.core.declaration import Address, Amount, Measure, Party
 from seedsim.core.identifiers import is_valid_office
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.xml_binding import XmlModel, from_element, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel
 
 NS_ATA = "urn:seedsim:ata:1"
 SCHEMA = "ata/ata_carnet.xsd"
@@ -134,28 +133,14 @@ class ATACarnet(XmlModel):
         return a.country_code if a else None
 
 
-def read(root: etree._Element) -> ATACarnet:
-    return from_element(ATACarnet, root, NS_ATA)
-
-
-def write(carnet: ATACarnet) -> bytes:
-    return etree.tostring(to_element(carnet, "ATACarnet", NS_ATA), xml_declaration=True, encoding="UTF-8")
+DOCUMENT = XmlDocument(ATACarnet, "ATACarnet", NS_ATA)
+read, write = DOCUMENT.read, DOCUMENT.write
 
 
 # -- shared checks (also used by seedsim.messages.fiscal) ---------------------------------------
 
 
-def country_issues(rule: str, code: int, fields: Iterator[tuple[str, str | None]]) -> Iterator[Issue]:
-    known = codes.countries()
-    for pointer, value in fields:
-        if value is not None and value not in known:
-            yield Issue(
-                rule,
-                code,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, AL",
-                pointer,
-                value,
-            )
+COUNTRY_MESSAGE = "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, AL"
 
 
 def currency_issues(rule: str, code: int, fields: Iterator[tuple[str, str | None]]) -> Iterator[Issue]:
@@ -346,7 +331,7 @@ def _countries(c: ATACarnet) -> Iterator[tuple[str, str | None]]:
 
 @RULES.rule("ATA107", 107, "Country and currency codes are ISO 3166 and ISO 4217")
 def iso_codes(c: ATACarnet, ctx: RuleContext) -> Iterator[Issue]:
-    yield from country_issues("ATA107", 107, _countries(c))
+    yield from codes.country_code_issues("ATA107", 107, _countries(c), COUNTRY_MESSAGE)
     amounts = [(f"{ROOT}/TotalValueAmount/@currencyID", c.total_value.currency_id)]
     amounts += [
         (f"{ROOT}/GoodsItem[{p}]/ValueAmount/@currencyID", i.value.currency_id) for p, i in enumerate(c.goods_items, 1)
@@ -579,7 +564,7 @@ ATA_CARNET = MessageType(
     name="ATACarnet",
     ce_type="org.seedsim.c2c.ata-carnet.v1",
     schema=SCHEMA,
-    element=f"{{{NS_ATA}}}ATACarnet",
+    element=DOCUMENT.element,
     read=read,
     write=write,
     description="An ATA carnet (temporary admission) with its general list and the voucher presented now, sent ahead to the "

@@ -19,8 +19,7 @@ from pydantic import Field
 from seedsim.core import codes
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.wco import serialize
-from seedsim.core.xml_binding import XmlModel, from_element, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel
 
 NS_EMPTY_TRUCK = "urn:seedsim:empty-truck:1"
 SCHEMA = "empty_truck/seedsim_empty_truck.xsd"
@@ -67,14 +66,11 @@ def offices_in_two_countries(c: EmptyTruckCrossing, ctx: RuleContext) -> Iterato
 
 @EMPTY_TRUCK_RULES.rule("ETC102", 161, "The vehicle's nationality is an ISO 3166-1 alpha-2 country")
 def nationality_known(c: EmptyTruckCrossing, ctx: RuleContext) -> Iterator[Issue]:
-    if c.vehicle.registration_nationality_code not in codes.countries():
-        yield Issue(
-            "ETC102",
-            161,
-            "not an ISO 3166-1 alpha-2 country code",
-            f"{E}/BorderTransportMeans/RegistrationNationalityCode",
-            c.vehicle.registration_nationality_code,
-        )
+    yield from codes.country_code_issues(
+        "ETC102",
+        161,
+        [(f"{E}/BorderTransportMeans/RegistrationNationalityCode", c.vehicle.registration_nationality_code)],
+    )
 
 
 @EMPTY_TRUCK_RULES.rule("ETC103", 162, "An empty truck crosses by road")
@@ -122,13 +118,14 @@ def generate_empty_truck_crossing(rng: random.Random) -> EmptyTruckCrossing:
     )
 
 
+DOCUMENT = XmlDocument(EmptyTruckCrossing, "EmptyTruckCrossing", NS_EMPTY_TRUCK)
 EMPTY_TRUCK_CROSSING = MessageType(
     name="EmptyTruckCrossing",
     ce_type="org.seedsim.c2c.empty-truck-crossing.v1",
     schema=SCHEMA,
-    element=f"{{{NS_EMPTY_TRUCK}}}EmptyTruckCrossing",
-    read=lambda root: from_element(EmptyTruckCrossing, root, NS_EMPTY_TRUCK),
-    write=lambda m: serialize(to_element(m, "EmptyTruckCrossing", NS_EMPTY_TRUCK)),
+    element=DOCUMENT.element,
+    read=DOCUMENT.read,
+    write=DOCUMENT.write,
     description="An empty truck (no goods, no declaration) crossed the border: vehicle, nationality, offices, direction and time.",
     rules=EMPTY_TRUCK_RULES,
     generate=generate_empty_truck_crossing,

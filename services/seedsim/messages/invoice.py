@@ -41,7 +41,6 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
@@ -49,7 +48,7 @@ from seedsim.core.codes import is_hs_code
 from seedsim.core.identifiers import gs1_check_digit, is_valid_gs1, is_valid_rs_pib, iso7064_mod11_10
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel, attribute, element_in, text
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -357,22 +356,9 @@ class CrossIndustryInvoice(XmlModel):
         return None
 
 
-def read(root: etree._Element) -> CrossIndustryInvoice:
-    if root.tag != f"{{{RSM}}}CrossIndustryInvoice":
-        raise ValueError(f"expected rsm:CrossIndustryInvoice, found {etree.QName(root).localname}")
-    return from_element(CrossIndustryInvoice, root, RSM)
-
-
-def write(invoice: CrossIndustryInvoice) -> bytes:
-    """The invoice as a document with the standard's prefixes (rsm, ram, udt, qdt) declared on the root.
-
-    :func:`to_element` declares a namespace where it is first used; building under a holder
-    that declares them all, then detaching, keeps every declaration on the root.
-    """
-    holder = etree.Element(f"{{{RSM}}}holder", nsmap=NSMAP)
-    el = to_element(invoice, "CrossIndustryInvoice", RSM, holder)
-    holder.remove(el)
-    return etree.tostring(el, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+#: the invoice as a document with the standard's prefixes (rsm, ram, udt, qdt) declared on the root
+DOCUMENT = XmlDocument(CrossIndustryInvoice, "CrossIndustryInvoice", RSM, NSMAP, pretty_print=True)
+read, write = DOCUMENT.read, DOCUMENT.write
 
 
 # -- business rules -------------------------------------------------------------------------------
@@ -453,26 +439,26 @@ def currencies(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
 
 @RULES.rule("INV103", 112, "Country codes are ISO 3166-1 alpha-2")
 def countries(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
-    known = codes.countries()
-    for where, party in _parties(inv):
-        if party.address and party.address.country_id is not None and party.address.country_id not in known:
-            yield Issue(
-                "INV103",
-                112,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
-                f"{where}/PostalTradeAddress/CountryID",
-                party.address.country_id,
-            )
-    for i, line in enumerate(inv.lines, 1):
-        origin = line.product.origin if line.product else None
-        if origin and origin.id is not None and origin.id not in known:
-            yield Issue(
-                "INV103",
-                112,
-                "origin is not an ISO 3166-1 alpha-2 country code",
-                f"{_line_path(inv, i)}/SpecifiedTradeProduct/OriginTradeCountry/ID",
-                origin.id,
-            )
+    yield from codes.country_code_issues(
+        "INV103",
+        112,
+        (
+            (f"{where}/PostalTradeAddress/CountryID", party.address.country_id)
+            for where, party in _parties(inv)
+            if party.address
+        ),
+        "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
+    )
+    yield from codes.country_code_issues(
+        "INV103",
+        112,
+        (
+            (f"{_line_path(inv, i)}/SpecifiedTradeProduct/OriginTradeCountry/ID", line.product.origin.id)
+            for i, line in enumerate(inv.lines, 1)
+            if line.product and line.product.origin
+        ),
+        "origin is not an ISO 3166-1 alpha-2 country code",
+    )
 
 
 @RULES.rule("INV104", 113, "HS classifications have the HS structure")
@@ -980,7 +966,7 @@ COMMERCIAL_INVOICE = MessageType(
     name="CommercialInvoice",
     ce_type="org.seedsim.c2c.commercial-invoice.v1",
     schema=SCHEMA,
-    element=f"{{{RSM}}}CrossIndustryInvoice",
+    element=DOCUMENT.element,
     read=read,
     write=write,
     description="The commercial invoice of a consignment (UN/CEFACT Cross Industry Invoice D16B, SEED profile), "

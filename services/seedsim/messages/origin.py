@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
@@ -40,7 +39,7 @@ from seedsim.core.codes import hs_code_problem as hs_problem
 from seedsim.core.identifiers import is_valid_mrn, is_valid_office, make_mrn
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.xml_binding import XmlModel, attribute, from_element, text, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel, attribute, text
 
 NS = "urn:seedsim:origin:1"
 SCHEMA = "origin/seedsim_origin.xsd"
@@ -267,17 +266,15 @@ class OriginVerificationResponse(XmlModel):
     findings: list[Finding] = Field(default_factory=list, alias="Finding")
 
 
-def _reader(cls: type[XmlModel]):
-    def read(root: etree._Element) -> XmlModel:
-        if root.tag != f"{{{NS}}}{cls.xml_tag}":
-            raise ValueError(f"expected {cls.xml_tag}, found {etree.QName(root).localname}")
-        return from_element(cls, root, NS)
-
-    return read
+DOCUMENTS = {
+    cls: XmlDocument(cls, cls.xml_tag, NS)
+    for cls in (CertificateOfOrigin, OriginVerificationRequest, OriginVerificationResponse)
+}
 
 
 def write(model: XmlModel) -> bytes:
-    return etree.tostring(to_element(model, model.xml_tag, NS), xml_declaration=True, encoding="UTF-8")
+    """Any of the three documents."""
+    return DOCUMENTS[type(model)].write(model)
 
 
 # -- rules: shared helpers -------------------------------------------------------------------------
@@ -288,19 +285,7 @@ def _party_countries(where: str, party: Party | None) -> Iterator[tuple[str, str
         yield f"{where}/Address/CountryCode", party.address.country_code
 
 
-def _country_issues(
-    rule: str, code: int, pairs: Iterator[tuple[str, str]], groups_ok: frozenset[str] = frozenset()
-) -> Iterator[Issue]:
-    known = codes.countries()
-    for pointer, value in pairs:
-        if value not in known and value not in groups_ok:
-            yield Issue(
-                rule,
-                code,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK",
-                pointer,
-                value,
-            )
+COUNTRY_MESSAGE = "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK"
 
 
 # -- rules: CertificateOfOrigin ---------------------------------------------------------------------
@@ -335,8 +320,8 @@ def co_countries(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
         yield f"{CO}/OriginCountryCode", c.origin_country_code
         yield f"{CO}/DestinationCountryCode", c.destination_country_code
 
-    yield from _country_issues("ORG101", 110, pairs())
-    yield from _country_issues("ORG101", 110, box_pairs(), frozenset(GROUPS))
+    yield from codes.country_code_issues("ORG101", 110, pairs(), COUNTRY_MESSAGE)
+    yield from codes.country_code_issues("ORG101", 110, box_pairs(), COUNTRY_MESSAGE, extra=GROUPS)
 
 
 @CO_RULES.rule("ORG102", 112, "Commodity codes are HS-based")
@@ -596,7 +581,7 @@ def rq_countries(r: OriginVerificationRequest, ctx: RuleContext) -> Iterator[Iss
         yield from _party_countries(f"{RQ}/RequestedAuthority", r.requested_authority)
         yield f"{RQ}/Certificate/IssuingCountryCode", r.certificate.issuing_country_code
 
-    yield from _country_issues("ORG121", 110, pairs())
+    yield from codes.country_code_issues("ORG121", 110, pairs(), COUNTRY_MESSAGE)
 
 
 @REQUEST_RULES.rule("ORG122", 113, "Reasons, requested documents and the certificate come from their code lists")
@@ -709,7 +694,9 @@ def rs_code_lists(r: OriginVerificationResponse, ctx: RuleContext) -> Iterator[I
             r.result_code,
         )
     yield from _reference_issues("ORG132", RS_, r.certificate)
-    yield from _country_issues("ORG132", 110, _party_countries(f"{RS_}/RespondingAuthority", r.responding_authority))
+    yield from codes.country_code_issues(
+        "ORG132", 110, _party_countries(f"{RS_}/RespondingAuthority", r.responding_authority), COUNTRY_MESSAGE
+    )
 
 
 @RESPONSE_RULES.rule("ORG133", 115, "Dates are in order: certificate, request, response")
@@ -971,8 +958,8 @@ CERTIFICATE_OF_ORIGIN = MessageType(
     name="CertificateOfOrigin",
     ce_type="org.seedsim.c2c.certificate-of-origin.v1",
     schema=SCHEMA,
-    element=f"{{{NS}}}CertificateOfOrigin",
-    read=_reader(CertificateOfOrigin),
+    element=DOCUMENTS[CertificateOfOrigin].element,
+    read=DOCUMENTS[CertificateOfOrigin].read,
     write=write,
     description="Preferential proof of origin (movement certificate EUR.1 / EUR-MED, PEM / CEFTA Annex 4) sent ahead of the goods.",
     rules=CO_RULES,
@@ -982,8 +969,8 @@ ORIGIN_VERIFICATION_REQUEST = MessageType(
     name="OriginVerificationRequest",
     ce_type="org.seedsim.c2c.origin-verification-request.v1",
     schema=SCHEMA,
-    element=f"{{{NS}}}OriginVerificationRequest",
-    read=_reader(OriginVerificationRequest),
+    element=DOCUMENTS[OriginVerificationRequest].element,
+    read=DOCUMENTS[OriginVerificationRequest].read,
     write=write,
     description="The importing administration asks the exporting one to verify a proof of origin (PEM Appendix I Art. 32, EUR.1 box 13).",
     rules=REQUEST_RULES,
@@ -993,8 +980,8 @@ ORIGIN_VERIFICATION_RESPONSE = MessageType(
     name="OriginVerificationResponse",
     ce_type="org.seedsim.c2c.origin-verification-response.v1",
     schema=SCHEMA,
-    element=f"{{{NS}}}OriginVerificationResponse",
-    read=_reader(OriginVerificationResponse),
+    element=DOCUMENTS[OriginVerificationResponse].element,
+    read=DOCUMENTS[OriginVerificationResponse].read,
     write=write,
     description="The result of a verification of origin: authentic and originating, not authentic, not originating or undetermined (box 14).",
     rules=RESPONSE_RULES,

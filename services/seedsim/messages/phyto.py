@@ -33,13 +33,12 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.xml_binding import XmlModel, attribute, element_in, from_element, text, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel, attribute, element_in, text
 from seedsim.messages.origin import hs_problem
 
 RSM = "urn:un:unece:uncefact:data:standard:SPSCertificate:17"
@@ -246,17 +245,9 @@ class SPSCertificate(XmlModel):
                 yield ci + "/IncludedSPSTradeLineItem" + (f"[{lpos}]" if len(lines) > 1 else ""), line
 
 
-def read(root: etree._Element) -> SPSCertificate:
-    if root.tag != f"{{{RSM}}}SPSCertificate":
-        raise ValueError(f"expected rsm:SPSCertificate, found {etree.QName(root).localname}")
-    return from_element(SPSCertificate, root, RSM)
-
-
-def write(cert: SPSCertificate) -> bytes:
-    """The certificate with the rsm/ram/udt prefixes ePhyto documents use."""
-    root = etree.Element(f"{{{RSM}}}SPSCertificate", nsmap=NSMAP)
-    root.extend(list(to_element(cert, "SPSCertificate", RSM)))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+#: the certificate with the rsm/ram/udt prefixes ePhyto documents use
+DOCUMENT = XmlDocument(SPSCertificate, "SPSCertificate", RSM, NSMAP)
+read, write = DOCUMENT.read, DOCUMENT.write
 
 
 def _when(dt: DateTime | None) -> datetime | None:
@@ -299,16 +290,9 @@ def countries(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
             (f"{_indexed(f'{pointer}/OriginSPSCountry', i, len(line.origins))}/ID", o.id)
             for i, o in enumerate(line.origins, 1)
         ]
-    known = codes.countries()
-    for pointer, value in pairs:
-        if value not in known:
-            yield Issue(
-                "PHY101",
-                110,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK",
-                pointer,
-                value,
-            )
+    yield from codes.country_code_issues(
+        "PHY101", 110, pairs, "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, MK"
+    )
 
 
 @RULES.rule("PHY102", 112, "HS classifications are HS-based commodity codes")
@@ -643,7 +627,7 @@ PHYTOSANITARY_CERTIFICATE = MessageType(
     name="PhytosanitaryCertificate",
     ce_type="org.seedsim.c2c.phytosanitary-certificate.v1",
     schema=SCHEMA,
-    element=f"{{{RSM}}}SPSCertificate",
+    element=DOCUMENT.element,
     read=read,
     write=write,
     description="Phytosanitary certificate (IPPC ePhyto, UN/CEFACT SPSCertificate) of a plant consignment, sent to the office of entry.",

@@ -16,8 +16,7 @@ from pydantic import Field
 from seedsim.core.declaration import Amount, Declaration, Measure
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.wco import serialize
-from seedsim.core.xml_binding import XmlModel, from_element, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel
 
 NS_QUERY = "urn:seedsim:query:1"
 SCHEMA = "query/seedsim_query.xsd"
@@ -70,17 +69,6 @@ class ConsignmentQueryResponse(XmlModel):
     found: bool = Field(alias="Found")
     status: str | None = Field(None, alias="Status")
     declarations: list[DeclarationSummary] = Field(default_factory=list, alias="Declaration")
-
-
-def _write(tag: str):
-    def write(model: XmlModel) -> bytes:
-        return serialize(to_element(model, tag, NS_QUERY))
-
-    return write
-
-
-def _read(cls):
-    return lambda root: from_element(cls, root, NS_QUERY)
 
 
 QUERY_RULES = RuleSet("query")
@@ -138,13 +126,15 @@ def generate_response(rng: random.Random) -> ConsignmentQueryResponse:
     )
 
 
+QUERY_DOCUMENT = XmlDocument(ConsignmentQuery, "ConsignmentQuery", NS_QUERY)
+RESPONSE_DOCUMENT = XmlDocument(ConsignmentQueryResponse, "ConsignmentQueryResponse", NS_QUERY)
 CONSIGNMENT_QUERY = MessageType(
     name="ConsignmentQuery",
     ce_type="org.seedsim.c2c.consignment-query.v1",
     schema=SCHEMA,
-    element=f"{{{NS_QUERY}}}ConsignmentQuery",
-    read=_read(ConsignmentQuery),
-    write=_write("ConsignmentQuery"),
+    element=QUERY_DOCUMENT.element,
+    read=QUERY_DOCUMENT.read,
+    write=QUERY_DOCUMENT.write,
     description="A node asks a neighbour for its status and declaration data on a consignment.",
     rules=QUERY_RULES,
     generate=generate_query,
@@ -153,9 +143,9 @@ CONSIGNMENT_QUERY_RESPONSE = MessageType(
     name="ConsignmentQueryResponse",
     ce_type="org.seedsim.c2c.consignment-query-response.v1",
     schema=SCHEMA,
-    element=f"{{{NS_QUERY}}}ConsignmentQueryResponse",
-    read=_read(ConsignmentQueryResponse),
-    write=_write("ConsignmentQueryResponse"),
+    element=RESPONSE_DOCUMENT.element,
+    read=RESPONSE_DOCUMENT.read,
+    write=RESPONSE_DOCUMENT.write,
     description="The answer to a ConsignmentQuery: found or not, status, and the key data of each declaration held.",
     rules=QUERY_RULES,
     generate=generate_response,

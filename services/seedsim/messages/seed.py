@@ -10,7 +10,7 @@ from lxml import etree
 
 from seedsim.core.declaration import Declaration, DeclarationDocument
 from seedsim.core.declaration_rules import EXCHANGE_RULES
-from seedsim.core.identifiers import make_mrn
+from seedsim.core.identifiers import random_mrn
 from seedsim.core.message_type import MessageType
 from seedsim.core.response import (
     ACCEPTED,
@@ -49,8 +49,7 @@ def generate_export_data(rng: random.Random) -> Declaration:
     from seedsim.samples.consignments import ConsignmentGenerator
 
     c = ConsignmentGenerator(rng.randrange(2**31), DEMO_CROSSINGS[0]).make(rng.randint(1, 9_999_999))
-    serial = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
-    return c.export.model_copy(update={"mrn": make_mrn(datetime.now(UTC).year, "RS", serial, "A")})
+    return c.export.model_copy(update={"mrn": random_mrn(rng, datetime.now(UTC).year, "RS", "A")})
 
 
 def generate_acknowledgement(rng: random.Random) -> Response:

@@ -29,7 +29,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
-from lxml import etree
 from pydantic import Field
 
 from seedsim.core import codes
@@ -50,8 +49,7 @@ from seedsim.core.declaration import (
 from seedsim.core.identifiers import FIRST_CURRENT_SERIAL, is_valid_carnet_number, is_valid_holder_id, is_valid_office
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
-from seedsim.core.wco import serialize
-from seedsim.core.xml_binding import XmlModel, from_element, to_element
+from seedsim.core.xml_binding import XmlDocument, XmlModel
 
 NS_TIR = "urn:seedsim:tir:1"
 TIR_SCHEMA = "tir/seedsim_tir.xsd"
@@ -129,14 +127,8 @@ class TIRCarnet(XmlModel):
     operations: list[TIROperation] = Field(default_factory=list, alias="TIROperation")
 
 
-def read_tir_carnet(root: etree._Element) -> TIRCarnet:
-    if root.tag != f"{{{NS_TIR}}}TIRCarnet":
-        raise ValueError(f"expected a {{{NS_TIR}}}TIRCarnet document, found {root.tag}")
-    return from_element(TIRCarnet, root, NS_TIR)
-
-
-def write_tir_carnet(carnet: TIRCarnet) -> bytes:
-    return serialize(to_element(carnet, "TIRCarnet", NS_TIR))
+DOCUMENT = XmlDocument(TIRCarnet, "TIRCarnet", NS_TIR)
+read_tir_carnet, write_tir_carnet = DOCUMENT.read, DOCUMENT.write
 
 
 # -- rules ---------------------------------------------------------------------------------------
@@ -205,16 +197,12 @@ def _countries(t: TIRCarnet) -> Iterator[tuple[str, str]]:
 
 @TIR_RULES.rule("TIR103", 152, "Country codes are ISO 3166-1 alpha-2")
 def country_codes(t: TIRCarnet, ctx: RuleContext) -> Iterator[Issue]:
-    known = codes.countries()
-    for pointer, value in _countries(t):
-        if value not in known:
-            yield Issue(
-                "TIR103",
-                152,
-                "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. TR, BG, RS, ME",
-                pointer,
-                value,
-            )
+    yield from codes.country_code_issues(
+        "TIR103",
+        152,
+        _countries(t),
+        "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. TR, BG, RS, ME",
+    )
 
 
 def _offices(t: TIRCarnet) -> Iterator[tuple[str, str, str | None]]:
@@ -610,7 +598,7 @@ TIR_CARNET = MessageType(
     name="TIRCarnet",
     ce_type="org.seedsim.c2c.tir-carnet.v1",
     schema=TIR_SCHEMA,
-    element=f"{{{NS_TIR}}}TIRCarnet",
+    element=DOCUMENT.element,
     read=read_tir_carnet,
     write=write_tir_carnet,
     description="TIR carnet data (holder, guarantee, offices, vehicle and seals, goods, TIR operations per country) "
