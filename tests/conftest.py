@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from seedsim.bootstrap import make_customs_node
-from seedsim.config import DEMO_CROSSINGS, NodeConfig
+from seedsim.config import NodeConfig
 from seedsim.core.transport.memory import InMemoryBus
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 
 def external_dir() -> Path | None:

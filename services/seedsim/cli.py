@@ -69,8 +69,9 @@ def _node(args: argparse.Namespace) -> int:
     import uvicorn
 
     from seedsim.bootstrap import make_customs_node
-    from seedsim.config import DEMO_CROSSINGS, NodeConfig
+    from seedsim.config import NodeConfig
     from seedsim.nodes.customs.customs_api import create_app
+    from seedsim.samples.crossings import DEMO_CROSSINGS
 
     config = NodeConfig(
         node=args.country,

@@ -141,12 +141,3 @@ class NodeConfig(ServiceConfig):
             if c.exit_office == exit_office:
                 return c.entry_office
         return None
-
-
-#: Border crossing points used by the demo. Names are real road crossings; the office
-#: codes are well-formed (country + 6 characters) but illustrative, as SEED+ office
-#: lists are not public.
-DEMO_CROSSINGS = [
-    BorderCrossing(name="Gostun (RS) - Dobrakovo (ME)", exit_office="RS015070", entry_office="ME200012"),
-    BorderCrossing(name="Dobrakovo (ME) - Gostun (RS)", exit_office="ME200012", entry_office="RS015070"),
-]

@@ -50,7 +50,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # for tests.support.kafka_broker
 
 from seedsim.bootstrap import make_customs_node, make_transport  # noqa: E402
-from seedsim.config import DEMO_CROSSINGS, NodeConfig  # noqa: E402
+from seedsim.config import NodeConfig  # noqa: E402
 from seedsim.core.interop import InteropRecord, Stage  # noqa: E402
 from seedsim.core.topics import Topics  # noqa: E402
 from seedsim.core.transport import Record  # noqa: E402
@@ -62,6 +62,7 @@ from seedsim.runners.demo import DemoSettings, run_demo  # noqa: E402
 from seedsim.runners.interop_summary import InteropSummary, percentile  # noqa: E402
 from seedsim.runners.node_clients import InProcessClient  # noqa: E402
 from seedsim.samples.consignments import ConsignmentGenerator  # noqa: E402
+from seedsim.samples.crossings import DEMO_CROSSINGS  # noqa: E402
 
 TARGETS = {
     "exchanges_per_s": 2500.0,  # >=

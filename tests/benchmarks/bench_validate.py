@@ -32,11 +32,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services"))
 
-from seedsim.config import DEMO_CROSSINGS  # noqa: E402
 from seedsim.conformance import validate_paths  # noqa: E402
 from seedsim.core.identifiers import make_mrn  # noqa: E402
 from seedsim.core.wco import MetaData  # noqa: E402
 from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator  # noqa: E402
+from seedsim.samples.crossings import DEMO_CROSSINGS  # noqa: E402
 
 
 def write_corpus(folder: Path, n: int, seed: int) -> list[Path]:

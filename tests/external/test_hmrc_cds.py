@@ -16,11 +16,12 @@ import pytest
 from lxml import etree
 
 from seedsim.bootstrap import make_customs_node
-from seedsim.config import DEMO_CROSSINGS, NodeConfig
+from seedsim.config import NodeConfig
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_api import create_app
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 NS = {"md": "urn:wco:datamodel:WCO:DocumentMetaData-DMS:2", "d": "urn:wco:datamodel:WCO:DEC-DMS:2"}
 

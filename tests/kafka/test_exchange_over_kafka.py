@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from seedsim.config import DEMO_CROSSINGS
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka import KafkaTransport
@@ -25,6 +24,7 @@ from seedsim.runners.demo import DemoSettings, run_demo
 from seedsim.runners.interop_summary import InteropSummary
 from seedsim.runners.node_clients import HttpClient
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 pytestmark = pytest.mark.kafka
 

@@ -2,12 +2,12 @@ from decimal import Decimal
 
 from lxml import etree
 
-from seedsim.config import DEMO_CROSSINGS
 from seedsim.core.declaration import DeclarationDocument
 from seedsim.core.declaration_rules import DECLARATION_RULES
 from seedsim.core.validation import RuleContext, compiled_schema, validate_xsd
 from seedsim.core.wco import MetaData
 from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 
 def _docs(n=30, seed=7):

@@ -7,7 +7,6 @@ import asyncio
 import pytest
 from lxml import etree
 
-from seedsim.config import DEMO_CROSSINGS
 from seedsim.core.envelope import Envelope
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
@@ -18,6 +17,7 @@ from seedsim.messages.seed import ACKNOWLEDGEMENT, ENTRY_CONFIRMATION, EXPORT_DA
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from seedsim.bootstrap import make_customs_node
-from seedsim.config import DEMO_CROSSINGS, BorderCrossing, NodeConfig
+from seedsim.config import BorderCrossing, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
@@ -20,6 +20,7 @@ from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.scenarios.corridor import reshape
 from seedsim.runners.scenarios.scenario_model import Traffic
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 CROSS = DEMO_CROSSINGS[0]
 SHIPPED = risk.load()

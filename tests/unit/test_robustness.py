@@ -8,7 +8,7 @@ import threading
 from lxml import etree
 
 from seedsim.bootstrap import make_customs_node
-from seedsim.config import DEMO_CROSSINGS, NodeConfig
+from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
@@ -17,6 +17,7 @@ from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.hostile_payloads import SCHEMA_VIOLATION
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 T = Topics()
 CROSS = DEMO_CROSSINGS[0]

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from seedsim.bootstrap import make_customs_node
-from seedsim.config import DEMO_CROSSINGS, NodeConfig, Tolerances
+from seedsim.config import NodeConfig, Tolerances
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.nodes.customs.matching import effective_tolerances, match
 from seedsim.runners.scenarios.corridor import drift
@@ -14,6 +14,7 @@ from seedsim.runners.scenarios.scenario_loader import SCENARIO_DIR, ScenarioErro
 from seedsim.runners.scenarios.scenario_model import Traffic
 from seedsim.runners.scenarios.scenario_run import RunSettings, run_scenario
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 from seedsim.utility_blocks.loader import UB_DIR, load_file
 
 CROSS = DEMO_CROSSINGS[0]

@@ -13,7 +13,7 @@ import yaml
 from lxml import etree
 
 from seedsim.bootstrap import make_customs_node
-from seedsim.config import DEMO_CROSSINGS, NodeConfig
+from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
@@ -27,6 +27,7 @@ from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.runners.scenarios.scenario_loader import ScenarioError, loads, shipped
 from seedsim.runners.ub_player import export_data
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 from seedsim.utility_blocks.data_set import check as data_set_check
 from seedsim.utility_blocks.data_set import minimise, outside, present, rules_for
 from seedsim.utility_blocks.loader import UB_DIR, blocks_in

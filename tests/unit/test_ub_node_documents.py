@@ -9,7 +9,6 @@ import httpx
 import pytest
 from lxml import etree
 
-from seedsim.config import DEMO_CROSSINGS
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
@@ -17,6 +16,7 @@ from seedsim.message_catalogue import CATALOGUE
 from seedsim.nodes.customs.customs_api import create_app
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 from seedsim.utility_blocks.data_set import outside, rules_for
 from seedsim.utility_blocks.loader import blocks_in
 

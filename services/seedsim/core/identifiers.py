@@ -35,6 +35,8 @@ import random
 import re
 import string
 
+from seedsim.core.codes import alpha3_to_alpha2
+
 MRN_PATTERN = re.compile(r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{12}[A-Z][A-Z0-9]$")
 OFFICE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{6}$")
 CARNET_PATTERN = re.compile(r"^(X[A-Z]|[A-Z]X)([1-9][0-9]{7,8})$")
@@ -106,8 +108,6 @@ def is_valid_carnet_number(number: str) -> bool:
 
 
 def is_valid_holder_id(holder_id: str) -> bool:
-    from seedsim.core.codes import alpha3_to_alpha2
-
     m = HOLDER_ID_PATTERN.match(holder_id)
     return m is not None and m.group(1) in alpha3_to_alpha2()
 

@@ -17,6 +17,8 @@ from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.wco import NS_DEC
 from seedsim.messages.seed import SEED_SCHEMA, read_declaration, write_declaration
+from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 TRANSIT_RULES = RuleSet("transit", base=DECLARATION_RULES)
 
@@ -55,9 +57,6 @@ def transit_procedure(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
 
 
 def _generator(seed: int):
-    from seedsim.config import DEMO_CROSSINGS
-    from seedsim.samples.consignments import ConsignmentGenerator
-
     return ConsignmentGenerator(seed, DEMO_CROSSINGS[0])
 
 

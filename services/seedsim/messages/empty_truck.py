@@ -20,6 +20,7 @@ from seedsim.core import codes
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.xml_binding import XmlDocument, XmlModel
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 NS_EMPTY_TRUCK = "urn:seedsim:empty-truck:1"
 SCHEMA = "empty_truck/seedsim_empty_truck.xsd"
@@ -99,8 +100,6 @@ def crossed_before_reported(c: EmptyTruckCrossing, ctx: RuleContext) -> Iterator
 
 def generate_empty_truck_crossing(rng: random.Random) -> EmptyTruckCrossing:
     """A crossing at one of the demo's border crossings, by a truck registered in the SEED region."""
-    from seedsim.config import DEMO_CROSSINGS
-
     crossing = rng.choice(DEMO_CROSSINGS)
     now = datetime.now(UTC).replace(microsecond=0)
     letters = "ABCDEFGHJKLMNPRSTUVZ"

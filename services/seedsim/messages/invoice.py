@@ -49,6 +49,7 @@ from seedsim.core.identifiers import gs1_check_digit, is_valid_gs1, is_valid_rs_
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.xml_binding import XmlDocument, XmlModel, attribute, element_in, text
+from seedsim.samples.consignments import CITIES, COMPANY_FORMS, COMPANY_WORDS, GOODS, TAX_ID_DIGITS
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -805,8 +806,6 @@ BUYER_COUNTRIES = codes.SEED_COUNTRIES + tuple(EU_BUYERS)
 def _tax_number(rng: random.Random, country: str) -> str:
     """A national tax number: the Serbian PIB with its real check digit; elsewhere well-formed digits of the
     national length (their check algorithms are not all public)."""
-    from seedsim.samples.consignments import TAX_ID_DIGITS
-
     if country == "RS":
         body = str(rng.randrange(10_000_000, 100_000_000))
         return body + str(iso7064_mod11_10(body))
@@ -821,8 +820,6 @@ def _gs1(rng: random.Random, prefix: str, length: int) -> str:
 
 
 def _party(rng: random.Random, country: str) -> TradeParty:
-    from seedsim.samples.consignments import CITIES, COMPANY_FORMS, COMPANY_WORDS
-
     if country in EU_BUYERS:
         city, postcode, form, _ = EU_BUYERS[country]
     else:
@@ -892,8 +889,6 @@ def _line(
 def generate(rng: random.Random) -> CrossIndustryInvoice:
     """A commercial invoice from a SEED exporter to a buyer across the border: 1 to 6 lines of real HS goods,
     exempt export (G) or, for some, the seller's standard VAT rate, totals that add up; deterministic per ``rng``."""
-    from seedsim.samples.consignments import GOODS
-
     seller_country = rng.choice(codes.SEED_COUNTRIES)
     buyer_country = rng.choice([c for c in BUYER_COUNTRIES if c != seller_country])
     currency = rng.choice(["EUR", "EUR", "EUR", "USD", NATIONAL_CURRENCY[seller_country]])

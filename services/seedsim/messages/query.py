@@ -17,6 +17,7 @@ from seedsim.core.declaration import Amount, Declaration, Measure
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.xml_binding import XmlDocument, XmlModel
+from seedsim.messages.seed import generate_export_data
 
 NS_QUERY = "urn:seedsim:query:1"
 SCHEMA = "query/seedsim_query.xsd"
@@ -112,8 +113,6 @@ def generate_query(rng: random.Random) -> ConsignmentQuery:
 
 
 def generate_response(rng: random.Random) -> ConsignmentQueryResponse:
-    from seedsim.messages.seed import generate_export_data
-
     d = generate_export_data(rng)
     return ConsignmentQueryResponse(
         query_id=f"{rng.getrandbits(128):032x}",

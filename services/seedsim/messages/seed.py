@@ -24,6 +24,8 @@ from seedsim.core.response import (
 )
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.wco import NS_DEC, NS_RES, MetaData
+from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 SEED_SCHEMA = "wco/seedsim_metadata.xsd"
 
@@ -45,9 +47,6 @@ def write_response(r: Response) -> bytes:
 
 def generate_export_data(rng: random.Random) -> Declaration:
     """Exit data as a node sends it: a generated export declaration with the MRN it was given."""
-    from seedsim.config import DEMO_CROSSINGS
-    from seedsim.samples.consignments import ConsignmentGenerator
-
     c = ConsignmentGenerator(rng.randrange(2**31), DEMO_CROSSINGS[0]).make(rng.randint(1, 9_999_999))
     return c.export.model_copy(update={"mrn": random_mrn(rng, datetime.now(UTC).year, "RS", "A")})
 

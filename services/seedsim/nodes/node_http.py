@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import Body, FastAPI, Query
 from fastapi.responses import JSONResponse
 
+from seedsim.conformance import validate_document
 from seedsim.nodes.inbox_node import InboxNode
 
 
@@ -37,8 +38,6 @@ def node_app(
 
     @app.post("/validate", summary="Validate any document seedsim knows, without lodging it")
     async def validate(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
-        from seedsim.conformance import validate_document
-
         report = await asyncio.to_thread(validate_document, xml, "request", None, node.limits)
         return JSONResponse(report.to_dict(), status_code=200 if report.valid else 422)
 

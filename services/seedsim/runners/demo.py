@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from seedsim.bootstrap import make_transport, running_network
-from seedsim.config import DEMO_CROSSINGS, NodeConfig
+from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Transport
@@ -32,6 +32,7 @@ from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient
 from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator, GeneratedConsignment
+from seedsim.samples.crossings import DEMO_CROSSINGS
 
 
 @dataclass

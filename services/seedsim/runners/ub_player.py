@@ -31,17 +31,20 @@ from typing import Any
 from lxml import etree
 
 from seedsim.bootstrap import running_network
-from seedsim.config import DEMO_CROSSINGS, AgencyConfig, AgencyKind, BorderCrossing, NodeConfig, agency_id
+from seedsim.config import AgencyConfig, AgencyKind, BorderCrossing, NodeConfig, agency_id
 from seedsim.core.envelope import Envelope
-from seedsim.core.identifiers import make_mrn
+from seedsim.core.identifiers import random_mrn
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.transport import Record, Transport
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import body_in
 from seedsim.message_catalogue import CATALOGUE
+from seedsim.messages.origin import REPLY_MONTHS, CertificateReference, add_months
 from seedsim.messages.seed import ACKNOWLEDGEMENT
 from seedsim.nodes.agency.agency_node import ISSUES, AgencyNode, certificate_ref, generate_where
 from seedsim.nodes.inbox_node import send_from
+from seedsim.samples.consignments import ConsignmentGenerator
+from seedsim.samples.crossings import DEMO_CROSSINGS
 from seedsim.utility_blocks import node_plan
 from seedsim.utility_blocks.model import Element, Step, UtilityBlock
 
@@ -175,8 +178,6 @@ def _country(node_id: str) -> str:
 
 def export_data(rng: random.Random, exit_country: str, entry_country: str):
     """Exit data for a crossing from ``exit_country`` to ``entry_country`` (R111: the office of exit is the sender's)."""
-    from seedsim.samples.consignments import ConsignmentGenerator
-
     crossing = next(
         (c for c in DEMO_CROSSINGS if c.exit_office[:2] == exit_country and c.entry_office[:2] == entry_country), None
     ) or BorderCrossing(
@@ -185,14 +186,11 @@ def export_data(rng: random.Random, exit_country: str, entry_country: str):
         entry_office=f"{entry_country}000100",
     )
     c = ConsignmentGenerator(rng.randrange(2**31), crossing).make(rng.randint(1, 9_999_999))
-    serial = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
-    return c.export.model_copy(update={"mrn": make_mrn(datetime.now(UTC).year, exit_country, serial, "A")})
+    return c.export.model_copy(update={"mrn": random_mrn(rng, datetime.now(UTC).year, exit_country, "A")})
 
 
 def verification_request_for(request: Any, cert: Any) -> Any:
     """``request`` made to name ``cert``, asked a month after it was issued and due within the PEM time limit (ORG123)."""
-    from seedsim.messages.origin import REPLY_MONTHS, CertificateReference, add_months
-
     asked = max(date.fromisoformat(request.issue_date), date.fromisoformat(cert.issue_date) + timedelta(days=30))
     return request.model_copy(
         update={
@@ -226,7 +224,7 @@ class Conversation:
             doc = export_data(self.rng, _country(sender), _country(receiver))
         elif message == "TransitDeclaration":  # exchanged under the MRN the office of departure issued
             doc = mt.generate(self.rng).model_copy(
-                update={"mrn": make_mrn(datetime.now(UTC).year, _country(sender), self._serial(), "J")}
+                update={"mrn": random_mrn(self.rng, datetime.now(UTC).year, _country(sender), "J")}
             )
         elif message in COUNTRIES:
             want = (_country(sender), _country(receiver))
@@ -240,9 +238,6 @@ class Conversation:
         doc = self._refer(message, doc)
         self.docs[message] = doc
         return doc
-
-    def _serial(self) -> str:
-        return "".join(self.rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(12))
 
     def _refer(self, message: str, doc: Any) -> Any:
         cert, req = self.docs.get("CertificateOfOrigin"), self.docs.get("OriginVerificationRequest")

@@ -1,0 +1,16 @@
+"""The border crossings the demo and the samples use.
+
+Names are real road crossings; the office codes are well-formed customs office
+reference numbers (country + 6 characters) but illustrative, as SEED+ office
+lists are not public.
+"""
+
+from __future__ import annotations
+
+from seedsim.config import BorderCrossing
+
+#: the Gostun - Dobrakovo road crossing between Serbia and Montenegro, both ways
+DEMO_CROSSINGS = [
+    BorderCrossing(name="Gostun (RS) - Dobrakovo (ME)", exit_office="RS015070", entry_office="ME200012"),
+    BorderCrossing(name="Dobrakovo (ME) - Gostun (RS)", exit_office="ME200012", entry_office="RS015070"),
+]
