@@ -1,7 +1,12 @@
-"""One configuration model for every seedsim service.
+"""The configuration of every seedsim node: what it is called, how it is reached, where it keeps its state.
 
-Values come from the command line, or from ``SEEDSIM_*`` environment variables
-(what docker-compose sets), in that order of precedence.
+:class:`ServiceConfig` is what every node has (transport, port, database,
+partners, topics, Utility Blocks); :class:`NodeConfig` adds a customs node's
+offices, national schema, matching tolerances and risk profiles;
+:class:`AgencyConfig` names a border agency by country and kind. The CLI fills
+them from its options and from ``SEEDSIM_*`` environment variables (what
+docker-compose sets), in that order of precedence; :mod:`seedsim.bootstrap`
+builds nodes from them.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 A node reads its inbox topic in batches and, for each record, in one SQLite
 transaction: checks the CloudEvents envelope, drops a redelivered ``ce_id``,
-checks sender, recipient and type, validates the payload (hardened parser, XSD,
-business rules via :func:`seedsim.conformance.check`), answers with a positive or
+checks sender, recipient and type against the message catalogue it was handed
+(by :mod:`seedsim.bootstrap`), validates the payload (hardened parser, XSD,
+business rules: :func:`seedsim.core.validation.check_bytes`), answers with a positive or
 negative acknowledgement, dead-letters what it refused, records every stage as
 an interop record, and then lets the subclass act on the valid document
 (:meth:`InboxNode.handle`). What the transaction queued (the outbox) is sent

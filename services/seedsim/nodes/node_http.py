@@ -1,6 +1,6 @@
 """The HTTP face every node has, customs or agency: lifecycle, /validate, /messages, /health.
 
-Each node's own API (``customs_node.api``, ``agency_node.api``) starts from
+Each node's own API (:mod:`.customs.customs_api`, :mod:`.agency.agency_api`) starts from
 :func:`node_app` and adds what only it does.
 """
 

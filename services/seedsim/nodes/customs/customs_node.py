@@ -2,7 +2,7 @@
 
 * :meth:`CustomsNode.lodge` -- a trader or national system lodges a declaration;
 * :meth:`CustomsNode.lodge_document` -- any other catalogue document (TIR carnet,
-  cash declaration...) lodged for a consignment, kept for its events (:mod:`.documents`);
+  cash declaration...) lodged for a consignment, kept for its events (:mod:`.lodged_documents`);
 * :meth:`CustomsNode.on_event` -- a consignment event (PRE_ARRIVAL, EXIT, ENTRY) at an office:
   what it sends is what the Utility Block catalogue's steps name for that event
   from a customs role (:mod:`seedsim.utility_blocks.node_plan`); the node builds
@@ -276,7 +276,7 @@ class CustomsNode(InboxNode):
     # -- lodging a document for a consignment ------------------------------------------------------
 
     async def lodge_document(self, data: bytes, consignment: str) -> DocumentResult:
-        """Check any catalogue document (not a declaration) and keep it for ``consignment``'s events (:mod:`.documents`)."""
+        """Check any catalogue document (not a declaration) and keep it for ``consignment``'s events (:mod:`.lodged_documents`)."""
         consignment = (consignment or "").strip()
         if not consignment:
             return documents.refused(
@@ -327,7 +327,7 @@ class CustomsNode(InboxNode):
         self, tx: Tx, event: Event, ucr: str, office: str, entry_office: str | None, at: datetime
     ) -> dict[str, Any]:
         """Send every step the UBs have a customs role send on ``event``: ExportData built from the export
-        declaration, and each lodged document of a step's type (:mod:`.documents`); a step with neither is skipped
+        declaration, and each lodged document of a step's type (:mod:`.lodged_documents`); a step with neither is skipped
         with a note. Refused (with today's messages) only when no step at all can be sent."""
         held = self.store.declaration_for(tx, ucr, "export")
         steps = self.plan.on_event(event.value)

@@ -1,6 +1,6 @@
 """SEED matching: compare the exit data a neighbour sent with the import declaration at entry.
 
-Pure domain code: two declarations and tolerances in, discrepancies out. The
+:func:`match` is pure domain code: two declarations and tolerances in, discrepancies out. The
 elements compared are the ones SEED administrations compare (gross mass, HS
 code, value, consignor, consignee, vehicle); each difference becomes one
 discrepancy with both values and the rule that found it.

@@ -4,7 +4,7 @@ It reuses the demo's parts (node wiring from :mod:`seedsim.bootstrap`, the
 consignment generator, the in-process client, the malformed payloads, the
 interop summary and its printing) and adds what a scenario names: corridors
 of several crossings (see :mod:`.corridor` for the model), explicit timeline
-events, transport faults (:mod:`.faults`) and expectations checked at the end
+events, transport faults (:mod:`.transport_faults`) and expectations checked at the end
 (:mod:`.expectations`).
 
 A traffic that names a Utility Block (``utility_block: UB-...``) generates no
