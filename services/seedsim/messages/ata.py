@@ -44,6 +44,7 @@ from seedsim.core.identifiers import is_valid_office
 from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.xml_binding import XmlDocument, XmlModel
+from seedsim.samples.money import EUR_RATES, HOME_CURRENCY
 
 NS_ATA = "urn:seedsim:ata:1"
 SCHEMA = "ata/ata_carnet.xsd"
@@ -448,7 +449,6 @@ ASSOCIATIONS = {
     "BA": ("Foreign Trade Chamber of Bosnia and Herzegovina", "Sarajevo", "Branislava Djurdjeva 10", "71000"),
     "AL": ("Union of Chambers of Commerce and Industry of Albania", "Tirane", "Rruga e Kavajes 6", "1001"),
 }
-CURRENCY = {"RS": "RSD", "MK": "MKD", "AL": "ALL", "BA": "BAM", "ME": "EUR"}
 HOLDERS = {
     "RS": ["Zvuk i Svetlo d.o.o.", "Beo Expo Team d.o.o.", "Filmska Oprema Novi Sad d.o.o."],
     "ME": ["Adria Event Tech d.o.o.", "Montenegro Film Crew d.o.o."],
@@ -470,14 +470,6 @@ EQUIPMENT = [
     ("Drone with camera", "880699", 4200, "4"),
 ]
 USES = ["Professional equipment", "Exhibitions and fairs", "Commercial samples"]
-#: approximate EUR rates for generated values (BAM is pegged at 1.95583)
-RATES = {
-    "EUR": Decimal("1"),
-    "RSD": Decimal("117.2"),
-    "MKD": Decimal("61.5"),
-    "ALL": Decimal("98.5"),
-    "BAM": Decimal("1.95583"),
-}
 ATA_COUNTRIES = tuple(ASSOCIATIONS)
 
 
@@ -504,14 +496,16 @@ def generate(rng: random.Random) -> ATACarnet:
     re-exportation abroad, re-importation home; cut at a random step."""
     home = rng.choice(ATA_COUNTRIES)
     abroad = rng.choice([c for c in ATA_COUNTRIES if c != home])
-    currency = CURRENCY[home]
+    currency = HOME_CURRENCY[home]
     issue = date(2025, 1, 1) + timedelta(days=rng.randrange(600))
     expiry = _anniversary(issue) - timedelta(days=1)
     items = []
     for n in range(1, rng.randint(1, 6) + 1):
         desc, hs, eur, kg = rng.choice(EQUIPMENT)
         qty = rng.randint(1, 8)
-        value = (Decimal(eur * qty) * RATES[currency] * Decimal(rng.randint(80, 120)) / 100).quantize(Decimal("1.00"))
+        value = (Decimal(eur * qty) * EUR_RATES[currency] * Decimal(rng.randint(80, 120)) / 100).quantize(
+            Decimal("1.00")
+        )
         items.append(
             GoodsItem(
                 sequence_numeric=n,

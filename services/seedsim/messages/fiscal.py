@@ -38,6 +38,7 @@ from seedsim.core.message_type import MessageType
 from seedsim.core.validation import Issue, RuleContext, RuleSet
 from seedsim.core.xml_binding import XmlDocument, XmlModel
 from seedsim.messages.ata import COUNTRY_MESSAGE, currency_issues, hs_code_problem, office
+from seedsim.samples.money import EUR_RATES, HOME_CURRENCY
 
 NS_FISCAL = "urn:seedsim:fiscal:1"
 
@@ -556,17 +557,6 @@ def vat_tourist(p: VatRefundExportProof, ctx: RuleContext) -> Iterator[Issue]:
 
 # == generators ==================================================================================
 
-CURRENCY = {"RS": "RSD", "MK": "MKD", "AL": "ALL", "BA": "BAM", "ME": "EUR", "XK": "EUR"}
-#: approximate EUR rates for generated values (BAM is pegged at 1.95583)
-RATES = {
-    "EUR": Decimal("1"),
-    "RSD": Decimal("117.2"),
-    "MKD": Decimal("61.5"),
-    "ALL": Decimal("98.5"),
-    "BAM": Decimal("1.95583"),
-    "USD": Decimal("1.08"),
-    "CHF": Decimal("0.95"),
-}
 PEOPLE = {
     "RS": (["Marko", "Jelena", "Nikola", "Milica"], ["Petrovic", "Jovanovic", "Nikolic", "Markovic"], "Beograd"),
     "ME": (["Luka", "Ana", "Stefan", "Marija"], ["Vukovic", "Radovic", "Popovic"], "Podgorica"),
@@ -608,7 +598,7 @@ def _person(rng: random.Random, country: str, with_document: bool = True) -> Cas
 
 
 def _eur(amount: Decimal, currency: str) -> Decimal:
-    return (amount / RATES[currency]).quantize(Decimal("0.01"))
+    return (amount / EUR_RATES[currency]).quantize(Decimal("0.01"))
 
 
 def generate_cash_declaration(rng: random.Random) -> CashDeclaration:
@@ -642,7 +632,7 @@ def generate_cash_declaration(rng: random.Random) -> CashDeclaration:
                 )
             )
             continue
-        currency = rng.choice(["USD", "CHF", CURRENCY[country] if CURRENCY[country] != "EUR" else "RSD"])
+        currency = rng.choice(["USD", "CHF", HOME_CURRENCY[country] if HOME_CURRENCY[country] != "EUR" else "RSD"])
         value = Decimal(rng.randrange(1_000, 500_000 if currency in ("RSD", "MKD", "ALL") else 20_000, 10))
         items.append(
             CashItem(
@@ -729,7 +719,7 @@ GOODS = [
 def generate_vat_refund_export_proof(rng: random.Random) -> VatRefundExportProof:
     """Exit confirmed by the exporting country's office of exit; 30 % are tourist (tax-free) exports."""
     country = rng.choice(codes.SEED_COUNTRIES)
-    currency = CURRENCY[country]
+    currency = HOME_CURRENCY[country]
     exit_day = date(2025, 1, 1) + timedelta(days=rng.randrange(500))
     accepted = exit_day - timedelta(days=rng.randint(0, 3))
     serial = random_mrn_serial(rng)  # drawn here, the procedure letter last: a seed gives the same document
@@ -741,7 +731,7 @@ def generate_vat_refund_export_proof(rng: random.Random) -> VatRefundExportProof
     for seq in confirmed:
         desc, hs, per_kg = rng.choice(GOODS[6:] if tourist else GOODS[:6])
         kg = Decimal(rng.randint(1, 5)) if tourist else Decimal(rng.randint(50, 8000))
-        value = (kg * Decimal(per_kg) * RATES[currency]).quantize(Decimal("0.01"))
+        value = (kg * Decimal(per_kg) * EUR_RATES[currency]).quantize(Decimal("0.01"))
         inv = rng.choice(invoices)
         totals[inv] += value
         items.append(
