@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from seedsim.bootstrap import make_customs_node
+from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.samples.crossings import DEMO_CROSSINGS
@@ -35,15 +35,9 @@ def external() -> Path:
 @pytest.fixture
 async def corridor(tmp_path):
     """Two customs nodes, RS and ME, on one in-process bus, started."""
-    bus = InMemoryBus()
-    nodes = {}
-    for country, partner in (("RS", "ME"), ("ME", "RS")):
-        cfg = NodeConfig(node=country, db=tmp_path / f"{country}.sqlite3", partners=[partner], crossings=DEMO_CROSSINGS)
-        nodes[country] = make_customs_node(cfg, bus)
-    await bus.start()
-    for n in nodes.values():
-        await n.start()
-    yield bus, nodes
-    for n in nodes.values():
-        await n.stop()
-    await bus.stop()
+    configs = [
+        NodeConfig(node=country, db=tmp_path / f"{country}.sqlite3", partners=[partner], crossings=DEMO_CROSSINGS)
+        for country, partner in (("RS", "ME"), ("ME", "RS"))
+    ]
+    async with running_network(configs, InMemoryBus()) as network:
+        yield network.transport, network.customs

@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # for tests.support.kafka_broker
 
-from seedsim.bootstrap import make_customs_node, make_transport  # noqa: E402
+from seedsim.bootstrap import make_customs_node, make_transport, running_network  # noqa: E402
 from seedsim.config import NodeConfig  # noqa: E402
 from seedsim.core.interop import InteropRecord, Stage  # noqa: E402
 from seedsim.core.topics import Topics  # noqa: E402
@@ -169,15 +169,9 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
     consignments = [gen.make(i) for i in range(1, n + 1)]
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory(prefix="seedsim-bench-paced-") as tmp:
-        nodes = {
-            c: make_customs_node(cfg, transport) for c, cfg in node_configs(Path(tmp), topics.prefix, bootstrap).items()
-        }
-        client = InProcessClient(nodes)
         transport.subscribe([topics.interop], group=f"seedsim-bench-monitor-{run_id}", handler=on_interop)
-        await transport.start()
-        for node in nodes.values():
-            await node.start()
-        try:
+        async with running_network(node_configs(Path(tmp), topics.prefix, bootstrap).values(), transport) as network:
+            client = InProcessClient(network.customs)
             # stage (not timed): lodge the export declaration and send PRE_ARRIVAL for every consignment,
             # and wait until every PRE_ARRIVAL is acknowledged, so only EXIT traffic runs while we measure
             limiter = asyncio.Semaphore(concurrency)
@@ -219,10 +213,6 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
                 lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "EXIT") >= n, timeout=120 + n / 5
             )
             drained_s = loop.time() - t0
-        finally:
-            for node in nodes.values():
-                await node.stop()
-            await transport.stop()
     lat = summary.latencies_ms
     # how latency evolves over the run: first and last tenth of the exits (in ack order)
     tenth = max(1, len(lat) // 10)
@@ -257,17 +247,6 @@ async def capture_records(
     prefix = f"seedsim.bench-capture-{uuid.uuid4().hex[:8]}"
     topics = Topics(prefix)
     cfgs = node_configs(db_dir, prefix, None)
-    nodes = [make_customs_node(cfgs[EXIT_C], bus)] + ([make_customs_node(cfgs[ENTRY_C], bus)] if with_me else [])
-    rs = nodes[0]
-    await bus.start()
-    for node in nodes:
-        await node.start()
-    gen = ConsignmentGenerator(seed, CROSSING)
-    for i in range(1, n + 1):
-        c = gen.make(i)
-        await rs.lodge(export_xml(c))
-        await rs.on_event(Event.PRE_ARRIVAL, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
-        await rs.on_event(Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
 
     def ack_records() -> list[Record]:
         return [
@@ -276,14 +255,19 @@ async def capture_records(
             if r.header("ce_type") == ACKNOWLEDGEMENT.ce_type and r.header("ce_trigger") == "EXIT"
         ]
 
-    if with_me:
-        for _ in range(600):
-            if len(ack_records()) >= n:
-                break
-            await asyncio.sleep(0.05)
-    for node in nodes:
-        await node.stop()
-    await bus.stop()
+    async with running_network([cfgs[EXIT_C]] + ([cfgs[ENTRY_C]] if with_me else []), bus) as network:
+        rs = network.customs[EXIT_C]
+        gen = ConsignmentGenerator(seed, CROSSING)
+        for i in range(1, n + 1):
+            c = gen.make(i)
+            await rs.lodge(export_xml(c))
+            await rs.on_event(Event.PRE_ARRIVAL, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+            await rs.on_event(Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+        if with_me:
+            for _ in range(600):
+                if len(ack_records()) >= n:
+                    break
+                await asyncio.sleep(0.05)
     export_records = list(bus.log(topics.inbox(ENTRY_C)))
     exits = [r for r in export_records if r.header("ce_trigger") == "EXIT"]
     acks = ack_records()
@@ -410,42 +394,39 @@ async def memory_child(bootstrap: str | None, n: int, seed: int, concurrency: in
     transport = make_transport(bootstrap, client_id=f"seedsim-bench-mem-{prefix[-8:]}")
     with tempfile.TemporaryDirectory(prefix="seedsim-bench-mem-") as tmp:
         cfg = node_configs(Path(tmp), prefix, bootstrap)[EXIT_C]
-        node = make_customs_node(cfg, transport)
-        await transport.start()
-        await node.start()
-        after_start = _proc_status()
-        gen = ConsignmentGenerator(seed, CROSSING)
-        next_i = 1
-        done = 0
-        marks: list[float] = []  # time at every 1000th consignment done: does lodging slow down as the store fills?
-        t0 = time.perf_counter()
+        async with running_network([cfg], transport) as network:
+            node = network.customs[EXIT_C]
+            after_start = _proc_status()
+            gen = ConsignmentGenerator(seed, CROSSING)
+            next_i = 1
+            done = 0
+            marks: list[float] = []  # time at every 1000th consignment done: does lodging slow down as the store fills?
+            t0 = time.perf_counter()
 
-        async def worker() -> None:
-            nonlocal next_i, done
-            while next_i <= n:
-                i = next_i
-                next_i += 1
-                c = gen.make(i)  # generated on the fly: the driver holds no list of 10,000 consignments
-                res = await node.lodge(export_xml(c))
-                if not res.accepted:
-                    raise RuntimeError(f"lodge rejected: {[str(x) for x in res.report.issues]}")
-                await node.on_event(Event.PRE_ARRIVAL, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
-                done += 1
-                if done % 1000 == 0:
-                    marks.append(time.perf_counter() - t0)
+            async def worker() -> None:
+                nonlocal next_i, done
+                while next_i <= n:
+                    i = next_i
+                    next_i += 1
+                    c = gen.make(i)  # generated on the fly: the driver holds no list of 10,000 consignments
+                    res = await node.lodge(export_xml(c))
+                    if not res.accepted:
+                        raise RuntimeError(f"lodge rejected: {[str(x) for x in res.report.issues]}")
+                    await node.on_event(Event.PRE_ARRIVAL, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+                    done += 1
+                    if done % 1000 == 0:
+                        marks.append(time.perf_counter() - t0)
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        load_s = time.perf_counter() - t0
-        await asyncio.sleep(0.6)  # one more sent-marks flush
-        pending = await node.store.read(
-            lambda conn: conn.execute("SELECT COUNT(*) FROM consignments WHERE status = 'pre_arrival_sent'").fetchone()[
-                0
-            ]
-        )
-        end = _proc_status()
-        db_mb = sum(p.stat().st_size for p in Path(tmp).glob("*")) / 2**20
-        await node.stop()
-        await transport.stop()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            load_s = time.perf_counter() - t0
+            await asyncio.sleep(0.6)  # one more sent-marks flush
+            pending = await node.store.read(
+                lambda conn: conn.execute(
+                    "SELECT COUNT(*) FROM consignments WHERE status = 'pre_arrival_sent'"
+                ).fetchone()[0]
+            )
+            end = _proc_status()
+            db_mb = sum(p.stat().st_size for p in Path(tmp).glob("*")) / 2**20
     return {
         "consignments": n,
         "pending": pending,
@@ -772,47 +753,46 @@ async def phase_profile(bootstrap: str, n: int, seed: int, batch: int = 50) -> d
         export_records, _exits, _acks, _ = await capture_records(n, seed, db)  # fills db/rs.sqlite3 (RS's own state)
         transport = make_transport(bootstrap, client_id=f"seedsim-bench-prof-{run_id}")
         cfgs = node_configs(db, prefix, bootstrap)
-        me = make_customs_node(cfgs[ENTRY_C], transport)
-        rs = make_customs_node(cfgs[EXIT_C], transport)
-        await transport.start()
-        await me.start()
-        # RS only opens its store: started, it would also consume ME's acks from Kafka while we replay them
-        await rs.store.open()
-        acks: list[Record] = []
-        orig_send = transport.send_batch
+        async with running_network([cfgs[ENTRY_C]], transport) as network:
+            me = network.customs[ENTRY_C]
+            # RS is built by hand, outside the network: it reopens the database capture_records filled (its own
+            # state) and only opens its store -- started, it would also consume ME's acks from Kafka while we
+            # replay them
+            rs = make_customs_node(cfgs[EXIT_C], transport)
+            await rs.store.open()
+            acks: list[Record] = []
+            orig_send = transport.send_batch
 
-        async def capture_send(recs):
-            acks.extend(r for r in recs if r.topic == topics.inbox(EXIT_C))
-            return await orig_send(recs)
+            async def capture_send(recs):
+                acks.extend(r for r in recs if r.topic == topics.inbox(EXIT_C))
+                return await orig_send(recs)
 
-        transport.send_batch = capture_send
-        try:
-            # the capture ran with another prefix: readdress the records to this run's inbox topic
-            recs = [
-                Record(topics.inbox(ENTRY_C), r.value, r.key, r.headers, 0, i, r.timestamp_ms)
-                for i, r in enumerate(export_records)
-            ]
-            out: dict[str, Any] = {}
+            transport.send_batch = capture_send
+            try:
+                # the capture ran with another prefix: readdress the records to this run's inbox topic
+                recs = [
+                    Record(topics.inbox(ENTRY_C), r.value, r.key, r.headers, 0, i, r.timestamp_ms)
+                    for i, r in enumerate(export_records)
+                ]
+                out: dict[str, Any] = {}
 
-            async def measure(node, rs_: list[Record]) -> dict[str, Any]:
-                # records split in three: handled one per batch (a node under light load), in batches of
-                # `batch` (under load: the consumer fetches what accumulated), and profiled in batches
-                await _handle(node, rs_[:1])  # warm-up (first-call imports, statement cache)
-                third = (len(rs_) - 1) // 3
-                return {
-                    "wall_batch_1": await _timed_replay(node, rs_[1 : 1 + third], 1),
-                    "wall_batched": await _timed_replay(node, rs_[1 + third : 1 + 2 * third], batch),
-                    "profile": await _profiled_replay(node, rs_[1 + 2 * third :], batch),
-                }
+                async def measure(node, rs_: list[Record]) -> dict[str, Any]:
+                    # records split in three: handled one per batch (a node under light load), in batches of
+                    # `batch` (under load: the consumer fetches what accumulated), and profiled in batches
+                    await _handle(node, rs_[:1])  # warm-up (first-call imports, statement cache)
+                    third = (len(rs_) - 1) // 3
+                    return {
+                        "wall_batch_1": await _timed_replay(node, rs_[1 : 1 + third], 1),
+                        "wall_batched": await _timed_replay(node, rs_[1 + third : 1 + 2 * third], batch),
+                        "profile": await _profiled_replay(node, rs_[1 + 2 * third :], batch),
+                    }
 
-            out["me_export_data"] = await measure(me, recs)
-            ack_recs = [Record(r.topic, r.value, r.key, r.headers, 0, i) for i, r in enumerate(acks)]
-            out["rs_acknowledgement"] = await measure(rs, ack_recs)
-        finally:
-            transport.send_batch = orig_send
-            await me.stop()
-            await rs.stop()
-            await transport.stop()
+                out["me_export_data"] = await measure(me, recs)
+                ack_recs = [Record(r.topic, r.value, r.key, r.headers, 0, i) for i, r in enumerate(acks)]
+                out["rs_acknowledgement"] = await measure(rs, ack_recs)
+            finally:
+                transport.send_batch = orig_send
+                await rs.stop()
     return out
 
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from seedsim.bootstrap import make_customs_node
+from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import MetaData
@@ -40,15 +40,10 @@ async def gb_node(external, tmp_path):
         db=tmp_path / "gb.sqlite3",
         national_schema=str(external / "hmrc-cds" / "xsd" / "customs" / "wrapper_submit.xsd"),
     )
-    bus = InMemoryBus()
-    node = make_customs_node(cfg, bus)
-    await bus.start()
-    await node.start()
-    app = create_app(node, manage_lifecycle=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gb") as client:
-        yield client
-    await node.stop()
-    await bus.stop()
+    async with running_network([cfg], InMemoryBus()) as network:
+        app = create_app(network.customs["GB"], manage_lifecycle=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gb") as client:
+            yield client
 
 
 def lodge(client, path: Path):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from seedsim.bootstrap import make_agency_node, make_customs_node
+from seedsim.bootstrap import running_network
 from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
@@ -30,22 +30,14 @@ AGENCIES = ["RS-NPPO", "RS-CCI", "TR-TIR"]
 
 @pytest.fixture
 async def net(tmp_path):
-    bus = InMemoryBus()
     everyone = AGENCIES + ["ME"]
-    nodes = {
-        a: make_agency_node(
-            AgencyConfig(node=a, db=tmp_path / f"{a}.db", seed=7, partners=[n for n in everyone if n != a]), bus
-        )
+    configs = [
+        AgencyConfig(node=a, db=tmp_path / f"{a}.db", seed=7, partners=[n for n in everyone if n != a])
         for a in AGENCIES
-    }
-    nodes["ME"] = make_customs_node(NodeConfig(node="ME", db=tmp_path / "me.db", partners=AGENCIES), bus)
-    for n in nodes.values():
-        await n.start()
-    await bus.start()
-    yield bus, nodes
-    await bus.stop()
-    for n in nodes.values():
-        await n.stop()
+    ]
+    configs.append(NodeConfig(node="ME", db=tmp_path / "me.db", partners=AGENCIES))
+    async with running_network(configs, InMemoryBus()) as network:
+        yield network.transport, network.nodes
 
 
 async def settle():

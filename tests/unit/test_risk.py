@@ -8,7 +8,7 @@ import asyncio
 import httpx
 import pytest
 
-from seedsim.bootstrap import make_customs_node
+from seedsim.bootstrap import make_customs_node, running_network
 from seedsim.config import BorderCrossing, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
@@ -171,33 +171,25 @@ async def test_risk_alerts_are_recorded_on_pre_arrival_data_before_entry_and_tol
 
 
 async def test_a_node_runs_only_the_profiles_its_config_names(tmp_path):
-    bus = InMemoryBus()
     laptops = next(p for p in SHIPPED if p.id == "RP-LAPTOP-UNDERVALUED")
-    nodes = {
-        k: make_customs_node(
-            NodeConfig(
-                node=k,
-                db=tmp_path / f"{k}.db",
-                partners=[o],
-                crossings=DEMO_CROSSINGS,
-                risk_profiles=["watchlist-consignor"] if k == "ME" else [],
-            ),
-            bus,
+    configs = [
+        NodeConfig(
+            node=k,
+            db=tmp_path / f"{k}.db",
+            partners=[o],
+            crossings=DEMO_CROSSINGS,
+            risk_profiles=["watchlist-consignor"] if k == "ME" else [],
         )
         for k, o in (("RS", "ME"), ("ME", "RS"))
-    }
+    ]
+    async with running_network(configs, InMemoryBus()) as network:
+        bus, nodes = network.transport, network.customs
+        c = ConsignmentGenerator(3, CROSS).make(1)
+        export = craft(c.export, laptops)  # under-valued laptops, but ME does not run that profile
+        await nodes["RS"].lodge(export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
+        await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
+        await settle()
     assert [p.id for p in nodes["ME"].risk_profiles] == ["RP-WATCHLIST-CONSIGNOR"] and nodes["RS"].risk_profiles == []
-    await bus.start()
-    for n in nodes.values():
-        await n.start()
-    c = ConsignmentGenerator(3, CROSS).make(1)
-    export = craft(c.export, laptops)  # under-valued laptops, but ME does not run that profile
-    await nodes["RS"].lodge(export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
-    await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
-    await settle()
-    for n in nodes.values():
-        await n.stop()
-    await bus.stop()
     assert [r for r in interop(bus) if r.stage in (Stage.ALERT, Stage.RISK_ALERT)] == []
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from contextlib import asynccontextmanager
 
 from lxml import etree
 
-from seedsim.bootstrap import make_customs_node
+from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
@@ -63,29 +64,19 @@ class FlakyBus(InMemoryBus):
         await super().send_batch(records)
 
 
+@asynccontextmanager
 async def _corridor(tmp_path, bus):
-    nodes = {}
-    for country, partner in (("RS", "ME"), ("ME", "RS")):
-        nodes[country] = make_customs_node(
-            NodeConfig(node=country, db=tmp_path / f"{country}.sqlite3", partners=[partner], crossings=DEMO_CROSSINGS),
-            bus,
-        )
-    await bus.start()
-    for n in nodes.values():
-        await n.start()
-    return nodes
-
-
-async def _stop(bus, nodes):
-    for n in nodes.values():
-        await n.stop()
-    await bus.stop()
+    configs = [
+        NodeConfig(node=country, db=tmp_path / f"{country}.sqlite3", partners=[partner], crossings=DEMO_CROSSINGS)
+        for country, partner in (("RS", "ME"), ("ME", "RS"))
+    ]
+    async with running_network(configs, bus) as network:
+        yield network.customs
 
 
 async def test_a_failing_send_delays_messages_but_loses_none(tmp_path):
     bus = FlakyBus(failures=0)
-    nodes = await _corridor(tmp_path, bus)
-    try:
+    async with _corridor(tmp_path, bus) as nodes:
         gen = ConsignmentGenerator(3, CROSS)
         cs = [gen.make(i) for i in range(1, 6)]
         for c in cs:
@@ -99,14 +90,11 @@ async def test_a_failing_send_delays_messages_but_loses_none(tmp_path):
                 break
         assert sum(1 for r in recs if r.stage == Stage.ACK_RECEIVED) == 5
         assert bus.failures == 0
-    finally:
-        await _stop(bus, nodes)
 
 
 async def test_a_record_that_breaks_its_handler_is_dead_lettered_and_order_is_kept(tmp_path, monkeypatch):
     bus = InMemoryBus()
-    nodes = await _corridor(tmp_path, bus)
-    try:
+    async with _corridor(tmp_path, bus) as nodes:
         gen = ConsignmentGenerator(4, CROSS)
         cs = [gen.make(i) for i in range(1, 8)]
         poisoned = cs[3].ucr
@@ -132,5 +120,3 @@ async def test_a_record_that_breaks_its_handler_is_dead_lettered_and_order_is_ke
         assert handled == [c.ucr for c in cs if c.ucr != poisoned], (
             "records behind the failing one are handled, in order"
         )
-    finally:
-        await _stop(bus, nodes)

@@ -6,13 +6,14 @@ import asyncio
 import dataclasses
 import random
 import shutil
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 from lxml import etree
 
-from seedsim.bootstrap import make_customs_node
+from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.response import Response
@@ -176,26 +177,18 @@ def _edited_catalogue(tmp_path: Path, drop_events: set[str]) -> Path:
     return directory
 
 
+@asynccontextmanager
 async def _pair(tmp_path: Path, ubs: Path):
-    bus = InMemoryBus()
-    nodes = {
-        c: make_customs_node(
-            NodeConfig(
-                node=c, db=tmp_path / f"{c}.sqlite3", partners=[p], crossings=DEMO_CROSSINGS, utility_blocks=ubs
-            ),
-            bus,
-        )
+    configs = [
+        NodeConfig(node=c, db=tmp_path / f"{c}.sqlite3", partners=[p], crossings=DEMO_CROSSINGS, utility_blocks=ubs)
         for c, p in (("RS", "ME"), ("ME", "RS"))
-    }
-    await bus.start()
-    for n in nodes.values():
-        await n.start()
-    return bus, nodes
+    ]
+    async with running_network(configs, InMemoryBus()) as network:
+        yield network.transport, network.customs
 
 
 async def test_without_an_exit_step_in_the_ub_a_node_sends_nothing_on_exit(tmp_path):
-    bus, nodes = await _pair(tmp_path, _edited_catalogue(tmp_path, {"EXIT"}))
-    try:
+    async with _pair(tmp_path, _edited_catalogue(tmp_path, {"EXIT"})) as (bus, nodes):
         c = ConsignmentGenerator(12, CROSS).make(1)
         assert (
             await nodes["RS"].lodge(c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
@@ -205,15 +198,10 @@ async def test_without_an_exit_step_in_the_ub_a_node_sends_nothing_on_exit(tmp_p
         ]
         with pytest.raises(EventRejected, match="no Utility Block has a customs role send ExportData on EXIT"):
             await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
-    finally:
-        for n in nodes.values():
-            await n.stop()
-        await bus.stop()
 
 
 async def test_without_an_entry_step_in_the_ub_the_entry_is_matched_but_not_confirmed(tmp_path):
-    bus, nodes = await _pair(tmp_path, _edited_catalogue(tmp_path, {"ENTRY"}))
-    try:
+    async with _pair(tmp_path, _edited_catalogue(tmp_path, {"ENTRY"})) as (bus, nodes):
         c = ConsignmentGenerator(13, CROSS).make(1)
         assert (
             await nodes["RS"].lodge(c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
@@ -227,10 +215,6 @@ async def test_without_an_entry_step_in_the_ub_the_entry_is_matched_but_not_conf
         await settle(bus, rounds=20)
         assert result["status"] == "entered_matched" and "message_id" not in result
         assert not [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == ENTRY_CONFIRMATION.ce_type]
-    finally:
-        for n in nodes.values():
-            await n.stop()
-        await bus.stop()
 
 
 # -- one scenario per UB --------------------------------------------------------------------------
