@@ -1,12 +1,30 @@
 # One image for every seedsim service (customs nodes, demo runner):
 #   docker build -t seedsim:latest .
 #   docker run --rm seedsim:latest --help
+#   docker run --rm seedsim:latest run western-balkans-corridor     (a shipped scenario, by name)
 #   docker compose up --build            (see docker-compose.yml)
 #
-# The repository layout is kept under /app and the package is installed in
-# editable mode, so seedsim.core.validation.SCHEMA_DIR
-# (= <services/seedsim/core/validation.py>.parents[3] / "schemas") resolves to
-# /app/schemas inside the image.
+# The first stage builds a wheel from the repository layout (pyproject.toml and
+# setup.py, services/, schemas/, scenarios/); the image installs that wheel, as
+# `pip install .` would, so the XSDs, examples, Utility Blocks, risk profiles
+# and scenarios are package data inside the installed seedsim
+# (seedsim.core.shipped_data finds them there), and no source tree is left in
+# the image beside the installed package.
+FROM python:3.11-slim AS wheel
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+
+WORKDIR /src
+
+# README.m[d]: a wildcard, so the build does not fail while README.md is absent
+# (pyproject.toml names it as the readme; setuptools only warns when it is missing).
+COPY pyproject.toml setup.py README.m[d] ./
+COPY services/ services/
+COPY schemas/ schemas/
+COPY scenarios/ scenarios/
+RUN pip wheel --no-deps --wheel-dir /wheels .
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -16,20 +34,19 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# README.m[d]: a wildcard, so the build does not fail while README.md is absent
-# (pyproject.toml names it as the readme; setuptools only warns when it is missing).
-COPY pyproject.toml README.m[d] ./
-COPY services/ services/
-COPY schemas/ schemas/
-COPY scenarios/ scenarios/
+COPY --from=wheel /wheels /wheels
 
 # After installing, fail the build rather than the containers: every seedsim
-# module must import with the declared dependencies only, and the XSDs must be
-# where validation.SCHEMA_DIR looks.
+# module must import with the declared dependencies only, and the shipped data
+# must be inside the installed package, found from a directory that holds none.
 RUN set -eux; \
-    pip install --no-cache-dir -e /app; \
-    python -c "import importlib, pkgutil, seedsim; [importlib.import_module(m.name) for m in pkgutil.walk_packages(seedsim.__path__, 'seedsim.')]; from seedsim.core.validation import SCHEMA_DIR; assert SCHEMA_DIR.is_dir(), SCHEMA_DIR; print('schemas at', SCHEMA_DIR)"; \
+    pip install --no-cache-dir /wheels/seedsim-*.whl; \
+    rm -rf /wheels; \
+    cd /tmp; \
+    python -c "import importlib, pkgutil, seedsim; [importlib.import_module(m.name) for m in pkgutil.walk_packages(seedsim.__path__, 'seedsim.')]; from pathlib import Path; from seedsim.core import shipped_data as d; assert d.DATA_ROOT == Path(seedsim.__file__).parent, d.DATA_ROOT; assert all(any(p.glob('*.yaml')) for p in (d.UB_DIR, d.PROFILE_DIR, d.SCENARIO_DIR)), d.DATA_ROOT; print('shipped data at', d.DATA_ROOT)"; \
     seedsim --version; \
+    seedsim ub list; \
+    cd /app; \
     groupadd --system --gid 10001 seedsim; \
     useradd --system --uid 10001 --gid seedsim --home-dir /home/seedsim --create-home --shell /usr/sbin/nologin seedsim; \
     mkdir -p /data /app/var; \

@@ -21,6 +21,8 @@ from typing import Any
 
 from lxml import etree
 
+# SCHEMA_DIR is also imported from here by the XSD walkers and the AsyncAPI writer
+from seedsim.core.shipped_data import SCHEMA_DIR as SCHEMA_DIR
 from seedsim.core.xml_binding import lenient_reading
 from seedsim.core.xml_safety import UnsafeXmlError, XmlLimits, parse_untrusted
 
@@ -105,14 +107,11 @@ def from_unsafe(exc: UnsafeXmlError) -> Issue:
 
 # -- XSD ---------------------------------------------------------------------------------------
 
-SCHEMA_DIR = Path(__file__).resolve().parents[3] / "schemas"
-
-
 _per_thread = threading.local()
 
 
 def compiled_schema(path: str | Path) -> etree.XMLSchema:
-    """The compiled XSD at ``path`` (relative paths are under the project's ``schemas/``).
+    """The compiled XSD at ``path`` (relative paths are under the shipped ``schemas/``).
 
     Compiled once per thread, not once per process: an ``XMLSchema`` keeps the
     error log of its last ``validate()`` on the object, so two threads sharing

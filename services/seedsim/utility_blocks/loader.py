@@ -17,14 +17,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from seedsim.core.validation import SCHEMA_DIR
+from seedsim.core.shipped_data import DATA_ROOT, UB_DIR, UB_SCHEMA
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks.model import UtilityBlock
 from seedsim.utility_blocks.xsd_paths import element_paths
-
-PROJECT_DIR = SCHEMA_DIR.parent
-UB_DIR = SCHEMA_DIR / "utility-blocks"
-UB_SCHEMA = SCHEMA_DIR / "utility-block.schema.json"
 
 
 @dataclass(frozen=True)
@@ -145,7 +141,7 @@ def _catalogue_problems(name: str, ub: UtilityBlock) -> list[Problem]:
                 )
 
     for i, example in enumerate(ub.examples):
-        path = PROJECT_DIR / example
+        path = DATA_ROOT / example
         message = Path(example).parts[2] if len(Path(example).parts) > 2 else ""
         if not path.is_file():
             out.append(

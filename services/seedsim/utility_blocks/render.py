@@ -11,10 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from seedsim.core.shipped_data import DATA_ROOT
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks.model import UtilityBlock
-
-PROJECT_DIR = Path(__file__).resolve().parents[3]
 
 
 def list_rows(blocks: dict[str, UtilityBlock]) -> list[tuple[str, str, str, str]]:
@@ -208,7 +207,7 @@ def page_markdown(ub: UtilityBlock, out_dir: Path) -> str:
     md += [f"- change: {g.change}"] if g.change else []
     md += ["", "## Examples", ""]
     for e in ub.examples:
-        link = Path(os.path.relpath(PROJECT_DIR / e, out_dir.resolve())).as_posix()
+        link = Path(os.path.relpath(DATA_ROOT / e, out_dir.resolve())).as_posix()
         md.append(f"- [{e}]({link})")
     return "\n".join(md) + "\n"
 

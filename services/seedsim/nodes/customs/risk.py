@@ -27,10 +27,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from seedsim.core.declaration import Declaration, GoodsItem, Party
-from seedsim.core.validation import SCHEMA_DIR
-
-PROFILE_DIR = SCHEMA_DIR / "risk-profiles"
-PROFILE_SCHEMA = SCHEMA_DIR / "risk-profile.schema.json"
+from seedsim.core.shipped_data import PROFILE_DIR, PROFILE_SCHEMA
 
 #: what the alerts table's ``element`` column holds for a risk alert, telling it from a matching alert
 RISK_ELEMENT = "risk"

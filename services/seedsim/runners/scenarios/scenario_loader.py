@@ -16,14 +16,10 @@ import jsonschema
 import yaml
 from pydantic import ValidationError
 
-from seedsim.core.validation import SCHEMA_DIR
+from seedsim.core.shipped_data import SCENARIO_DIR, SCENARIO_SCHEMA
 from seedsim.runners.scenarios.scenario_model import Scenario
 
 FAULT_KINDS = ("malformed", "unknown_sender", "duplicates", "reorder", "delay", "node_down")
-
-SCHEMA_PATH = SCHEMA_DIR / "scenario.schema.json"
-#: the scenarios the project ships, at the repository root
-SCENARIO_DIR = SCHEMA_DIR.parent / "scenarios"
 
 
 class ScenarioError(ValueError):
@@ -37,7 +33,7 @@ class ScenarioError(ValueError):
 
 @lru_cache(maxsize=1)
 def schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return json.loads(SCENARIO_SCHEMA.read_text(encoding="utf-8"))
 
 
 def _place(path) -> str:
@@ -78,12 +74,29 @@ def _hint(err: jsonschema.ValidationError) -> str:
     return msg
 
 
-def load(path: str | Path) -> Scenario:
-    path = Path(path)
+def find(name: str | Path) -> Path:
+    """The file to play: ``name`` as a path, or, when no such file exists, the shipped scenario of that name.
+
+    ``western-balkans-corridor`` (with or without ``.yaml``) is found in an
+    installed package as in a checkout, from whatever directory the command runs.
+    """
+    path = Path(name)
+    if path.exists() or len(path.parts) != 1:
+        return path
+    candidate = SCENARIO_DIR / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+    return candidate if candidate.is_file() else path
+
+
+def load(name: str | Path) -> Scenario:
+    """A scenario file, or a shipped scenario by name (see :func:`find`); raises ScenarioError."""
+    path = find(name)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(path, [f"cannot read the file: {exc.strerror or exc}"]) from exc
+        problems = [f"cannot read the file: {exc.strerror or exc}"]
+        if len(path.parts) == 1:
+            problems.append(f"nor is it a shipped scenario: name one of {', '.join(p.stem for p in shipped())}")
+        raise ScenarioError(path, problems) from exc
     return loads(text, path)
 
 
@@ -122,5 +135,5 @@ def loads(text: str, path: str | Path = "<scenario>") -> Scenario:
 
 
 def shipped() -> list[Path]:
-    """The scenario files in the repository's ``scenarios/`` folder."""
+    """The scenarios seedsim ships (``scenarios/`` of the repository, ``seedsim/scenarios`` installed)."""
     return sorted(SCENARIO_DIR.glob("*.yaml"))
