@@ -14,6 +14,13 @@ acknowledgement to come back (the sender's ``ack_received`` / ``nack_received``
 interop record) and yields a :class:`StepOutcome`. A UB step whose message is
 ``Acknowledgement`` is not sent by the player: it is the receiver's answer to
 the step before, and its outcome reports that acknowledgement.
+
+Two hooks serve workshop mode (:mod:`seedsim.runners.workshop`) and leave a plain
+``play()`` unchanged: ``before_send`` is awaited with each message as it is about
+to leave (an :class:`Outgoing`), so a trainer can show it and wait for the room;
+``fault="nack"`` breaks the first message that can be broken against its UB's
+data set (:mod:`seedsim.runners.broken_messages`), so its receiver answers with a
+negative acknowledgement, whose errors the outcome carries (``ack_errors``).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,9 +39,9 @@ from lxml import etree
 
 from seedsim.bootstrap import running_network
 from seedsim.config import AgencyConfig, AgencyKind, BorderCrossing, NodeConfig, agency_id
-from seedsim.core.envelope import Envelope
 from seedsim.core.identifiers import random_mrn
 from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.response import Response
 from seedsim.core.transport import Record, Transport
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import body_in
@@ -43,6 +50,7 @@ from seedsim.messages.origin import REPLY_MONTHS, CertificateReference, add_mont
 from seedsim.messages.seed import ACKNOWLEDGEMENT
 from seedsim.nodes.agency.agency_node import ISSUES, AgencyNode, certificate_ref, generate_where
 from seedsim.nodes.inbox_node import send_from
+from seedsim.runners.broken_messages import FAULTS, Breakage, break_message
 from seedsim.samples.consignments import ConsignmentGenerator
 from seedsim.samples.crossings import DEMO_CROSSINGS
 from seedsim.utility_blocks import node_plan
@@ -65,6 +73,12 @@ class StepOutcome:
     latency_ms: float | None = None
     #: for an Acknowledgement step: the step it acknowledges
     answers: int | None = None
+    #: a negative acknowledgement (03) came back (for an Acknowledgement step: it is one)
+    nacked: bool = False
+    #: the errors the acknowledgement carries: (rule id, what to fix)
+    ack_errors: list[tuple[str, str]] = field(default_factory=list)
+    #: how this step's message was broken on purpose (``Player(fault="nack")``)
+    broken: Breakage | None = None
 
     @property
     def ok(self) -> bool:
@@ -139,8 +153,11 @@ async def cast_nodes(
 # -- reading values out of an instance ------------------------------------------------------------
 
 
-def values_at(payload: bytes, path: str, limit: int = 3) -> list[str]:
-    """Text of the elements at a UB data-set path (local names from the message's element; ``/@x`` for an attribute)."""
+def values_at(payload: bytes, path: str, limit: int | None = 3) -> list[str]:
+    """Text of the elements at a UB data-set path (local names from the message's element; ``/@x`` for an attribute).
+
+    An element whose value is in child elements (``IssueDateTime/DateTimeString``) gives their text.
+    """
     root = etree.fromstring(payload)
     body = body_in(root)
     nodes = [root if body is None else body]
@@ -148,14 +165,23 @@ def values_at(payload: bytes, path: str, limit: int = 3) -> list[str]:
         if part.startswith("@"):
             return [n.get(part[1:]) for n in nodes if n.get(part[1:]) is not None][:limit]
         nodes = [c for n in nodes for c in n if isinstance(c.tag, str) and etree.QName(c).localname == part]
-    return [" ".join((n.text or "").split()) for n in nodes if (n.text or "").strip()][:limit]
+    texts = (" ".join("".join(n.itertext()).split()) for n in nodes)
+    return [t for t in texts if t][:limit]
 
 
 def data_set_values(ub: UtilityBlock, message: str, payload: bytes | None) -> list[tuple[Element, list[str]]]:
     ds = next((d for d in ub.data_set if d.message == message), None)
     if ds is None:
         return []
-    return [(el, values_at(payload, el.path) if payload else []) for el in ds.elements]
+    return [(el, values_at(payload, el.path, limit=None) if payload else []) for el in ds.elements]
+
+
+def ack_errors(ack: Record | None) -> list[tuple[str, str]]:
+    """(rule id, what to fix) of each Error an acknowledgement record carries."""
+    if ack is None:
+        return []
+    response = Response.from_root(etree.fromstring(ack.value))
+    return [(e.validation_code or "?", e.description or "") for e in response.errors]
 
 
 # -- instances consistent across a conversation ---------------------------------------------------
@@ -316,31 +342,84 @@ class Watcher:
 # -- the player -----------------------------------------------------------------------------------
 
 
+@dataclass
+class Outgoing:
+    """A step's message as its sender is about to send it (what ``before_send`` is shown)."""
+
+    index: int
+    step: Step
+    sender: str
+    receiver: str
+    payload: bytes  # as it will leave the sender: minimised to the UB's data set, or broken on purpose
+    values: list[tuple[Element, list[str]]]
+    broken: Breakage | None = None
+
+
+BeforeSend = Callable[[Outgoing], Awaitable[None]]
+
+
+@dataclass
+class _WithoutMinimising:
+    """A node as :func:`send_from` sees it, minus its data minimisation: how a faulty sender sends."""
+
+    node: str
+    topics: Any
+    store: Any
+    transport: Transport
+
+
 class Player:
-    def __init__(self, cast: Cast, seed: int = 42, timeout: float | None = None):
+    def __init__(self, cast: Cast, seed: int = 42, timeout: float | None = None, fault: str | None = None):
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
         self.cast = cast
         self.ub = cast.ub
         self.timeout = timeout if timeout is not None else min(self.ub.exchange.timeout_s, 30.0)
         self.conversation = Conversation(random.Random(seed))
+        #: break one message on purpose (the first that can be), until one was
+        self.fault = fault
 
-    async def _send(self, step: Step, sender: str, receiver: str) -> tuple[Envelope | str, bytes]:
-        conv = self.conversation
+    def _prepare(self, index: int, step: Step, sender: str, receiver: str) -> tuple[Outgoing, Any]:
+        """The step's document and its message as it will leave ``sender``."""
         node, mt = self.cast.nodes[sender], CATALOGUE.by_name[step.message]
-        doc = conv.instance(step.message, sender, receiver)
-        subject = conv.subject_for(doc)
-        if (
-            isinstance(node, AgencyNode) and ISSUES.get(node.kind) == step.message
-        ):  # the agency issues it and keeps a record
-            sent = await node.issue(receiver, consignment=subject, doc=doc)
-            return sent["message_id"], node.outgoing(mt, mt.write(doc), receiver)
-        # the node's national system hands over the full document; the node sends the UB's data set only
-        payload = node.outgoing(mt, mt.write(doc), receiver, trigger=step.event, utility_block=self.ub.id)
-        env = await send_from(
-            node, mt, payload, receiver, subject=subject, correlation_id=conv.correlation_id, trigger=step.event
-        )
-        return env, payload
+        doc = self.conversation.instance(step.message, sender, receiver)
+        full = mt.write(doc)
+        if isinstance(node, AgencyNode) and ISSUES.get(node.kind) == step.message:
+            payload = node.outgoing(mt, full, receiver)  # as the agency's issue sends it
+        else:  # the node's national system hands over the full document; the node sends the UB's data set only
+            payload = node.outgoing(mt, full, receiver, trigger=step.event, utility_block=self.ub.id)
+        broken = None
+        if self.fault == "nack":
+            plan = getattr(self.cast.nodes[receiver], "plan", None)  # what the receiver checks it against
+            rules = plan.rules(step.message, step.event, sender, receiver) if plan is not None else None
+            found = break_message(rules, full, payload)
+            if found is not None:
+                (payload, broken), self.fault = found, None
+        values = data_set_values(self.ub, step.message, payload)
+        return Outgoing(index, step, sender, receiver, payload, values, broken), doc
 
-    async def play(self) -> AsyncIterator[StepOutcome]:
+    async def _send(self, out: Outgoing, doc: Any) -> str:
+        """Send the prepared message; its message id."""
+        conv = self.conversation
+        node, mt = self.cast.nodes[out.sender], CATALOGUE.by_name[out.step.message]
+        subject = conv.subject_for(doc)
+        if out.broken is None and isinstance(node, AgencyNode) and ISSUES.get(node.kind) == out.step.message:
+            sent = await node.issue(out.receiver, consignment=subject, doc=doc)  # the agency keeps a record
+            return str(sent["message_id"])
+        sender = node if out.broken is None else _WithoutMinimising(node.node, node.topics, node.store, node.transport)
+        env = await send_from(
+            sender,
+            mt,
+            out.payload,
+            out.receiver,
+            subject=subject,
+            correlation_id=conv.correlation_id,
+            trigger=out.step.event,
+        )
+        return env.id
+
+    async def play(self, before_send: BeforeSend | None = None) -> AsyncIterator[StepOutcome]:
+        """Each step's outcome in turn; ``before_send`` is awaited with each message just before it is sent."""
         watcher = Watcher(self.cast)
         previous: StepOutcome | None = None
         for index, step in enumerate(self.ub.business_process.steps, 1):
@@ -348,8 +427,10 @@ class Player:
             if step.message == ACKNOWLEDGEMENT.name:
                 yield self._acknowledgement(index, step, sender, receiver, previous, watcher)
                 continue
-            sent, payload = await self._send(step, sender, receiver)
-            message_id = sent if isinstance(sent, str) else sent.id
+            out, doc = self._prepare(index, step, sender, receiver)
+            if before_send is not None:
+                await before_send(out)
+            message_id = await self._send(out, doc)
             self.conversation.first_message_id = self.conversation.first_message_id or message_id
             recs = await watcher.until_answered(message_id, sender, self.timeout)
             answer = next(
@@ -368,9 +449,12 @@ class Player:
                 valid=any(r.node == receiver and r.stage == Stage.VALID for r in recs),
                 acked=answer is not None and answer.stage == Stage.ACK_RECEIVED,
                 errors=errors,
-                payload=payload,
-                values=data_set_values(self.ub, step.message, payload),
+                payload=out.payload,
+                values=out.values,
                 latency_ms=answer.latency_ms if answer else None,
+                nacked=answer is not None and answer.stage == Stage.NACK_RECEIVED,
+                ack_errors=ack_errors(watcher.acks.get(message_id)),
+                broken=out.broken,
             )
             yield previous
 
@@ -407,4 +491,6 @@ class Player:
             values=data_set_values(self.ub, step.message, ack.value if ack else None),
             latency_ms=previous.latency_ms,
             answers=previous.index,
+            nacked=previous.nacked,
+            ack_errors=list(previous.ack_errors),
         )
