@@ -1,12 +1,10 @@
 """Utility Blocks as data: the shipped catalogue loads, broken files are refused with the place
-to fix, `seedsim ub list|show|docs` print what they say, and `seedsim asyncapi` produces a
-document the official AsyncAPI 3.0.0 JSON Schema accepts."""
+to fix, and `seedsim ub list|show|docs` print what they say. (The AsyncAPI document derived
+from them is tested in test_asyncapi.py.)"""
 
 from __future__ import annotations
 
 import copy
-import json
-import os
 import re
 from pathlib import Path
 
@@ -21,8 +19,6 @@ from seedsim.utility_blocks.loader import UB_DIR
 from seedsim.utility_blocks.xsd_paths import element_paths
 
 ROOT = Path(__file__).resolve().parents[2]
-ASYNCAPI_SCHEMA = ROOT / ".cache" / "asyncapi" / "3.0.0.json"
-FETCH = "bash tests/support/fetch_asyncapi_schema.sh"
 #: the exchanges the catalogue must describe at least
 REQUIRED = {
     "UB-SEED-EXIT",
@@ -201,59 +197,3 @@ def test_ub_docs_write_a_page_per_ub_with_its_sequence_diagram(blocks, tmp_path,
             assert f"### {d.message}" in page and all(f"`{e.path}`" in page for e in d.elements)
         for link in re.findall(r"\]\(([^)]+\.xml)\)", page):
             assert (out / link).resolve().is_file(), link
-
-
-# -- AsyncAPI -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def asyncapi_validator():
-    if not ASYNCAPI_SCHEMA.is_file():
-        if os.environ.get("CI"):
-            pytest.fail(f"{ASYNCAPI_SCHEMA} is missing: .ci/run must call `{FETCH}` before pytest")
-        pytest.skip(f"the official AsyncAPI 3.0.0 schema is not fetched: run `{FETCH}`")
-    import jsonschema
-
-    schema = json.loads(ASYNCAPI_SCHEMA.read_text())
-    return jsonschema.validators.validator_for(schema)(schema)
-
-
-@pytest.fixture(scope="module")
-def asyncapi_doc(tmp_path_factory):
-    out = tmp_path_factory.mktemp("asyncapi") / "asyncapi.json"
-    assert main(["asyncapi", "--out", str(out)]) == 0
-    return out, json.loads(out.read_text())
-
-
-def test_asyncapi_document_validates_against_the_official_schema(asyncapi_validator, asyncapi_doc):
-    _, doc = asyncapi_doc
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in asyncapi_validator.iter_errors(doc)]
-    assert errors == []
-    # the validator does check: an AsyncAPI 2 style operation is refused
-    broken = copy.deepcopy(doc)
-    broken["operations"]["receiveInbox"]["action"] = "subscribe"
-    assert list(asyncapi_validator.iter_errors(broken))
-
-
-def test_asyncapi_document_covers_channels_messages_and_ub_steps(blocks, asyncapi_doc):
-    out, doc = asyncapi_doc
-    assert doc["asyncapi"] == "3.0.0"
-    channels = doc["channels"]
-    assert (
-        channels["inbox"]["address"] == "seedsim.inbox.{node}"
-        and "rs" in channels["inbox"]["parameters"]["node"]["enum"]
-    )
-    assert channels["deadLetters"]["address"] == "seedsim.inbox.{node}.dlq"
-    assert channels["interop"]["address"] == "seedsim.interop"
-    messages = doc["components"]["messages"]
-    for name, m in CATALOGUE.by_name.items():
-        msg = messages[name]
-        assert msg["headers"]["properties"]["ce_type"]["const"] == m.ce_type
-        assert msg["payload"]["schemaFormat"] == "application/xml"
-        assert (out.parent / msg["payload"]["schema"]["$ref"]).resolve() == (ROOT / "schemas" / m.schema).resolve()
-        assert name in channels["inbox"]["messages"]
-    steps = {k: v for k, v in doc["operations"].items() if k.startswith("UB-")}
-    assert len(steps) == sum(len(ub.business_process.steps) for ub in blocks.values())
-    op = steps["UB-SEED-EXIT.step3.ExportData"]
-    assert op["action"] == "send" and op["messages"] == [{"$ref": "#/channels/inbox/messages/ExportData"}]
-    assert op["summary"].startswith("[EXIT] exporting_customs")

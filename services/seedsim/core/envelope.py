@@ -10,11 +10,21 @@ without parsing its XML. Extension attributes used by seedsim:
 * ``ce_trigger``: the consignment event that caused it (PRE_ARRIVAL, EXIT, ENTRY).
 
 ``traceparent`` (W3C Trace Context) is carried as is, for OpenTelemetry.
+
+``ce_dataschema`` names the XSD the payload satisfies. CloudEvents requires an
+absolute URI there (RFC 3986: with a scheme), and seedsim's schemas are not
+hosted anywhere, so they are *named*, not located:
+``urn:seedsim:schema:<path under schemas/>``, in the same ``urn:seedsim:``
+namespace as the node sources. The AsyncAPI document (``seedsim asyncapi``)
+carries the text of every XSD under that name. Earlier versions wrote the
+bare path (``wco/seedsim_metadata.xsd``); an envelope read from such a record
+(an old trace) gets the URI, so everything downstream sees one form.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -22,12 +32,26 @@ from datetime import UTC, datetime
 SPEC_VERSION = "1.0"
 SOURCE_PREFIX = "urn:seedsim:node:"
 XML_CONTENT_TYPE = "application/xml"
+SCHEMA_URI_PREFIX = "urn:seedsim:schema:"
+
+#: an RFC 3986 scheme followed by ":", at the start of an absolute URI
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
 
 
 class EnvelopeError(ValueError):
     """Headers that do not make a CloudEvent; the reason says which attribute."""
+
+
+def dataschema_uri(schema: str) -> str:
+    """The absolute URI of a schema: ``wco/seedsim_metadata.xsd`` -> ``urn:seedsim:schema:wco/seedsim_metadata.xsd``.
+
+    ``schema`` is a path under the project's ``schemas/`` (what the validator reads) or already
+    an absolute URI, which is returned unchanged: both the current and the old header value read
+    as the same URI.
+    """
+    return schema if _SCHEME.match(schema) else SCHEMA_URI_PREFIX + schema
 
 
 def new_id() -> str:
@@ -52,6 +76,11 @@ class Envelope:
     dataschema: str | None = None
     content_type: str = XML_CONTENT_TYPE
     traceparent: str | None = None
+
+    def __post_init__(self) -> None:
+        # a schema path given by a caller (or read from an old record) becomes its absolute URI
+        if self.dataschema:
+            object.__setattr__(self, "dataschema", dataschema_uri(self.dataschema))
 
     def to_headers(self) -> list[tuple[str, bytes]]:
         h = [

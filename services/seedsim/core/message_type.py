@@ -16,7 +16,7 @@ from typing import Any
 
 from lxml import etree
 
-from seedsim.core.envelope import Envelope, new_id, new_traceparent
+from seedsim.core.envelope import Envelope, dataschema_uri, new_id, new_traceparent
 from seedsim.core.validation import RuleSet
 from seedsim.core.wco import body_in
 
@@ -58,7 +58,8 @@ class MessageType:
     ) -> Envelope:
         """The CloudEvents envelope of a message of this type from node ``source`` to node ``to``.
 
-        A new id and a new conversation unless given; ``ce_dataschema`` names this type's XSD.
+        A new id and a new conversation unless given; ``ce_dataschema`` names this type's XSD by its
+        absolute URI (``urn:seedsim:schema:<schema>``; ``schema`` stays the path the validator reads).
         """
         return Envelope(
             id=id or new_id(),
@@ -70,7 +71,7 @@ class MessageType:
             correlation_id=correlation_id or new_id(),
             causation_id=causation_id,
             trigger=trigger,
-            dataschema=self.schema,
+            dataschema=dataschema_uri(self.schema),
             traceparent=new_traceparent(),
         )
 

@@ -3,14 +3,27 @@
 AsyncAPI is to Kafka what OpenAPI is to HTTP: integrators generate clients,
 mocks and documentation from it. Nothing here is written by hand twice: the
 channels come from :mod:`seedsim.core.topics`, the messages from the message
-catalogue (CloudEvents headers as a schema, the payload a reference to the
-XSD), the operations from every Utility Block step.
+catalogue (CloudEvents headers as a schema, the payload its XSD), the
+operations from every Utility Block step.
+
+The document is self-contained: it can be copied anywhere and read by any
+AsyncAPI tool (the official ``@asyncapi/parser`` reports no error). An XSD is
+not JSON and cannot be ``$ref``-erenced (a parser would read it as YAML), so
+each one travels as text, the way AsyncAPI 3 carries a schema in a non-JSON
+format: ``{"schemaFormat": "application/xml", "schema": "<xs:schema ...>"}``,
+one entry of ``components.schemas`` per file. Each entry's ``x-seedsim-uri``
+is the absolute URI a record's ``ce_dataschema`` header names it by
+(``urn:seedsim:schema:wco/seedsim_metadata.xsd``). The XSDs a schema includes
+or imports are there too, and its ``schemaLocation`` attributes name them by
+that URI, so an XML tool resolves them from the document alone (an XML
+catalogue, or a resolver that looks the URI up in ``components.schemas``).
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
 
 from seedsim import __version__
 from seedsim.core import codes, envelope
@@ -22,9 +35,12 @@ from seedsim.utility_blocks.model import UtilityBlock
 
 XML_SCHEMA_FORMAT = "application/xml"
 KAFKA_BINDING = "0.5.0"
+XSD_NS = "http://www.w3.org/2001/XMLSchema"
+#: the XSD elements that pull in another schema document by its schemaLocation
+_COMPOSITION = [f"{{{XSD_NS}}}{name}" for name in ("include", "import", "redefine", "override")]
 
 
-def _headers_schema(ce_type: str | None) -> dict:
+def _headers_schema(ce_type: str | None, dataschema: str | None = None) -> dict:
     """The CloudEvents Kafka binding (binary mode) headers of a seedsim message, plus its extensions."""
     text = {"type": "string"}
     props = {
@@ -34,7 +50,11 @@ def _headers_schema(ce_type: str | None) -> dict:
         "ce_type": {**text, "const": ce_type} if ce_type else {**text, "pattern": "^org\\.seedsim\\.c2c\\."},
         "ce_time": {**text, "format": "date-time"},
         "ce_subject": {**text, "description": "consignment or movement reference; also the record key"},
-        "ce_dataschema": {**text, "description": "the XSD under schemas/ the payload satisfies"},
+        "ce_dataschema": {
+            **text,
+            **({"const": dataschema} if dataschema else {}),
+            "description": "the XSD the payload satisfies, by its absolute URI (its text: x-seedsim-uri in components.schemas)",
+        },
         "content-type": {**text, "const": envelope.XML_CONTENT_TYPE},
         "ce_recipient": {**text, "description": "the node the message is addressed to"},
         "ce_correlationid": {**text, "description": "one id for a whole conversation about a consignment"},
@@ -56,15 +76,51 @@ def _headers_schema(ce_type: str | None) -> dict:
     }
 
 
-def _message(m, base: Path) -> dict:
-    xsd = Path(os.path.relpath(SCHEMA_DIR / m.schema, base.resolve())).as_posix()
+def _schema_key(schema: str) -> str:
+    """The components.schemas name of an XSD: its path under schemas/ with dots (wco.seedsim_metadata.xsd)."""
+    return schema.replace("/", ".")
+
+
+def _composed(schema: str, doc: etree._ElementTree) -> list[tuple[etree._Element, str]]:
+    """The include/import elements of the XSD ``schema`` (a path under schemas/), each with the path it names."""
+    here = PurePosixPath(schema).parent
+    found = []
+    for el in doc.iter(*_COMPOSITION):
+        location = el.get("schemaLocation")
+        if location:
+            target = (SCHEMA_DIR / here / location).resolve().relative_to(SCHEMA_DIR.resolve())
+            found.append((el, target.as_posix()))
+    return found
+
+
+def _xsd_components(schemas: list[str]) -> dict:
+    """Every XSD the messages use, and every XSD those include or import, as text in the document."""
+    out: dict[str, dict] = {}
+    todo = list(dict.fromkeys(schemas))
+    while todo:
+        schema = todo.pop(0)
+        if _schema_key(schema) in out:
+            continue
+        doc = etree.parse(str(SCHEMA_DIR / schema), etree.XMLParser(no_network=True, resolve_entities=False))
+        for el, target in _composed(schema, doc):
+            el.set("schemaLocation", envelope.dataschema_uri(target))
+            todo.append(target)
+        out[_schema_key(schema)] = {
+            "schemaFormat": XML_SCHEMA_FORMAT,
+            "schema": etree.tostring(doc, encoding="unicode") + "\n",
+            "x-seedsim-uri": envelope.dataschema_uri(schema),
+        }
+    return dict(sorted(out.items()))
+
+
+def _message(m) -> dict:
     return {
         "name": m.name,
         "title": m.name,
         "summary": m.description,
         "contentType": envelope.XML_CONTENT_TYPE,
-        "headers": _headers_schema(m.ce_type),
-        "payload": {"schemaFormat": XML_SCHEMA_FORMAT, "schema": {"$ref": xsd}},
+        "headers": _headers_schema(m.ce_type, envelope.dataschema_uri(m.schema)),
+        "payload": {"$ref": f"#/components/schemas/{_schema_key(m.schema)}"},
         "bindings": {
             "kafka": {
                 "key": {"type": "string", "description": "consignment or movement reference"},
@@ -100,16 +156,16 @@ def _step_operations(blocks: dict[str, UtilityBlock]) -> dict:
 
 
 def asyncapi_document(blocks: dict[str, UtilityBlock], base: Path | None = None, prefix: str = "seedsim") -> dict:
-    """The AsyncAPI document; XSD references are relative to ``base`` (default: the project directory)."""
-    base = base or SCHEMA_DIR.parent
+    """The AsyncAPI document, self-contained (no file references; ``base`` is ignored, kept for old callers)."""
     topics = Topics(prefix)
     node = "{node}"  # the channel parameter; lower-casing it in Topics leaves it as is
-    messages = {name: _message(m, base) for name, m in sorted(CATALOGUE.by_name.items())}
+    messages = {name: _message(m) for name, m in sorted(CATALOGUE.by_name.items())}
     interop_schema = InteropRecord.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas = {
         "CloudEventsHeaders": _headers_schema(None),
         **interop_schema.pop("$defs", {}),
         "InteropRecord": interop_schema,
+        **_xsd_components([m.schema for m in CATALOGUE.by_name.values()]),
     }
     dlq_headers = {
         "type": "object",

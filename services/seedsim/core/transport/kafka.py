@@ -5,22 +5,37 @@
 * Consumer: one group per node, auto-commit off; records are fetched in
   batches, handled in partition order, and the next offset is committed only
   after the handler returned for the batch that holds it.
-* Topics are created at start when missing, so a fresh broker works.
+* Topics are created before first use (a node's own at start, a partner's inbox
+  before the first send to it), so a fresh broker works; a consumer starts only
+  once its topics have a leader for every partition and its group has a
+  coordinator. A cluster that does not get there in ``ready_timeout`` seconds
+  is reported once, saying what it still lacks (:class:`KafkaNotReady`).
+* aiokafka's own log is quiet about what it retries (see
+  :mod:`seedsim.core.transport.kafka_logs`): a passing run prints no error.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
+from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError, for_code
 
+from seedsim.core.transport.kafka_logs import POLICY, apply_to_client_loggers
 from seedsim.core.transport.port import Handler, Record
 
 log = logging.getLogger("seedsim.transport.kafka")
+
+#: a probe of the cluster: None when ready, else what it still lacks (said if the wait times out)
+Probe = Callable[[], Awaitable[str | None]]
+
+
+class KafkaNotReady(ConnectionError):
+    """The broker answers but refuses a topic, or a topic or consumer group is not ready in time; the text says which."""
 
 
 class KafkaTransport:
@@ -31,17 +46,22 @@ class KafkaTransport:
         partitions: int = 3,
         linger_ms: int = 2,
         max_records: int = 500,
+        ready_timeout: float = 30.0,
     ) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
         self.partitions = partitions
         self.linger_ms = linger_ms
         self.max_records = max_records
+        self.ready_timeout = ready_timeout
+        self._ready_topics: set[str] = set()
+        self._topics_lock = asyncio.Lock()
         self._producer: AIOKafkaProducer | None = None
         self._consumers: list[AIOKafkaConsumer] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: list[tuple[Sequence[str], str, Handler]] = []
         self._started = False
+        apply_to_client_loggers()
 
     async def start(self) -> None:
         self._producer = AIOKafkaProducer(
@@ -53,12 +73,13 @@ class KafkaTransport:
             max_batch_size=256 * 1024,
             request_timeout_ms=30000,
         )
-        try:
-            await self._producer.start()
-        except Exception as exc:
-            raise ConnectionError(
-                f"cannot reach Kafka at {self.bootstrap}: {exc}. Start a broker (see README, 'Kafka') or check --kafka"
-            ) from exc
+        with POLICY.held() as said:
+            try:
+                await self._producer.start()
+            except Exception as exc:
+                await self._producer.stop()
+                self._producer = None
+                raise self._unreachable(exc, said) from exc
         self._started = True
         for args in self._pending:
             await self._spawn(*args)
@@ -80,26 +101,85 @@ class KafkaTransport:
             self._producer = None
         self._started = False
 
-    async def ensure_topics(self, topics: Sequence[str]) -> None:
+    def _unreachable(self, exc: BaseException, said: list[str]) -> ConnectionError:
+        reason = said[-1] if said else str(exc) or type(exc).__name__
+        return ConnectionError(
+            f"cannot reach Kafka at {self.bootstrap}: {reason}. "
+            "Start a broker, or check the address (README, 'Kafka conventions')"
+        )
+
+    @asynccontextmanager
+    async def _admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
-        await admin.start()
+        with POLICY.held() as said:
+            try:
+                await admin.start()
+            except KafkaError as exc:
+                await admin.close()
+                raise self._unreachable(exc, said) from exc
         try:
-            existing = set(await admin.list_topics())
-            missing = [t for t in dict.fromkeys(topics) if t not in existing]
-            if missing:
-                try:
-                    await admin.create_topics(
-                        [NewTopic(name=t, num_partitions=self.partitions, replication_factor=1) for t in missing]
-                    )
-                except TopicAlreadyExistsError:
-                    pass  # another node created it first
+            yield admin
         finally:
             await admin.close()
+
+    async def ensure_topics(self, topics: Iterable[str]) -> None:
+        """Create the topics that are missing and return once every partition of each has a leader."""
+        async with self._topics_lock:
+            wanted = [t for t in dict.fromkeys(topics) if t not in self._ready_topics]
+            if not wanted:
+                return
+            async with self._admin() as admin:
+                await self._create(admin, wanted)
+                await self._wait_for(lambda: self._leaderless(admin, wanted))
+            self._ready_topics.update(wanted)
+
+    async def _create(self, admin: AIOKafkaAdminClient, topics: list[str]) -> None:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if not missing:
+            return
+        response = await admin.create_topics(
+            [NewTopic(name=t, num_partitions=self.partitions, replication_factor=1) for t in missing]
+        )
+        for answer in response.to_object()["topic_errors"]:
+            code = answer["error_code"]
+            if code and code != TopicAlreadyExistsError.errno:  # already there: another node created it first
+                detail = answer.get("error_message") or for_code(code).__name__
+                raise KafkaNotReady(f"Kafka at {self.bootstrap} refused to create topic {answer['topic']}: {detail}")
+
+    async def _leaderless(self, admin: AIOKafkaAdminClient, topics: list[str]) -> str | None:
+        waiting = [
+            d["topic"]
+            for d in await admin.describe_topics(topics)
+            if d["error_code"] or not d["partitions"] or any(p["leader"] < 0 for p in d["partitions"])
+        ]
+        return f"no leader yet for topic(s) {', '.join(waiting)}" if waiting else None
+
+    async def _without_coordinator(self, admin: AIOKafkaAdminClient, group: str) -> str | None:
+        try:
+            await admin.find_coordinator(group)
+        except KafkaError as exc:
+            if not exc.retriable:
+                raise KafkaNotReady(f"Kafka at {self.bootstrap} has no coordinator for group {group}: {exc}") from exc
+            return f"no coordinator yet for consumer group {group} ({type(exc).__name__})"
+        return None
+
+    async def _wait_for(self, probe: Probe) -> None:
+        """Ask ``probe`` until the cluster is ready, backing off; past ``ready_timeout``, say what it lacks."""
+        loop = asyncio.get_running_loop()
+        deadline, pause = loop.time() + self.ready_timeout, 0.05
+        while (lacking := await probe()) is not None:
+            if loop.time() >= deadline:
+                raise KafkaNotReady(f"Kafka at {self.bootstrap} is not ready after {self.ready_timeout:g} s: {lacking}")
+            log.debug("waiting for Kafka: %s", lacking)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 1.0)
 
     async def send_batch(self, records: Sequence[Record]) -> None:
         if not records:
             return
         assert self._producer is not None, "start() the transport before sending"
+        await self.ensure_topics(r.topic for r in records)  # a partner's inbox may not exist yet
         futures = [
             await self._producer.send(r.topic, value=r.value, key=r.key, headers=list(r.headers)) for r in records
         ]
@@ -107,11 +187,17 @@ class KafkaTransport:
 
     def subscribe(self, topics: Sequence[str], group: str, handler: Handler) -> None:
         if self._started:
-            asyncio.get_running_loop().create_task(self._spawn(topics, group, handler))
+            task = asyncio.get_running_loop().create_task(self._spawn(topics, group, handler), name=f"kafka:{group}")
+            task.add_done_callback(_report_crash)
+            self._tasks.append(task)
         else:
             self._pending.append((topics, group, handler))
 
     async def _spawn(self, topics: Sequence[str], group: str, handler: Handler) -> None:
+        """Start consuming once the topics have leaders and the group a coordinator (nothing to retry, so nothing logged)."""
+        await self.ensure_topics(topics)
+        async with self._admin() as admin:
+            await self._wait_for(lambda: self._without_coordinator(admin, group))
         consumer = AIOKafkaConsumer(
             *topics,
             bootstrap_servers=self.bootstrap,
@@ -159,5 +245,6 @@ class KafkaTransport:
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("consumer %s stopped: %r", task.get_name(), task.exception())
+    exc = None if task.cancelled() else task.exception()
+    if exc is not None:
+        log.error("consumer %s stopped: %s: %s", task.get_name(), type(exc).__name__, exc)
