@@ -33,7 +33,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seedsim.core.validation import Issue, shorten
 from seedsim.nodes import refusal
@@ -202,15 +201,16 @@ async def on_request_validation(request: Request, exc: Exception) -> JSONRespons
 
 
 async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+    """The framework's own HTTP errors (no route, no such method, a body it cannot parse), by status code."""
+    status: int = getattr(exc, "status_code", 500)
     where = f"{request.method} {request.url.path}"
-    if exc.status_code == 404:
+    if status == 404:
         issue = refusal.no_endpoint(f"this node has no endpoint {where}: see /docs for its endpoints", where)
-    elif exc.status_code == 405:
+    elif status == 405:
         issue = refusal.no_endpoint(f"{request.url.path} does not take {request.method}: see /docs", where)
     else:
-        issue = refusal.bad_field(str(exc.detail), None, where)
-    return body([issue], exc.status_code)
+        issue = refusal.bad_field(str(getattr(exc, "detail", "")), None, where)
+    return body([issue], status)
 
 
 async def on_refusal(request: Request, exc: Exception) -> JSONResponse:
@@ -231,7 +231,8 @@ async def on_failure(request: Request, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     """Answer every error of ``app`` with :class:`ErrorBody`, and document it so."""
     app.add_exception_handler(RequestValidationError, on_request_validation)
-    app.add_exception_handler(StarletteHTTPException, on_http_exception)
+    for status in range(400, 600):  # the framework's HTTP errors, by status code (its 404, 405, 400...)
+        app.add_exception_handler(status, on_http_exception)
     app.add_exception_handler(Refusal, on_refusal)
     app.add_exception_handler(Exception, on_failure)
     build = app.openapi
