@@ -5,6 +5,10 @@ element, validated against its type's XSD and then -- as far as it can be
 read, even where the schema failed -- against its business rules. Every
 problem is reported at once. Reports come as text for people, JSON for
 scripts and JUnit XML for CI pipelines.
+
+The same document can be judged at three places (:class:`Desk`): on its own,
+as this command does; at a node's lodging desk; in a node's inbox. A node's
+``POST /validate?as=...`` answers for each, with the checks the desk itself runs.
 """
 
 from __future__ import annotations
@@ -15,13 +19,27 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from lxml import etree
 
+from seedsim.core.message_type import MessageCatalogue
 from seedsim.core.validation import Issue, RuleContext, ValidationReport, check, parse_checked
 from seedsim.core.xml_safety import XmlLimits
 from seedsim.message_catalogue import CATALOGUE
+
+
+class Desk(str, Enum):
+    """Where a document is judged: the rules and severities differ (see the README's table of rules)."""
+
+    #: the document on its own, by its type's schema and rules, as ``seedsim validate`` judges it
+    #: (a WCO document is judged as exchanged data from the country its MetaData names)
+    DOCUMENT = "document"
+    #: at a node's lodging desk: POST /declarations for a declaration, POST /documents for any other document
+    LODGING = "lodging"
+    #: in a node's inbox, as sent by a neighbour: the type's rules, the sender's partnership, the Utility Block data set
+    EXCHANGE = "exchange"
 
 
 @dataclass
@@ -53,27 +71,20 @@ def validate_document(
         return DocumentReport(source, None, unreadable)
     candidates = CATALOGUE.detect(root)
     if not candidates:
-        known = ", ".join(sorted(CATALOGUE.by_name))
-        return DocumentReport(
-            source,
-            None,
-            ValidationReport(
-                [
-                    Issue(
-                        "F303",
-                        303,
-                        f"not a document seedsim knows (root element {etree.QName(root).localname}); it validates: {known}",
-                        "/" + etree.QName(root).localname,
-                    )
-                ]
-            ),
-        )
+        return DocumentReport(source, None, ValidationReport([unknown_document(root)]))
     mt = candidates[0]
-    report, _model = check(root, mt.schema, mt.read, mt.rules, RuleContext(sender=sender or _sender_of(root)), mt.name)
+    report, _model = check(root, mt.schema, mt.read, mt.rules, RuleContext(sender=sender or sender_of(root)), mt.name)
     return DocumentReport(source, mt.name, report)
 
 
-def _sender_of(root: etree._Element) -> str | None:
+def unknown_document(root: etree._Element, catalogue: MessageCatalogue = CATALOGUE) -> Issue:
+    """F303 for a document whose root element is none of the catalogue's types."""
+    name = etree.QName(root).localname
+    known = ", ".join(sorted(catalogue.by_name))
+    return Issue("F303", 303, f"not a document seedsim knows (root element {name}); it validates: {known}", f"/{name}")
+
+
+def sender_of(root: etree._Element) -> str | None:
     """For WCO documents, the responsible country in MetaData: validate as exchanged data."""
     for child in root:
         if isinstance(child.tag, str) and etree.QName(child).localname == "ResponsibleCountryCode":

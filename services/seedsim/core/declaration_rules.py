@@ -2,7 +2,16 @@
 
 ``DECLARATION_RULES`` apply to any declaration a node accepts (from a trader
 or a neighbour); ``EXCHANGE_RULES`` add what the SEED data set requires of a
-declaration that travels between administrations.
+declaration that travels between administrations; ``LODGING_RULES`` add what
+a node's lodging desk requires of a declaration lodged with it: that it is the
+node's own to register (its offices are in the node's country), since the MRN
+the node issues names that country.
+
+A few checks are errors in data exchanged between administrations but only
+warnings in a declaration lodged nationally, whose national code lists may be
+wider (:data:`WARNING_WHEN_LODGED`): their severity is read from that table, so
+the README's table of where each rule is an error and where a warning is made
+from the same source.
 """
 
 from __future__ import annotations
@@ -20,6 +29,21 @@ GS = f"{D}/GoodsShipment"
 
 DECLARATION_RULES = RuleSet("declaration")
 EXCHANGE_RULES = RuleSet("exchange", base=DECLARATION_RULES)
+LODGING_RULES = RuleSet("lodging", base=DECLARATION_RULES)
+
+#: rule id -> what of it is only a warning in a nationally lodged declaration (no sending administration),
+#: None for the whole rule: a national code list may extend ISO 3166, and WCO's list of identification types
+WARNING_WHEN_LODGED: dict[str, str | None] = {
+    "R101": None,
+    "R106": "the identification type (the mode of transport stays an error)",
+}
+
+
+def lenient_when_lodged(rule_id: str, ctx: RuleContext) -> str:
+    """The severity of rule ``rule_id``'s lenient part: an error in exchanged data, a warning when lodged."""
+    if rule_id not in WARNING_WHEN_LODGED:
+        raise KeyError(f"{rule_id} is not in WARNING_WHEN_LODGED: add it there, with what is lenient")
+    return "error" if ctx.sender else "warning"
 
 
 def _item_path(pos: int) -> str:
@@ -59,7 +83,7 @@ def country_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
         110,
         _country_fields(d),
         "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
-        severity="error" if ctx.sender else "warning",
+        severity=lenient_when_lodged("R101", ctx),
     )
 
 
@@ -167,7 +191,7 @@ def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
                 "not a means-of-transport identification type (e.g. 30 road vehicle registration, 10 IMO number)",
                 f"{where}/IdentificationTypeCode",
                 m.identification_type_code,
-                severity="error" if ctx.sender else "warning",
+                severity=lenient_when_lodged("R106", ctx),
             )
 
 
@@ -225,3 +249,44 @@ def seed_minimum_data_set(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
             yield Issue(
                 "R112", 122, "each goods item needs an HS commodity code", f"{_item_path(pos)}/Commodity/Classification"
             )
+
+
+@LODGING_RULES.rule("R113", 125, "A lodged declaration is the node's own: its offices are in the node's country")
+def offices_of_the_node(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
+    """A node issues MRNs that name its own country: it registers declarations lodged at its own offices
+    (office of declaration, office of exit) and keeps an MRN given with one only if this country issued it."""
+    country = ctx.node_country
+    if not country:
+        return
+    offices = [(f"{D}/DeclarationOfficeID", "office of declaration", d.declaration_office_id)]
+    if d.exit_office and d.exit_office.id:
+        offices.append((f"{D}/ExitOffice/ID", "office of exit", d.exit_office.id))
+    for pointer, what, code in offices:
+        if code is None:
+            continue
+        if not is_valid_office(code):
+            yield Issue(
+                "R113",
+                125,
+                f"the {what} is not a customs office reference number: {country} and 6 characters, e.g. {country}015070",
+                pointer,
+                code,
+            )
+        elif code[:2] != country:
+            yield Issue(
+                "R113",
+                125,
+                f"the {what} {code} is in {code[:2]}, not in {country}: node {country} registers declarations "
+                f"lodged at {country} offices; lodge this one with the customs of {code[:2]}",
+                pointer,
+                code,
+            )
+    if d.mrn and (not is_valid_mrn(d.mrn) or d.mrn[2:4] != country):
+        yield Issue(
+            "R113",
+            125,
+            f"an MRN given with a lodged declaration must be one {country} issued (YY{country}..., with its check "
+            f"character): leave ID out and node {country} issues one",
+            f"{D}/ID",
+            d.mrn,
+        )

@@ -5,6 +5,10 @@ gives the latency of the round trip), and ``GET /messages`` reads it. Customs
 and agency nodes keep it the same way, so anything that sends on a node's
 behalf (the Utility Block player) can log through either. The ``messages``
 table's schema and every query on it are here.
+
+Each row keeps the message's XML as it went out or came in (``payload``), which
+``GET /messages/{id}`` returns. A database written by a version that did not
+keep payloads gets the column when it is opened; its old rows have none.
 """
 
 from __future__ import annotations
@@ -25,10 +29,14 @@ CREATE TABLE IF NOT EXISTS messages (
     result TEXT,
     at TEXT NOT NULL,
     acked_at TEXT,
+    payload BLOB,                 -- the XML as sent or received
     PRIMARY KEY (message_id, direction)
 );
 CREATE INDEX IF NOT EXISTS messages_ucr ON messages(ucr);
 """
+
+#: the columns GET /messages and a consignment's story show (the payload is fetched one message at a time)
+LISTED = "message_id, direction, type, peer, ucr, trigger, result, at, acked_at"
 
 
 class NodeStore(SqliteStore):
@@ -42,6 +50,13 @@ class NodeStore(SqliteStore):
 
     SCHEMA = MESSAGES_SCHEMA
 
+    def _open(self) -> None:
+        super()._open()
+        assert self._conn is not None
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(messages)")}
+        if "payload" not in columns:  # a database from a version that did not keep payloads
+            self._conn.execute("ALTER TABLE messages ADD COLUMN payload BLOB")
+
     @staticmethod
     def log_message(
         tx: Tx,
@@ -53,16 +68,20 @@ class NodeStore(SqliteStore):
         trigger: str | None,
         result: str | None,
         at: str,
+        payload: bytes | None = None,
     ) -> None:
         tx.execute(
-            "INSERT OR REPLACE INTO messages(message_id, direction, type, peer, ucr, trigger, result, at) VALUES (?,?,?,?,?,?,?,?)",
-            (message_id, direction, type_, peer, ucr, trigger, result, at),
+            "INSERT OR REPLACE INTO messages(message_id, direction, type, peer, ucr, trigger, result, at, payload) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (message_id, direction, type_, peer, ucr, trigger, result, at, payload),
         )
 
     @staticmethod
     def sent_message(tx: Tx, message_id: str | None) -> dict[str, Any] | None:
         """The message this node sent with ``message_id``: what an acknowledgement answers."""
-        row = tx.execute("SELECT * FROM messages WHERE message_id = ? AND direction = 'out'", (message_id,)).fetchone()
+        row = tx.execute(
+            f"SELECT {LISTED} FROM messages WHERE message_id = ? AND direction = 'out'", (message_id,)
+        ).fetchone()
         return dict(row) if row is not None else None
 
     @staticmethod
@@ -77,12 +96,24 @@ class NodeStore(SqliteStore):
     def messages(conn: sqlite3.Connection, consignment: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """The latest ``limit`` messages sent and received, newest first, of one consignment if given."""
         if consignment:
-            cur = conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at DESC LIMIT ?", (consignment, limit))
+            cur = conn.execute(
+                f"SELECT {LISTED} FROM messages WHERE ucr = ? ORDER BY at DESC LIMIT ?", (consignment, limit)
+            )
         else:
-            cur = conn.execute("SELECT * FROM messages ORDER BY at DESC LIMIT ?", (limit,))
+            cur = conn.execute(f"SELECT {LISTED} FROM messages ORDER BY at DESC LIMIT ?", (limit,))
         return [dict(r) for r in cur]
 
     @staticmethod
     def messages_for(conn: sqlite3.Connection, ucr: str) -> list[dict[str, Any]]:
         """A consignment's messages, oldest first: its story at this node."""
-        return [dict(r) for r in conn.execute("SELECT * FROM messages WHERE ucr = ? ORDER BY at", (ucr,))]
+        return [dict(r) for r in conn.execute(f"SELECT {LISTED} FROM messages WHERE ucr = ? ORDER BY at", (ucr,))]
+
+    @staticmethod
+    def message_payload(conn: sqlite3.Connection, message_id: str) -> dict[str, Any] | None:
+        """The message ``message_id`` with its XML (``payload``; None if an older version logged it); a message
+        this node sent is preferred to one it received under the same id."""
+        row = conn.execute(
+            f"SELECT {LISTED}, payload FROM messages WHERE message_id = ? ORDER BY direction = 'out' DESC LIMIT 1",
+            (message_id,),
+        ).fetchone()
+        return dict(row) if row is not None else None

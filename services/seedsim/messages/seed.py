@@ -29,6 +29,16 @@ from seedsim.samples.crossings import DEMO_CROSSINGS
 
 SEED_SCHEMA = "wco/seedsim_metadata.xsd"
 
+# Match codes: one meaning each. The office of entry raises alerts M00-M06 on a consignment; an entry
+# confirmation states the result with one AdditionalInformation per code: M10 (MAT) when the data matched,
+# else one DIS per discrepancy, M01-M06. M00 is never in a confirmation: with no exit data there is none.
+#: alert: the goods entered with no pre-arrival data from the country of exit
+NO_PRE_ARRIVAL = "M00"
+#: entry confirmation (StatementTypeCode MAT): every element compared matched
+DATA_MATCHED = "M10"
+#: entry confirmation (StatementTypeCode DIS) and alert: gross mass, HS code, value, consignor, consignee, vehicle
+DISCREPANCIES = ("M01", "M02", "M03", "M04", "M05", "M06")
+
 
 def read_declaration(root: etree._Element) -> Declaration:
     return DeclarationDocument.from_root(root).declaration
@@ -75,7 +85,7 @@ def generate_entry_confirmation(rng: random.Random) -> Response:
         issue_date_time=IssueDateTime(date_time_string=DateTimeString.of(datetime.now(UTC))),
         additional_information=[
             AdditionalInformation(
-                statement_code="M00",
+                statement_code=DATA_MATCHED,
                 statement_description="entered at ME200012; data matched",
                 statement_type_code="MAT",
             )
@@ -132,6 +142,29 @@ def states_match_result(r: Response, ctx: RuleContext) -> Iterator[Issue]:
         )
     elif kinds >= {"MAT", "DIS"}:
         yield Issue("ENT101", 132, "the data cannot both match (MAT) and differ (DIS)", f"{RES}/AdditionalInformation")
+
+
+@RESPONSE_RULES.rule("ENT102", 133, "An entry confirmation's match codes agree with their statement types")
+def match_codes(r: Response, ctx: RuleContext) -> Iterator[Issue]:
+    if r.function_code != GOODS_ENTERED:
+        return
+    wanted = {
+        "MAT": ((DATA_MATCHED,), f"{DATA_MATCHED} (the data matched)"),
+        "DIS": (DISCREPANCIES, f"one of {DISCREPANCIES[0]}-{DISCREPANCIES[-1]} (the element that differs)"),
+    }
+    for pos, a in enumerate(r.additional_information, 1):
+        if a.statement_type_code not in wanted:
+            continue
+        codes, says = wanted[a.statement_type_code]
+        if a.statement_code is not None and a.statement_code not in codes:  # a data set may leave the code out
+            yield Issue(
+                "ENT102",
+                133,
+                f"StatementTypeCode {a.statement_type_code} carries StatementCode {says}; {NO_PRE_ARRIVAL} is the "
+                "office of entry's alert for goods with no pre-arrival data, never a match result",
+                f"{RES}/AdditionalInformation[{pos}]/StatementCode",
+                a.statement_code,
+            )
 
 
 EXPORT_DATA = MessageType(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
 from seedsim.core.envelope import Envelope, EnvelopeError
 from seedsim.core.interop import InteropRecord, Stage, emit_to_log
 from seedsim.core.interop import log as interop_log
@@ -40,14 +41,28 @@ from seedsim.core.response import Response, acknowledgement
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record, Transport
-from seedsim.core.validation import Issue, RuleContext, check_bytes, compiled_schema
+from seedsim.core.validation import (
+    Issue,
+    RuleContext,
+    ValidationReport,
+    check_bytes,
+    compiled_schema,
+    parse_checked,
+)
 from seedsim.core.wco import MetaData
 from seedsim.core.xml_safety import XmlLimits
 from seedsim.messages.seed import ACKNOWLEDGEMENT
+from seedsim.nodes import refusal
+from seedsim.nodes.refusal import Refusal, Why
 
 log = logging.getLogger("seedsim.node")
 
 HANDLER_RETRIES = 3
+
+#: the events a message is sent on (ce_trigger)
+TRIGGERS = ("PRE_ARRIVAL", "EXIT", "ENTRY")
+#: the source named in a report of a document posted to a node
+REQUEST = "request"
 
 
 def now_utc() -> datetime:
@@ -83,7 +98,7 @@ def send_tx(tx: Tx, node: str, topics: Topics, store: Any, env: Envelope, payloa
             headers=tuple(env.to_headers()),
         )
     )
-    store.log_message(tx, env.id, "out", mt.name, env.recipient, env.subject, env.trigger, None, iso(env.time))
+    store.log_message(tx, env.id, "out", mt.name, env.recipient, env.subject, env.trigger, None, iso(env.time), payload)
     tx.send(
         interop_record(
             topics,
@@ -264,6 +279,71 @@ class InboxNode:
         )
         return out
 
+    # -- what the inbox checks, also asked for by POST /validate -------------------------------------
+
+    def unknown_sender(self, sender: str | None) -> Issue:
+        return Issue("F301", 301, f"unknown sender {sender!r}: this node exchanges with {self.partners_text()} only")
+
+    def check_received(
+        self, payload: bytes, mt: MessageType, sender: str, trigger: str | None
+    ) -> tuple[list[Issue], Any]:
+        """What the inbox finds wrong in ``payload`` read as ``mt`` from ``sender``: hardened parse, XSD, business
+        rules with the sender known, then the Utility Block data set. Returns the issues and the document read."""
+        ctx = RuleContext(node_country=self.country, sender=sender)
+        report, doc, root = check_bytes(payload, self.limits, mt.schema, mt.read, mt.rules, ctx, mt.name)
+        issues = list(report.issues)
+        if root is not None and self.plan is not None:
+            issues.extend(self.plan.incoming(mt.name, root, trigger, sender))
+        return issues, doc
+
+    def exchange_report(self, data: bytes, sender: str | None, trigger: str | None) -> DocumentReport:
+        """Whether this node's inbox would accept ``data`` from ``sender`` on ``trigger`` (see :meth:`check_received`);
+        the type is read from the document, as ``ce_type`` would name it."""
+        root, unreadable = parse_checked(data, self.limits)
+        if root is None:
+            return DocumentReport(REQUEST, None, unreadable)
+        candidates = self.catalogue.detect(root)
+        if not candidates:
+            return DocumentReport(REQUEST, None, ValidationReport([unknown_document(root, self.catalogue)]))
+        mt = candidates[0]
+        sender = sender or sender_of(root)
+        if not sender:
+            raise Refusal(
+                Why.MALFORMED,
+                refusal.bad_field(
+                    f"name the node that sends this {mt.name}: ?sender=... (the document does not say)", "?sender"
+                ),
+            )
+        issues = [] if self.accepts(sender) else [self.unknown_sender(sender)]
+        found, _doc = self.check_received(data, mt, sender, trigger)
+        return DocumentReport(REQUEST, mt.name, ValidationReport(issues + found))
+
+    async def lodging_report(self, data: bytes) -> DocumentReport:
+        """Whether this node's lodging desk would accept ``data``; a node without one refuses the question."""
+        raise Refusal(
+            Why.MALFORMED,
+            refusal.bad_field(
+                f"node {self.node} has no lodging desk (it takes documents in its inbox only): use as=exchange",
+                "?as",
+                "lodging",
+            ),
+        )
+
+    async def validate_at(
+        self, desk: Desk, data: bytes, sender: str | None = None, trigger: str | None = None
+    ) -> DocumentReport:
+        """The report ``desk`` would give on ``data`` (POST /validate?as=...)."""
+        if trigger is not None and trigger not in TRIGGERS:
+            raise Refusal(
+                Why.MALFORMED,
+                refusal.bad_field(f"event must be one of {', '.join(TRIGGERS)}", "?event", trigger),
+            )
+        if desk is Desk.LODGING:
+            return await self.lodging_report(data)
+        if desk is Desk.EXCHANGE:
+            return await asyncio.to_thread(self.exchange_report, data, sender, trigger)
+        return await asyncio.to_thread(validate_document, data, REQUEST, sender, self.limits)
+
     # -- the inbox --------------------------------------------------------------------------------
 
     async def on_records(self, records: Sequence[Record]) -> None:
@@ -376,16 +456,21 @@ class InboxNode:
         )
         self.interop(tx, Stage.RECEIVED, **common)
         self.store.log_message(
-            tx, env.id, "in", mt.name if mt else env.type, env.source, env.subject, env.trigger, None, iso(now)
+            tx,
+            env.id,
+            "in",
+            mt.name if mt else env.type,
+            env.source,
+            env.subject,
+            env.trigger,
+            None,
+            iso(now),
+            record.value,
         )
 
         issues: list[Issue] = []
         if not self.accepts(env.source):
-            issues.append(
-                Issue(
-                    "F301", 301, f"unknown sender {env.source!r}: this node exchanges with {self.partners_text()} only"
-                )
-            )
+            issues.append(self.unknown_sender(env.source))
         if env.recipient and env.recipient != self.node:
             issues.append(
                 Issue(
@@ -401,11 +486,8 @@ class InboxNode:
 
         doc = None
         if mt is not None:
-            ctx = RuleContext(node_country=self.country, sender=env.source)
-            report, doc, root = check_bytes(record.value, self.limits, mt.schema, mt.read, mt.rules, ctx, mt.name)
-            issues.extend(report.issues)
-            if root is not None and self.plan is not None:
-                issues.extend(self.plan.incoming(mt.name, root, env.trigger, env.source))
+            found, doc = self.check_received(record.value, mt, env.source, env.trigger)
+            issues.extend(found)
 
         errors = [i for i in issues if i.severity == "error"]
         if errors:
@@ -431,11 +513,12 @@ class InboxNode:
     def _acknowledge(self, tx: Tx, env: Envelope, errors: list[Issue], now: datetime, common: dict) -> None:
         ack = acknowledgement(env.id, errors, now, mrn=None)
         reply = replace(env.reply(self.node, ACKNOWLEDGEMENT.ce_type, now), dataschema=ACKNOWLEDGEMENT.schema)
+        payload = ack.to_xml(self.metadata("RES"))
         tx.send(
             Record(
                 topic=self.topics.inbox(reply.recipient or ""),
                 key=(reply.subject or "").encode() or None,
-                value=ack.to_xml(self.metadata("RES")),
+                value=payload,
                 headers=tuple(reply.to_headers()),
             )
         )
@@ -449,6 +532,7 @@ class InboxNode:
             reply.trigger,
             None,
             iso(now),
+            payload,
         )
         self.interop(
             tx,

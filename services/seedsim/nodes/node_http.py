@@ -1,20 +1,58 @@
-"""The HTTP face every node has, customs or agency: lifecycle, /validate, /messages, /health.
+"""The HTTP face every node has, customs or agency: lifecycle, /validate, /messages, /health, /docs.
 
 Each node's own API (:mod:`.customs.customs_api`, :mod:`.agency.agency_api`) starts from
-:func:`node_app` and adds what only it does.
+:func:`node_app` and adds what only it does. Every error any of them answers has
+one shape (:mod:`.http_errors`). ``/docs`` is Swagger UI served from the node
+itself (the assets ship in the ``swagger-ui-bundle-v2`` package), so it works
+in a room with no Internet.
 """
 
 from __future__ import annotations
 
-import asyncio
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Body, FastAPI, Query
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Query, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
-from seedsim.conformance import validate_document
+from seedsim.conformance import Desk
+from seedsim.nodes import refusal
+from seedsim.nodes.http_errors import ValidationReportBody, error_responses, install
 from seedsim.nodes.inbox_node import InboxNode
+from seedsim.nodes.refusal import Refusal, Why
+
+DOCS_ASSETS = "/docs/assets"
+
+#: the request body of an endpoint that reads an XML document, for OpenAPI (the body is read raw, see xml_body)
+XML_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "the XML document (Content-Type: application/xml)",
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+    }
+}
+
+
+async def xml_body(request: Request) -> bytes:
+    """The request body, read as the XML document it should be: a JSON or form-data upload is refused (415).
+
+    An empty or broken body goes on to the hardened parser, which names the problem with its rule (XML100...).
+    """
+    content_type = request.headers.get("content-type", "")
+    main = content_type.split(";")[0].strip().lower()
+    if main == "application/json" or main.endswith("+json") or main.startswith("multipart/"):
+        raise Refusal(
+            Why.UNSUPPORTED,
+            refusal.unsupported_content(
+                f"{request.method} {request.url.path} reads an XML document (Content-Type: application/xml), "
+                f"not {main}: send the file itself, e.g. curl --data-binary @file.xml -H 'Content-Type: application/xml'",
+                content_type,
+            ),
+        )
+    return await request.body()
 
 
 def node_app(
@@ -34,19 +72,95 @@ def node_app(
                 await node.transport.stop()
                 await node.stop()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    install(app)
+    _serve_docs(app)
 
-    @app.post("/validate", summary="Validate any document seedsim knows, without lodging it")
-    async def validate(xml: bytes = Body(..., media_type="application/xml")) -> JSONResponse:
-        report = await asyncio.to_thread(validate_document, xml, "request", None, node.limits)
+    @app.post(
+        "/validate",
+        summary="Validate any document seedsim knows, without lodging it",
+        description=(
+            "Answers with the report `seedsim validate --format json` gives for one document: 200 when it is valid, "
+            "422 when it is not. `as` says whose judgement: `document` (the default) judges the document on its own, "
+            "as `seedsim validate` does; `lodging` answers whether this node's lodging desk would accept it "
+            "(POST /declarations for a declaration, POST /documents for any other document); `exchange` whether "
+            "this node's inbox would accept it from `sender` (default: the country the document's MetaData names) "
+            "on `event` (default: any)."
+        ),
+        openapi_extra=XML_BODY,
+        responses={
+            200: {"model": ValidationReportBody, "description": "the document is valid"},
+            422: {"model": ValidationReportBody, "description": "the document is invalid: the report says why"},
+            **error_responses(400, 415),
+        },
+    )
+    async def validate(
+        request: Request,
+        desk: Desk = Query(Desk.DOCUMENT, alias="as", description="whose judgement: document, lodging or exchange"),
+        sender: str | None = Query(None, description="with as=exchange: the sending node, e.g. RS"),
+        event: str | None = Query(None, description="with as=exchange: PRE_ARRIVAL, EXIT or ENTRY (default: any)"),
+    ) -> JSONResponse:
+        data = await xml_body(request)
+        report = await node.validate_at(desk, data, sender.upper() if sender else None, event)
         return JSONResponse(report.to_dict(), status_code=200 if report.valid else 422)
 
-    @app.get("/messages", summary="Messages this node sent and received")
-    async def messages(consignment: str | None = None, limit: int = Query(100, le=10000)) -> list[dict[str, Any]]:
+    @app.get("/messages", summary="Messages this node sent and received", responses=error_responses(400))
+    async def messages(consignment: str | None = None, limit: int = Query(100, ge=1, le=10000)) -> list[dict[str, Any]]:
         return await node.store.read(node.store.messages, consignment, limit)
+
+    @app.get(
+        "/messages/{message_id}",
+        summary="The XML of a message this node sent or received",
+        response_class=Response,
+        responses={
+            200: {"content": {"application/xml": {"schema": {"type": "string"}}}, "description": "the message"},
+            **error_responses(404),
+        },
+    )
+    async def message(message_id: str) -> Response:
+        row = await node.store.read(node.store.message_payload, message_id)
+        if row is None:
+            raise Refusal(
+                Why.NOT_FOUND,
+                refusal.not_held(
+                    f"node {node.node} neither sent nor received a message {message_id}: see GET /messages",
+                    "{message_id}",
+                    message_id,
+                ),
+            )
+        if row["payload"] is None:
+            raise Refusal(
+                Why.NOT_FOUND,
+                refusal.not_held(
+                    f"message {message_id} was logged by an older seedsim that did not keep payloads: its XML is not stored",
+                    "{message_id}",
+                    message_id,
+                ),
+            )
+        return Response(bytes(row["payload"]), media_type="application/xml")
 
     @app.get("/health", summary="Liveness")
     async def alive() -> dict[str, Any]:
         return {"status": "ok", "node": node.node, **(health or {}), "transport": type(node.transport).__name__}
 
     return app
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs with its JavaScript, CSS and icon served by the node (no CDN); ReDoc is off."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - API",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon-32x32.png",
+            # no badge from the public validator service: the page must not reach outside the node
+            swagger_ui_parameters={"validatorUrl": None},
+        )

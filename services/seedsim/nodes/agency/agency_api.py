@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
+from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
+from seedsim.nodes import refusal
 from seedsim.nodes.agency.agency_node import DESCRIPTIONS, ISSUES, AgencyNode
+from seedsim.nodes.http_errors import error_responses
 from seedsim.nodes.node_http import node_app
+from seedsim.nodes.refusal import Refusal, Why
 
 
 class IssueRequest(BaseModel):
@@ -29,19 +32,39 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
         health={"kind": node.kind.value},
     )
 
-    @app.post("/issue", summary="Issue a certificate (NPPO, CCI) and send it, or register a TIR carnet (TIR)")
+    @app.post(
+        "/issue",
+        summary="Issue a certificate (NPPO, CCI) and send it, or register a TIR carnet (TIR)",
+        responses=error_responses(400, 409, 415),
+    )
     async def issue(req: IssueRequest) -> dict[str, Any]:
         if node.kind not in ISSUES:
-            raise HTTPException(status_code=409, detail=f"a {DESCRIPTIONS[node.kind]} issues no documents")
+            raise Refusal(
+                Why.CONFLICT,
+                refusal.not_now(
+                    f"a {DESCRIPTIONS[node.kind]} issues no documents: node {node.node} only receives them "
+                    "(see GET /messages)",
+                ),
+            )
         if req.to and not node.accepts(req.to.upper()):
-            raise HTTPException(status_code=409, detail=f"{req.to} is not a partner of {node.node}")
+            raise Refusal(
+                Why.CONFLICT,
+                refusal.not_a_partner(
+                    f"{req.to} is not a partner of {node.node}: it sends to {node.partners_text()}", "/to", req.to
+                ),
+            )
         return await node.issue(req.to.upper() if req.to else None, req.consignment)
 
-    @app.get("/issued/{ref}", summary="A certificate or carnet this node issued")
+    @app.get("/issued/{ref}", summary="A certificate or carnet this node issued", responses=error_responses(404))
     async def issued(ref: str) -> dict[str, Any]:
         row = await node.store.read(node.store.issued, ref)
         if row is None:
-            raise HTTPException(status_code=404, detail=f"{node.node} issued no {ref}")
+            raise Refusal(
+                Why.NOT_FOUND,
+                refusal.not_held(
+                    f"{node.node} issued no {ref}: see POST /issue's answer for the reference", "{ref}", ref
+                ),
+            )
         return {**dict(row), "data": json.loads(row["data"])}
 
     return app

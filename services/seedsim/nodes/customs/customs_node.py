@@ -23,14 +23,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
+
+from lxml import etree
 
 from seedsim.config import NodeConfig
 from seedsim.core import codes
 from seedsim.core.declaration import Declaration, Office, merge
-from seedsim.core.declaration_rules import DECLARATION_RULES
+from seedsim.core.declaration_rules import LODGING_RULES
 from seedsim.core.envelope import Envelope, new_id
-from seedsim.core.identifiers import make_mrn
+from seedsim.core.identifiers import is_valid_office, make_mrn
 from seedsim.core.interop import Stage
 from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.response import (
@@ -52,6 +54,7 @@ from seedsim.core.validation import (
     compiled_schema,
     parse_checked,
 )
+from seedsim.core.wco import NS_DEC
 from seedsim.messages.query import (
     CONSIGNMENT_QUERY,
     CONSIGNMENT_QUERY_RESPONSE,
@@ -59,15 +62,17 @@ from seedsim.messages.query import (
     ConsignmentQueryResponse,
     DeclarationSummary,
 )
-from seedsim.messages.seed import ENTRY_CONFIRMATION, EXPORT_DATA, read_declaration
+from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL, read_declaration
+from seedsim.nodes import refusal
 from seedsim.nodes.customs import lodged_documents as documents
 from seedsim.nodes.customs import risk
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
 from seedsim.nodes.customs.matching import effective_tolerances, match
-from seedsim.nodes.inbox_node import InboxNode, send_tx
+from seedsim.nodes.inbox_node import REQUEST, DocumentReport, InboxNode, send_tx
 from seedsim.nodes.inbox_node import iso as _iso
 from seedsim.nodes.inbox_node import now_utc as _now
+from seedsim.nodes.refusal import Refusal, Why
 from seedsim.utility_blocks.node_plan import NodePlan, Send
 
 MRN_PROCEDURE = {"export": "A", "import": "R", "transit": "J"}
@@ -79,8 +84,22 @@ class Event(str, Enum):
     ENTRY = "ENTRY"
 
 
-class EventRejected(Exception):
-    """The event cannot be acted on; the message says what is missing."""
+class EventRejected(Refusal):
+    """The event (or query) cannot be acted on; its issues say what is missing or wrong, in the user's terms."""
+
+
+class Held(NamedTuple):
+    """What lodging a declaration does to those the node holds: the row it changes (None: a new one), the status
+    it will have and the declaration as it will be kept."""
+
+    row: dict[str, Any] | None
+    status: str
+    declaration: Declaration
+
+
+def _is_declaration(root: etree._Element) -> bool:
+    """Whether a document is a WCO DM declaration (what POST /declarations takes), of any type code."""
+    return any(isinstance(el.tag, str) and el.tag == f"{{{NS_DEC}}}Declaration" for el in (root, *root))
 
 
 @dataclass
@@ -171,56 +190,99 @@ class CustomsNode(InboxNode):
     # -- lodging a declaration --------------------------------------------------------------------
 
     async def lodge(self, data: bytes) -> LodgeResult:
-        # Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13)
-        # once merged into the declaration it amends, which happens inside the transaction.
+        report, d = self.check_declaration(data)
+        if not report.ok or d is None:
+            return LodgeResult(accepted=False, report=report)
+        return await self.run(self._lodge_tx, d, data, report)
+
+    def check_declaration(self, data: bytes) -> tuple[ValidationReport, Declaration | None]:
+        """What the lodging desk finds wrong in a declaration on its own: hardened parse, the national schema and the
+        lodging rules (``LODGING_RULES``: the declaration rules, and that it is this node's to register).
+
+        Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13) once merged into
+        the declaration it amends (:meth:`_against_held`)."""
         ctx = RuleContext(node_country=self.node)
         report, d, _root = check_bytes(
             data, self.limits, self.config.national_schema, read_declaration, None, ctx, "declaration"
         )
         # a model read past schema errors may be partial: rules still report what they can, then we stop
         if d is not None and getattr(d, "function_code", None) != codes.FUNCTION_CHANGE:
-            report.extend(DECLARATION_RULES.run(d, ctx))
-        if not report.ok or d is None:
-            return LodgeResult(accepted=False, report=report)
-        return await self.run(self._lodge_tx, d, data, report)
+            report.extend(LODGING_RULES.run(d, ctx))
+        return report, d
 
-    def _lodge_tx(self, tx: Tx, d: Declaration, data: bytes, report: ValidationReport) -> LodgeResult:
-        now = _iso(_now())
-        if d.function_code == codes.FUNCTION_CHANGE:
-            held = self.store.declaration_by(tx, mrn=d.mrn, lrn=d.lrn)
-            if held is None:
-                ref = " / ".join(f"{k} {v}" for k, v in (("MRN", d.mrn), ("LRN", d.lrn)) if v)
+    def _against_held(self, tx: Tx, d: Declaration, report: ValidationReport) -> Held | None:
+        """What lodging ``d`` would do to the declarations this node holds, read only: a change (FunctionCode 13)
+        merged into the one it amends (W201 if none), an original's LRN not used before (W202). None when refused
+        (the issues are added to ``report``)."""
+        if d.function_code != codes.FUNCTION_CHANGE:
+            if d.lrn and self.store.declaration_by(tx, lrn=d.lrn):
                 report.extend(
                     [
                         Issue(
-                            "W201",
-                            201,
-                            f"refers to a declaration this node does not hold ({ref}): lodge the original first or correct the reference",
-                            "/MetaData/Declaration/ID",
-                            d.mrn or d.lrn,
+                            "W202",
+                            202,
+                            "a declaration with this LRN was already lodged: use a new LRN, or FunctionCode 13 to amend",
+                            "/MetaData/Declaration/FunctionalReferenceID",
+                            d.lrn,
                         )
                     ]
                 )
-                return LodgeResult(accepted=False, report=report)
-            if d.type_code == "INV":
-                status, new = "cancelled", Declaration.model_validate_json(held["data"])
-            else:
-                status = "amended"
-                base = Declaration.model_validate_json(held["data"])
-                new = merge(
-                    base,
-                    d.model_copy(
-                        update={
-                            "function_code": base.function_code,
-                            "type_code": base.type_code,
-                            "mrn": base.mrn,
-                            "lrn": base.lrn,
-                        }
-                    ),
-                )
-                report.extend(DECLARATION_RULES.run(new, RuleContext(node_country=self.node)))
-                if not report.ok:
-                    return LodgeResult(accepted=False, report=report)
+                return None
+            return Held(None, "accepted", d)
+        held = self.store.declaration_by(tx, mrn=d.mrn, lrn=d.lrn)
+        if held is None:
+            ref = " / ".join(f"{k} {v}" for k, v in (("MRN", d.mrn), ("LRN", d.lrn)) if v)
+            report.extend(
+                [
+                    Issue(
+                        "W201",
+                        201,
+                        f"refers to a declaration this node does not hold ({ref}): lodge the original first or correct the reference",
+                        "/MetaData/Declaration/ID",
+                        d.mrn or d.lrn,
+                    )
+                ]
+            )
+            return None
+        base = Declaration.model_validate_json(held["data"])
+        if d.type_code == "INV":
+            return Held(held, "cancelled", base)
+        new = merge(
+            base,
+            d.model_copy(
+                update={
+                    "function_code": base.function_code,
+                    "type_code": base.type_code,
+                    "mrn": base.mrn,
+                    "lrn": base.lrn,
+                }
+            ),
+        )
+        report.extend(LODGING_RULES.run(new, RuleContext(node_country=self.node)))
+        return Held(held, "amended", new) if report.ok else None
+
+    async def lodging_report(self, data: bytes) -> DocumentReport:
+        """The lodging desk's verdict on ``data`` without lodging it: POST /declarations' checks for a declaration
+        (with what the node holds: W201, W202), POST /documents' for any other document."""
+        root, unreadable = parse_checked(data, self.limits)
+        if root is None:
+            return DocumentReport(REQUEST, None, unreadable)
+        if not _is_declaration(root):
+            report, mt, _model = self.check_document(data)
+            return DocumentReport(REQUEST, mt.name if mt else None, report)
+        candidates = self.catalogue.detect(root)
+        report, d = self.check_declaration(data)
+        if report.ok and d is not None:
+            await self.store.read(self._against_held, d, report)
+        return DocumentReport(REQUEST, candidates[0].name if candidates else "Declaration", report)
+
+    def _lodge_tx(self, tx: Tx, d: Declaration, data: bytes, report: ValidationReport) -> LodgeResult:
+        now = _iso(_now())
+        verdict = self._against_held(tx, d, report)
+        if verdict is None:
+            return LodgeResult(accepted=False, report=report)
+        held, status, new = verdict
+        if held is not None:
             self.store.update_declaration(tx, held["mrn"], status, new)
             self.interop(
                 tx,
@@ -239,19 +301,6 @@ class CustomsNode(InboxNode):
                 status=status,
                 declaration=new,
             )
-        if d.lrn and self.store.declaration_by(tx, lrn=d.lrn):
-            report.extend(
-                [
-                    Issue(
-                        "W202",
-                        202,
-                        "a declaration with this LRN was already lodged: use a new LRN, or FunctionCode 13 to amend",
-                        "/MetaData/Declaration/FunctionalReferenceID",
-                        d.lrn,
-                    )
-                ]
-            )
-            return LodgeResult(accepted=False, report=report)
         mrn = d.mrn
         if not mrn:
             serial_no = self.store.next_declaration_serial(tx)
@@ -282,18 +331,24 @@ class CustomsNode(InboxNode):
             return documents.refused(
                 Issue("W204", 204, "name the consignment (UCR or reference) the document is for: ?consignment=...")
             )
-        root, unreadable = parse_checked(data, self.limits)
-        if root is None:
-            return DocumentResult(False, unreadable, consignment)
-        mt, why_not = documents.lodgeable_type(root, self.catalogue)
-        if mt is None:
-            return documents.refused(why_not, consignment=consignment)
-        report, model = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.node), mt.name)
-        if not report.ok or model is None:
-            return DocumentResult(False, report, consignment, mt.name)
+        report, mt, model = self.check_document(data)
+        if not report.ok or mt is None or model is None:
+            return DocumentResult(False, report, consignment, mt.name if mt else None)
         return await self.run(
             self._lodge_document_tx, consignment, mt, documents.document_id(model, data), data, report
         )
+
+    def check_document(self, data: bytes) -> tuple[ValidationReport, MessageType | None, Any]:
+        """What POST /documents finds wrong in a document: hardened parse, a type that may be lodged here
+        (:func:`.lodged_documents.lodgeable_type`), its schema and rules. Returns the report, the type and the model."""
+        root, unreadable = parse_checked(data, self.limits)
+        if root is None:
+            return unreadable, None, None
+        mt, why_not = documents.lodgeable_type(root, self.catalogue)
+        if mt is None:
+            return ValidationReport([why_not] if why_not else []), None, None
+        report, model = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.node), mt.name)
+        return report, mt, model
 
     def _lodge_document_tx(
         self, tx: Tx, consignment: str, mt: MessageType, doc_id: str, data: bytes, report: ValidationReport
@@ -319,9 +374,73 @@ class CustomsNode(InboxNode):
         self, event: Event, consignment: str, office: str, entry_office: str | None = None, at: datetime | None = None
     ) -> dict[str, Any]:
         at = at or _now()
+        consignment = (consignment or "").strip()
+        if not consignment:
+            raise EventRejected(
+                Why.MALFORMED, refusal.bad_field("name the consignment: its UCR, or the reference it was lodged under")
+            )
+        office, entry_office = office.strip().upper(), (entry_office or "").strip().upper() or None
+        self._check_offices(event, office, entry_office)
         if event in (Event.PRE_ARRIVAL, Event.EXIT):
             return await self.run(self._exit_tx, event, consignment, office, entry_office, at)
         return await self.run(self._entry_tx, consignment, office, at)
+
+    def partners(self) -> list[str]:
+        return self.config.partners or [c for c in codes.SEED_COUNTRIES if self.config.is_partner(c)]
+
+    def _office_example(self, entry: bool) -> str:
+        """One of this node's offices, from its border crossings, to show in a message."""
+        for c in self.config.crossings:
+            office = c.entry_office if entry else c.exit_office
+            if office[:2] == self.node:
+                return f", e.g. {office}"
+        return ""
+
+    def _check_offices(self, event: Event, office: str, entry_office: str | None) -> None:
+        """What can be told about an event's offices before anything is looked up: each is a customs office
+        reference number, the event happens at one of this node's offices, the office of entry is a neighbour's."""
+        problem = self._office_problem(event, office, entry_office)
+        if problem is not None:
+            raise EventRejected(Why.REFUSED, refusal.bad_office(*problem))
+
+    def _office_problem(self, event: Event, office: str, entry_office: str | None) -> tuple[str, str, str] | None:
+        """(what is wrong, the field, its value) of the first wrong office of an event; None when they are right."""
+        me, partners = self.node, ", ".join(self.partners())
+        if not is_valid_office(office):
+            example = self._office_example(event is Event.ENTRY)
+            return (
+                f"office {office!r} is not a customs office reference number (country code and 6 characters{example})",
+                "/office",
+                office,
+            )
+        if office[:2] != me and event is Event.ENTRY:
+            return (
+                f"office {office} is not in {me}: an ENTRY at node {me} happens at the office of entry in {me}"
+                f"{self._office_example(True)}; the office of exit is in the exit data the neighbour sent",
+                "/office",
+                office,
+            )
+        if office[:2] != me:
+            return (
+                f"office {office} is not in {me}: {'a' if event is Event.PRE_ARRIVAL else 'an'} {event.value} "
+                f"at node {me} happens at an office in {me}; give the office of exit in {me} as office"
+                f"{self._office_example(False)}, and the neighbour's office of entry as entry_office",
+                "/office",
+                office,
+            )
+        if event is Event.ENTRY or entry_office is None:
+            return None
+        there = entry_office[:2]
+        if not is_valid_office(entry_office):
+            why = "is not a customs office reference number (country code and 6 characters)"
+            return f"entry_office {entry_office!r} {why}", "/entry_office", entry_office
+        if there == me:
+            why = f"is in {me}, this node's own country: the office of entry is the neighbour's, where the goods arrive"
+            return f"entry_office {entry_office} {why} ({partners})", "/entry_office", entry_office
+        if not self.config.is_partner(there):
+            why = f"which is not a partner of node {me} (partners: {partners}): give an office of entry in a partner's country"
+            return f"entry_office {entry_office} is in {there}, {why}", "/entry_office", entry_office
+        return None
 
     def _exit_tx(
         self, tx: Tx, event: Event, ucr: str, office: str, entry_office: str | None, at: datetime
@@ -335,12 +454,23 @@ class CustomsNode(InboxNode):
         if not any(docs.values()):
             if held is None:
                 raise EventRejected(
-                    f"no export declaration for consignment {ucr} at node {self.node}: lodge it first (POST /declarations)"
+                    Why.CONFLICT,
+                    refusal.not_now(
+                        f"no export declaration for consignment {ucr} at node {self.node}: lodge it first "
+                        "(POST /declarations)",
+                        "/consignment",
+                        ucr,
+                    ),
                 )
             if not any(s.message == EXPORT_DATA.name for s in steps):
                 raise EventRejected(
-                    f"no Utility Block has a customs role send {EXPORT_DATA.name} on {event.value}: "
-                    "see schemas/utility-blocks"
+                    Why.CONFLICT,
+                    refusal.not_now(
+                        f"no Utility Block has a customs role send {EXPORT_DATA.name} on {event.value}: "
+                        "see schemas/utility-blocks",
+                        "/event",
+                        event.value,
+                    ),
                 )
         d = Declaration.model_validate_json(held["data"]) if held else None
         exit_office = (
@@ -351,11 +481,26 @@ class CustomsNode(InboxNode):
         to_office = entry_office or self.config.entry_office_for(exit_office)
         if to_office is None:
             raise EventRejected(
-                f"no office of entry known for exit office {exit_office}: give entry_office or configure the border crossing"
+                Why.REFUSED,
+                refusal.bad_office(
+                    f"no office of entry known for the office of exit {exit_office}: give entry_office (the "
+                    f"neighbour's office where the goods arrive) or configure the border crossing",
+                    "/entry_office",
+                    None,
+                ),
             )
         recipient = to_office[:2]
         if not self.config.is_partner(recipient):
-            raise EventRejected(f"{recipient} is not a partner of node {self.node}")
+            raise EventRejected(
+                Why.REFUSED,
+                refusal.bad_office(
+                    f"the office of entry {to_office} (from the border crossing of {exit_office}) is in {recipient}, "
+                    f"which is not a partner of node {self.node} (partners: {', '.join(self.partners())}): "
+                    "give entry_office",
+                    "/entry_office",
+                    to_office,
+                ),
+            )
         cons = self.store.consignment(tx, ucr)
         correlation = cons["correlation_id"] if cons else new_id()
         status = "exited" if event == Event.EXIT else "pre_arrival_sent"
@@ -410,7 +555,12 @@ class CustomsNode(InboxNode):
         held = self.store.declaration_for(tx, ucr, "import")
         if held is None:
             raise EventRejected(
-                f"no import declaration for consignment {ucr} at node {self.node}: lodge it before entry"
+                Why.CONFLICT,
+                refusal.not_now(
+                    f"no import declaration for consignment {ucr} at node {self.node}: lodge it before entry",
+                    "/consignment",
+                    ucr,
+                ),
             )
         entry = Declaration.model_validate_json(held["data"])
         pre = self.store.prearrival(tx, ucr)
@@ -421,7 +571,7 @@ class CustomsNode(InboxNode):
             self.store.add_alert(
                 tx,
                 ucr,
-                "M00",
+                NO_PRE_ARRIVAL,
                 "pre-arrival data",
                 "goods entered with no pre-arrival data from the country of exit",
                 now,
@@ -432,7 +582,7 @@ class CustomsNode(InboxNode):
                 consignment=ucr,
                 correlation_id=correlation,
                 event=Event.ENTRY.value,
-                result="M00",
+                result=NO_PRE_ARRIVAL,
                 detail="no pre-arrival data",
             )
             self.store.set_consignment(tx, ucr, "entered_unannounced", correlation, now)
@@ -494,7 +644,7 @@ class CustomsNode(InboxNode):
             ]
             or [
                 AdditionalInformation(
-                    statement_code="M00",
+                    statement_code=DATA_MATCHED,
                     statement_description=f"entered at {office}; data matched",
                     statement_type_code="MAT",
                 )
@@ -517,10 +667,27 @@ class CustomsNode(InboxNode):
         self, to: str, consignment: str | None = None, mrn: str | None = None, reason: str | None = None
     ) -> dict[str, Any]:
         """Ask node ``to`` what it holds on a consignment; the answer arrives in the inbox."""
-        if not self.config.is_partner(to):
-            raise EventRejected(f"{to} is not a partner of node {self.node}")
         if not (consignment or mrn):
-            raise EventRejected("name the consignment (UCR) or the declaration (MRN) to ask about")
+            raise EventRejected(
+                Why.MALFORMED,
+                refusal.bad_field("name the consignment (consignment: its UCR) or the declaration (mrn) to ask about"),
+            )
+        if to == self.node:
+            raise EventRejected(
+                Why.REFUSED,
+                refusal.not_a_partner(
+                    f"node {self.node} asks its neighbours, not itself: name one of {', '.join(self.partners())}",
+                    "/to",
+                    to,
+                ),
+            )
+        if not self.config.is_partner(to):
+            raise EventRejected(
+                Why.CONFLICT,
+                refusal.not_a_partner(
+                    f"{to} is not a partner of node {self.node}: it asks {', '.join(self.partners())}", "/to", to
+                ),
+            )
         return await self.run(self._query_tx, to, consignment, mrn, reason, _now())
 
     def _query_tx(

@@ -93,6 +93,7 @@ def first(cur: sqlite3.Cursor) -> dict[str, Any] | None:
 class ConsignmentView(NamedTuple):
     """What GET /consignments/{ref} shows of a consignment, as rows."""
 
+    ucr: str | None  # the consignment's reference: the one asked for, or the UCR of the MRN asked for
     consignment: dict[str, Any] | None
     declarations: list[dict[str, Any]]
     prearrival: dict[str, Any] | None
@@ -257,10 +258,36 @@ class CustomsStore(NodeStore):
         )
 
     @staticmethod
+    def consignment_of(conn: sqlite3.Connection, ref: str) -> str | None:
+        """The consignment ``ref`` names: when it is the MRN of a declaration lodged here or of pre-arrival data
+        received, that consignment's UCR (None for a declaration lodged without one); else ``ref`` itself."""
+        for table in ("declarations", "prearrival"):
+            row = conn.execute(f"SELECT ucr FROM {table} WHERE mrn = ? LIMIT 1", (ref,)).fetchone()
+            if row is not None:
+                return row["ucr"]
+        return ref
+
+    @staticmethod
     def consignment_view(conn: sqlite3.Connection, ref: str) -> ConsignmentView:
-        """All this node holds on consignment ``ref``: status, declarations, pre-arrival data, alerts, messages,
-        answers and documents (each list in the order it happened)."""
+        """All this node holds on consignment ``ref`` (its UCR, or the MRN of one of its declarations): status,
+        declarations, pre-arrival data, alerts, messages, answers and documents (each list in the order it happened)."""
+        ucr = CustomsStore.consignment_of(conn, ref)
+        if ucr is None:  # an MRN whose declaration names no consignment: that declaration alone
+            return ConsignmentView(
+                ucr=None,
+                consignment=None,
+                declarations=rows(
+                    conn.execute("SELECT mrn, lrn, kind, status, version, data FROM declarations WHERE mrn = ?", (ref,))
+                ),
+                prearrival=first(conn.execute("SELECT * FROM prearrival WHERE mrn = ?", (ref,))),
+                alerts=[],
+                messages=[],
+                answers=[],
+                documents=[],
+            )
+        ref = ucr
         return ConsignmentView(
+            ucr=ucr,
             consignment=first(conn.execute("SELECT * FROM consignments WHERE ucr = ?", (ref,))),
             declarations=rows(
                 conn.execute("SELECT mrn, lrn, kind, status, version, data FROM declarations WHERE ucr = ?", (ref,))
