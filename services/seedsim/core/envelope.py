@@ -9,7 +9,11 @@ without parsing its XML. Extension attributes used by seedsim:
 * ``ce_causationid``: the id of the message this one answers;
 * ``ce_trigger``: the consignment event that caused it (PRE_ARRIVAL, EXIT, ENTRY).
 
-``traceparent`` (W3C Trace Context) is carried as is, for OpenTelemetry.
+``traceparent`` and ``tracestate`` (W3C Trace Context) tie a conversation together for
+OpenTelemetry: the trace id is the conversation's, each message has a span of its own, and an
+answer continues the trace of the message it answers (:mod:`seedsim.core.trace_context`). A
+malformed ``traceparent`` is kept as received and never refuses a message; its answer starts the
+conversation's trace afresh.
 
 ``ce_dataschema`` names the XSD the payload satisfies. CloudEvents requires an
 absolute URI there (RFC 3986: with a scheme), and seedsim's schemas are not
@@ -23,11 +27,12 @@ bare path (``wco/seedsim_metadata.xsd``); an envelope read from such a record
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+
+from seedsim.core.trace_context import TraceContext
 
 SPEC_VERSION = "1.0"
 SOURCE_PREFIX = "urn:seedsim:node:"
@@ -58,10 +63,6 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def new_traceparent() -> str:
-    return f"00-{os.urandom(16).hex()}-{os.urandom(8).hex()}-01"
-
-
 @dataclass(frozen=True)
 class Envelope:
     id: str
@@ -76,6 +77,7 @@ class Envelope:
     dataschema: str | None = None
     content_type: str = XML_CONTENT_TYPE
     traceparent: str | None = None
+    tracestate: str | None = None
 
     def __post_init__(self) -> None:
         # a schema path given by a caller (or read from an old record) becomes its absolute URI
@@ -99,6 +101,7 @@ class Envelope:
             "ce_causationid": self.causation_id,
             "ce_trigger": self.trigger,
             "traceparent": self.traceparent,
+            "tracestate": self.tracestate,
         }
         h.extend((k, v) for k, v in optional.items() if v)
         return [(k, v.encode()) for k, v in h]
@@ -136,17 +139,35 @@ class Envelope:
             dataschema=h.get("ce_dataschema"),
             content_type=h.get("content-type", XML_CONTENT_TYPE),
             traceparent=h.get("traceparent"),
+            tracestate=h.get("tracestate"),
         )
 
+    @property
+    def trace(self) -> TraceContext | None:
+        """Where this message stands in its trace; None when its ``traceparent`` is missing or malformed."""
+        return TraceContext.parse(self.traceparent, self.tracestate)
+
+    @property
+    def span_id(self) -> str | None:
+        """This message's span: the parent of an answer to it (None: no valid ``traceparent``, and an answer starts
+        the conversation's trace)."""
+        trace = self.trace
+        return trace.span_id if trace is not None else None
+
     def reply(self, source: str, type: str, time: datetime) -> Envelope:
-        """The envelope of an answer to this message: same conversation, same trace."""
+        """The envelope of an answer to this message: same conversation, and the next span of the same trace
+        (:meth:`TraceContext.answering`)."""
+        message_id, correlation_id = new_id(), self.correlation_id or self.id
+        trace = TraceContext.answering(self.trace, correlation_id, message_id)
         return replace(
             self,
-            id=new_id(),
+            id=message_id,
             source=source,
             type=type,
             time=time,
             recipient=self.source,
             causation_id=self.id,
-            correlation_id=self.correlation_id or self.id,
+            correlation_id=correlation_id,
+            traceparent=trace.traceparent,
+            tracestate=trace.tracestate,
         )

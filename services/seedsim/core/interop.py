@@ -4,6 +4,12 @@ One record per stage of a message's life, written by the node where the stage
 happens, in the same database transaction as the stage's effects (through the
 outbox), then published to the shared interop topic and the node's log. So the
 interop log counts each stage exactly once, even across crashes and redelivery.
+
+A record about a message places it in its conversation's trace (:mod:`seedsim.core.trace_context`):
+``trace_id``, the ``span_id`` of the message the stage is about and, for an answer, the
+``parent_span_id`` of the message it answers. So a monitor joins the interop records of one
+conversation by trace id, and can draw its spans as OpenTelemetry would. Records written before
+these fields existed read as they are (the fields are optional).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from enum import Enum
 from pydantic import BaseModel, Field
 
 from seedsim.core.envelope import new_id
+from seedsim.core.trace_context import TraceContext
 
 log = logging.getLogger("seedsim.interop")
 
@@ -52,12 +59,27 @@ class InteropRecord(BaseModel):
     result: str | None = None
     latency_ms: float | None = None
     detail: str | None = None
+    #: the conversation's W3C trace id (32 hex digits)
+    trace_id: str | None = None
+    #: the span of the message the stage is about: the one sent, received or refused; on
+    #: acked/nacked the acknowledgement the node sent, on ack_received/nack_received the one it got
+    span_id: str | None = None
+    #: the span of the message that one answers (an acknowledgement, a query response...)
+    parent_span_id: str | None = None
 
     def to_json(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode()
 
     def log_line(self) -> str:
         return json.dumps(self.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
+
+
+def traced(trace: TraceContext | None, parent_span_id: str | None = None) -> dict[str, str | None]:
+    """The fields of an interop record that place it in ``trace`` (nothing when the message carried no valid
+    ``traceparent``)."""
+    if trace is None:
+        return {}
+    return {"trace_id": trace.trace_id, "span_id": trace.span_id, "parent_span_id": parent_span_id}
 
 
 def emit_to_log(records: list[InteropRecord]) -> None:

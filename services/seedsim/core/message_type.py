@@ -16,7 +16,8 @@ from typing import Any
 
 from lxml import etree
 
-from seedsim.core.envelope import Envelope, dataschema_uri, new_id, new_traceparent
+from seedsim.core.envelope import Envelope, dataschema_uri, new_id
+from seedsim.core.trace_context import TraceContext
 from seedsim.core.validation import RuleSet
 from seedsim.core.wco import body_in
 
@@ -60,19 +61,22 @@ class MessageType:
 
         A new id and a new conversation unless given; ``ce_dataschema`` names this type's XSD by its
         absolute URI (``urn:seedsim:schema:<schema>``; ``schema`` stays the path the validator reads).
+        The ``traceparent`` puts the message in its conversation's trace, as a span of its own
+        (:meth:`TraceContext.of_conversation`).
         """
+        id, correlation_id = id or new_id(), correlation_id or new_id()
         return Envelope(
-            id=id or new_id(),
+            id=id,
             source=source,
             type=self.ce_type,
             subject=subject,
             time=at or datetime.now(UTC),
             recipient=to,
-            correlation_id=correlation_id or new_id(),
+            correlation_id=correlation_id,
             causation_id=causation_id,
             trigger=trigger,
             dataschema=dataschema_uri(self.schema),
-            traceparent=new_traceparent(),
+            traceparent=TraceContext.of_conversation(correlation_id, id).traceparent,
         )
 
     def matches(self, root: etree._Element) -> bool:

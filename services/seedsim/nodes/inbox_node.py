@@ -33,13 +33,14 @@ from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
 from seedsim.core.envelope import Envelope, EnvelopeError
-from seedsim.core.interop import InteropRecord, Stage, emit_to_log
+from seedsim.core.interop import InteropRecord, Stage, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.node_store import NodeStore
 from seedsim.core.response import Response, acknowledgement
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.topics import Topics
+from seedsim.core.trace_context import TraceContext, message_span_id
 from seedsim.core.transport import Record, Transport
 from seedsim.core.validation import (
     Issue,
@@ -88,8 +89,18 @@ def interop_record(topics: Topics, node: str, stage: Stage, **kw: Any) -> Record
     )
 
 
-def send_tx(tx: Tx, node: str, topics: Topics, store: Any, env: Envelope, payload: bytes, mt: MessageType) -> None:
-    """Queue ``payload`` for ``env.recipient``'s inbox, log it as sent and write the ``sent`` interop record."""
+def send_tx(
+    tx: Tx,
+    node: str,
+    topics: Topics,
+    store: Any,
+    env: Envelope,
+    payload: bytes,
+    mt: MessageType,
+    parent_span_id: str | None = None,
+) -> None:
+    """Queue ``payload`` for ``env.recipient``'s inbox, log it as sent and write the ``sent`` interop record
+    (with the span of the message it answers, ``parent_span_id``, when it is an answer)."""
     tx.send(
         Record(
             topic=topics.inbox(env.recipient or ""),
@@ -111,6 +122,7 @@ def send_tx(tx: Tx, node: str, topics: Topics, store: Any, env: Envelope, payloa
             receiver=env.recipient,
             message_type=mt.name,
             event=env.trigger,
+            **traced(env.trace, parent_span_id),
         )
     )
 
@@ -266,7 +278,7 @@ class InboxNode:
         return env
 
     def reply(self, tx: Tx, env: Envelope, mt: MessageType, payload: bytes, now: datetime) -> Envelope:
-        """Answer ``env`` with a message of type ``mt``: same conversation, addressed to its sender."""
+        """Answer ``env`` with a message of type ``mt``: same conversation and trace, addressed to its sender."""
         out = replace(env.reply(self.node, mt.ce_type, now), dataschema=mt.schema)
         send_tx(
             tx,
@@ -276,6 +288,7 @@ class InboxNode:
             out,
             self.outgoing(mt, payload, out.recipient or "", out.trigger),
             mt,
+            env.span_id,
         )
         return out
 
@@ -410,6 +423,7 @@ class InboxNode:
             receiver=self.node,
             result=issue.rule,
             detail=issue.message[:300],
+            **traced(TraceContext.parse(record.header("traceparent"), record.header("tracestate"))),
         )
 
     def _dead_letter_only_tx(self, tx: Tx, record: Record, issue: Issue) -> None:
@@ -441,6 +455,7 @@ class InboxNode:
                 sender=env.source,
                 receiver=self.node,
                 detail="redelivered message ignored",
+                **traced(env.trace),
             )
             return Outcome("duplicate")
 
@@ -453,6 +468,7 @@ class InboxNode:
             receiver=self.node,
             message_type=mt.name if mt else env.type,
             event=env.trigger,
+            **traced(env.trace),
         )
         self.interop(tx, Stage.RECEIVED, **common)
         self.store.log_message(
@@ -537,7 +553,7 @@ class InboxNode:
         self.interop(
             tx,
             Stage.NACKED if errors else Stage.ACKED,
-            **{**common, "message_id": env.id},
+            **{**common, "message_id": env.id, **traced(reply.trace, env.span_id)},
             result="03" if errors else "01",
             detail=f"{len(errors)} error(s)" if errors else None,
         )
@@ -562,5 +578,7 @@ class InboxNode:
             result=ack.function_code,
             latency_ms=latency,
             detail=None if row else "acknowledges a message this node did not send",
+            # the acknowledged message is one this node sent: its span id is derived from its id
+            **traced(env.trace, message_span_id(original) if row is not None else None),
         )
         self.after_ack(tx, row, ack, now)

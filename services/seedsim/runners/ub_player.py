@@ -404,7 +404,8 @@ class Player:
         node, mt = self.cast.nodes[out.sender], CATALOGUE.by_name[out.step.message]
         subject = conv.subject_for(doc)
         if out.broken is None and isinstance(node, AgencyNode) and ISSUES.get(node.kind) == out.step.message:
-            sent = await node.issue(out.receiver, consignment=subject, doc=doc)  # the agency keeps a record
+            # the agency keeps a record; the certificate travels in the conversation (one trace per played UB)
+            sent = await node.issue(out.receiver, consignment=subject, doc=doc, correlation_id=conv.correlation_id)
             return str(sent["message_id"])
         sender = node if out.broken is None else _WithoutMinimising(node.node, node.topics, node.store, node.transport)
         env = await send_from(

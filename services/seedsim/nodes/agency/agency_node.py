@@ -150,12 +150,19 @@ class AgencyNode(InboxNode):
             )
         return doc
 
-    async def issue(self, to: str | None = None, consignment: str | None = None, doc: Any = None) -> dict[str, Any]:
-        """Issue a certificate (NPPO, CCI) and send it to node ``to``; the TIR chain registers a carnet it guarantees (nothing is sent)."""
-        doc = doc if doc is not None else self.make_document(to.split("-")[0] if to else None)
-        return await self.run(self._issue_tx, doc, to, consignment)
+    async def issue(
+        self, to: str | None = None, consignment: str | None = None, doc: Any = None, correlation_id: str | None = None
+    ) -> dict[str, Any]:
+        """Issue a certificate (NPPO, CCI) and send it to node ``to``; the TIR chain registers a carnet it guarantees (nothing is sent).
 
-    def _issue_tx(self, tx: Tx, doc: Any, to: str | None, consignment: str | None) -> dict[str, Any]:
+        ``correlation_id`` names the conversation (and so the trace) the certificate travels in; a new one if not given.
+        """
+        doc = doc if doc is not None else self.make_document(to.split("-")[0] if to else None)
+        return await self.run(self._issue_tx, doc, to, consignment, correlation_id)
+
+    def _issue_tx(
+        self, tx: Tx, doc: Any, to: str | None, consignment: str | None, correlation_id: str | None
+    ) -> dict[str, Any]:
         mt, ref = self.catalogue.by_name[ISSUES[self.kind]], certificate_ref(doc)
         self.store.save_issued(
             tx,
@@ -168,7 +175,7 @@ class AgencyNode(InboxNode):
         )
         out: dict[str, Any] = {"issued": ref, "type": mt.name}
         if to and self.kind is not AgencyKind.TIR:
-            env = self.send(tx, mt, mt.write(doc), to, subject=consignment or ref)
+            env = self.send(tx, mt, mt.write(doc), to, subject=consignment or ref, correlation_id=correlation_id)
             out.update(message_id=env.id, sent_to=to)
         return out
 

@@ -33,7 +33,7 @@ from seedsim.core.declaration import Declaration, Office, merge
 from seedsim.core.declaration_rules import LODGING_RULES
 from seedsim.core.envelope import Envelope, new_id
 from seedsim.core.identifiers import is_valid_office, make_mrn
-from seedsim.core.interop import Stage
+from seedsim.core.interop import Stage, traced
 from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.response import (
     GOODS_ENTERED,
@@ -44,6 +44,7 @@ from seedsim.core.response import (
     ResponseDeclaration,
 )
 from seedsim.core.sqlite_store import Tx
+from seedsim.core.trace_context import conversation_trace_id, message_span_id
 from seedsim.core.transport import Transport
 from seedsim.core.validation import (
     Issue,
@@ -541,14 +542,22 @@ class CustomsNode(InboxNode):
         return result
 
     def _send_step(
-        self, tx: Tx, send: Send, payload: bytes, to: str, ucr: str, correlation: str, at: datetime
+        self,
+        tx: Tx,
+        send: Send,
+        payload: bytes,
+        to: str,
+        ucr: str,
+        correlation: str,
+        at: datetime,
+        parent_span_id: str | None = None,
     ) -> Envelope:
-        """Send what a UB step names, reduced to that UB's data set for the message."""
+        """Send what a UB step names, reduced to that UB's data set for the message, in the consignment's trace (as
+        the child of span ``parent_span_id`` when it answers a message)."""
         mt = self.catalogue.by_name[send.message]
         env = mt.envelope(self.node, to, subject=ucr, at=at, correlation_id=correlation, trigger=send.step.event)
-        send_tx(
-            tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, send.step.event, send.ub.id), mt
-        )
+        payload = self.outgoing(mt, payload, to, send.step.event, send.ub.id)
+        send_tx(tx, self.node, self.topics, self.store, env, payload, mt, parent_span_id)
         return env
 
     def _entry_tx(self, tx: Tx, ucr: str, office: str, at: datetime) -> dict[str, Any]:
@@ -584,6 +593,7 @@ class CustomsNode(InboxNode):
                 event=Event.ENTRY.value,
                 result=NO_PRE_ARRIVAL,
                 detail="no pre-arrival data",
+                trace_id=conversation_trace_id(correlation),
             )
             self.store.set_consignment(tx, ucr, "entered_unannounced", correlation, now)
             return {"consignment": ucr, "status": "entered_unannounced", "discrepancies": [], "alerts": 1}
@@ -610,6 +620,7 @@ class CustomsNode(InboxNode):
                 event=Event.ENTRY.value,
                 result=disc.rule,
                 detail=f"{disc.element}: exit {disc.exit_value} / entry {disc.entry_value}; {disc.detail}",
+                trace_id=conversation_trace_id(correlation),
             )
         if not found:
             self.interop(
@@ -621,6 +632,7 @@ class CustomsNode(InboxNode):
                 receiver=self.node,
                 event=Event.ENTRY.value,
                 result="match",
+                trace_id=conversation_trace_id(correlation),
             )
         status = "entered_discrepancy" if found else "entered_matched"
         self.store.set_consignment(tx, ucr, status, correlation, now)
@@ -651,8 +663,17 @@ class CustomsNode(InboxNode):
             ],
             declaration=ResponseDeclaration(mrn=pre["mrn"]),
         )
+        # it answers the exit data: the child of its span (derived from its id, as every seedsim node derives a
+        # message's span id; the pre-arrival data keeps no headers), in the conversation's trace
         env = self._send_step(
-            tx, sends[0], confirmation.to_xml(self.metadata("RES")), pre["sender"], ucr, correlation, at
+            tx,
+            sends[0],
+            confirmation.to_xml(self.metadata("RES")),
+            pre["sender"],
+            ucr,
+            correlation,
+            at,
+            message_span_id(pre["message_id"]),
         )
         return {
             "consignment": ucr,
@@ -777,6 +798,7 @@ class CustomsNode(InboxNode):
                 event=env.trigger,
                 result=hit.profile.id,
                 detail=hit.detail[:1000],
+                **traced(env.trace),
             )
 
     def _on_entry_confirmation(self, tx: Tx, env: Envelope, conf: Response, now: datetime) -> None:
