@@ -169,6 +169,28 @@ async def test_the_entry_confirmation_is_the_child_of_the_exit_data_it_confirms(
     assert trace_of(confirmation)[0] == trace_of(exit_data)[0]
 
 
+async def test_an_import_lodged_before_the_exit_data_arrives_joins_the_exit_datas_conversation(corridor):
+    """The entry node met the consignment first at its lodging desk; the exit data still brings the conversation."""
+    bus, nodes = corridor
+    c = ConsignmentGenerator(13, CROSS).make(1)
+    meta = {n: MetaData(wco_type_name="DEC", responsible_country_code=n) for n in ("RS", "ME")}
+    assert (await nodes["ME"].lodge(c.import_.to_xml(meta["ME"]))).accepted
+    assert (await nodes["RS"].lodge(c.export.to_xml(meta["RS"]))).accepted
+    await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
+    await settle(
+        lambda: any(r.node == "ME" and r.stage == Stage.VALID and r.consignment == c.ucr for r in interop(bus))
+    )
+    await nodes["ME"].on_event(Event.ENTRY, c.ucr, CROSS.entry_office)
+    await settle(
+        lambda: any(r.node == "ME" and r.stage == Stage.ACK_RECEIVED and r.event == "ENTRY" for r in interop(bus))
+    )
+    records = messages_about(bus, c.ucr)
+    [exit_data] = [r for r in records if r.header("ce_type") == EXPORT_DATA.ce_type]
+    [confirmation] = [r for r in records if r.header("ce_type") == ENTRY_CONFIRMATION.ce_type]
+    assert confirmation.header("ce_correlationid") == exit_data.header("ce_correlationid")
+    assert trace_of(confirmation)[0] == trace_of(exit_data)[0]
+
+
 async def test_the_interop_records_of_a_consignment_join_on_its_trace_id(corridor):
     bus, nodes = corridor
     c = ConsignmentGenerator(13, CROSS).make(1)

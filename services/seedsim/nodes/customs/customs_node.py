@@ -763,7 +763,7 @@ class CustomsNode(InboxNode):
         ucr = d.ucr or env.subject or ""
         self.store.save_prearrival(tx, ucr, d.mrn, env.source, env.id, env.trigger, d.model_dump_json(), _iso(now))
         status = "exited_neighbour" if env.trigger == Event.EXIT.value else "pre_announced"
-        self.store.set_consignment(tx, ucr, status, env.correlation_id or env.id, _iso(now))
+        self.store.set_consignment(tx, ucr, status, env.correlation_id or env.id, _iso(now), join_conversation=True)
         self._run_risk_profiles(tx, env, d, ucr, now)
 
     def _run_risk_profiles(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:

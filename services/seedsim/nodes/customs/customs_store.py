@@ -191,10 +191,17 @@ class CustomsStore(NodeStore):
         return dict(row) if row else None
 
     @staticmethod
-    def set_consignment(tx: Tx, ucr: str, status: str, correlation_id: str, at: str) -> None:
+    def set_consignment(
+        tx: Tx, ucr: str, status: str, correlation_id: str, at: str, *, join_conversation: bool = False
+    ) -> None:
+        """Record a consignment's status; its conversation (correlation id) is the one it started with,
+        unless ``join_conversation``: exit data from the country of exit carries the conversation the
+        whole crossing belongs to, even when the import was lodged here before it arrived."""
+        keep = "excluded.correlation_id" if join_conversation else "consignments.correlation_id"
         tx.execute(
             "INSERT INTO consignments(ucr, status, correlation_id, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(ucr) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            "ON CONFLICT(ucr) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at, "
+            f"correlation_id = {keep}",
             (ucr, status, correlation_id, at),
         )
 
