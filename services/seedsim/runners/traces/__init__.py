@@ -9,16 +9,20 @@ carries, so a trace from the in-process bus, from a seedsim run over Kafka or
 from kcat on any cluster is handled alike.
 """
 
+from seedsim.runners.traces.trace_diff import Deviation, TraceDiff, diff_traces
 from seedsim.runners.traces.trace_file import TraceReader, TraceWriter, read_trace, write_trace
 from seedsim.runners.traces.trace_format import FORMAT_VERSION, TraceEntry, TraceError, TraceHeader
 
 __all__ = [
     "FORMAT_VERSION",
+    "Deviation",
+    "TraceDiff",
     "TraceEntry",
     "TraceError",
     "TraceHeader",
     "TraceReader",
     "TraceWriter",
+    "diff_traces",
     "read_trace",
     "write_trace",
 ]
