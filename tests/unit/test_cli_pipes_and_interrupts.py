@@ -9,9 +9,12 @@ shell where a pipe is involved, as a user would.
 
 from __future__ import annotations
 
+import os
 import shlex
+import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -84,3 +87,42 @@ def test_ctrl_c_stops_a_node_with_one_line(tmp_path):
     assert stderr.splitlines()[-1] == INTERRUPTED
     assert_no_traceback(stderr)
     assert took < 10
+
+
+def test_ctrl_c_during_a_parallel_validate_ends_its_worker_processes_too(tmp_path):
+    example = next((REPO / "schemas" / "examples" / "ExportData" / "valid").glob("*.xml")).read_bytes()
+    for i in range(3000):
+        (tmp_path / f"doc{i:04}.xml").write_bytes(example)
+    err = tmp_path / "stderr.txt"  # a file, not a pipe: a worker left behind would hold a pipe open
+    proc = subprocess.Popen(
+        [*SEEDSIM, "validate", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=err.open("wb"),
+        env=clean_env(),
+        cwd=REPO,
+    )
+    children_file = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while not workers:  # the pool is at work
+        assert time.monotonic() < deadline and proc.poll() is None, "validate never started its workers"
+        with open(children_file) as f:
+            workers = [int(p) for p in f.read().split()]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # to the command alone, not its process group
+    assert proc.wait(timeout=10) == 130
+    assert err.read_text() == INTERRUPTED + "\n"
+    time.sleep(1)
+    left = [p for p in workers if running(p)]
+    for pid in left:  # a failed run cleans up after itself
+        os.kill(pid, signal.SIGKILL)
+    assert left == [], "worker processes left behind"
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie (ended, waiting for its new parent to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"

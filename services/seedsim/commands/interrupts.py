@@ -42,6 +42,18 @@ def _isatty(fd: int) -> bool:
         return False
 
 
+def _end_worker_processes() -> None:
+    """validate's worker processes end with the command (a Ctrl-C sent to it alone would leave them waiting)."""
+    mp = sys.modules.get("multiprocessing")
+    if mp is None:
+        return
+    for child in mp.active_children():
+        try:
+            child.kill()
+        except Exception:  # already gone
+            pass
+
+
 @contextmanager
 def ended_by_ctrl_c() -> Iterator[None]:
     """While the block runs, Ctrl-C (SIGINT) ends the process at once with one line and exit code 130."""
@@ -63,6 +75,7 @@ def ended_by_ctrl_c() -> Iterator[None]:
             os.write(1, _SHOW_CURSOR)
         # the terminal echoed ^C on the current line: start a new one there
         os.write(2, (("\n" if _isatty(2) else "") + INTERRUPTED + "\n").encode())
+        _end_worker_processes()
         shutil.rmtree(scratch, ignore_errors=True)
         os._exit(INTERRUPTED_EXIT)
 
