@@ -8,7 +8,8 @@ and raises alerts), and an entry confirmation goes back. A few planted
 discrepancies and malformed messages show the checks at work.
 
 The same code runs nodes in this process (in-process bus or Kafka) or drives
-nodes elsewhere over HTTP (``--nodes``), reading the shared interop topic.
+nodes elsewhere over HTTP (``--nodes``), reading the interop topic of the
+Kafka broker they share: nodes elsewhere are only heard through Kafka.
 """
 
 from __future__ import annotations
@@ -47,7 +48,24 @@ class DemoSettings:
     db_dir: Path | None = None
     concurrency: int = 32
     show_flows: int = 2  # consignments whose every step is printed
-    timeout: float = 300.0
+    timeout: float = 300.0  # for each wait: a node's /health (at most NODE_READY_S), a crossing, the last answers
+
+
+#: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
+NODE_READY_S = 60.0
+
+#: called as consignments finish playing: (played, total)
+Progress = Callable[[int, int], None]
+
+
+def lodged_xml(c: GeneratedConsignment) -> tuple[bytes, bytes]:
+    """The consignment's export declaration as lodged in the country of exit, and its import declaration as
+    lodged in the country of entry (WCO DM documents in a MetaData wrapper)."""
+    exit_c, entry_c = c.crossing.exit_office[:2], c.crossing.entry_office[:2]
+    return (
+        c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=exit_c)),
+        c.import_.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=entry_c)),
+    )
 
 
 @dataclass
@@ -72,7 +90,12 @@ def describe(rec: InteropRecord) -> str:
     return f"  [{rec.node}] {rec.stage.value:<13} {what:<28} {arrow:<9}{lat}{extra}"
 
 
-async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -> DemoResult:
+async def run_demo(
+    settings: DemoSettings, out: Callable[[str], None] = print, progress: Progress | None = None
+) -> DemoResult:
+    """Play the demo; ``out`` gets the narration line by line, ``progress`` (if given) the consignments played."""
+    if settings.node_urls and not settings.kafka:
+        raise ValueError("nodes elsewhere (node_urls) are heard only through their Kafka broker: set kafka too")
     exit_c, entry_c = DEMO_CROSSINGS[0].exit_office[:2], DEMO_CROSSINGS[0].entry_office[:2]
     run_id = uuid.uuid4().hex[:8]
     topics = Topics(
@@ -131,12 +154,29 @@ async def run_demo(settings: DemoSettings, out: Callable[[str], None] = print) -
         )
         for country in ((exit_c, entry_c) if not settings.node_urls else ())
     ]
+    remote = HttpClient(settings.node_urls) if settings.node_urls else None
+    if remote is not None:
+        try:  # nodes elsewhere answer first: their broker is worth listening to only once they do
+            await remote.wait_ready(timeout=min(settings.timeout, NODE_READY_S), waiting=out)
+        except BaseException:
+            await remote.close()
+            raise
     transport.subscribe([topics.interop], group=f"seedsim-monitor-{run_id}", handler=on_interop)
     async with running_network(configs, transport, db_dir=settings.db_dir) as network:
-        client: NodeClient = HttpClient(settings.node_urls) if settings.node_urls else InProcessClient(network.customs)
+        client: NodeClient = remote or InProcessClient(network.customs)
         try:
             return await _play_demo(
-                settings, client, transport, topics, summary, consignments, planted_at, exit_seen, fault_subject, out
+                settings,
+                client,
+                transport,
+                topics,
+                summary,
+                consignments,
+                planted_at,
+                exit_seen,
+                fault_subject,
+                out,
+                progress or (lambda played, total: None),
             )
         finally:
             await client.close()
@@ -153,14 +193,21 @@ async def _play_demo(
     exit_seen: dict[str, asyncio.Event],
     fault_subject: str,
     out: Callable[[str], None],
+    progress: Progress,
 ) -> DemoResult:
     exit_c, entry_c = DEMO_CROSSINGS[0].exit_office[:2], DEMO_CROSSINGS[0].entry_office[:2]
     n = settings.consignments
     if isinstance(client, HttpClient):
-        await client.wait_ready()
+        where = (
+            "the nodes at "
+            + ", ".join(f"{c} {u}" for c, u in client.urls.items())
+            + f", heard through Kafka {settings.kafka}"
+        )
+    else:
+        where = f"Kafka {settings.kafka}" if settings.kafka else "the in-process bus"
 
     out(
-        f"seedsim demo: {n} consignments {exit_c} -> {entry_c} over {'Kafka ' + settings.kafka if settings.kafka else 'the in-process bus'}"
+        f"seedsim demo: {n} consignments {exit_c} -> {entry_c} over {where}"
         f" (seed {settings.seed}, {len(planted_at)} planted discrepancies, {len(settings.malformed)} malformed messages)"
     )
     out(
@@ -171,20 +218,24 @@ async def _play_demo(
     limiter = asyncio.Semaphore(settings.concurrency)
     crossing = DEMO_CROSSINGS[0]
 
-    async def play(c) -> None:
+    played = 0
+
+    async def play(c: GeneratedConsignment) -> None:
+        nonlocal played
         async with limiter:
-            meta_x = MetaData(wco_type_name="DEC", responsible_country_code=exit_c)
-            meta_i = MetaData(wco_type_name="DEC", responsible_country_code=entry_c)
-            await client.lodge(exit_c, c.export.to_xml(meta_x))
+            export_xml, import_xml = lodged_xml(c)
+            await client.lodge(exit_c, export_xml)
             await client.event(exit_c, Event.PRE_ARRIVAL, c.ucr, crossing.exit_office, crossing.entry_office)
             await client.event(exit_c, Event.EXIT, c.ucr, crossing.exit_office, crossing.entry_office)
             await asyncio.wait_for(exit_seen[c.ucr].wait(), timeout=settings.timeout)
-            await client.lodge(entry_c, c.import_.to_xml(meta_i))
+            await client.lodge(entry_c, import_xml)
             await client.event(entry_c, Event.ENTRY, c.ucr, crossing.entry_office)
+        played += 1
+        progress(played, n)
 
     completed = True
+    plays = [asyncio.create_task(play(c)) for c in consignments]
     try:
-        plays = [asyncio.create_task(play(c)) for c in consignments]
         if settings.malformed:
             await asyncio.sleep(0)
             await transport.send_batch(
@@ -203,6 +254,10 @@ async def _play_demo(
         await asyncio.sleep(0.2)  # let trailing records (none expected) show up before counting
     finally:
         elapsed = time.perf_counter() - started
+        # stopped early (a failure, or the run cancelled): no consignment plays on against stopping nodes
+        for p in plays:
+            p.cancel()
+        await asyncio.gather(*plays, return_exceptions=True)
 
     counts = summary.counts()
     expected = {

@@ -6,6 +6,8 @@ the same whether the nodes are coroutines here or containers elsewhere.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from seedsim.nodes.customs.customs_node import CustomsNode, Event
@@ -23,6 +25,25 @@ class NodeClient(Protocol):
 
 class RunnerError(RuntimeError):
     pass
+
+
+class NodeUnreachable(RunnerError):
+    """A node the runner was told to drive does not answer."""
+
+
+def _why(exc: Exception) -> str:
+    """An HTTP client error in a few words (connection refused, unknown host, time-out)."""
+    cause: BaseException = exc
+    for _ in range(10):  # down the chain to the socket's own error
+        below = cause.__cause__ or cause.__context__
+        if below is None:
+            break
+        cause = below
+    if isinstance(exc, TimeoutError) or "Timeout" in type(exc).__name__:
+        return "no answer in time"
+    if isinstance(cause, OSError) and cause.errno:
+        return os.strerror(cause.errno).lower()  # "connection refused", not "[Errno 111] Connect call failed (...)"
+    return (str(cause) or type(exc).__name__).lower()
 
 
 class InProcessClient:
@@ -68,20 +89,37 @@ class HttpClient:
             raise RunnerError(f"node {node} refused {event.value} for {consignment} ({r.status_code}): {r.text[:500]}")
         return r.json()
 
-    async def wait_ready(self, timeout: float = 60) -> None:
+    async def wait_ready(self, timeout: float = 60, waiting: Callable[[str], None] | None = None) -> None:
+        """Wait until every node answers ``GET /health``, ``timeout`` seconds in all.
+
+        A node that does not answer at once is said (``waiting``), once; one that has not answered when
+        the time is up raises :class:`NodeUnreachable`, naming it, its URL and why.
+        """
         import asyncio
+
+        import httpx
 
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         for node, url in self.urls.items():
+            said = False
             while True:
+                remaining = deadline - loop.time()
                 try:
-                    if (await self._http.get(f"{url}/health")).status_code == 200:
+                    r = await self._http.get(f"{url}/health", timeout=max(0.1, min(5.0, remaining)))
+                    if r.status_code == 200:
                         break
-                except Exception:
-                    pass
-                if loop.time() > deadline:
-                    raise RunnerError(f"node {node} at {url} did not answer /health within {timeout:.0f}s")
+                    why = f"/health answered {r.status_code}"
+                except httpx.HTTPError as exc:
+                    why = _why(exc)
+                if loop.time() + 0.5 > deadline:
+                    raise NodeUnreachable(
+                        f"node {node} at {url} did not answer /health within {timeout:g} s ({why}):"
+                        " is it running, and is that its address?"
+                    )
+                if not said and waiting is not None:
+                    waiting(f"waiting for node {node} at {url} ({why}), up to {timeout:g} s")
+                    said = True
                 await asyncio.sleep(0.5)
 
     async def close(self) -> None:

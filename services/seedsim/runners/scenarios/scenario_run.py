@@ -39,7 +39,7 @@ from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
-from seedsim.runners.demo import describe
+from seedsim.runners.demo import Progress, describe
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import InProcessClient
@@ -116,8 +116,10 @@ def traffic_seed(run_seed: int, traffic_no: int, own: int | None) -> int:
 class _Play:
     """The state of one run: nodes, client, summary, and what is still awaited."""
 
-    def __init__(self, scenario: Scenario, settings: RunSettings, out: Out):
+    def __init__(self, scenario: Scenario, settings: RunSettings, out: Out, progress: Progress | None = None):
         self.sc, self.settings, self.out = scenario, settings, out
+        self.progress = progress or (lambda played, total: None)
+        self.played = 0
         self.seed = scenario.seed if settings.seed is None else settings.seed
         self.timeout = settings.timeout or scenario.timeout_s
         run_id = uuid.uuid4().hex[:8]
@@ -198,6 +200,11 @@ class _Play:
                 await asyncio.wait_for(self.arrived(leg.entry_country, c.ucr).wait(), timeout=self.timeout)
                 await self.lodge(leg.entry_country, leg.entry_declaration)
                 await self.event(leg.entry_country, Event.ENTRY, c.ucr, x.entry_office)
+        self.consignment_played()
+
+    def consignment_played(self) -> None:
+        self.played += 1
+        self.progress(self.played, sum(len(cs) for cs in self.consignments))
 
     async def lodge_only(self, c: corridors.CorridorConsignment) -> None:
         for leg in c.legs:
@@ -388,6 +395,7 @@ class _Play:
                 if t.mode == "lodge_only":
                     for c in cs:
                         await self.lodge_only(c)
+                        self.consignment_played()
             plays = [
                 asyncio.create_task(self.play(c, limiter))
                 for t, cs in zip(sc.traffic, self.consignments, strict=False)
@@ -428,5 +436,8 @@ class _Play:
         )
 
 
-async def run_scenario(scenario: Scenario, settings: RunSettings | None = None, out: Out = print) -> RunResult:
-    return await _Play(scenario, settings or RunSettings(), out).run()
+async def run_scenario(
+    scenario: Scenario, settings: RunSettings | None = None, out: Out = print, progress: Progress | None = None
+) -> RunResult:
+    """Play ``scenario``; ``out`` gets the report line by line, ``progress`` (if given) the consignments played."""
+    return await _Play(scenario, settings or RunSettings(), out, progress).run()

@@ -1,0 +1,157 @@
+"""Commands about documents rather than running nodes: ``validate``, ``ub list|show|docs``, ``asyncapi``.
+
+``validate`` is the conformance check an integrator points at their own
+system's output (:mod:`seedsim.conformance`); ``ub`` reads the GNC Utility
+Blocks seedsim acts on; ``asyncapi`` describes the channels and messages for
+API tooling. Their reports go to stdout (or a file) for programs, so progress
+goes to stderr.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from seedsim.commands.shared_options import Verbose
+from seedsim.commands.terminal import TERMINAL, ProgressHook
+
+Output = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to this file. Default: stdout.", show_default=False),
+]
+
+
+class ReportFormat(str, Enum):
+    text = "text"
+    json = "json"
+    junit = "junit"
+
+
+def validate(
+    paths: Annotated[
+        list[str], typer.Argument(help="Documents to check: files, folders (every *.xml below) and glob patterns.")
+    ],
+    format: Annotated[
+        ReportFormat, typer.Option(help="text for people, json for scripts, junit for CI pipelines.")
+    ] = ReportFormat.text,
+    output: Output = None,
+    verbose: Verbose = False,
+) -> int:
+    """Validate documents against their schema and business rules; exit 0 only when all are valid."""
+    TERMINAL.set_verbose(verbose)
+    from seedsim.conformance import FORMATS, expand
+
+    files = expand(paths)
+    if not files:
+        TERMINAL.error("no documents found at " + " ".join(paths))
+        return 2
+    with TERMINAL.progress("files validated", stream=sys.stderr) as progress:
+        reports = _validated(files, progress)
+    text = FORMATS[format.value](reports)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        TERMINAL.line(text)
+    return 0 if all(r.valid for r in reports) else 1
+
+
+def _validated(files: list[Path], progress: ProgressHook) -> list:
+    """Validate ``files`` a slice at a time, reporting progress; large slices use every core, as validate_paths does."""
+    from seedsim.conformance import PARALLEL_FROM, validate_paths
+
+    step = 1 if len(files) < PARALLEL_FROM else PARALLEL_FROM
+    reports: list = []
+    for i in range(0, len(files), step):
+        # each file as a path validate_paths reads literally: a name with * ? [ is escaped, not taken as a pattern
+        reports += validate_paths(_literal(str(f)) for f in files[i : i + step])
+        progress(len(reports), len(files))
+    return reports
+
+
+def _literal(path: str) -> str:
+    return glob.escape(path) if any(c in path for c in "*?[") else path
+
+
+def asyncapi(
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file. Default: stdout.", show_default=False)
+    ] = None,
+    verbose: Verbose = False,
+) -> int:
+    """Print an AsyncAPI 3.0.0 document of the channels, messages and Utility Block operations."""
+    TERMINAL.set_verbose(verbose)
+    from seedsim.utility_blocks import UtilityBlockError, load_all
+    from seedsim.utility_blocks.asyncapi import asyncapi_document
+
+    try:
+        # XSD references are relative to where the document is written (stdout: the project directory)
+        text = json.dumps(asyncapi_document(load_all(), base=out.parent if out else None), indent=2)
+    except UtilityBlockError as exc:
+        TERMINAL.error(str(exc))
+        return 2
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
+    else:
+        TERMINAL.line(text)
+    return 0
+
+
+ub_app = typer.Typer(help="The GNC Utility Blocks in schemas/utility-blocks: list, show, docs.", no_args_is_help=True)
+
+
+def _blocks() -> dict:
+    from seedsim.utility_blocks import UtilityBlockError, load_all
+
+    try:
+        return load_all()
+    except UtilityBlockError as exc:
+        from seedsim.commands.preflight import Refused
+
+        raise Refused(str(exc)) from None
+
+
+@ub_app.command("list")
+def ub_list(verbose: Verbose = False) -> int:
+    """Id, title, trigger and messages of every Utility Block."""
+    TERMINAL.set_verbose(verbose)
+    from seedsim.utility_blocks import render
+
+    TERMINAL.line(render.list_text(_blocks()))
+    return 0
+
+
+@ub_app.command("show")
+def ub_show(
+    id: Annotated[str, typer.Argument(help="The Utility Block, e.g. UB-SEED-EXIT.", show_default=False)],
+    verbose: Verbose = False,
+) -> int:
+    """Every section of one Utility Block."""
+    TERMINAL.set_verbose(verbose)
+    from seedsim.utility_blocks import render
+
+    blocks = _blocks()
+    ub = blocks.get(id.upper())
+    if ub is None:
+        raise typer.BadParameter(f"no Utility Block {id!r}; known: {', '.join(blocks)}", param_hint="'ID'")
+    TERMINAL.line(render.show_text(ub))
+    return 0
+
+
+@ub_app.command("docs")
+def ub_docs(
+    out: Annotated[Path, typer.Option(help="Output folder.")] = Path("docs/utility-blocks"),
+    verbose: Verbose = False,
+) -> int:
+    """One Markdown page per Utility Block (Mermaid sequence diagram, data set) and an index."""
+    TERMINAL.set_verbose(verbose)
+    from seedsim.utility_blocks import render
+
+    for path in render.write_docs(_blocks(), out):
+        TERMINAL.line(str(path))
+    return 0

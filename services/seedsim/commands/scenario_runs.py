@@ -1,0 +1,123 @@
+"""``seedsim run``: play a scenario file, or every scenario in a folder, and check their expectations.
+
+One file: its report (traffic, faults, summary, each expectation). A folder:
+one line per scenario (passed, or what failed) and a total -- the form a test
+suite takes in CI. Either way the exit code is 0 only when every expectation
+of every scenario is met.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seedsim.commands import preflight
+from seedsim.commands.demo_and_workshop import run_runner
+from seedsim.commands.shared_options import Json, Kafka, Verbose
+from seedsim.commands.terminal import TERMINAL
+
+
+def run(
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            help="A scenario YAML file (e.g. scenarios/western-balkans-corridor.yaml), or a folder: every *.yaml in it.",
+            show_default=False,
+        ),
+    ],
+    kafka: Kafka = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(help="Override the scenario's seed (same seed, same counts).", show_default="the scenario's"),
+    ] = None,
+    topic_prefix: Annotated[
+        str | None,
+        typer.Option(help="Prefix of the Kafka topics.", show_default="a fresh one per run on Kafka"),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(min=0.1, help="Override the scenario's timeout_s (seconds).", show_default="the scenario's"),
+    ] = None,
+    json_: Json = False,
+    verbose: Verbose = False,
+) -> int:
+    """Play scenarios (nodes, corridors, traffic, faults) and check their expectations."""
+    TERMINAL.set_verbose(verbose)
+    from seedsim.runners.scenarios.scenario_run import RunSettings
+
+    if kafka:
+        preflight.kafka_reachable(kafka)
+    settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout)
+    if scenario.is_dir():
+        return _run_folder(scenario, settings, json_)
+    return _run_file(scenario, settings, json_)
+
+
+def _run_file(path: Path, settings: Any, json_: bool) -> int:
+    from seedsim.runners.scenarios.scenario_loader import ScenarioError, load
+    from seedsim.runners.scenarios.scenario_run import run_scenario
+
+    try:
+        scenario = load(path)
+    except ScenarioError as exc:
+        TERMINAL.error(str(exc))
+        return 2
+    out = (lambda s: None) if json_ else TERMINAL.line
+    with TERMINAL.progress("consignments played", enabled=not json_) as progress:
+        result = run_runner(lambda: run_scenario(scenario, settings, out=out, progress=progress), settings.timeout)
+    if json_:
+        TERMINAL.line(json.dumps(result.to_dict(), indent=2))
+    if not result.ok:
+        TERMINAL.note(
+            f"{scenario.name}: expectation(s) not met: {', '.join(result.failed + result.problems) or 'run incomplete (timed out)'}"
+        )
+    return 0 if result.ok else 1
+
+
+def _run_folder(folder: Path, settings: Any, json_: bool) -> int:
+    from seedsim.runners.scenarios.scenario_loader import ScenarioError, load
+    from seedsim.runners.scenarios.scenario_run import run_scenario
+
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    if not files:
+        raise preflight.Refused(f"no scenario (*.yaml) in {folder}")
+    started = time.perf_counter()
+    passed, results = 0, []
+    width = max(len(p.stem) for p in files)
+    for path in files:
+        try:
+            scenario = load(path)
+        except ScenarioError as exc:
+            results.append({"file": str(path), "ok": False, "problems": exc.problems})
+            _say(json_, f"ERROR {path.stem:<{width}}  not a valid scenario: {'; '.join(exc.problems)}", "red")
+            continue
+        with TERMINAL.progress(scenario.name, transient=True, enabled=not json_) as progress:
+            result = run_runner(
+                lambda s=scenario: run_scenario(s, settings, out=lambda line: None, progress=progress),
+                settings.timeout,
+            )
+        results.append({"file": str(path), **result.to_dict()})
+        counts = f"{result.counts['sent']} sent, {result.elapsed_s:.1f} s"
+        if result.ok:
+            passed += 1
+            _say(json_, f"PASS  {path.stem:<{width}}  ({counts})", "green")
+        else:
+            why = ", ".join(result.failed + result.problems) or "run incomplete (timed out)"
+            _say(json_, f"FAIL  {path.stem:<{width}}  ({counts}): {why}", "red")
+    ok = passed == len(files)
+    total = f"{passed} of {len(files)} scenario(s) passed in {time.perf_counter() - started:.1f} s"
+    if json_:
+        TERMINAL.line(json.dumps({"ok": ok, "passed": passed, "scenarios": results}, indent=2))
+    else:
+        TERMINAL.line(total, "bold green" if ok else "bold red")
+    return 0 if ok else 1
+
+
+def _say(json_: bool, line: str, style: str) -> None:
+    if not json_:
+        TERMINAL.line(line, style)
