@@ -90,8 +90,7 @@ def asyncapi(
     from seedsim.utility_blocks.asyncapi import asyncapi_document
 
     try:
-        # XSD references are relative to where the document is written (stdout: the project directory)
-        text = json.dumps(asyncapi_document(load_all(), base=out.parent if out else None), indent=2)
+        text = json.dumps(asyncapi_document(load_all()), indent=2)  # self-contained: the XSDs travel inside
     except UtilityBlockError as exc:
         TERMINAL.error(str(exc))
         return 2

@@ -21,7 +21,7 @@ catalogue, or a resolver that looks the URI up in ``components.schemas``).
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from lxml import etree
 
@@ -155,8 +155,8 @@ def _step_operations(blocks: dict[str, UtilityBlock]) -> dict:
     return ops
 
 
-def asyncapi_document(blocks: dict[str, UtilityBlock], base: Path | None = None, prefix: str = "seedsim") -> dict:
-    """The AsyncAPI document, self-contained (no file references; ``base`` is ignored, kept for old callers)."""
+def asyncapi_document(blocks: dict[str, UtilityBlock], prefix: str = "seedsim") -> dict:
+    """The AsyncAPI document, self-contained (no file references: each XSD travels inside it)."""
     topics = Topics(prefix)
     node = "{node}"  # the channel parameter; lower-casing it in Topics leaves it as is
     messages = {name: _message(m) for name, m in sorted(CATALOGUE.by_name.items())}
