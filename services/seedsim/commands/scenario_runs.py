@@ -25,8 +25,8 @@ def run(
     scenario: Annotated[
         Path,
         typer.Argument(
-            exists=True,
-            help="A scenario YAML file (e.g. scenarios/western-balkans-corridor.yaml), or a folder: every *.yaml in it.",
+            help="A scenario YAML file (e.g. scenarios/western-balkans-corridor.yaml), the name of a shipped "
+            "scenario (e.g. western-balkans-corridor), or a folder: every *.yaml in it.",
             show_default=False,
         ),
     ],
@@ -48,8 +48,14 @@ def run(
 ) -> int:
     """Play scenarios (nodes, corridors, traffic, faults) and check their expectations."""
     TERMINAL.set_verbose(verbose)
+    from seedsim.runners.scenarios.scenario_loader import find, shipped
     from seedsim.runners.scenarios.scenario_run import RunSettings
 
+    if not find(scenario).exists():
+        names = ", ".join(p.stem for p in shipped())
+        raise preflight.Refused(
+            f"'{scenario}' does not exist, nor is it a shipped scenario: name a scenario file, a folder, or one of {names}"
+        )
     if kafka:
         preflight.kafka_reachable(kafka)
     settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout)
