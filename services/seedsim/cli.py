@@ -6,6 +6,7 @@
     seedsim agency --id RS-NPPO [--port N] [--kafka HOST:PORT]        one border-agency node
     seedsim run SCENARIO.yaml|FOLDER                                  scenarios and their expectations
     seedsim validate PATH...                                          conformance of documents
+    seedsim run|demo ... --record FILE; seedsim trace stats|show|diff  traces: record, inspect, compare
     seedsim ub list|show|docs, seedsim asyncapi, seedsim sample export-pair
 
 The sub-commands live in :mod:`seedsim.commands`; this module assembles them
@@ -23,7 +24,7 @@ from typing import Annotated
 import typer
 
 from seedsim import __version__
-from seedsim.commands import demo_and_workshop, documents, interrupts, sample_pair, scenario_runs, serve
+from seedsim.commands import demo_and_workshop, documents, interrupts, sample_pair, scenario_runs, serve, trace_files
 from seedsim.commands.preflight import Refused
 from seedsim.commands.shared_options import Verbose
 from seedsim.commands.terminal import OUTPUT_CLOSED_EXIT, TERMINAL, OutputClosed
@@ -66,6 +67,7 @@ app.command("validate")(documents.validate)
 app.add_typer(documents.ub_app, name="ub")
 app.command("asyncapi")(documents.asyncapi)
 app.add_typer(sample_pair.sample_app, name="sample")
+app.add_typer(trace_files.trace_app, name="trace")
 
 
 def _is_usage_error(exc: BaseException) -> bool:

@@ -25,8 +25,19 @@ PATHS = command_paths()
 
 
 def test_the_commands_are_all_there():
-    assert {p[0] for p in PATHS if p} == {"demo", "node", "agency", "run", "validate", "ub", "asyncapi", "sample"}
+    assert {p[0] for p in PATHS if p} == {
+        "demo",
+        "node",
+        "agency",
+        "run",
+        "validate",
+        "ub",
+        "asyncapi",
+        "sample",
+        "trace",
+    }
     assert ("ub", "show") in PATHS and ("sample", "export-pair") in PATHS
+    assert ("trace", "stats") in PATHS and ("trace", "show") in PATHS and ("trace", "diff") in PATHS
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ import typer
 from seedsim.commands import preflight
 from seedsim.commands.shared_options import Json, Kafka, Verbose
 from seedsim.commands.terminal import TERMINAL
+from seedsim.commands.trace_files import RecordOption
 
 DEFAULT_MALFORMED = "broken_xml,external_entity,schema_violation"
 
@@ -53,6 +54,7 @@ DEMO_ONLY = (
     "show_flows",
     "timeout",
     "json_",
+    "record",
 )
 WORKSHOP_ONLY = ("pause", "show_xml", "fault", "country_a", "country_b")
 
@@ -118,6 +120,7 @@ def demo(
         typer.Option(min=0.1, help="Seconds to wait for each answer (and, up to 60, for --nodes to answer /health)."),
     ] = 300.0,
     json_: Json = False,
+    record: RecordOption = None,
     ub: Annotated[
         str | None,
         typer.Option(
@@ -182,6 +185,11 @@ def demo(
                 "--nodes without --kafka: nodes that run elsewhere are heard only through their Kafka broker"
                 " (the demo reads their interop records there): add --kafka HOST:PORT, the broker the nodes use"
             )
+    if node_urls and record:
+        raise preflight.Refused(
+            "--record with --nodes: nodes that run elsewhere send through their own broker connection, not this run's;"
+            " capture their topics with kcat -C -J (or seedsim trace record) instead"
+        )
     if kafka:
         preflight.kafka_reachable(kafka)
 
@@ -197,6 +205,7 @@ def demo(
         topic_prefix=topic_prefix,
         show_flows=show_flows,
         timeout=timeout,
+        record=record,
     )
     # with --json, stdout is the JSON alone: progress goes to stderr
     with TERMINAL.progress("consignments played", stream=sys.stderr if json_ else None) as progress:

@@ -19,6 +19,7 @@ from seedsim.commands import preflight
 from seedsim.commands.demo_and_workshop import run_runner
 from seedsim.commands.shared_options import Json, Kafka, Verbose
 from seedsim.commands.terminal import TERMINAL
+from seedsim.commands.trace_files import RecordOption
 
 
 def run(
@@ -44,6 +45,7 @@ def run(
         typer.Option(min=0.1, help="Override the scenario's timeout_s (seconds).", show_default="the scenario's"),
     ] = None,
     json_: Json = False,
+    record: RecordOption = None,
     verbose: Verbose = False,
 ) -> int:
     """Play scenarios (nodes, corridors, traffic, faults) and check their expectations."""
@@ -58,7 +60,11 @@ def run(
         )
     if kafka:
         preflight.kafka_reachable(kafka)
-    settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout)
+    if record and scenario.is_dir():
+        raise preflight.Refused(
+            f"--record with a folder: record one scenario at a time (seedsim run {scenario}/NAME.yaml)"
+        )
+    settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record)
     if scenario.is_dir():
         return _run_folder(scenario, settings, json_)
     return _run_file(scenario, settings, json_)

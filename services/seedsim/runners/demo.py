@@ -32,6 +32,7 @@ from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient
+from seedsim.runners.traces.trace_recorder import recording
 from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator, GeneratedConsignment
 from seedsim.samples.crossings import DEMO_CROSSINGS
 
@@ -49,6 +50,7 @@ class DemoSettings:
     concurrency: int = 32
     show_flows: int = 2  # consignments whose every step is printed
     timeout: float = 300.0  # for each wait: a node's /health (at most NODE_READY_S), a crossing, the last answers
+    record: Path | None = None  # a trace file: every record the run's nodes send (see runners.traces.trace_recorder)
 
 
 #: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
@@ -101,7 +103,13 @@ async def run_demo(
     topics = Topics(
         settings.topic_prefix or (f"seedsim.demo-{run_id}" if settings.kafka and not settings.node_urls else "seedsim")
     )
-    transport = make_transport(settings.kafka, client_id=f"seedsim-runner-{run_id}")
+    transport = recording(
+        make_transport(settings.kafka, client_id=f"seedsim-runner-{run_id}"),
+        settings.record,
+        settings.kafka,
+        None,
+        settings.seed,
+    )
     summary = InteropSummary()
 
     rng = random.Random(settings.seed)

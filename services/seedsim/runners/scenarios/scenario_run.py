@@ -57,6 +57,7 @@ from seedsim.runners.scenarios.scenario_model import (
     UnknownSender,
 )
 from seedsim.runners.scenarios.transport_faults import FaultyTransport, unknown_sender_record
+from seedsim.runners.traces.trace_recorder import recording
 from seedsim.runners.ub_player import Cast, Player, StepOutcome, cast_roles
 from seedsim.utility_blocks.loader import blocks_in
 
@@ -71,6 +72,7 @@ class RunSettings:
     db_dir: Path | None = None
     concurrency: int = 16
     timeout: float | None = None  # overrides the scenario's timeout_s
+    record: Path | None = None  # a trace file: every record the run sends (see runners.traces.trace_recorder)
 
 
 @dataclass
@@ -126,9 +128,10 @@ class _Play:
         self.topics = Topics(
             settings.topic_prefix or (f"seedsim.scen-{scenario.name}-{run_id}" if settings.kafka else "seedsim")
         )
-        self.transport = FaultyTransport(
-            make_transport(settings.kafka, client_id=f"seedsim-run-{run_id}"), self.topics, self.seed
-        )
+        sent = make_transport(settings.kafka, client_id=f"seedsim-run-{run_id}")
+        # recorded under the faults: a delayed record when it is sent, a re-sent one again
+        sent = recording(sent, settings.record, settings.kafka, scenario.name, self.seed)
+        self.transport = FaultyTransport(sent, self.topics, self.seed)
         self.summary = InteropSummary()
         self.group = f"seedsim-monitor-{run_id}"
         self.awaited: set[str] = set()  # message ids whose acknowledgement is still awaited

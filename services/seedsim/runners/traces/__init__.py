@@ -6,16 +6,19 @@ documents it, version 1), read and written a line at a time
 summarise one: counts per topic, sender, receiver, type and interop stage, and
 each consignment's conversation. They read the records the transport port
 carries, so a trace from the in-process bus, from a seedsim run over Kafka or
-from kcat on any cluster is handled alike.
+from kcat on any cluster is handled alike. ``seedsim run --record`` and
+``seedsim demo --record`` write one through :mod:`.trace_recorder`.
 """
 
 from seedsim.runners.traces.trace_diff import Deviation, TraceDiff, diff_traces
 from seedsim.runners.traces.trace_file import TraceReader, TraceWriter, read_trace, write_trace
 from seedsim.runners.traces.trace_format import FORMAT_VERSION, TraceEntry, TraceError, TraceHeader
+from seedsim.runners.traces.trace_recorder import RecordingTransport, recording
 
 __all__ = [
     "FORMAT_VERSION",
     "Deviation",
+    "RecordingTransport",
     "TraceDiff",
     "TraceEntry",
     "TraceError",
@@ -24,5 +27,6 @@ __all__ = [
     "TraceWriter",
     "diff_traces",
     "read_trace",
+    "recording",
     "write_trace",
 ]
