@@ -4,7 +4,8 @@ A trace is JSON Lines, a superset of ``kcat -C -J`` output (:mod:`.trace_format`
 documents it, version 1), read and written a line at a time
 (:mod:`.trace_file`). The views (:mod:`.trace_stats`, :mod:`.trace_timeline`)
 summarise one: counts per topic, sender, receiver, type and interop stage, and
-each consignment's conversation. They read the records the transport port
+each consignment's conversation. :mod:`.trace_replay` sends a trace's inbound
+messages to named nodes again, at a chosen speed. They read the records the transport port
 carries, so a trace from the in-process bus, from a seedsim run over Kafka or
 from kcat on any cluster is handled alike.
 """
@@ -12,10 +13,12 @@ from kcat on any cluster is handled alike.
 from seedsim.runners.traces.trace_diff import Deviation, TraceDiff, diff_traces
 from seedsim.runners.traces.trace_file import TraceReader, TraceWriter, read_trace, write_trace
 from seedsim.runners.traces.trace_format import FORMAT_VERSION, TraceEntry, TraceError, TraceHeader
+from seedsim.runners.traces.trace_replay import ReplayReport, replay
 
 __all__ = [
     "FORMAT_VERSION",
     "Deviation",
+    "ReplayReport",
     "TraceDiff",
     "TraceEntry",
     "TraceError",
@@ -24,5 +27,6 @@ __all__ = [
     "TraceWriter",
     "diff_traces",
     "read_trace",
+    "replay",
     "write_trace",
 ]
