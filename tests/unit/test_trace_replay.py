@@ -23,7 +23,7 @@ from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.runners.traces import TraceHeader, TraceWriter, read_trace
-from seedsim.runners.traces.trace_replay import replay
+from seedsim.runners.traces.trace_replay import HandledWatch, replay
 from seedsim.samples.crossings import DEMO_CROSSINGS
 
 T = Topics()
@@ -245,3 +245,30 @@ def test_a_bad_line_at_paced_speed_stops_after_the_records_before_it(tmp_path: P
     with pytest.raises(ValueError, match=r"line 3: the file ends in the middle of this record"):
         asyncio.run(go())
     assert [r.header("ce_id") for r in bus.log(T.inbox("ME"))] == ["id-1", "id-2"]
+
+
+def test_a_recorded_demo_replayed_into_a_fresh_node_on_the_bus_gets_the_golden_verdicts(tmp_path: Path) -> None:
+    path, _, run = record_demo(tmp_path)
+
+    def verdicts(records: list[Record]) -> dict[str, str]:
+        out = {}
+        for r in records:
+            rec = InteropRecord.model_validate_json(r.value)
+            if rec.node == "ME" and rec.stage in (Stage.VALID, Stage.INVALID) and rec.message_id:
+                out[rec.message_id] = rec.stage.value
+        return out
+
+    golden = verdicts([r for r in run if r.topic == T.interop])
+    assert Counter(golden.values())[Stage.INVALID.value] >= 1 and Counter(golden.values())[Stage.VALID.value] >= 1
+    bus = InMemoryBus()
+
+    async def go():
+        watch = HandledWatch(bus, T.interop, ["ME"])
+        async with running_network([NodeConfig(node="ME", topic_prefix=T.prefix)], bus):
+            report = await replay(read_trace(path), ["ME"], bus, speed=None)
+            report.unhandled = await watch.wait(report, 30)
+            return report
+
+    report = asyncio.run(go())
+    assert report.unhandled == [] and len(report.sent) == sum(r.topic == T.inbox("ME") for r in run)
+    assert verdicts(bus.log(T.interop)) == golden

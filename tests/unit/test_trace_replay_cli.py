@@ -12,11 +12,12 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+import typer
 
+from seedsim.commands import trace_replay
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.runners.traces import TraceHeader, TraceWriter, read_trace
@@ -128,16 +129,42 @@ def test_ctrl_c_stops_a_paced_replay_and_says_how_far_it_got(tmp_path: Path) -> 
         writer.write_all(records)
     assert len(list(read_trace(path))) == 4
     process = subprocess.Popen(
-        command("trace", "replay", str(path), "--to", "ME", "--fresh", "--speed", "1x", "--max-wait", "60s"),
+        command("trace", "replay", str(path), "--to", "ME", "--fresh", "--speed", "1x", "--max-wait", "60s", "-v"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
         cwd=REPO,
     )
-    time.sleep(6)  # start-up, then the first record goes out at once and the next waits a minute
+    assert process.stderr is not None
+    # the node logs (-v) the first record's arrival; the next one is a minute away
+    before = []
+    for line in iter(process.stderr.readline, ""):
+        before.append(line)
+        if '"stage":"received"' in line:
+            break
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
+    err = "".join(before) + err
     assert process.returncode == 130, err
     assert re.search(r"interrupted after sending 1 record\(s\) to ME \(trace line 2\)", out), out + err
     assert_no_traceback(out, err)
+
+
+def test_every_option_has_help_and_shows_its_default_as_seedsim_requires() -> None:
+
+    group = typer.Typer()
+    group.command("record")(trace_replay.record)
+    group.command("replay")(trace_replay.replay)
+    for command in typer.main.get_command(group).commands.values():
+        for param in command.params:
+            if param.name == "help" or param.param_type_name == "argument":
+                continue
+            where = f"{command.name} {param.opts}"
+            assert param.help and param.help.strip(), f"{where} has no help text"
+            if getattr(param, "is_flag", False) or param.required:
+                continue
+            shown = param.show_default is not False and (
+                param.default is not None or isinstance(param.show_default, str)
+            )
+            assert shown or "Default:" in param.help, f"{where} does not say what happens without it"

@@ -7,6 +7,10 @@ reached through ``--kafka``) or fresh ones it starts for the run (``--fresh``,
 on the in-process bus or on Kafka). Both are sub-commands of ``seedsim trace``
 (the group that also holds show, stats and diff).
 
+With ``--fresh`` the nodes stop once they have handled every message sent
+(each named by their interop records), or after a minute, which the summary
+and the exit code (1) report.
+
 Exit codes: 0 done, 1 a trace line that cannot be read (named, nothing past
 it sent) or a broker that failed, 2 a refused option, 130 Ctrl-C (replay says
 how far it got).
@@ -33,10 +37,21 @@ from seedsim.commands.terminal import TERMINAL, ProgressHook
 if TYPE_CHECKING:
     from seedsim.runners.traces import ReplayReport, TraceReader
 
+CaptureFrom = Annotated[
+    str | None,
+    typer.Option(
+        "--kafka",
+        envvar="SEEDSIM_KAFKA",
+        callback=preflight.kafka_address,
+        help="Kafka bootstrap servers to capture from, HOST:PORT[,HOST:PORT].",
+        show_default="none: required",
+    ),
+]
+
 #: what an interrupted replay exits with (128 + SIGINT, as the shell reports it)
 INTERRUPTED_EXIT = 130
 #: how long fresh nodes get to handle what was sent before they stop
-FRESH_SETTLE_S = 0.5
+FRESH_HANDLED_S = 60.0
 
 
 def speed_factor(value: str) -> float | None:
@@ -87,7 +102,7 @@ def record(
     output: Annotated[
         str, typer.Option("--output", "-o", help="The trace file to write (.gz compresses; - is stdout).")
     ],
-    kafka: Kafka = None,
+    kafka: CaptureFrom = None,
     topics: Annotated[
         str | None,
         typer.Option(
@@ -154,7 +169,10 @@ def replay(
     ] = False,
     topic_prefix: Annotated[
         str | None,
-        typer.Option(help="Send to this prefix's inboxes instead of the recorded topics.", show_default=False),
+        typer.Option(
+            help="Send to this prefix's inboxes instead of the recorded topics.",
+            show_default="the recorded topics; with --fresh, seedsim",
+        ),
     ] = None,
     verbose: Verbose = False,
 ) -> int:
@@ -185,10 +203,13 @@ def replay(
     except TraceError as exc:
         TERMINAL.error(f"{exc}" + ("" if exc.line is None else "; nothing past this line was replayed"))
         return 1
+    except asyncio.CancelledError:  # Ctrl-C while the nodes or the transport were starting or stopping
+        TERMINAL.note("interrupted (Ctrl-C) before the replay started or after it ended; see the lines above")
+        return INTERRUPTED_EXIT
     TERMINAL.line(report.summary())
     if reader.skipped:
         TERMINAL.line(f"skipped {len(reader.skipped)} bad line(s)")
-    return INTERRUPTED_EXIT if report.interrupted else 0
+    return INTERRUPTED_EXIT if report.interrupted else 1 if report.unhandled else 0
 
 
 async def _replay(
@@ -204,8 +225,9 @@ async def _replay(
 ) -> ReplayReport:
     from seedsim.bootstrap import make_transport, running_network
     from seedsim.config import NodeConfig
-    from seedsim.core.topics import DEFAULT_PREFIX
+    from seedsim.core.topics import DEFAULT_PREFIX, Topics
     from seedsim.runners.traces import replay as send_again
+    from seedsim.runners.traces.trace_replay import HandledWatch
 
     transport = make_transport(kafka, client_id="seedsim-trace-replay")
     if fresh:  # fresh nodes listen on one prefix: the records go to its inboxes whatever the trace's was
@@ -232,9 +254,11 @@ async def _replay(
                 await transport.stop()
         # partners left open (every SEED country): a node answers whoever the trace says sent to it
         configs = [NodeConfig(node=n, kafka=kafka, topic_prefix=topic_prefix) for n in nodes]
+        watch = HandledWatch(transport, Topics(topic_prefix).interop, nodes)
         async with running_network(configs, transport):
             report = await go()
-            await asyncio.sleep(FRESH_SETTLE_S)
+            if not report.interrupted:
+                report.unhandled = await watch.wait(report, FRESH_HANDLED_S)
             return report
 
 

@@ -41,6 +41,7 @@ Stopping
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -52,6 +53,8 @@ from seedsim.runners.traces.trace_format import TraceEntry, TraceError
 #: the headers that name a message by its id
 ID_HEADER = "ce_id"
 REFERENCE_HEADERS = ("ce_correlationid", "ce_causationid")
+#: the interop result of a message whose envelope could not be read (no id to name it by)
+BAD_ENVELOPE = "bad_envelope"
 #: records sent in one batch at max speed
 BATCH = 500
 
@@ -88,6 +91,8 @@ class ReplayReport:
     interrupted: bool = False
     #: old ce_id -> new one, when ids were rewritten
     rewritten: dict[str, str] = field(default_factory=dict)
+    #: sent ids the nodes had not handled when the replay stopped waiting (fresh nodes: see HandledWatch)
+    unhandled: list[str] = field(default_factory=list)
 
     @property
     def last_line(self) -> int | None:
@@ -97,9 +102,10 @@ class ReplayReport:
     def summary(self) -> str:
         where = f" (trace line {self.last_line})" if self.last_line is not None else ""
         how = "interrupted after sending" if self.interrupted else "sent"
+        late = f"; {len(self.unhandled)} not handled in time: {', '.join(self.unhandled[:3])}" if self.unhandled else ""
         return (
             f"{how} {len(self.sent)} record(s) to {', '.join(self.to)}{where};"
-            f" {self.left_out} of {self.read} read were not addressed to them"
+            f" {self.left_out} of {self.read} read were not addressed to them{late}"
         )
 
 
@@ -209,3 +215,53 @@ async def replay(
     except asyncio.CancelledError:
         report.interrupted = True
     return report
+
+
+class HandledWatch:
+    """Which replayed messages the nodes have handled, read from their interop records.
+
+    A fresh node stops when the replay is over; it must first handle what was
+    sent. Every message a node reads gives at least one interop record naming
+    it (received, valid, invalid, duplicate...), or, when its envelope could not
+    be read, a ``bad_envelope`` record naming none, so the watch subscribes to the
+    interop topic (before the transport starts) and :meth:`wait` returns once
+    every sent id was named, or the timeout passed.
+    """
+
+    def __init__(self, transport: Transport, interop_topic: str, nodes: Sequence[str]) -> None:
+        self.nodes = set(nodes)
+        self.seen: set[str] = set()
+        self.nameless = 0
+        self._changed = asyncio.Event()
+        transport.subscribe([interop_topic], group=f"seedsim-replay-watch-{uuid.uuid4().hex[:8]}", handler=self._on)
+
+    async def _on(self, records: Sequence[Record]) -> None:
+        for r in records:
+            try:
+                obj = json.loads(r.value)
+            except ValueError:
+                continue
+            if not isinstance(obj, dict) or obj.get("node") not in self.nodes:
+                continue
+            if obj.get("message_id"):
+                self.seen.add(str(obj["message_id"]))
+            elif obj.get("result") == BAD_ENVELOPE:  # a message without a readable id is named by no record
+                self.nameless += 1
+        self._changed.set()
+
+    async def wait(self, report: ReplayReport, timeout_s: float) -> list[str]:
+        """The sent ids not handled within ``timeout_s`` (none: all were)."""
+        wanted = {s.ce_id for s in report.sent if s.ce_id}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            self._changed.clear()  # before looking: a batch arriving meanwhile wakes the wait below
+            if len(wanted & self.seen) + self.nameless >= len(report.sent) or loop.time() >= deadline:
+                break
+            try:
+                await asyncio.wait_for(self._changed.wait(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                break
+        if len(wanted & self.seen) + self.nameless >= len(report.sent):
+            return []
+        return sorted(wanted - self.seen) or [f"{len(report.sent) - self.nameless} message(s) without a readable id"]
