@@ -24,7 +24,16 @@ from typing import Annotated
 import typer
 
 from seedsim import __version__
-from seedsim.commands import demo_and_workshop, documents, interrupts, sample_pair, scenario_runs, serve, trace_files
+from seedsim.commands import (
+    demo_and_workshop,
+    documents,
+    interrupts,
+    sample_pair,
+    scenario_runs,
+    serve,
+    trace_files,
+    trace_replay,
+)
 from seedsim.commands.preflight import Refused
 from seedsim.commands.shared_options import Verbose
 from seedsim.commands.terminal import OUTPUT_CLOSED_EXIT, TERMINAL, OutputClosed
@@ -67,6 +76,8 @@ app.command("validate")(documents.validate)
 app.add_typer(documents.ub_app, name="ub")
 app.command("asyncapi")(documents.asyncapi)
 app.add_typer(sample_pair.sample_app, name="sample")
+trace_files.trace_app.command("record")(trace_replay.record)
+trace_files.trace_app.command("replay")(trace_replay.replay)
 app.add_typer(trace_files.trace_app, name="trace")
 
 

@@ -10,6 +10,10 @@
   once its topics have a leader for every partition and its group has a
   coordinator. A cluster that does not get there in ``ready_timeout`` seconds
   is reported once, saying what it still lacks (:class:`KafkaNotReady`).
+* :meth:`KafkaTransport.read_topics` reads every partition of the topics a
+  pattern names, from the start or a time, without a consumer group (so it
+  commits nothing and changes no one's offsets): what ``seedsim trace record``
+  captures.
 * aiokafka's own log is quiet about what it retries (see
   :mod:`seedsim.core.transport.kafka_logs`): a passing run prints no error.
 """
@@ -18,10 +22,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError, for_code
 
@@ -221,20 +227,7 @@ class KafkaTransport:
             for tp, messages in batch.items():
                 if not messages:
                     continue
-                await handler(
-                    [
-                        Record(
-                            topic=m.topic,
-                            value=m.value if m.value is not None else b"",
-                            key=m.key,
-                            headers=tuple(m.headers or ()),
-                            partition=m.partition,
-                            offset=m.offset,
-                            timestamp_ms=m.timestamp,
-                        )
-                        for m in messages
-                    ]
-                )
+                await handler([_record(m) for m in messages])
                 if messages:
                     try:
                         await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})
@@ -242,6 +235,88 @@ class KafkaTransport:
                         # the partition moved to another member during a rebalance: its records will be
                         # redelivered there and recognised as duplicates by message id
                         log.warning("commit of %s failed after a rebalance: %s", tp, exc)
+
+
+def _record(m: ConsumerRecord[bytes, bytes]) -> Record:
+    """aiokafka's record as the port's (a null value as empty bytes: a Record always has one)."""
+    return Record(
+        topic=m.topic,
+        value=m.value if m.value is not None else b"",
+        key=m.key,
+        headers=tuple(m.headers or ()),
+        partition=m.partition,
+        offset=m.offset,
+        timestamp_ms=m.timestamp,
+    )
+
+
+#: aiokafka's timestamp types, as kcat names them
+TSTYPES = {0: "create", 1: "logappend"}
+
+
+async def read_topics(
+    bootstrap: str,
+    pattern: str,
+    *,
+    from_ms: int | None = None,
+    until_ms: int | None = None,
+    idle_s: float | None = None,
+    client_id: str = "seedsim-capture",
+) -> AsyncIterator[tuple[Record, str]]:
+    """(record, timestamp type) of every topic whose whole name matches ``pattern``, partition by partition in order.
+
+    Reads from ``from_ms`` (ms since the epoch; None: the beginning) without a
+    consumer group. Ends once no record came for ``idle_s`` seconds, or the clock
+    passed ``until_ms`` (records stamped later are left out); with neither, reads
+    until the caller stops. Topics created while reading are not seen.
+    """
+    regex = re.compile(pattern)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    with POLICY.held() as said:
+        try:
+            await consumer.start()
+        except Exception as exc:
+            await consumer.stop()
+            reason = said[-1] if said else str(exc) or type(exc).__name__
+            raise ConnectionError(f"cannot reach Kafka at {bootstrap}: {reason}") from exc
+    try:
+        topics = sorted(t for t in await consumer.topics() if regex.fullmatch(t))
+        if not topics:
+            return
+        consumer.subscribe(topics=topics)  # without a group: every partition of each topic is assigned
+        deadline = time.monotonic() + 30.0
+        while not {tp.topic for tp in consumer.assignment()} >= set(topics) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        parts = sorted(consumer.assignment())
+        if from_ms is None:
+            await consumer.seek_to_beginning(*parts)
+        else:
+            found = await consumer.offsets_for_times({tp: from_ms for tp in parts})
+            ends = await consumer.end_offsets(parts)
+            for tp in parts:
+                at = found.get(tp)
+                consumer.seek(tp, at.offset if at is not None else ends[tp])
+        last = time.monotonic()
+        while True:
+            if until_ms is not None and time.time() * 1000 >= until_ms:
+                return
+            if idle_s is not None and time.monotonic() - last >= idle_s:
+                return
+            batch = await consumer.getmany(timeout_ms=200)
+            for messages in batch.values():
+                for m in messages:
+                    last = time.monotonic()
+                    if until_ms is not None and m.timestamp > until_ms:
+                        continue
+                    yield _record(m), TSTYPES.get(m.timestamp_type, "unknown")
+    finally:
+        await consumer.stop()
 
 
 def _report_crash(task: asyncio.Task[None]) -> None:

@@ -1,0 +1,285 @@
+"""``seedsim trace record`` and ``seedsim trace replay``: capture a cluster's records, send a trace's messages again.
+
+``record`` captures from any cluster (nodes started by docker compose, a
+national system's topics) into a trace file; ``replay`` sends a trace's inbound
+messages to named nodes, either nodes running elsewhere (a system under test,
+reached through ``--kafka``) or fresh ones it starts for the run (``--fresh``,
+on the in-process bus or on Kafka). Both are sub-commands of ``seedsim trace``
+(the group that also holds show, stats and diff).
+
+With ``--fresh`` the nodes stop once they have handled every message sent
+(each named by their interop records), or after a minute, which the summary
+and the exit code (1) report.
+
+Exit codes: 0 done, 1 a trace line that cannot be read (named, nothing past
+it sent) or a broker that failed, 2 a refused option, 130 Ctrl-C (replay says
+how far it got).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from seedsim.commands import preflight
+from seedsim.commands.shared_options import Kafka, Verbose
+from seedsim.commands.terminal import TERMINAL, ProgressHook
+
+if TYPE_CHECKING:
+    from seedsim.runners.traces import ReplayReport, TraceReader
+
+CaptureFrom = Annotated[
+    str | None,
+    typer.Option(
+        "--kafka",
+        envvar="SEEDSIM_KAFKA",
+        callback=preflight.kafka_address,
+        help="Kafka bootstrap servers to capture from, HOST:PORT[,HOST:PORT].",
+        show_default="none: required",
+    ),
+]
+
+#: what an interrupted replay exits with (128 + SIGINT, as the shell reports it)
+INTERRUPTED_EXIT = 130
+#: how long fresh nodes get to handle what was sent before they stop
+FRESH_HANDLED_S = 60.0
+
+
+def speed_factor(value: str) -> float | None:
+    """``1x``, ``10x``, ``0.5x`` or ``max`` (None); Refused otherwise."""
+    text = value.strip().lower()
+    if text == "max":
+        return None
+    try:
+        factor = float(text.removesuffix("x"))
+    except ValueError:
+        factor = 0.0
+    if factor <= 0 or factor != factor or factor == float("inf"):
+        raise preflight.Refused(f"--speed {value!r} is not a factor such as 1x, 10x or 0.5x, or max")
+    return factor
+
+
+def seconds(value: str, option: str) -> float:
+    """``2s``, ``2`` or ``0.5s`` as seconds (not negative); Refused otherwise."""
+    try:
+        result = float(value.strip().lower().removesuffix("s"))
+    except ValueError:
+        result = -1.0
+    if not result >= 0 or result == float("inf"):
+        raise preflight.Refused(f"{option} {value!r} is not a number of seconds such as 2s or 0.5s")
+    return result
+
+
+def node_list(values: list[str]) -> list[str]:
+    """``--to RS --to ME`` or ``--to RS,ME``: node ids, each checked."""
+    nodes: list[str] = []
+    for value in values:
+        for item in value.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            try:
+                node = preflight.country_code(item) if "-" not in item else preflight.agency_node_id(item)
+            except typer.BadParameter as exc:
+                raise preflight.Refused(f"--to {item!r}: {exc.message}") from None
+            if node and node not in nodes:
+                nodes.append(node)
+    if not nodes:
+        raise preflight.Refused("--to names no node: give the nodes to replay to, e.g. --to ME or --to RS,ME")
+    return nodes
+
+
+def record(
+    output: Annotated[
+        str, typer.Option("--output", "-o", help="The trace file to write (.gz compresses; - is stdout).")
+    ],
+    kafka: CaptureFrom = None,
+    topics: Annotated[
+        str | None,
+        typer.Option(
+            "--topics", help="A regular expression the whole topic name matches.", show_default="seedsim\\..*"
+        ),
+    ] = None,
+    from_: Annotated[
+        str | None,
+        typer.Option("--from", help="Start at this time (ISO 8601, UTC unless it says).", show_default="the beginning"),
+    ] = None,
+    until: Annotated[
+        str, typer.Option(help="Stop once idle for a while (idle:5s), after N records (count:N) or at a time.")
+    ] = "idle:5s",
+    verbose: Verbose = False,
+) -> int:
+    """Capture every record of a cluster's topics into a trace file (kcat -C -J's format, plus a first line)."""
+    from seedsim.runners.traces import TraceHeader, TraceWriter
+    from seedsim.runners.traces.trace_capture import Until, capture, default_pattern, time_ms
+
+    TERMINAL.set_verbose(verbose)
+    if not kafka:
+        raise preflight.Refused("trace record reads a Kafka cluster: give its address with --kafka or SEEDSIM_KAFKA")
+    pattern = topics or default_pattern()
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise preflight.Refused(f"--topics {pattern!r} is not a regular expression: {exc}") from None
+    try:
+        stop = Until.parse(until)
+    except ValueError as exc:
+        raise preflight.Refused(str(exc)) from None
+    try:
+        start = None if from_ is None else time_ms(from_)
+    except ValueError:
+        raise preflight.Refused(f"--from {from_!r} is not a time such as 2025-05-01T10:00:00Z") from None
+    preflight.kafka_reachable(kafka)
+    with (
+        TraceWriter(output, TraceHeader(source=f"kafka {kafka}")) as writer,
+        TERMINAL.progress("recorded", stream=None if output != "-" else sys.stderr) as hook,
+    ):
+        count = TERMINAL.run(
+            lambda: capture(kafka, pattern, writer, from_time=start, until=stop, progress=lambda n: hook(n, n))
+        )
+    TERMINAL.note(f"recorded {count} record(s) of topics matching {pattern} into {output}")
+    return 0
+
+
+def replay(
+    trace: Annotated[Path, typer.Argument(help="The trace file (seedsim's or kcat -C -J's; .gz read as it is).")],
+    to: Annotated[
+        list[str], typer.Option("--to", help="A node to replay to (repeat, or RS,ME): its inbox's records are sent.")
+    ],
+    kafka: Kafka = None,
+    speed: Annotated[str, typer.Option(help="1x (as recorded), 10x (ten times faster), or max.")] = "max",
+    max_wait: Annotated[str, typer.Option("--max-wait", help="The longest pause between two records.")] = "2s",
+    rewrite_ids: Annotated[
+        bool, typer.Option("--rewrite-ids", help="Give every message a new id (references follow).")
+    ] = False,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Start fresh nodes for the run (on --kafka, or the in-process bus).")
+    ] = False,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Read past lines that cannot be read (each is reported).")
+    ] = False,
+    topic_prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="Send to this prefix's inboxes instead of the recorded topics.",
+            show_default="the recorded topics; with --fresh, seedsim",
+        ),
+    ] = None,
+    verbose: Verbose = False,
+) -> int:
+    """Send a trace's recorded inbound messages to nodes again: keys, headers and order kept, gaps scaled."""
+    from seedsim.runners.traces import TraceError, read_trace
+
+    TERMINAL.set_verbose(verbose)
+    factor, pause = speed_factor(speed), seconds(max_wait, "--max-wait")
+    nodes = node_list(to)
+    if not fresh and not kafka:
+        raise preflight.Refused(
+            "without --fresh the nodes run elsewhere: give their broker with --kafka (or add --fresh to start nodes)"
+        )
+    if not trace.is_file():
+        raise preflight.Refused(f"{trace}: no such trace file")
+    if kafka:
+        preflight.kafka_reachable(kafka)
+
+    def on_bad(exc: TraceError) -> None:
+        TERMINAL.note(f"skipped {exc}")
+
+    try:
+        reader = read_trace(trace, skip_bad=skip_bad, on_bad=on_bad)
+        with TERMINAL.progress("replayed", stream=sys.stderr) as hook:
+            report = TERMINAL.run(
+                lambda: _replay(reader, nodes, kafka, fresh, factor, pause, rewrite_ids, topic_prefix, hook)
+            )
+    except TraceError as exc:
+        TERMINAL.error(f"{exc}" + ("" if exc.line is None else "; nothing past this line was replayed"))
+        return 1
+    except asyncio.CancelledError:  # Ctrl-C while the nodes or the transport were starting or stopping
+        TERMINAL.note("interrupted (Ctrl-C) before the replay started or after it ended; see the lines above")
+        return INTERRUPTED_EXIT
+    TERMINAL.line(report.summary())
+    if reader.skipped:
+        TERMINAL.line(f"skipped {len(reader.skipped)} bad line(s)")
+    return INTERRUPTED_EXIT if report.interrupted else 1 if report.unhandled else 0
+
+
+async def _replay(
+    reader: TraceReader,
+    nodes: list[str],
+    kafka: str | None,
+    fresh: bool,
+    factor: float | None,
+    pause: float,
+    rewrite_ids: bool,
+    topic_prefix: str | None,
+    hook: ProgressHook,
+) -> ReplayReport:
+    from seedsim.bootstrap import make_transport, running_network
+    from seedsim.config import NodeConfig
+    from seedsim.core.topics import DEFAULT_PREFIX, Topics
+    from seedsim.runners.traces import replay as send_again
+    from seedsim.runners.traces.trace_replay import HandledWatch
+
+    transport = make_transport(kafka, client_id="seedsim-trace-replay")
+    if fresh:  # fresh nodes listen on one prefix: the records go to its inboxes whatever the trace's was
+        topic_prefix = topic_prefix or DEFAULT_PREFIX
+
+    async def go() -> ReplayReport:
+        return await send_again(
+            reader,
+            nodes,
+            transport,
+            speed=factor,
+            max_wait_s=pause,
+            rewrite_ids=rewrite_ids,
+            topic_prefix=topic_prefix,
+            progress=hook,
+        )
+
+    with _ctrl_c_cancels():
+        if not fresh:
+            await transport.start()
+            try:
+                return await go()
+            finally:
+                await transport.stop()
+        # partners left open (every SEED country): a node answers whoever the trace says sent to it
+        configs = [NodeConfig(node=n, kafka=kafka, topic_prefix=topic_prefix) for n in nodes]
+        watch = HandledWatch(transport, Topics(topic_prefix).interop, nodes)
+        async with running_network(configs, transport):
+            report = await go()
+            if not report.interrupted:
+                report.unhandled = await watch.wait(report, FRESH_HANDLED_S)
+            return report
+
+
+@contextmanager
+def _ctrl_c_cancels() -> Iterator[None]:
+    """While replaying, Ctrl-C cancels the replay (which stops before its next send and reports) instead of ending
+    the process at once; a second Ctrl-C ends it as any command."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    previous = signal.getsignal(signal.SIGINT)
+    if task is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def first() -> None:
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous)
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, first)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,267 @@
+"""``seedsim trace replay``: a trace's inbound messages sent again to named nodes, at a chosen speed.
+
+A tester replays a trace for three reasons: to check idempotency (the nodes
+that handled the messages get them again and must report each as a duplicate
+and apply nothing twice), to reproduce a run against fresh nodes, and to test a
+system under test standing as one node (conformance by replay: its answers are
+recorded and diffed against the golden trace's).
+
+What is sent
+    The records on the inbox topics (``<prefix>.inbox.<node>``) of the nodes
+    named in ``to``, nothing else: dead-letter topics (``...inbox.<node>.dlq``)
+    and the interop topic are what nodes wrote about messages, not messages.
+    Each record keeps its key and every header in order; the transport gives it
+    a new partition, offset and time. Records are sent in the trace's order, so
+    the order of each key holds.
+
+Pacing
+    The recorded gap between two sent records (their ``ts``) is divided by the
+    speed factor and capped at ``max_wait_s``; ``speed=None`` sends as fast as
+    the transport takes them (in batches). Each record's send time
+    (``time.monotonic()``, taken just before it is handed to the transport) is
+    in the report, so pacing is checked on what was done, not on a clock read
+    afterwards.
+
+Ids
+    By default every ``ce_id`` is kept: replayed into the nodes that handled the
+    messages, every one must be a duplicate. ``rewrite_ids=True`` gives each
+    message a new id, consistently: a ``ce_correlationid`` or ``ce_causationid``
+    naming a rewritten id names its new one, and so does the payload of a
+    message whose headers name one (an acknowledgement names the message it
+    answers in its ``FunctionalReferenceID``, see :mod:`seedsim.core.response`).
+
+Stopping
+    A cancelled replay (Ctrl-C in the command) stops before the next send and
+    returns its report, ``interrupted`` set, saying how far it got. A bad trace
+    line stops the replay there (the reader raises
+    :class:`~seedsim.runners.traces.trace_format.TraceError` after yielding the
+    good records before it); the report's ``sent`` says what went out before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from seedsim.core.transport import Record, Transport
+from seedsim.runners.traces.trace_format import TraceEntry, TraceError
+
+#: the headers that name a message by its id
+ID_HEADER = "ce_id"
+REFERENCE_HEADERS = ("ce_correlationid", "ce_causationid")
+#: the interop result of a message whose envelope could not be read (no id to name it by)
+BAD_ENVELOPE = "bad_envelope"
+#: records sent in one batch at max speed
+BATCH = 500
+
+#: called with (records sent, records to send or 0 when unknown)
+ReplayProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One record as replayed: where it came from in the trace, and when it went out."""
+
+    topic: str
+    key: bytes | None
+    ce_id: str | None
+    #: the trace line it was read from (None for entries not read from a file)
+    line: int | None
+    #: its recorded timestamp (ms), None when the trace has none
+    recorded_ms: int | None
+    #: time.monotonic() just before it was handed to the transport
+    sent_at: float
+
+
+@dataclass
+class ReplayReport:
+    """What a replay sent, when, and how it ended."""
+
+    to: tuple[str, ...]
+    sent: list[Sent] = field(default_factory=list)
+    #: records read from the trace (sent or not)
+    read: int = 0
+    #: records left out: not addressed to a node in ``to`` (other inboxes, dead letters, interop)
+    left_out: int = 0
+    #: stopped by a cancellation (Ctrl-C) before the trace ended
+    interrupted: bool = False
+    #: old ce_id -> new one, when ids were rewritten
+    rewritten: dict[str, str] = field(default_factory=dict)
+    #: sent ids the nodes had not handled when the replay stopped waiting (fresh nodes: see HandledWatch)
+    unhandled: list[str] = field(default_factory=list)
+
+    @property
+    def last_line(self) -> int | None:
+        """The trace line of the last record sent: how far the replay got."""
+        return self.sent[-1].line if self.sent else None
+
+    def summary(self) -> str:
+        where = f" (trace line {self.last_line})" if self.last_line is not None else ""
+        how = "interrupted after sending" if self.interrupted else "sent"
+        late = f"; {len(self.unhandled)} not handled in time: {', '.join(self.unhandled[:3])}" if self.unhandled else ""
+        return (
+            f"{how} {len(self.sent)} record(s) to {', '.join(self.to)}{where};"
+            f" {self.left_out} of {self.read} read were not addressed to them{late}"
+        )
+
+
+def inbox_node(topic: str, to: Sequence[str]) -> str | None:
+    """The node of ``to`` whose inbox ``topic`` is (``<prefix>.inbox.<node>``), None otherwise."""
+    prefix, sep, node = topic.rpartition(".inbox.")
+    if not sep or not prefix:
+        return None
+    return next((n for n in to if n.lower() == node), None)
+
+
+class IdRewriter:
+    """New ids for old, consistently across ids, references and the payloads that name them."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+
+    def new_id(self, old: str) -> str:
+        if old not in self.ids:
+            self.ids[old] = str(uuid.uuid4())
+        return self.ids[old]
+
+    def __call__(self, record: Record) -> Record:
+        value, headers = record.value, []
+        for name, raw in record.headers:
+            old = raw.decode("utf-8", "replace")
+            if name == ID_HEADER:
+                raw = self.new_id(old).encode()
+            elif name in REFERENCE_HEADERS and old:
+                new = self.new_id(old)
+                value = value.replace(old.encode(), new.encode())  # an answer names what it answers
+                raw = new.encode()
+            headers.append((name, raw))
+        return Record(topic=record.topic, value=value, key=record.key, headers=tuple(headers))
+
+
+def _outbound(entry: TraceEntry, topic: str | None) -> Record:
+    r = entry.record
+    return Record(topic=topic or r.topic, value=r.value, key=r.key, headers=r.headers)
+
+
+async def replay(
+    entries: Iterable[TraceEntry | Record],
+    to: Sequence[str],
+    transport: Transport,
+    *,
+    speed: float | None = None,
+    max_wait_s: float = 2.0,
+    rewrite_ids: bool = False,
+    topic_prefix: str | None = None,
+    total: int = 0,
+    progress: ReplayProgress | None = None,
+) -> ReplayReport:
+    """Send ``entries``' records addressed to the nodes ``to`` over ``transport`` (started by the caller).
+
+    ``speed``: the recorded gaps are divided by it (None: no pause, batches);
+    ``max_wait_s`` caps a pause. ``topic_prefix`` sends to that prefix's inboxes
+    instead of the recorded topics (nodes started with another prefix).
+    ``total`` (when known) is passed to ``progress`` with the count sent.
+    """
+    if speed is not None and speed <= 0:
+        raise ValueError(f"speed must be positive, not {speed}")
+    report = ReplayReport(to=tuple(to))
+    rewrite = IdRewriter() if rewrite_ids else None
+    report.rewritten = rewrite.ids if rewrite else {}
+    tick = progress or (lambda done, of: None)
+    batch: list[tuple[Record, Sent]] = []
+    previous_ms: int | None = None
+
+    async def flush() -> None:
+        if batch:
+            at = time.monotonic()
+            await transport.send_batch([r for r, _ in batch])
+            report.sent.extend(replace(s, sent_at=at) for _, s in batch)
+            batch.clear()
+            tick(len(report.sent), total)
+
+    try:
+        for item in entries:
+            entry = TraceEntry.of(item)
+            report.read += 1
+            node = inbox_node(entry.record.topic, to)
+            if node is None:
+                report.left_out += 1
+                continue
+            topic = f"{topic_prefix}.inbox.{node.lower()}" if topic_prefix else None
+            record = _outbound(entry, topic)
+            if rewrite is not None:
+                record = rewrite(record)
+            ts = entry.record.timestamp_ms
+            sent = Sent(record.topic, record.key, record.header(ID_HEADER), entry.line, ts, 0.0)
+            if speed is None:
+                batch.append((record, sent))
+                if len(batch) >= BATCH:
+                    await flush()
+                continue
+            if previous_ms is not None and ts is not None:
+                await asyncio.sleep(min(max(ts - previous_ms, 0) / 1000 / speed, max_wait_s))
+            if ts is not None:
+                previous_ms = ts
+            batch.append((record, sent))
+            await flush()
+        await flush()
+    except TraceError:
+        await flush()  # what was read before the bad line goes out; nothing after it
+        raise
+    except asyncio.CancelledError:
+        report.interrupted = True
+    return report
+
+
+class HandledWatch:
+    """Which replayed messages the nodes have handled, read from their interop records.
+
+    A fresh node stops when the replay is over; it must first handle what was
+    sent. Every message a node reads gives at least one interop record naming
+    it (received, valid, invalid, duplicate...), or, when its envelope could not
+    be read, a ``bad_envelope`` record naming none, so the watch subscribes to the
+    interop topic (before the transport starts) and :meth:`wait` returns once
+    every sent id was named, or the timeout passed.
+    """
+
+    def __init__(self, transport: Transport, interop_topic: str, nodes: Sequence[str]) -> None:
+        self.nodes = set(nodes)
+        self.seen: set[str] = set()
+        self.nameless = 0
+        self._changed = asyncio.Event()
+        transport.subscribe([interop_topic], group=f"seedsim-replay-watch-{uuid.uuid4().hex[:8]}", handler=self._on)
+
+    async def _on(self, records: Sequence[Record]) -> None:
+        for r in records:
+            try:
+                obj = json.loads(r.value)
+            except ValueError:
+                continue
+            if not isinstance(obj, dict) or obj.get("node") not in self.nodes:
+                continue
+            if obj.get("message_id"):
+                self.seen.add(str(obj["message_id"]))
+            elif obj.get("result") == BAD_ENVELOPE:  # a message without a readable id is named by no record
+                self.nameless += 1
+        self._changed.set()
+
+    async def wait(self, report: ReplayReport, timeout_s: float) -> list[str]:
+        """The sent ids not handled within ``timeout_s`` (none: all were)."""
+        wanted = {s.ce_id for s in report.sent if s.ce_id}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            self._changed.clear()  # before looking: a batch arriving meanwhile wakes the wait below
+            if len(wanted & self.seen) + self.nameless >= len(report.sent) or loop.time() >= deadline:
+                break
+            try:
+                await asyncio.wait_for(self._changed.wait(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                break
+        if len(wanted & self.seen) + self.nameless >= len(report.sent):
+            return []
+        return sorted(wanted - self.seen) or [f"{len(report.sent) - self.nameless} message(s) without a readable id"]
