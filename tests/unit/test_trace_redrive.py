@@ -128,6 +128,18 @@ def test_c_tighter_gross_mass_tolerance_names_exactly_the_consignments_whose_ale
             assert [d["actual"] for d in c["deviations"] if d["kind"] == "alert"] == [f"exit {e} / entry {i}"]
 
 
+def test_re_driving_says_that_speed_and_rewrite_ids_do_not_apply(golden: Path) -> None:
+    where = golden.parent
+    replayed = seedsim(
+        "trace", "replay", str(golden), "--to", "RS,ME", "--fresh", "--speed", "10x", "--rewrite-ids",
+        "--record", "paced.jsonl", *tolerance_args(SCENARIO_TOLERANCES), cwd=where,
+    )  # fmt: skip
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "--speed and --rewrite-ids do not apply" in replayed.stdout + replayed.stderr
+    diff = seedsim("trace", "diff", str(golden), str(where / "paced.jsonl"), cwd=where)
+    assert diff.returncode == 0, diff.stdout
+
+
 def test_tolerance_needs_fresh_and_a_known_name(tmp_path: Path) -> None:
     trace = tmp_path / "t.jsonl"
     trace.write_text("")

@@ -251,6 +251,11 @@ def replay(
     try:
         reader = read_trace(trace, skip_bad=skip_bad, on_bad=on_bad)
         how = Fresh(tolerances, drives(read_trace(trace, skip_bad=True), nodes), str(trace)) if fresh else None
+        if how is not None and how.drives and (factor is not None or rewrite_ids):
+            TERMINAL.note(
+                "re-driving fresh nodes from the trace's driver records: --speed and --rewrite-ids do not apply"
+                " (the run is played as fast as the nodes go; the fresh nodes give the ids)"
+            )
         with TERMINAL.progress("replayed", stream=sys.stderr) as hook:
             report = TERMINAL.run(
                 lambda: _replay(reader, nodes, kafka, how, factor, pause, rewrite_ids, topic_prefix, hook, record_to)
