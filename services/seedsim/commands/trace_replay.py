@@ -7,7 +7,11 @@ reached through ``--kafka``) or fresh ones it starts for the run (``--fresh``,
 on the in-process bus or on Kafka). Both are sub-commands of ``seedsim trace``
 (the group that also holds show, stats and diff).
 
-With ``--fresh`` the nodes stop once they have handled every message sent
+With ``--fresh`` on a trace that recorded what drove the nodes (a seedsim run's
+driver topic), the run is played again through the fresh nodes, matching and
+alerts included (:mod:`seedsim.runners.traces.trace_redrive`); ``--tolerance``
+sets their matching tolerances and ``--record`` records what they send, for
+``seedsim trace diff``. With ``--fresh`` the nodes stop once they have handled every message sent
 (each named by their interop records), or after a minute, which the summary
 and the exit code (1) report.
 
@@ -25,6 +29,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -98,6 +103,35 @@ def node_list(values: list[str]) -> list[str]:
     return nodes
 
 
+@dataclass(frozen=True)
+class Fresh:
+    """How fresh nodes are started and fed: their tolerances, and whether the trace re-drives them."""
+
+    tolerances: dict[str, float]
+    drives: bool
+    source: str
+
+
+def tolerance_map(values: list[str]) -> dict[str, float]:
+    """``gross_mass_pct=2.5`` (repeatable) as the fresh nodes' matching tolerances; Refused otherwise."""
+    from seedsim.config import Tolerances
+
+    known, result = sorted(Tolerances.model_fields), {}
+    for value in values:
+        name, sep, pct = value.partition("=")
+        name = name.strip()
+        try:
+            number = float(pct)
+        except ValueError:
+            number = -1.0
+        if not sep or name not in known or not number >= 0 or number == float("inf"):
+            raise preflight.Refused(
+                f"--tolerance {value!r} is not NAME=PCT with NAME one of {', '.join(known)} and PCT a percentage"
+            )
+        result[name] = number
+    return result
+
+
 def record(
     output: Annotated[
         str, typer.Option("--output", "-o", help="The trace file to write (.gz compresses; - is stdout).")
@@ -167,6 +201,22 @@ def replay(
     skip_bad: Annotated[
         bool, typer.Option("--skip-bad", help="Read past lines that cannot be read (each is reported).")
     ] = False,
+    record_to: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            help="Record every record of the replay (with --fresh: what the fresh nodes send).",
+            show_default="no recording",
+        ),
+    ] = None,
+    tolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tolerance",
+            help="With --fresh: a matching tolerance of the fresh nodes, NAME=PCT (gross_mass_pct, value_pct); repeat.",
+            show_default="the SEED core Utility Block's",
+        ),
+    ] = None,
     topic_prefix: Annotated[
         str | None,
         typer.Option(
@@ -178,10 +228,14 @@ def replay(
 ) -> int:
     """Send a trace's recorded inbound messages to nodes again: keys, headers and order kept, gaps scaled."""
     from seedsim.runners.traces import TraceError, read_trace
+    from seedsim.runners.traces.trace_redrive import drives
 
     TERMINAL.set_verbose(verbose)
     factor, pause = speed_factor(speed), seconds(max_wait, "--max-wait")
     nodes = node_list(to)
+    tolerances = tolerance_map(tolerance or [])
+    if tolerances and not fresh:
+        raise preflight.Refused("--tolerance configures the fresh nodes: add --fresh")
     if not fresh and not kafka:
         raise preflight.Refused(
             "without --fresh the nodes run elsewhere: give their broker with --kafka (or add --fresh to start nodes)"
@@ -196,9 +250,15 @@ def replay(
 
     try:
         reader = read_trace(trace, skip_bad=skip_bad, on_bad=on_bad)
+        how = Fresh(tolerances, drives(read_trace(trace, skip_bad=True), nodes), str(trace)) if fresh else None
+        if how is not None and how.drives and (factor is not None or rewrite_ids):
+            TERMINAL.note(
+                "re-driving fresh nodes from the trace's driver records: --speed and --rewrite-ids do not apply"
+                " (the run is played as fast as the nodes go; the fresh nodes give the ids)"
+            )
         with TERMINAL.progress("replayed", stream=sys.stderr) as hook:
             report = TERMINAL.run(
-                lambda: _replay(reader, nodes, kafka, fresh, factor, pause, rewrite_ids, topic_prefix, hook)
+                lambda: _replay(reader, nodes, kafka, how, factor, pause, rewrite_ids, topic_prefix, hook, record_to)
             )
     except TraceError as exc:
         TERMINAL.error(f"{exc}" + ("" if exc.line is None else "; nothing past this line was replayed"))
@@ -207,6 +267,10 @@ def replay(
         TERMINAL.note("interrupted (Ctrl-C) before the replay started or after it ended; see the lines above")
         return INTERRUPTED_EXIT
     TERMINAL.line(report.summary())
+    for problem in report.problems:
+        TERMINAL.line(f"  problem: {problem}")
+    if record_to is not None:
+        TERMINAL.line(f"recorded the replay into {record_to}")
     if reader.skipped:
         TERMINAL.line(f"skipped {len(reader.skipped)} bad line(s)")
     return INTERRUPTED_EXIT if report.interrupted else 1 if report.unhandled else 0
@@ -216,20 +280,24 @@ async def _replay(
     reader: TraceReader,
     nodes: list[str],
     kafka: str | None,
-    fresh: bool,
+    fresh: Fresh | None,
     factor: float | None,
     pause: float,
     rewrite_ids: bool,
     topic_prefix: str | None,
     hook: ProgressHook,
+    record_to: Path | None = None,
 ) -> ReplayReport:
     from seedsim.bootstrap import make_transport, running_network
     from seedsim.config import NodeConfig
     from seedsim.core.topics import DEFAULT_PREFIX, Topics
+    from seedsim.runners.node_clients import InProcessClient
+    from seedsim.runners.traces import recording
     from seedsim.runners.traces import replay as send_again
+    from seedsim.runners.traces.trace_redrive import redrive
     from seedsim.runners.traces.trace_replay import HandledWatch
 
-    transport = make_transport(kafka, client_id="seedsim-trace-replay")
+    transport = recording(make_transport(kafka, client_id="seedsim-trace-replay"), record_to, kafka)
     if fresh:  # fresh nodes listen on one prefix: the records go to its inboxes whatever the trace's was
         topic_prefix = topic_prefix or DEFAULT_PREFIX
 
@@ -253,9 +321,16 @@ async def _replay(
             finally:
                 await transport.stop()
         # partners left open (every SEED country): a node answers whoever the trace says sent to it
-        configs = [NodeConfig(node=n, kafka=kafka, topic_prefix=topic_prefix) for n in nodes]
+        extra = {"tolerances": fresh.tolerances} if fresh.tolerances else {}
+        configs = [NodeConfig(node=n, kafka=kafka, topic_prefix=topic_prefix, **extra) for n in nodes]
         watch = HandledWatch(transport, Topics(topic_prefix).interop, nodes)
-        async with running_network(configs, transport):
+        async with running_network(configs, transport) as network:
+            if fresh.drives:  # the trace says what drove the nodes: the whole run is played again
+                client = InProcessClient(network.customs)
+                return await redrive(
+                    reader, nodes, client, transport, Topics(topic_prefix), watch,
+                    wait_s=FRESH_HANDLED_S, source=fresh.source, progress=hook,
+                )  # fmt: skip
             report = await go()
             if not report.interrupted:
                 report.unhandled = await watch.wait(report, FRESH_HANDLED_S)

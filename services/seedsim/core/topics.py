@@ -2,7 +2,9 @@
 
 Each node reads one inbox; what it cannot handle goes to that inbox's
 dead-letter topic; every node writes its interoperability records to one
-shared topic, which the interop monitor reads. A prefix lets several
+shared topic, which the interop monitor reads. What drove the nodes (the
+declarations lodged, the events fired) goes to the driver topic, which no node
+reads: it is there so a recorded run can be re-driven into fresh nodes. A prefix lets several
 simulations share a broker without seeing each other's traffic.
 """
 
@@ -20,6 +22,10 @@ class Topics:
     @property
     def interop(self) -> str:
         return f"{self.prefix}.interop"
+
+    @property
+    def driver(self) -> str:
+        return f"{self.prefix}.driver"
 
     def inbox(self, node: str) -> str:
         return f"{self.prefix}.inbox.{node.lower()}"

@@ -56,7 +56,7 @@ from seedsim.core.transport import Record
 from seedsim.core.xml_safety import parse_untrusted
 from seedsim.messages.seed import ACKNOWLEDGEMENT, NO_PRE_ARRIVAL
 from seedsim.runners.traces.trace_format import TraceEntry
-from seedsim.runners.traces.trace_records import DEAD_LETTER, NONE, TracedMessage, classified
+from seedsim.runners.traces.trace_records import DEAD_LETTER, DRIVER, NONE, TracedMessage, classified
 
 #: what a run's masked values become: MRNs, ids (ce_id, correlation and trace ids) and times
 _MASKS = (
@@ -467,6 +467,8 @@ def trace_outcomes(entries: Iterable[TraceEntry | Record]) -> TraceOutcomes:
         elif what == DEAD_LETTER:
             dead_letters = True
             reader.dead_letter_copy(record)
+        elif what == DRIVER:  # what drove the nodes: its outcome is in the messages and interop records
+            continue
         else:  # an interop record seen before, or not readable as one: the trace holds the interop topic
             interop = True
     return TraceOutcomes(reader.outcomes(), interop, interop or dead_letters)

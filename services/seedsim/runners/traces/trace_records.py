@@ -40,6 +40,9 @@ DEAD_LETTER_SUFFIX = Topics(_PREFIX).dead_letter("n").removeprefix(Topics(_PREFI
 #: how the views name an attribute a record does not carry
 NONE = "(none)"
 #: what :func:`classified` says of a record that is neither a message nor a new interop record
+#: what drove the nodes (see seedsim.runners.driving_client): neither a message nor an interop record
+DRIVER = "driver record"
+DRIVER_SUFFIX = Topics(_PREFIX).driver.removeprefix(_PREFIX)
 DEAD_LETTER, REPEATED, UNREADABLE = "dead-lettered copy", "repeated interop record", "unreadable interop record"
 
 
@@ -126,7 +129,7 @@ class TracedMessage:
 def classified(entries: Iterable[TraceEntry | Record]) -> Iterator[tuple[Record, InteropRecord | TracedMessage | str]]:
     """Each record with what it is: a message, an interop record (the first time its id is seen: the
     outbox may publish one twice, and a summary counts it once), or why it is neither
-    (:data:`DEAD_LETTER`, :data:`REPEATED`, :data:`UNREADABLE`)."""
+    (:data:`DEAD_LETTER`, :data:`DRIVER`, :data:`REPEATED`, :data:`UNREADABLE`)."""
     seen: set[str] = set()
     for item in entries:
         record = record_of(item)
@@ -141,5 +144,7 @@ def classified(entries: Iterable[TraceEntry | Record]) -> Iterator[tuple[Record,
                 yield record, rec
         elif is_dead_letter_topic(record.topic):
             yield record, DEAD_LETTER
+        elif record.topic.endswith(DRIVER_SUFFIX):
+            yield record, DRIVER
         else:
             yield record, TracedMessage.of(record)

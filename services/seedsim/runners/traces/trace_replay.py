@@ -44,7 +44,8 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from seedsim.core.transport import Record, Transport
@@ -55,6 +56,8 @@ ID_HEADER = "ce_id"
 REFERENCE_HEADERS = ("ce_correlationid", "ce_causationid")
 #: the interop result of a message whose envelope could not be read (no id to name it by)
 BAD_ENVELOPE = "bad_envelope"
+#: the interop stages a node writes when it reads an inbox record (one of them per record)
+READ_STAGES = ("received", "duplicate")
 #: records sent in one batch at max speed
 BATCH = 500
 
@@ -93,6 +96,11 @@ class ReplayReport:
     rewritten: dict[str, str] = field(default_factory=dict)
     #: sent ids the nodes had not handled when the replay stopped waiting (fresh nodes: see HandledWatch)
     unhandled: list[str] = field(default_factory=list)
+    #: re-driven (see trace_redrive): driver records applied to the fresh nodes, and the problems they met
+    driven: int = 0
+    #: re-driven: recorded messages of the replayed nodes, not sent since those nodes send them again
+    regenerated: int = 0
+    problems: list[str] = field(default_factory=list)
 
     @property
     def last_line(self) -> int | None:
@@ -103,8 +111,14 @@ class ReplayReport:
         where = f" (trace line {self.last_line})" if self.last_line is not None else ""
         how = "interrupted after sending" if self.interrupted else "sent"
         late = f"; {len(self.unhandled)} not handled in time: {', '.join(self.unhandled[:3])}" if self.unhandled else ""
+        driven = (
+            f"re-drove {len(self.to)} fresh node(s) with {self.driven} driver record(s)"
+            f" ({self.regenerated} recorded message(s) of theirs sent again by them); "
+            if self.driven
+            else ""
+        )
         return (
-            f"{how} {len(self.sent)} record(s) to {', '.join(self.to)}{where};"
+            f"{driven}{how} {len(self.sent)} record(s) to {', '.join(self.to)}{where};"
             f" {self.left_out} of {self.read} read were not addressed to them{late}"
         )
 
@@ -232,6 +246,9 @@ class HandledWatch:
         self.nodes = set(nodes)
         self.seen: set[str] = set()
         self.nameless = 0
+        #: per node, the inbox records it has read (a received or duplicate interop record each, counted once)
+        self.received: Counter[str] = Counter()
+        self._counted: set[str] = set()
         self._changed = asyncio.Event()
         transport.subscribe([interop_topic], group=f"seedsim-replay-watch-{uuid.uuid4().hex[:8]}", handler=self._on)
 
@@ -243,11 +260,32 @@ class HandledWatch:
                 continue
             if not isinstance(obj, dict) or obj.get("node") not in self.nodes:
                 continue
+            if obj.get("stage") in READ_STAGES and obj.get("id") not in self._counted:
+                self._counted.add(str(obj.get("id")))
+                self.received[str(obj["node"])] += 1
             if obj.get("message_id"):
                 self.seen.add(str(obj["message_id"]))
             elif obj.get("result") == BAD_ENVELOPE:  # a message without a readable id is named by no record
                 self.nameless += 1
         self._changed.set()
+
+    async def wait_received(self, counts: Mapping[str, int], timeout_s: float) -> list[str]:
+        """Wait until each node has read at least ``counts[node]`` inbox records; the nodes short of it then."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+
+        def short() -> list[str]:
+            return [f"{n} read {self.received[n]} of {c}" for n, c in counts.items() if self.received[n] < c]
+
+        while short() and loop.time() < deadline:
+            self._changed.clear()
+            if not short():
+                break
+            try:
+                await asyncio.wait_for(self._changed.wait(), max(deadline - loop.time(), 0))
+            except TimeoutError:
+                break
+        return short()
 
     async def wait(self, report: ReplayReport, timeout_s: float) -> list[str]:
         """The sent ids not handled within ``timeout_s`` (none: all were)."""
