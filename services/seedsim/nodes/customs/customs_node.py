@@ -599,6 +599,15 @@ class CustomsNode(InboxNode):
             return {"consignment": ucr, "status": "entered_unannounced", "discrepancies": [], "alerts": 1}
         exit_data = Declaration.model_validate_json(pre["data"])
         found = match(exit_data, entry, self.tolerances)
+        # what every matching record of this entry says: the consignment, its conversation, who sent the exit data
+        at_entry: dict[str, Any] = dict(
+            consignment=ucr,
+            correlation_id=correlation,
+            sender=pre["sender"],
+            receiver=self.node,
+            event=Event.ENTRY.value,
+            trace_id=conversation_trace_id(correlation),
+        )
         for disc in found:
             self.store.add_alert(
                 tx,
@@ -613,27 +622,12 @@ class CustomsNode(InboxNode):
             self.interop(
                 tx,
                 Stage.ALERT,
-                consignment=ucr,
-                correlation_id=correlation,
-                sender=pre["sender"],
-                receiver=self.node,
-                event=Event.ENTRY.value,
+                **at_entry,
                 result=disc.rule,
                 detail=f"{disc.element}: exit {disc.exit_value} / entry {disc.entry_value}; {disc.detail}",
-                trace_id=conversation_trace_id(correlation),
             )
         if not found:
-            self.interop(
-                tx,
-                Stage.MATCHED,
-                consignment=ucr,
-                correlation_id=correlation,
-                sender=pre["sender"],
-                receiver=self.node,
-                event=Event.ENTRY.value,
-                result="match",
-                trace_id=conversation_trace_id(correlation),
-            )
+            self.interop(tx, Stage.MATCHED, **at_entry, result="match")
         status = "entered_discrepancy" if found else "entered_matched"
         self.store.set_consignment(tx, ucr, status, correlation, now)
         # what the UB under which the exit data arrived sends on ENTRY from the receiving role: back to its sender
