@@ -9,6 +9,7 @@ declarations they lodged), never from the replay.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import subprocess
@@ -51,7 +52,7 @@ def gross_masses(trace: Path) -> dict[str, tuple[Decimal, Decimal]]:
     mass: dict[tuple[str, str], Decimal] = {}
     for r in records:
         if r["action"] == "lodge":
-            xml = str(r["xml"])
+            xml = base64.b64decode(str(r["xml_b64"])).decode()
             (ucr,) = [u for u in ucrs if u in xml]
             (total,) = re.findall(r"<TotalGrossMassMeasure[^>]*>([^<]+)<", xml)
             mass[(ucr, str(r["node"]))] = Decimal(total)

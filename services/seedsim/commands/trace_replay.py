@@ -291,10 +291,9 @@ async def _replay(
     from seedsim.bootstrap import make_transport, running_network
     from seedsim.config import NodeConfig
     from seedsim.core.topics import DEFAULT_PREFIX, Topics
-    from seedsim.runners.node_clients import InProcessClient
     from seedsim.runners.traces import recording
     from seedsim.runners.traces import replay as send_again
-    from seedsim.runners.traces.trace_redrive import redrive
+    from seedsim.runners.traces.trace_redrive import InboxCopies, redrive
     from seedsim.runners.traces.trace_replay import HandledWatch
 
     transport = recording(make_transport(kafka, client_id="seedsim-trace-replay"), record_to, kafka)
@@ -324,11 +323,11 @@ async def _replay(
         extra = {"tolerances": fresh.tolerances} if fresh.tolerances else {}
         configs = [NodeConfig(node=n, kafka=kafka, topic_prefix=topic_prefix, **extra) for n in nodes]
         watch = HandledWatch(transport, Topics(topic_prefix).interop, nodes)
+        copies = InboxCopies(transport, [Topics(topic_prefix).inbox(n) for n in nodes]) if fresh.drives else None
         async with running_network(configs, transport) as network:
-            if fresh.drives:  # the trace says what drove the nodes: the whole run is played again
-                client = InProcessClient(network.customs)
+            if copies is not None:  # the trace says what drove the nodes: the whole run is played again
                 return await redrive(
-                    reader, nodes, client, transport, Topics(topic_prefix), watch,
+                    reader, network.customs, transport, Topics(topic_prefix), watch, copies,
                     wait_s=FRESH_HANDLED_S, source=fresh.source, progress=hook,
                 )  # fmt: skip
             report = await go()

@@ -12,7 +12,9 @@ after the commit; an internal failure is retried, then dead-lettered (I401).
 
 These are the customs node's rules, extracted so that agency nodes behave the
 same on the wire. :func:`send_from` lets anything send a message *as* a node
-(logged in its message log, so the acknowledgement is matched to it).
+(logged in its message log, so the acknowledgement is matched to it), and
+writes it to the driver topic as a ``send`` action (:mod:`.driver_records`);
+:meth:`InboxNode.driven` is how a node writes any other action that drove it.
 
 A node with a Utility Block plan (``plan``, a
 :class:`seedsim.utility_blocks.node_plan.NodePlan`) keeps to the UBs' data
@@ -25,6 +27,7 @@ outside it, UB302: a minimum element missing), refused like any invalid message.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +57,7 @@ from seedsim.core.wco import MetaData
 from seedsim.core.xml_safety import XmlLimits
 from seedsim.messages.seed import ACKNOWLEDGEMENT
 from seedsim.nodes import refusal
+from seedsim.nodes.driver_records import SEND, DriverAction
 from seedsim.nodes.refusal import Refusal, Why
 
 log = logging.getLogger("seedsim.node")
@@ -127,18 +131,36 @@ def send_tx(
     )
 
 
-async def send_from(node: Any, mt: MessageType, payload: bytes, to: str, **kw: Any) -> Envelope:
-    """Send ``payload`` as node ``node`` (a customs or agency node: ``.node``, ``.topics``, ``.store``, ``.transport``).
+async def send_from(node: Any, mt: MessageType, payload: bytes, to: str, minimise: bool = True, **kw: Any) -> Envelope:
+    """Send ``payload`` as node ``node`` (a customs or agency node: ``.node``, ``.topics``, ``.store``, ``.transport``),
+    reduced to its Utility Block data set unless ``minimise`` is False (a faulty sender's message, sent as it is).
 
     Uses only the node's public parts: one store transaction (message log, outbox,
     interop record), the transport, then the outbox rows are marked sent.
     """
     env = mt.envelope(node.node, to, **kw)
-    if hasattr(node, "outgoing"):
-        payload = node.outgoing(mt, payload, to, trigger=env.trigger)
-    _, outbox = await node.store.transaction(
-        lambda tx: send_tx(tx, node.node, node.topics, node.store, env, payload, mt)
+    minimised = minimise and hasattr(node, "outgoing")
+    handed = DriverAction(
+        node.node,
+        SEND,
+        {
+            "type": mt.name,
+            "to": to,
+            "payload_b64": base64.b64encode(payload).decode("ascii"),
+            "subject": env.subject,
+            "correlation_id": env.correlation_id,
+            "trigger": env.trigger,
+            "as_is": not minimised,
+        },
     )
+    if minimised:
+        payload = node.outgoing(mt, payload, to, trigger=env.trigger)
+
+    def queue(tx: Tx) -> None:
+        tx.send(handed.to_record(node.topics))
+        send_tx(tx, node.node, node.topics, node.store, env, payload, mt)
+
+    _, outbox = await node.store.transaction(queue)
     await node.transport.send_batch([r for _, r in outbox])
     await node.store.mark_sent([seq for seq, _ in outbox])
     return env
@@ -253,6 +275,11 @@ class InboxNode:
 
     def interop(self, tx: Tx, stage: Stage, **kw: Any) -> None:
         tx.send(interop_record(self.topics, self.node, stage, **kw))
+
+    def driven(self, tx: Tx, action: str, **args: Any) -> None:
+        """Write what drove this node from outside to the driver topic, ahead of what it causes in ``tx``
+        (:mod:`.driver_records`): rolled back with the transaction when the node refuses it."""
+        tx.send(DriverAction(self.node, action, args).to_record(self.topics))
 
     def metadata(self, type_name: str) -> MetaData:
         return MetaData(

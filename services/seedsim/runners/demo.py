@@ -29,7 +29,6 @@ from seedsim.core.topics import Topics
 from seedsim.core.transport import Transport
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event
-from seedsim.runners.driving_client import DrivingClient
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient
@@ -172,8 +171,8 @@ async def run_demo(
             raise
     transport.subscribe([topics.interop], group=f"seedsim-monitor-{run_id}", handler=on_interop)
     async with running_network(configs, transport, db_dir=settings.db_dir) as network:
-        # in process, what drives the nodes is recorded too (the driver topic), so a trace can re-drive them
-        client: NodeClient = remote or DrivingClient(InProcessClient(network.customs), transport, topics)
+        # the nodes write what drives them to the driver topic themselves, here or elsewhere (see nodes.driver_records)
+        client: NodeClient = remote or InProcessClient(network.customs)
         try:
             return await _play_demo(
                 settings,

@@ -5,9 +5,17 @@ parse, an external-entity (XXE) payload, an entity-expansion bomb, a document
 that parses but breaks the schema, a message from a sender the node does not
 know. They carry proper CloudEvents headers, so they reach the node's
 validation rather than failing at the envelope.
+
+An injected record also carries the header :data:`INJECTED_HEADER` (``seedsim-injected``,
+naming the runner), which no node reads: it tells a trace's reader that the
+record was forged by the runner in the sender's name, not sent by that node, so
+re-driving a recorded run (``seedsim trace replay --fresh``) sends it again as
+recorded instead of waiting for the node to send it.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
@@ -39,10 +47,28 @@ PAYLOADS = {
 }
 
 
+#: the header that marks a record the runner injected in a node's name (its value names the runner)
+INJECTED_HEADER = "seedsim-injected"
+
+
+def injected(record: Record, by: str = "runner") -> Record:
+    """``record`` marked as injected by the runner ``by`` (see :data:`INJECTED_HEADER`)."""
+    return replace(record, headers=(*record.headers, (INJECTED_HEADER, by.encode())))
+
+
+def is_injected(record: Record) -> bool:
+    return record.header(INJECTED_HEADER) is not None
+
+
 def malformed_record(kind: str, sender: str, recipient: str, topics: Topics, subject: str = "MALFORMED") -> Record:
     """A record as ``sender`` would send it to ``recipient``, with a bad payload; its key and ce_subject
     are ``<subject>-<kind>``."""
     env = EXPORT_DATA.envelope(sender, recipient, subject=f"{subject}-{kind}", trigger="EXIT")
-    return Record(
-        topic=topics.inbox(recipient), key=env.subject.encode(), value=PAYLOADS[kind], headers=tuple(env.to_headers())
+    return injected(
+        Record(
+            topic=topics.inbox(recipient),
+            key=env.subject.encode(),
+            value=PAYLOADS[kind],
+            headers=tuple(env.to_headers()),
+        )
     )

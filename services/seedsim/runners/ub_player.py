@@ -358,16 +358,6 @@ class Outgoing:
 BeforeSend = Callable[[Outgoing], Awaitable[None]]
 
 
-@dataclass
-class _WithoutMinimising:
-    """A node as :func:`send_from` sees it, minus its data minimisation: how a faulty sender sends."""
-
-    node: str
-    topics: Any
-    store: Any
-    transport: Transport
-
-
 class Player:
     def __init__(self, cast: Cast, seed: int = 42, timeout: float | None = None, fault: str | None = None):
         if fault is not None and fault not in FAULTS:
@@ -407,12 +397,12 @@ class Player:
             # the agency keeps a record; the certificate travels in the conversation (one trace per played UB)
             sent = await node.issue(out.receiver, consignment=subject, doc=doc, correlation_id=conv.correlation_id)
             return str(sent["message_id"])
-        sender = node if out.broken is None else _WithoutMinimising(node.node, node.topics, node.store, node.transport)
         env = await send_from(
-            sender,
+            node,
             mt,
             out.payload,
             out.receiver,
+            minimise=out.broken is None,  # a faulty sender's message goes as it is
             subject=subject,
             correlation_id=conv.correlation_id,
             trigger=out.step.event,

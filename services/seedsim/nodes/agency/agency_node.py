@@ -44,6 +44,7 @@ from seedsim.core.transport import Transport
 from seedsim.messages.origin import CHAMBERS, Finding, OriginVerificationRequest
 from seedsim.messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
 from seedsim.nodes.agency.agency_store import AgencyStore
+from seedsim.nodes.driver_records import ISSUE
 from seedsim.nodes.inbox_node import InboxNode, iso, now_utc
 from seedsim.utility_blocks.node_plan import NodePlan
 
@@ -164,6 +165,7 @@ class AgencyNode(InboxNode):
         self, tx: Tx, doc: Any, to: str | None, consignment: str | None, correlation_id: str | None
     ) -> dict[str, Any]:
         mt, ref = self.catalogue.by_name[ISSUES[self.kind]], certificate_ref(doc)
+        self.driven(tx, ISSUE, to=to, consignment=consignment, type=mt.name, ref=ref)
         self.store.save_issued(
             tx,
             ref,

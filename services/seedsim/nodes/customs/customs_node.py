@@ -20,6 +20,7 @@ outbox is sent. The handlers know the transport only through the port.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -70,7 +71,8 @@ from seedsim.nodes.customs import risk
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
 from seedsim.nodes.customs.matching import effective_tolerances, match
-from seedsim.nodes.inbox_node import REQUEST, DocumentReport, InboxNode, send_tx
+from seedsim.nodes.driver_records import DOCUMENT, EVENT, LODGE, QUERY, SEND, DriverAction
+from seedsim.nodes.inbox_node import REQUEST, DocumentReport, InboxNode, send_from, send_tx
 from seedsim.nodes.inbox_node import iso as _iso
 from seedsim.nodes.inbox_node import now_utc as _now
 from seedsim.nodes.refusal import Refusal, Why
@@ -283,6 +285,7 @@ class CustomsNode(InboxNode):
         if verdict is None:
             return LodgeResult(accepted=False, report=report)
         held, status, new = verdict
+        self.driven(tx, LODGE, xml_b64=_b64(data))
         if held is not None:
             self.store.update_declaration(tx, held["mrn"], status, new)
             self.interop(
@@ -358,6 +361,7 @@ class CustomsNode(InboxNode):
         if held is not None and bytes(held["xml"]) == data:
             return DocumentResult(True, report, consignment, mt.name, doc_id, "unchanged")
         status = "replaced" if held is not None else "lodged"
+        self.driven(tx, DOCUMENT, xml_b64=_b64(data), consignment=consignment)
         self.store.save_document(tx, consignment, mt.name, doc_id, data, _iso(_now()))
         self.interop(
             tx,
@@ -385,6 +389,40 @@ class CustomsNode(InboxNode):
         if event in (Event.PRE_ARRIVAL, Event.EXIT):
             return await self.run(self._exit_tx, event, consignment, office, entry_office, at)
         return await self.run(self._entry_tx, consignment, office, at)
+
+    # -- doing again what drove a node (re-driving a trace) -----------------------------------------
+
+    async def redo(self, action: DriverAction) -> dict[str, Any]:
+        """Do ``action`` (read from a trace's driver topic) to this node, as its driver did; the node writes it
+        to the driver topic again. What the node will not do raises :class:`Refusal` with its issues."""
+        a = action.args
+        if action.action == LODGE:
+            result = await self.lodge(base64.b64decode(a["xml_b64"]))
+            if not result.accepted:
+                raise Refusal(Why.REFUSED, *result.report.issues)
+            return result.to_dict()
+        if action.action == DOCUMENT:
+            done = await self.lodge_document(base64.b64decode(a["xml_b64"]), str(a["consignment"]))
+            if not done.accepted:
+                raise Refusal(Why.REFUSED, *done.report.issues)
+            return {"status": done.status}
+        if action.action == EVENT:
+            event = Event(a["event"])
+            return await self.on_event(event, str(a["consignment"]), str(a["office"]), action.text("entry_office"))
+        if action.action == QUERY:
+            return await self.query(str(a["to"]), action.text("consignment"), action.text("mrn"), action.text("reason"))
+        if action.action == SEND:
+            return await self.resend_handed(action)
+        raise Refusal(Why.CONFLICT, refusal.not_now(f"a customs node does not {action.action} (an agency's action)"))
+
+    async def resend_handed(self, action: DriverAction) -> dict[str, Any]:
+        """A message a national system handed this node to send, sent again (new id) as it was handed."""
+        a = action.args
+        mt = self.catalogue.by_name[str(a["type"])]
+        kw = {k: action.text(k) for k in ("subject", "correlation_id", "trigger")}
+        payload = base64.b64decode(a["payload_b64"])
+        env = await send_from(self, mt, payload, str(a["to"]), minimise=not a.get("as_is"), **kw)
+        return {"message_id": env.id}
 
     def partners(self) -> list[str]:
         return self.config.partners or [c for c in codes.SEED_COUNTRIES if self.config.is_partner(c)]
@@ -449,6 +487,7 @@ class CustomsNode(InboxNode):
         """Send every step the UBs have a customs role send on ``event``: ExportData built from the export
         declaration, and each lodged document of a step's type (:mod:`.lodged_documents`); a step with neither is skipped
         with a note. Refused (with today's messages) only when no step at all can be sent."""
+        self.driven(tx, EVENT, event=event.value, consignment=ucr, office=office, entry_office=entry_office)
         held = self.store.declaration_for(tx, ucr, "export")
         steps = self.plan.on_event(event.value)
         docs = {s.message: self.store.documents_for(tx, ucr, s.message) for s in steps if not self.plan.to_agency(s)}
@@ -561,6 +600,7 @@ class CustomsNode(InboxNode):
         return env
 
     def _entry_tx(self, tx: Tx, ucr: str, office: str, at: datetime) -> dict[str, Any]:
+        self.driven(tx, EVENT, event=Event.ENTRY.value, consignment=ucr, office=office, entry_office=None)
         held = self.store.declaration_for(tx, ucr, "import")
         if held is None:
             raise EventRejected(
@@ -708,6 +748,7 @@ class CustomsNode(InboxNode):
     def _query_tx(
         self, tx: Tx, to: str, ucr: str | None, mrn: str | None, reason: str | None, at: datetime
     ) -> dict[str, Any]:
+        self.driven(tx, QUERY, to=to, consignment=ucr, mrn=mrn, reason=reason)
         q = ConsignmentQuery(
             query_id=new_id(),
             issue_date_time=at.replace(microsecond=0),
@@ -803,6 +844,10 @@ class CustomsNode(InboxNode):
         self.store.set_consignment(
             tx, ucr, status, cons["correlation_id"] if cons else (env.correlation_id or env.id), _iso(now)
         )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 def _base36(n: int) -> str:

@@ -40,7 +40,6 @@ from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.runners.demo import Progress, describe
-from seedsim.runners.driving_client import DrivingClient
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import InProcessClient
@@ -352,8 +351,8 @@ class _Play:
         self.summary.listeners.append(self.on_record)
         self.transport.subscribe([self.topics.interop], group=self.group, handler=self.on_interop)
         async with running_network(configs, self.transport, db_dir=self.settings.db_dir) as network:
-            # what drives the nodes goes to the driver topic too, so a recorded run can be re-driven
-            self.client = DrivingClient(InProcessClient(network.customs), self.transport, self.topics)
+            # each node writes what drives it to the driver topic, so a recorded run can be re-driven
+            self.client = InProcessClient(network.customs)
             completed, elapsed = await self.play_all(network, downs)
         verdicts = evaluate(sc.expectations, self.summary, self.ub_outcomes)
         result = RunResult(

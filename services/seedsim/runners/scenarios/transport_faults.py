@@ -25,6 +25,7 @@ from seedsim.core.topics import Topics
 from seedsim.core.transport import Handler, Record, Transport
 from seedsim.core.wco import MetaData
 from seedsim.messages.seed import EXPORT_DATA
+from seedsim.runners.hostile_payloads import injected
 
 
 class FaultyTransport:
@@ -115,4 +116,6 @@ def unknown_sender_record(sender: str, recipient: str, topics: Topics, export: D
     """Well-formed exit data from a node the recipient does not exchange with."""
     env = EXPORT_DATA.envelope(sender, recipient, subject=subject, trigger="EXIT")
     payload = export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=sender))
-    return Record(topic=topics.inbox(recipient), key=subject.encode(), value=payload, headers=tuple(env.to_headers()))
+    return injected(
+        Record(topic=topics.inbox(recipient), key=subject.encode(), value=payload, headers=tuple(env.to_headers()))
+    )

@@ -40,7 +40,7 @@ DEAD_LETTER_SUFFIX = Topics(_PREFIX).dead_letter("n").removeprefix(Topics(_PREFI
 #: how the views name an attribute a record does not carry
 NONE = "(none)"
 #: what :func:`classified` says of a record that is neither a message nor a new interop record
-#: what drove the nodes (see seedsim.runners.driving_client): neither a message nor an interop record
+#: what drove the nodes (see seedsim.nodes.driver_records): neither a message nor an interop record
 DRIVER = "driver record"
 DRIVER_SUFFIX = Topics(_PREFIX).driver.removeprefix(_PREFIX)
 DEAD_LETTER, REPEATED, UNREADABLE = "dead-lettered copy", "repeated interop record", "unreadable interop record"
