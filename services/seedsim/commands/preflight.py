@@ -82,6 +82,11 @@ def agency_node_id(value: str | None) -> str | None:
     return _node_id(AgencyConfig, value)
 
 
+def node_id(value: str | None) -> str | None:
+    """A customs node (its country code) or an agency node (``RS-NPPO``), upper-cased."""
+    return agency_node_id(value) if value is not None and "-" in value else country_code(value)
+
+
 def partners(value: str | None) -> list[str]:
     """A comma-separated list of node ids: countries (``ME``) or agency nodes (``ME-CCI``)."""
     found = []

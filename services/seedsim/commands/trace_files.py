@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from seedsim.commands import preflight
 from seedsim.commands.preflight import Refused
 from seedsim.commands.shared_options import Json
 from seedsim.commands.terminal import TERMINAL
@@ -183,12 +184,22 @@ def diff(
         ),
     ] = None,
     skip_bad: SkipBad = False,
+    node: Annotated[
+        str | None,
+        typer.Option(
+            "--node",
+            callback=preflight.node_id,
+            help="Compare only the messages this node received: its verdicts, acknowledgements and dead letters "
+            "(conformance by replay of a system under test standing as it).",
+            show_default="every message and consignment outcome",
+        ),
+    ] = None,
 ) -> int:
     """Compare the outcome of ACTUAL with GOLDEN's (verdicts, acknowledgements, matching, alerts); exit 0 only when equal."""
     from seedsim.runners.traces import diff_traces
 
     with _readable(), _open(golden, skip_bad) as g, _open(actual, skip_bad) as a:
-        result = diff_traces(g, a, golden_name=golden, actual_name=actual)
+        result = diff_traces(g, a, golden_name=golden, actual_name=actual, node=node)
     report = {DiffFormat.text: result.to_text, DiffFormat.json: result.to_json, DiffFormat.junit: result.to_junit}
     text = report[format_]()
     if output is None:

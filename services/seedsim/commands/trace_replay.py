@@ -15,6 +15,13 @@ sets their matching tolerances and ``--record`` records what they send, for
 (each named by their interop records), or after a minute, which the summary
 and the exit code (1) report.
 
+Without ``--fresh`` the nodes are a system under test running elsewhere:
+``--record`` then captures, once the replay has sent its messages, every
+record on the replayed prefix's topics since the replay started (what was sent,
+and the system's acknowledgements, interop records and dead letters) until none
+came for 5 s -- the actual trace of conformance by replay, for ``seedsim trace
+diff GOLDEN ACTUAL --node X``.
+
 Exit codes: 0 done, 1 a trace line that cannot be read (named, nothing past
 it sent) or a broker that failed, 2 a refused option, 130 Ctrl-C (replay says
 how far it got).
@@ -27,6 +34,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -57,6 +65,8 @@ CaptureFrom = Annotated[
 INTERRUPTED_EXIT = 130
 #: how long fresh nodes get to handle what was sent before they stop
 FRESH_HANDLED_S = 60.0
+#: without --fresh, --record captures the system under test's topics until none came for this long
+ANSWERS_IDLE_S = 5.0
 
 
 def speed_factor(value: str) -> float | None:
@@ -93,7 +103,7 @@ def node_list(values: list[str]) -> list[str]:
             if not item:
                 continue
             try:
-                node = preflight.country_code(item) if "-" not in item else preflight.agency_node_id(item)
+                node = preflight.node_id(item)
             except typer.BadParameter as exc:
                 raise preflight.Refused(f"--to {item!r}: {exc.message}") from None
             if node and node not in nodes:
@@ -205,7 +215,8 @@ def replay(
         Path | None,
         typer.Option(
             "--record",
-            help="Record every record of the replay (with --fresh: what the fresh nodes send).",
+            help="Record the replay's outcome: with --fresh, what the fresh nodes send; without, every record on "
+            "the replayed prefix's topics from the replay's start until idle 5 s (the system under test's answers).",
             show_default="no recording",
         ),
     ] = None,
@@ -294,9 +305,11 @@ async def _replay(
     from seedsim.runners.traces import recording
     from seedsim.runners.traces import replay as send_again
     from seedsim.runners.traces.trace_redrive import InboxCopies, redrive
-    from seedsim.runners.traces.trace_replay import HandledWatch
+    from seedsim.runners.traces.trace_replay import HandledWatch, answer_topics
 
-    transport = recording(make_transport(kafka, client_id="seedsim-trace-replay"), record_to, kafka)
+    # fresh nodes: record what they send; a system under test: capture its topics afterwards (answers included)
+    inner = make_transport(kafka, client_id="seedsim-trace-replay")
+    transport = recording(inner, record_to, kafka) if fresh else inner
     if fresh:  # fresh nodes listen on one prefix: the records go to its inboxes whatever the trace's was
         topic_prefix = topic_prefix or DEFAULT_PREFIX
 
@@ -314,11 +327,17 @@ async def _replay(
 
     with _ctrl_c_cancels():
         if not fresh:
+            started_ms = int(time.time() * 1000)
             await transport.start()
             try:
-                return await go()
+                report = await go()
+                if record_to is not None:  # so the capture sees them, even before the system answers
+                    await transport.ensure_topics(answer_topics(report.sent))
             finally:
                 await transport.stop()
+            if record_to is not None and kafka and report.sent:
+                await _record_answers(kafka, report, started_ms, record_to)
+            return report
         # partners left open (every SEED country): a node answers whoever the trace says sent to it
         extra = {"tolerances": fresh.tolerances} if fresh.tolerances else {}
         configs = [NodeConfig(node=n, kafka=kafka, topic_prefix=topic_prefix, **extra) for n in nodes]
@@ -334,6 +353,19 @@ async def _replay(
             if not report.interrupted:
                 report.unhandled = await watch.wait(report, FRESH_HANDLED_S)
             return report
+
+
+async def _record_answers(kafka: str, report: ReplayReport, started_ms: int, record_to: Path) -> None:
+    """Everything on the topics of the prefixes replayed to since ``started_ms`` (the messages sent, the system
+    under test's acknowledgements, interop records and dead letters), until idle for :data:`ANSWERS_IDLE_S`."""
+    from seedsim.runners.traces import TraceHeader, TraceWriter
+    from seedsim.runners.traces.trace_capture import Until, capture, default_pattern
+
+    prefixes = sorted({s.topic.rpartition(".inbox.")[0] for s in report.sent})
+    pattern = "|".join(f"(?:{default_pattern(p)})" for p in prefixes)
+    TERMINAL.note(f"recording the answers on {', '.join(p + '.*' for p in prefixes)} until idle {ANSWERS_IDLE_S:g} s")
+    with TraceWriter(record_to, TraceHeader(source=f"kafka {kafka}")) as writer:
+        await capture(kafka, pattern, writer, from_time=started_ms, until=Until(idle_s=ANSWERS_IDLE_S))
 
 
 @contextmanager

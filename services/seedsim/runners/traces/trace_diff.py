@@ -521,10 +521,18 @@ def diff_outcomes(
     golden_name: str = GOLDEN,
     actual_name: str = ACTUAL,
     blocks: Mapping[str, UtilityBlock] | None = None,
+    node: str | None = None,
 ) -> TraceDiff:
-    """The diff of two traces' outcomes (:func:`seedsim.runners.traces.trace_outcomes.trace_outcomes`)."""
+    """The diff of two traces' outcomes (:func:`seedsim.runners.traces.trace_outcomes.trace_outcomes`);
+    with ``node``, of what that node received only (conformance by replay: a system under test standing as it)."""
     timeouts = AckTimeouts(blocks)
+    if node is not None:
+        golden, actual = golden.received_by(node), actual.received_by(node)
     scope, not_compared = _scope(golden, actual)
+    if node is not None:
+        not_compared += (
+            f"matching, alerts and risk alerts: only the messages {node} received are compared (--node {node})",
+        )
 
     def compared() -> Iterator[ConsignmentDiff]:
         g_all, a_all = golden.consignments, actual.consignments
@@ -554,11 +562,13 @@ def diff_traces(
     golden_name: str | None = None,
     actual_name: str | None = None,
     blocks: Mapping[str, UtilityBlock] | None = None,
+    node: str | None = None,
 ) -> TraceDiff:
     """Compare the outcome of ``actual`` with that of ``golden``: trace files (seedsim's or kcat's, plain or
     gzip; read as they stream, a :class:`seedsim.runners.traces.TraceError` names a bad line) or records.
 
-    ``blocks``: the Utility Blocks whose acknowledgement timeouts are named (default: the shipped ones).
+    ``blocks``: the Utility Blocks whose acknowledgement timeouts are named (default: the shipped ones);
+    ``node``: compare only the messages that node received (see :func:`diff_outcomes`).
     """
     return diff_outcomes(
         _outcomes(golden),
@@ -566,4 +576,5 @@ def diff_traces(
         golden_name or _name(golden, GOLDEN),
         actual_name or _name(actual, ACTUAL),
         blocks,
+        node,
     )

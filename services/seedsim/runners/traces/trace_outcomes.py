@@ -453,6 +453,21 @@ class TraceOutcomes:
         """How many messages (an acknowledgement counted with the message it answers)."""
         return sum(len(ms) for c in self.consignments.values() for ms in c.messages.values())
 
+    def received_by(self, node: str) -> TraceOutcomes:
+        """Only what ``node`` received (each message's verdict, acknowledgement, dead-lettering, duplicates), per
+        consignment that has any; no matching, alerts or risk alerts (what drove the node is not compared), and no
+        acknowledgement of the node's own messages standing alone (a node under test replayed to sends none)."""
+        kept = {}
+        for ref, c in self.consignments.items():
+            messages = {
+                k: ms
+                for k, ms in c.messages.items()
+                if (k.receiver or "").upper() == node.upper() and k.type != ACK_TYPE
+            }
+            if messages:
+                kept[ref] = ConsignmentOutcome(ref, messages, dead_letters=c.dead_letters)
+        return TraceOutcomes(kept, self.interop, self.dead_letters)
+
 
 def trace_outcomes(entries: Iterable[TraceEntry | Record]) -> TraceOutcomes:
     """The outcomes in ``entries`` (a trace reader, or any records), read in one pass."""

@@ -48,6 +48,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from seedsim.core.envelope import SOURCE_PREFIX
+from seedsim.core.topics import Topics
 from seedsim.core.transport import Record, Transport
 from seedsim.runners.traces.trace_format import TraceEntry, TraceError
 
@@ -78,6 +80,23 @@ class Sent:
     recorded_ms: int | None
     #: time.monotonic() just before it was handed to the transport
     sent_at: float
+    #: the node it says it comes from (``ce_source``), whose inbox its acknowledgement goes to
+    sender: str | None = None
+
+
+def answer_topics(sent: Iterable[Sent]) -> list[str]:
+    """Where a system under test answers what was sent: each sender's inbox (acknowledgements), each
+    receiver's dead-letter topic and the interop topic, of each prefix sent to."""
+    topics: dict[str, None] = {}
+    for s in sent:
+        prefix, _, node = s.topic.rpartition(".inbox.")
+        if not prefix:
+            continue
+        names = Topics(prefix)
+        topics |= dict.fromkeys([names.dead_letter(node), names.interop])
+        if s.sender:
+            topics[names.inbox(s.sender)] = None
+    return list(topics)
 
 
 @dataclass
@@ -205,12 +224,13 @@ async def replay(
             if node is None:
                 report.left_out += 1
                 continue
-            topic = f"{topic_prefix}.inbox.{node.lower()}" if topic_prefix else None
+            topic = Topics(topic_prefix).inbox(node) if topic_prefix else None
             record = _outbound(entry, topic)
             if rewrite is not None:
                 record = rewrite(record)
             ts = entry.record.timestamp_ms
-            sent = Sent(record.topic, record.key, record.header(ID_HEADER), entry.line, ts, 0.0)
+            source = (record.header("ce_source") or "").removeprefix(SOURCE_PREFIX) or None
+            sent = Sent(record.topic, record.key, record.header(ID_HEADER), entry.line, ts, 0.0, source)
             if speed is None:
                 batch.append((record, sent))
                 if len(batch) >= BATCH:
