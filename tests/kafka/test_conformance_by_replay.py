@@ -26,24 +26,15 @@ from pathlib import Path
 import pytest
 
 try:  # `python -m pytest` puts the repo root on sys.path ...
-    from tests.unit.seedsim_cli import REPO, Running, assert_no_traceback, clean_env, free_port
-    from tests.unit.test_trace_replay_cli import command
+    from tests.kafka.test_trace_redrive_kafka import seedsim
+    from tests.unit.seedsim_cli import REPO, Running, free_port
 except ImportError:  # ... plain `pytest` puts tests/ there (rootdir-relative packages)
-    from unit.seedsim_cli import REPO, Running, assert_no_traceback, clean_env, free_port
-    from unit.test_trace_replay_cli import command
+    from kafka.test_trace_redrive_kafka import seedsim
+    from unit.seedsim_cli import REPO, Running, free_port
 
 pytestmark = pytest.mark.kafka
 
 SCENARIO = REPO / "scenarios" / "fault-malformed.yaml"  # valid traffic RS -> ME, and records ME refuses
-
-
-def seedsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        command(*args), capture_output=True, text=True, timeout=300, env=clean_env(), cwd=cwd,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert_no_traceback(done.stdout, done.stderr)
-    return done
 
 
 def sent_by_rs_to_me(golden: Path) -> set[str]:
