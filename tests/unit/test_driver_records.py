@@ -5,8 +5,9 @@ Two ways a tester gets a trace whose re-drive reproduces the run:
 * a person (or a national system) drives the nodes through their HTTP API --
   lodging, events, a query -- while the bus is recorded;
 * a shipped scenario with faults the runner injects (malformed and unknown-sender
-  messages in a node's name, re-sent duplicates) or Utility Block steps the
-  player hands to the nodes, recorded with ``seedsim run --record``.
+  messages in a node's name, re-sent duplicates), Utility Block steps the
+  player hands to the nodes, or a certificate an agency node issues, recorded
+  with ``seedsim run --record``.
 
 Either trace, replayed into fresh nodes with ``seedsim trace replay --fresh``,
 gives the golden outcome by ``seedsim trace diff``. Every expectation is read
@@ -134,6 +135,7 @@ def test_driving_nodes_through_their_http_api_is_recorded_and_re_drives_to_the_s
         ("fault-malformed", "RS,ME"),  # messages injected in RS's (and HR's) name
         ("fault-duplicates-reordering", "RS,ME,BA"),  # re-sent duplicates
         ("ub-seed-exit", "RS,ME"),  # Utility Block steps handed to the nodes by the player
+        ("ub-seed-phyto", "RS,ME,RS-NPPO"),  # a certificate issued by an agency node, started fresh too
     ],
 )
 def test_a_scenario_with_injections_duplicates_or_ub_steps_re_drives_to_the_golden_outcome(
@@ -149,4 +151,7 @@ def test_a_scenario_with_injections_duplicates_or_ub_steps_re_drives_to_the_gold
     if scenario == "ub-seed-exit":
         handed = [d for d in map(driver, records) if d and d["action"] == "send"]
         assert {d["type"] for d in handed} == {"ExportData", "EntryConfirmation"}
+    if scenario == "ub-seed-phyto":
+        issued = [d for d in map(driver, records) if d and d["action"] == "issue"]
+        assert [(d["node"], d["to"]) for d in issued] == [("RS-NPPO", "ME")]
     redrive_and_diff(golden, nodes)

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -300,7 +300,8 @@ async def _replay(
     record_to: Path | None = None,
 ) -> ReplayReport:
     from seedsim.bootstrap import make_transport, running_network
-    from seedsim.config import NodeConfig
+    from seedsim.config import AgencyConfig, NodeConfig
+    from seedsim.core.codes import SEED_COUNTRIES
     from seedsim.core.topics import DEFAULT_PREFIX, Topics
     from seedsim.runners.traces import recording
     from seedsim.runners.traces import replay as send_again
@@ -338,15 +339,28 @@ async def _replay(
             if record_to is not None and kafka and report.sent:
                 await _record_answers(kafka, report, started_ms, record_to)
             return report
-        # partners left open (every SEED country): a node answers whoever the trace says sent to it
-        extra = {"tolerances": fresh.tolerances} if fresh.tolerances else {}
-        configs = [NodeConfig(node=n, kafka=kafka, topic_prefix=topic_prefix, **extra) for n in nodes]
+        # partners left open: a customs node exchanges with every SEED country and the agencies replayed with it,
+        # an agency with every SEED node (as a scenario's nodes do)
+        extra: dict[str, Any] = {"tolerances": fresh.tolerances} if fresh.tolerances else {}
+        agencies = [n for n in nodes if "-" in n]
+        configs = [
+            AgencyConfig(node=n, kafka=kafka, topic_prefix=topic_prefix)
+            if "-" in n
+            else NodeConfig(
+                node=n,
+                kafka=kafka,
+                topic_prefix=topic_prefix,
+                partners=[c for c in (*SEED_COUNTRIES, *agencies) if c != n],
+                **extra,
+            )
+            for n in nodes
+        ]
         watch = HandledWatch(transport, Topics(topic_prefix).interop, nodes)
         copies = InboxCopies(transport, [Topics(topic_prefix).inbox(n) for n in nodes]) if fresh.drives else None
         async with running_network(configs, transport) as network:
             if copies is not None:  # the trace says what drove the nodes: the whole run is played again
                 return await redrive(
-                    reader, network.customs, transport, Topics(topic_prefix), watch, copies,
+                    reader, network.nodes, transport, Topics(topic_prefix), watch, copies,
                     wait_s=FRESH_HANDLED_S, source=fresh.source, progress=hook,
                 )  # fmt: skip
             report = await go()

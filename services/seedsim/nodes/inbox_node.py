@@ -276,6 +276,18 @@ class InboxNode:
     def interop(self, tx: Tx, stage: Stage, **kw: Any) -> None:
         tx.send(interop_record(self.topics, self.node, stage, **kw))
 
+    async def redo(self, action: DriverAction) -> dict[str, Any]:
+        """Do again what drove this node (a driver record read from a trace); subclasses add their own actions.
+        Every node can send again a message it was handed (``send``: new id, as it was handed)."""
+        a = action.args
+        if action.action != SEND:
+            raise Refusal(Why.CONFLICT, refusal.not_now(f"node {self.node} cannot {action.action}"))
+        mt = self.catalogue.by_name[str(a["type"])]
+        kw = {k: action.text(k) for k in ("subject", "correlation_id", "trigger")}
+        payload = base64.b64decode(a["payload_b64"])
+        env = await send_from(self, mt, payload, str(a["to"]), minimise=not a.get("as_is"), **kw)
+        return {"message_id": env.id}
+
     def driven(self, tx: Tx, action: str, **args: Any) -> None:
         """Write what drove this node from outside to the driver topic, ahead of what it causes in ``tx``
         (:mod:`.driver_records`): rolled back with the transaction when the node refuses it."""

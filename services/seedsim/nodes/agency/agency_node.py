@@ -31,6 +31,7 @@ agency's answers carry its country.
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Callable
 from datetime import datetime
@@ -41,10 +42,11 @@ from seedsim.core.envelope import Envelope
 from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.transport import Transport
+from seedsim.core.xml_safety import parse_untrusted
 from seedsim.messages.origin import CHAMBERS, Finding, OriginVerificationRequest
 from seedsim.messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
 from seedsim.nodes.agency.agency_store import AgencyStore
-from seedsim.nodes.driver_records import ISSUE
+from seedsim.nodes.driver_records import ISSUE, DriverAction
 from seedsim.nodes.inbox_node import InboxNode, iso, now_utc
 from seedsim.utility_blocks.node_plan import NodePlan
 
@@ -165,7 +167,8 @@ class AgencyNode(InboxNode):
         self, tx: Tx, doc: Any, to: str | None, consignment: str | None, correlation_id: str | None
     ) -> dict[str, Any]:
         mt, ref = self.catalogue.by_name[ISSUES[self.kind]], certificate_ref(doc)
-        self.driven(tx, ISSUE, to=to, consignment=consignment, type=mt.name, ref=ref)
+        document = base64.b64encode(mt.write(doc)).decode("ascii")
+        self.driven(tx, ISSUE, to=to, consignment=consignment, correlation_id=correlation_id, xml_b64=document)
         self.store.save_issued(
             tx,
             ref,
@@ -180,6 +183,14 @@ class AgencyNode(InboxNode):
             env = self.send(tx, mt, mt.write(doc), to, subject=consignment or ref, correlation_id=correlation_id)
             out.update(message_id=env.id, sent_to=to)
         return out
+
+    async def redo(self, action: DriverAction) -> dict[str, Any]:
+        """Issue again the document a driver record holds (same document, new message id); else as any node."""
+        if action.action != ISSUE:
+            return await super().redo(action)
+        mt = self.catalogue.by_name[ISSUES[self.kind]]
+        doc = mt.read(parse_untrusted(base64.b64decode(action.args["xml_b64"])))
+        return await self.issue(action.text("to"), action.text("consignment"), doc, action.text("correlation_id"))
 
     # -- answering ----------------------------------------------------------------------------------
 

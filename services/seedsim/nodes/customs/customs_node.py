@@ -71,8 +71,8 @@ from seedsim.nodes.customs import risk
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
 from seedsim.nodes.customs.matching import effective_tolerances, match
-from seedsim.nodes.driver_records import DOCUMENT, EVENT, LODGE, QUERY, SEND, DriverAction
-from seedsim.nodes.inbox_node import REQUEST, DocumentReport, InboxNode, send_from, send_tx
+from seedsim.nodes.driver_records import DOCUMENT, EVENT, LODGE, QUERY, DriverAction
+from seedsim.nodes.inbox_node import REQUEST, DocumentReport, InboxNode, send_tx
 from seedsim.nodes.inbox_node import iso as _iso
 from seedsim.nodes.inbox_node import now_utc as _now
 from seedsim.nodes.refusal import Refusal, Why
@@ -411,18 +411,7 @@ class CustomsNode(InboxNode):
             return await self.on_event(event, str(a["consignment"]), str(a["office"]), action.text("entry_office"))
         if action.action == QUERY:
             return await self.query(str(a["to"]), action.text("consignment"), action.text("mrn"), action.text("reason"))
-        if action.action == SEND:
-            return await self.resend_handed(action)
-        raise Refusal(Why.CONFLICT, refusal.not_now(f"a customs node does not {action.action} (an agency's action)"))
-
-    async def resend_handed(self, action: DriverAction) -> dict[str, Any]:
-        """A message a national system handed this node to send, sent again (new id) as it was handed."""
-        a = action.args
-        mt = self.catalogue.by_name[str(a["type"])]
-        kw = {k: action.text(k) for k in ("subject", "correlation_id", "trigger")}
-        payload = base64.b64decode(a["payload_b64"])
-        env = await send_from(self, mt, payload, str(a["to"]), minimise=not a.get("as_is"), **kw)
-        return {"message_id": env.id}
+        return await super().redo(action)
 
     def partners(self) -> list[str]:
         return self.config.partners or [c for c in codes.SEED_COUNTRIES if self.config.is_partner(c)]

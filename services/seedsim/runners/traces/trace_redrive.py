@@ -7,7 +7,7 @@ the demo, the Utility Block player or a person on its HTTP API. ``seedsim trace
 replay --fresh`` on such a trace does not merely send the recorded inbound
 messages: it plays the run again through fresh nodes, in the trace's order:
 
-* a driver record of a replayed node is done to it again (:meth:`CustomsNode.redo`),
+* a driver record of a replayed node is done to it again (its ``redo``),
   and the node writes it to the driver topic again, so a recording of the
   replay holds it as the golden trace does;
 * an inbox record of a replayed node, sent by a node that is NOT replayed (or
@@ -29,9 +29,9 @@ interop records, see :class:`.trace_replay.HandledWatch`), so the import
 declaration is lodged after the exit data arrived, as in the run. A wait that
 times out is reported and the replay goes on.
 
-Fresh nodes are customs nodes: an agency's driver records (certificates issued)
-are left out, and what the agency sent is sent as recorded. Pacing options do
-not apply: the run is re-driven as fast as the nodes go.
+Agency nodes named with ``--to`` (``RS-NPPO``) are started fresh too and issue
+again the documents their driver records hold. Pacing options do not apply:
+the run is re-driven as fast as the nodes go.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from seedsim.core.envelope import SOURCE_PREFIX
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record, Transport
-from seedsim.nodes.customs.customs_node import CustomsNode
 from seedsim.nodes.driver_records import driver_action
+from seedsim.nodes.inbox_node import InboxNode
 from seedsim.nodes.refusal import Refusal
 from seedsim.runners.hostile_payloads import is_injected
 from seedsim.runners.traces.trace_format import TraceEntry, TraceError
@@ -126,7 +126,7 @@ def _sender(record: Record) -> str | None:
 
 async def redrive(
     entries: Iterable[TraceEntry | Record],
-    nodes: Mapping[str, CustomsNode],
+    nodes: Mapping[str, InboxNode],
     transport: Transport,
     topics: Topics,
     watch: HandledWatch,
@@ -136,7 +136,7 @@ async def redrive(
     source: str = "trace",
     progress: ReplayProgress | None = None,
 ) -> ReplayReport:
-    """Play ``entries`` again through the fresh customs ``nodes`` (by id; started by the caller).
+    """Play ``entries`` again through the fresh ``nodes`` (customs and agency, by id; started by the caller).
 
     ``watch`` counts what the nodes read and ``copies`` keeps what they send each other (both subscribed before
     the transport started); ``wait_s`` bounds each wait for them; ``source`` names the trace in errors.
