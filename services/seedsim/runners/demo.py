@@ -52,10 +52,14 @@ class DemoSettings:
     show_flows: int = 2  # consignments whose every step is printed
     timeout: float = 300.0  # for each wait: a node's /health (at most NODE_READY_S), a crossing, the last answers
     record: Path | None = None  # a trace file: every record the run's nodes send (see runners.traces.trace_recorder)
+    watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
 
 
 #: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
 NODE_READY_S = 60.0
+
+#: subscribes an observer to a run: (the run's transport, its topics, the ids of the nodes it starts)
+Watch = Callable[[Transport, Topics, list[str]], None]
 
 #: called as consignments finish playing: (played, total)
 Progress = Callable[[int, int], None]
@@ -171,6 +175,8 @@ async def run_demo(
             await remote.close()
             raise
     transport.subscribe([topics.interop], group=f"seedsim-monitor-{run_id}", handler=on_interop)
+    if settings.watch is not None:
+        settings.watch(transport, topics, [c.node for c in configs])
     async with running_network(configs, transport, db_dir=settings.db_dir) as network:
         # in process, what drives the nodes is recorded too (the driver topic), so a trace can re-drive them
         client: NodeClient = remote or DrivingClient(InProcessClient(network.customs), transport, topics)

@@ -39,7 +39,7 @@ from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
-from seedsim.runners.demo import Progress, describe
+from seedsim.runners.demo import Progress, Watch, describe
 from seedsim.runners.driving_client import DrivingClient
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
@@ -74,6 +74,7 @@ class RunSettings:
     concurrency: int = 16
     timeout: float | None = None  # overrides the scenario's timeout_s
     record: Path | None = None  # a trace file: every record the run sends (see runners.traces.trace_recorder)
+    watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
 
 
 @dataclass
@@ -351,6 +352,8 @@ class _Play:
         ]
         self.summary.listeners.append(self.on_record)
         self.transport.subscribe([self.topics.interop], group=self.group, handler=self.on_interop)
+        if self.settings.watch is not None:
+            self.settings.watch(self.transport, self.topics, [c.node for c in configs])
         async with running_network(configs, self.transport, db_dir=self.settings.db_dir) as network:
             # what drives the nodes goes to the driver topic too, so a recorded run can be re-driven
             self.client = DrivingClient(InProcessClient(network.customs), self.transport, self.topics)
