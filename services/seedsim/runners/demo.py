@@ -18,7 +18,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,8 +58,9 @@ class DemoSettings:
 #: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
 NODE_READY_S = 60.0
 
-#: subscribes an observer to a run: (the run's transport, its topics, the ids of the nodes it starts)
-Watch = Callable[[Transport, Topics, list[str]], None]
+#: subscribes an observer to a run: (the run's transport, its topics, the ids of the nodes it starts); what it
+#: returns (if anything) is awaited once the run is over, before the transport stops, for the observer to catch up
+Watch = Callable[[Transport, Topics, list[str]], Callable[[], Awaitable[None]] | None]
 
 #: called as consignments finish playing: (played, total)
 Progress = Callable[[int, int], None]
@@ -175,13 +176,12 @@ async def run_demo(
             await remote.close()
             raise
     transport.subscribe([topics.interop], group=f"seedsim-monitor-{run_id}", handler=on_interop)
-    if settings.watch is not None:
-        settings.watch(transport, topics, [c.node for c in configs])
+    settle = settings.watch(transport, topics, [c.node for c in configs]) if settings.watch else None
     async with running_network(configs, transport, db_dir=settings.db_dir) as network:
         # in process, what drives the nodes is recorded too (the driver topic), so a trace can re-drive them
         client: NodeClient = remote or DrivingClient(InProcessClient(network.customs), transport, topics)
         try:
-            return await _play_demo(
+            result = await _play_demo(
                 settings,
                 client,
                 transport,
@@ -194,6 +194,9 @@ async def run_demo(
                 out,
                 progress or (lambda played, total: None),
             )
+            if settle is not None:
+                await settle()
+            return result
         finally:
             await client.close()
 

@@ -14,6 +14,7 @@ resumes from the committed offsets.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -63,7 +64,8 @@ class MonitorIngest:
         self.store, self.aggregate, self.metrics = store, aggregate, metrics
         self.listeners: list[Listener] = []
         self.unreadable = 0
-        self.last_batch_at: float | None = None
+        self._busy = 0
+        self._last_batch_at = time.monotonic()
 
     def _apply(self, rec: InteropRecord) -> None:
         self.aggregate.add(rec)
@@ -71,6 +73,23 @@ class MonitorIngest:
 
     async def handle(self, records: Sequence[Record]) -> None:
         """Store the batch, then count what was new: the transport commits its offsets after this returns."""
+        self._busy += 1
+        try:
+            await self._handle(records)
+        finally:
+            self._busy -= 1
+            self._last_batch_at = time.monotonic()
+
+    async def caught_up(self, quiet_s: float = 0.3, at_most_s: float = 10.0) -> None:
+        """Return once no batch has come for ``quiet_s`` (a run that is over has nothing more to deliver), or
+        after ``at_most_s``."""
+        deadline = time.monotonic() + at_most_s
+        while time.monotonic() < deadline:
+            if not self._busy and time.monotonic() - self._last_batch_at >= quiet_s:
+                return
+            await asyncio.sleep(quiet_s / 3)
+
+    async def _handle(self, records: Sequence[Record]) -> None:
         items = []
         for r in records:
             item = to_store(r)
@@ -82,7 +101,6 @@ class MonitorIngest:
         if not items:
             return
         new = await self.store.add_batch(items)
-        self.last_batch_at = time.time()
         for item in new:
             what = monitored(item.record)
             if isinstance(what, InteropRecord):

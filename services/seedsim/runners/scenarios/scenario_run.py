@@ -352,12 +352,14 @@ class _Play:
         ]
         self.summary.listeners.append(self.on_record)
         self.transport.subscribe([self.topics.interop], group=self.group, handler=self.on_interop)
-        if self.settings.watch is not None:
-            self.settings.watch(self.transport, self.topics, [c.node for c in configs])
+        watch = self.settings.watch
+        settle = watch(self.transport, self.topics, [c.node for c in configs]) if watch else None
         async with running_network(configs, self.transport, db_dir=self.settings.db_dir) as network:
             # what drives the nodes goes to the driver topic too, so a recorded run can be re-driven
             self.client = DrivingClient(InProcessClient(network.customs), self.transport, self.topics)
             completed, elapsed = await self.play_all(network, downs)
+            if settle is not None:
+                await settle()
         verdicts = evaluate(sc.expectations, self.summary, self.ub_outcomes)
         result = RunResult(
             sc.name,
