@@ -89,7 +89,7 @@ def monitor(
         transport = make_transport(kafka, client_id="seedsim-monitor") if kafka else None
         try:
             if transport is not None:
-                mon.watch(transport, Topics(topic_prefix), watched)
+                mon.watch(transport, Topics(topic_prefix), watched, group_of(topic_prefix))
                 await transport.start()
 
             def ready() -> None:
@@ -107,6 +107,12 @@ def monitor(
     finally:
         sock.close()
     return 0
+
+
+def group_of(topic_prefix: str) -> str:
+    """The monitor's consumer group: one per simulation (topic prefix), the same after a restart, so a restarted
+    monitor resumes from its committed offsets."""
+    return f"{topic_prefix}.monitor"
 
 
 def url(host: str, port: int) -> str:

@@ -35,7 +35,7 @@ def network_drawing(graph: dict[str, Any]) -> dict[str, Any]:
         ux, uy = dx / length, dy / length
         # start and end on the circles' rims; bend to the right of the direction of travel
         sx, sy, tx, ty = x1 + ux * _NODE_R, y1 + uy * _NODE_R, x2 - ux * (_NODE_R + 4), y2 - uy * (_NODE_R + 4)
-        bend = min(40.0, length / 4)
+        bend = min(70.0, length / 3)
         cx, cy = (sx + tx) / 2 - uy * bend, (sy + ty) / 2 + ux * bend
         edges.append(
             {

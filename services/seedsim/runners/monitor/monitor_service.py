@@ -32,7 +32,7 @@ from seedsim.utility_blocks import load_all
 
 T = TypeVar("T")
 PRUNE_EVERY_S = 600.0
-#: the consumer group of ``seedsim monitor``: a stable name, so a restarted monitor resumes where it stopped
+#: the consumer group of a monitor next to an in-process run (``seedsim monitor`` names one per topic prefix)
 GROUP = "seedsim-monitor"
 
 
