@@ -70,7 +70,7 @@ class MonitorAggregate:
         self.ack_stages: Counter[Stage] = Counter()
         self.matrix = InteropMatrix()
         self.nodes: set[str] = set()
-        self.feed: deque[dict[str, Any]] = deque(maxlen=FEED)
+        self._feed: deque[InteropRecord] = deque(maxlen=FEED)
         self.alerts: deque[dict[str, Any]] = deque(maxlen=KEPT)
         self.dead_letters: deque[dict[str, Any]] = deque(maxlen=KEPT)
 
@@ -82,11 +82,15 @@ class MonitorAggregate:
             self.ack_stages[rec.stage] += 1
         self.nodes.add(rec.node)
         self.matrix.add(rec)
-        self.feed.append(stage_entry(rec))
+        self._feed.append(rec)
         if rec.stage in (Stage.ALERT, Stage.RISK_ALERT):
             self.alerts.append(alert_entry(rec))
         elif rec.stage == Stage.DEAD_LETTERED:
             self.dead_letters.append(dead_letter_entry(rec))
+
+    def feed(self) -> list[dict[str, Any]]:
+        """The latest stages, newest first."""
+        return [stage_entry(r) for r in reversed(self._feed)]
 
     def counters(self) -> dict[str, int]:
         """The run summary's counts (sent, delivered, valid, acknowledged, matched, ...)."""

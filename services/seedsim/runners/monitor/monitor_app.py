@@ -91,7 +91,7 @@ def create_app(ingest: MonitorIngest, store: MonitorStore, source: str) -> FastA
             "source": source,
             **await counters(),
             "network": network_drawing(agg.network()),
-            "feed": list(reversed(agg.feed))[:20],
+            "feed": agg.feed()[:20],
             "alerts": await alerts(LIST),
             "dead_letters": await dead_letters(LIST),
             "service_levels": agg.service_levels(),
@@ -138,7 +138,7 @@ def create_app(ingest: MonitorIngest, store: MonitorStore, source: str) -> FastA
 
     @app.get("/api/feed", tags=["monitor"], summary="The latest stages, newest first")
     async def get_feed() -> list[dict[str, Any]]:
-        return list(reversed(ingest.aggregate.feed))
+        return ingest.aggregate.feed()
 
     @app.get("/api/consignments", tags=["monitor"], summary="Consignments seen, latest first")
     async def get_consignments(

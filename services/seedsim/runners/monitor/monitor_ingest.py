@@ -32,6 +32,8 @@ log = logging.getLogger("seedsim.monitor")
 
 #: how many stored records a rebuild reads at a time
 REBUILD_CHUNK = 5000
+#: how many records of a batch are written in one transaction (while the next are decoded)
+CHUNK = 100
 
 #: told of each new interop record (the dashboard's live feed)
 Listener = Callable[[InteropRecord], None]
@@ -45,11 +47,11 @@ def to_store(record: Record) -> StoredRecord | None:
     """What the store keeps of ``record`` (None: nothing the monitor reads)."""
     what = monitored(record)
     if isinstance(what, InteropRecord):
-        return StoredRecord(what.id, INTEROP, what.stage.value, what.consignment, _epoch(what.ts), record)
+        return StoredRecord(what.id, INTEROP, what.stage.value, what.consignment, _epoch(what.ts), record, False, what)
     if isinstance(what, DeadLetter):
         kept = Record(record.topic, what.payload, record.key, record.headers)
         return StoredRecord(
-            "dlq:" + what.key, DEAD_LETTER, None, what.consignment, _epoch(what.ts), kept, what.truncated
+            "dlq:" + what.key, DEAD_LETTER, None, what.consignment, _epoch(what.ts), kept, what.truncated, what
         )
     if isinstance(what, ReceivedMessage):
         kept = Record(record.topic, what.payload, record.key, record.headers)
@@ -90,6 +92,18 @@ class MonitorIngest:
             await asyncio.sleep(quiet_s / 3)
 
     async def _handle(self, records: Sequence[Record]) -> None:
+        # in chunks, pipelined: the store's thread writes one chunk while this thread decodes the next and counts
+        # the one before (each chunk its own transaction, in order, all committed before this returns)
+        storing: asyncio.Future[list[StoredRecord]] | None = None
+        for start in range(0, len(records), CHUNK):
+            items = self._decoded(records[start : start + CHUNK])
+            new = await storing if storing is not None else []
+            storing = asyncio.ensure_future(self.store.add_batch(items)) if items else None
+            self._count(new)
+        if storing is not None:
+            self._count(await storing)
+
+    def _decoded(self, records: Sequence[Record]) -> list[StoredRecord]:
         items = []
         for r in records:
             item = to_store(r)
@@ -98,11 +112,11 @@ class MonitorIngest:
                 log.warning("monitor: %s@%s is not a record the monitor reads", r.topic, r.offset)
             else:
                 items.append(item)
-        if not items:
-            return
-        new = await self.store.add_batch(items)
+        return items
+
+    def _count(self, new: list[StoredRecord]) -> None:
         for item in new:
-            what = monitored(item.record)
+            what = item.decoded
             if isinstance(what, InteropRecord):
                 self._apply(what)
                 for listener in self.listeners:

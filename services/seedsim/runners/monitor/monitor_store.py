@@ -2,9 +2,10 @@
 
 Each record is stored under a key that is the same however often it is delivered: an interop
 record by its id, a dead letter by its message id (or, without an envelope, its original
-position), a message as received by its message id. ``INSERT OR IGNORE`` makes a redelivered
-record (a restart before the offset was committed, an outbox that published twice) a no-op, and
-tells the caller which records were new, so the aggregate counts each once. A batch is one
+position), a message as received by its message id. A batch first looks up which of its keys are
+stored already (one query), then inserts the others: a redelivered record (a restart before the
+offset was committed, an outbox that published twice) is not stored again, and the caller learns
+which records were new, so the aggregate counts each once. A batch is one
 transaction, written before the transport commits the batch's offsets.
 
 Records are kept as they came (topic, value, headers), and decoded again through
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from seedsim.core.sqlite_store import SqliteStore, Tx
@@ -38,8 +39,9 @@ CREATE TABLE IF NOT EXISTS monitored (
     truncated INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS monitored_consignment ON monitored(consignment);
-CREATE INDEX IF NOT EXISTS monitored_stage ON monitored(stage);
-CREATE INDEX IF NOT EXISTS monitored_at ON monitored(at);
+-- only the few records the alert and dead-letter lists select: every index costs each insert
+CREATE INDEX IF NOT EXISTS monitored_notable ON monitored(stage, at)
+    WHERE stage IN ('alert', 'risk_alert', 'dead_lettered') OR kind = 'dead_letter';
 """
 
 INTEROP, DEAD_LETTER, RECEIVED = "interop", "dead_letter", "received"
@@ -56,6 +58,8 @@ class StoredRecord:
     at: float
     record: Record
     truncated: bool = False
+    #: what the record was decoded as (so that the caller does not decode it twice); not stored
+    decoded: Any = field(default=None, compare=False, repr=False)
 
 
 def _row(row: sqlite3.Row) -> tuple[str, Record, bool]:
@@ -70,12 +74,21 @@ class MonitorStore(SqliteStore):
         """Store ``items`` in one transaction; the ones that were not stored before, in order."""
 
         def _add(tx: Tx) -> list[StoredRecord]:
-            new = []
-            for it in items:
-                headers = json.dumps([[k, v.decode("latin-1")] for k, v in it.record.headers])
-                cur = tx.execute(
-                    "INSERT OR IGNORE INTO monitored(key, kind, stage, consignment, at, topic, value, headers, truncated)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            new: dict[str, StoredRecord] = {}
+            for start in range(0, len(items), 500):  # SQLite's limit of variables per statement is well above 500
+                chunk = items[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found = {
+                    r[0]
+                    for r in tx.execute(f"SELECT key FROM monitored WHERE key IN ({marks})", [i.key for i in chunk])
+                }
+                for it in chunk:
+                    if it.key not in found and it.key not in new:
+                        new[it.key] = it
+            tx.conn.executemany(
+                "INSERT INTO monitored(key, kind, stage, consignment, at, topic, value, headers, truncated)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
                     (
                         it.key,
                         it.kind,
@@ -84,13 +97,13 @@ class MonitorStore(SqliteStore):
                         it.at,
                         it.record.topic,
                         it.record.value,
-                        headers,
+                        json.dumps([[k, v.decode("latin-1")] for k, v in it.record.headers]),
                         int(it.truncated),
-                    ),
-                )
-                if cur.rowcount:
-                    new.append(it)
-            return new
+                    )
+                    for it in new.values()
+                ],
+            )
+            return list(new.values())
 
         return (await self.transaction(_add))[0]
 
