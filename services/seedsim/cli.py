@@ -5,6 +5,7 @@
     seedsim node --country CC [--port N] [--kafka HOST:PORT]          one customs node (HTTP API)
     seedsim agency --id RS-NPPO [--port N] [--kafka HOST:PORT]        one border-agency node
     seedsim run SCENARIO.yaml|FOLDER                                  scenarios and their expectations
+    seedsim monitor --kafka HOST:PORT [--port 8080]                    the interoperability monitor (dashboard)
     seedsim validate PATH...                                          conformance of documents
     seedsim run|demo ... --record FILE; seedsim trace stats|show|diff  traces: record, inspect, compare
     seedsim ub list|show|docs, seedsim asyncapi, seedsim sample export-pair
@@ -28,6 +29,7 @@ from seedsim.commands import (
     demo_and_workshop,
     documents,
     interrupts,
+    monitor_command,
     sample_pair,
     scenario_runs,
     serve,
@@ -72,6 +74,7 @@ app.command("demo")(demo_and_workshop.demo)
 app.command("node")(serve.node)
 app.command("agency")(serve.agency)
 app.command("run")(scenario_runs.run)
+app.command("monitor")(monitor_command.monitor)
 app.command("validate")(documents.validate)
 app.add_typer(documents.ub_app, name="ub")
 app.command("asyncapi")(documents.asyncapi)

@@ -163,3 +163,16 @@ def test_an_unknown_scenario_name_lists_the_shipped_ones(venv: Path, elsewhere: 
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "no-such-scenario" in proc.stderr
     assert "western-balkans-corridor" in proc.stderr
+
+
+def test_the_wheel_carries_the_monitor_dashboard(wheel: Path):
+    """The dashboard's templates and script are served from the installed package (no CDN, no checkout)."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folder = REPO / "services" / "seedsim" / "runners" / "monitor"
+    expected = {
+        f"seedsim/runners/monitor/{p.relative_to(folder).as_posix()}"
+        for p in [*(folder / "templates").iterdir(), *(folder / "static").iterdir()]
+        if p.is_file()
+    }
+    assert len(expected) >= 5
+    assert sorted(expected - names) == []

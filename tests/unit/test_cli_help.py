@@ -30,6 +30,7 @@ def test_the_commands_are_all_there():
         "node",
         "agency",
         "run",
+        "monitor",
         "validate",
         "ub",
         "asyncapi",

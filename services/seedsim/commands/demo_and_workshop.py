@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from enum import Enum
 from typing import Annotated, Any
 
 import typer
 
 from seedsim.commands import preflight
-from seedsim.commands.shared_options import Json, Kafka, Verbose
+from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Verbose
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
 
@@ -55,6 +56,8 @@ DEMO_ONLY = (
     "timeout",
     "json_",
     "record",
+    "monitor",
+    "port",
 )
 WORKSHOP_ONLY = ("pause", "show_xml", "fault", "country_a", "country_b")
 
@@ -121,6 +124,8 @@ def demo(
     ] = 300.0,
     json_: Json = False,
     record: RecordOption = None,
+    monitor: Monitor = False,
+    port: MonitorPort = 8080,
     ub: Annotated[
         str | None,
         typer.Option(
@@ -192,6 +197,7 @@ def demo(
         )
     if kafka:
         preflight.kafka_reachable(kafka)
+    monitor_refused(ctx, monitor, json_)
 
     from seedsim.runners.demo import DemoSettings, run_demo
 
@@ -209,9 +215,15 @@ def demo(
     )
     # with --json, stdout is the JSON alone: progress goes to stderr
     with TERMINAL.progress("consignments played", stream=sys.stderr if json_ else None) as progress:
-        result = run_runner(
-            lambda: run_demo(settings, out=(lambda s: None) if json_ else TERMINAL.line, progress=progress), timeout
-        )
+        out = (lambda s: None) if json_ else TERMINAL.line
+        if monitor:
+            from seedsim.commands.monitor_command import beside_the_run
+
+            result = beside_the_run(
+                port, lambda watch: run_demo(replace(settings, watch=watch), out=out, progress=progress), timeout
+            )
+        else:
+            result = run_runner(lambda: run_demo(settings, out=out, progress=progress), timeout)
     if json_:
         TERMINAL.line(
             json.dumps(
@@ -225,6 +237,17 @@ def demo(
             )
         )
     return 0 if result.ok else 1
+
+
+def monitor_refused(ctx: typer.Context, monitor: bool, json_: bool) -> None:
+    """``--port`` belongs to ``--monitor``, whose dashboard lines would mix with ``--json``'s output."""
+    if not monitor and _given(ctx, ("port",)):
+        raise preflight.Refused("--port is the dashboard's port: add --monitor to serve it next to the run")
+    if monitor and json_:
+        raise preflight.Refused(
+            "--monitor with --json: the JSON is printed when the run ends, the dashboard stays open after it;"
+            " use one of them, or read the monitor's JSON API (/api/counters)"
+        )
 
 
 def run_runner(main: Any, timeout: float | None) -> Any:

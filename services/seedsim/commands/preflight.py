@@ -206,7 +206,7 @@ def kafka_reachable(bootstrap: str, option: str = "--kafka") -> None:
     )
 
 
-def listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int, option: str = "--port (or SEEDSIM_PORT)") -> socket.socket:
     """The server's socket, bound now: a port in use is said before the node starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -216,7 +216,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise Refused(f"port {port} is in use: use --port (or SEEDSIM_PORT) to choose another") from None
+            raise Refused(f"port {port} is in use: use {option} to choose another") from None
         if exc.errno == errno.EACCES:
             raise Refused(f"not allowed to listen on port {port}: use --port with a port above 1023") from None
         raise Refused(f"cannot listen on {host}:{port} ({_reason(exc)}): check --host") from None
@@ -237,3 +237,27 @@ def writable_database(path: Path) -> None:
     target = path if path.exists() else folder
     if not os.access(target, os.W_OK):
         raise Refused(f"cannot write the node's database {path} (permission denied): use --db")
+
+
+#: the units of a retention period
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def duration_seconds(value: str) -> float:
+    """``7d``, ``12h``, ``30m``, ``90s``, ``2w`` in seconds."""
+    number, unit = value.strip()[:-1], value.strip()[-1:].lower()
+    try:
+        seconds = float(number) * _DURATION_UNITS[unit]
+    except (KeyError, ValueError):
+        raise typer.BadParameter(
+            f"{value!r} is not a duration: a number and a unit, s, m, h, d or w (e.g. 7d)"
+        ) from None
+    if seconds <= 0:
+        raise typer.BadParameter(f"{value!r}: a retention must be longer than nothing (e.g. 7d)")
+    return seconds
+
+
+def duration(value: str | None) -> str | None:
+    if value is not None:
+        duration_seconds(value)
+    return value

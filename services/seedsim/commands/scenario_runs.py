@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from seedsim.commands import preflight
-from seedsim.commands.demo_and_workshop import run_runner
-from seedsim.commands.shared_options import Json, Kafka, Verbose
+from seedsim.commands.demo_and_workshop import monitor_refused, run_runner
+from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Verbose
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
 
 
 def run(
+    ctx: typer.Context,
     scenario: Annotated[
         Path,
         typer.Argument(
@@ -46,6 +48,8 @@ def run(
     ] = None,
     json_: Json = False,
     record: RecordOption = None,
+    monitor: Monitor = False,
+    port: MonitorPort = 8080,
     verbose: Verbose = False,
 ) -> int:
     """Play scenarios (nodes, corridors, traffic, faults) and check their expectations."""
@@ -64,13 +68,18 @@ def run(
         raise preflight.Refused(
             f"--record with a folder: record one scenario at a time (seedsim run {scenario}/NAME.yaml)"
         )
+    monitor_refused(ctx, monitor, json_)
+    if monitor and scenario.is_dir():
+        raise preflight.Refused(
+            f"--monitor with a folder: watch one scenario at a time (seedsim run {scenario}/NAME.yaml --monitor)"
+        )
     settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record)
     if scenario.is_dir():
         return _run_folder(scenario, settings, json_)
-    return _run_file(scenario, settings, json_)
+    return _run_file(scenario, settings, json_, port if monitor else None)
 
 
-def _run_file(path: Path, settings: Any, json_: bool) -> int:
+def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None = None) -> int:
     from seedsim.runners.scenarios.scenario_loader import ScenarioError, load
     from seedsim.runners.scenarios.scenario_run import run_scenario
 
@@ -81,7 +90,16 @@ def _run_file(path: Path, settings: Any, json_: bool) -> int:
         return 2
     out = (lambda s: None) if json_ else TERMINAL.line
     with TERMINAL.progress("consignments played", enabled=not json_) as progress:
-        result = run_runner(lambda: run_scenario(scenario, settings, out=out, progress=progress), settings.timeout)
+        if monitor_port is not None:
+            from seedsim.commands.monitor_command import beside_the_run
+
+            result = beside_the_run(
+                monitor_port,
+                lambda watch: run_scenario(scenario, replace(settings, watch=watch), out=out, progress=progress),
+                settings.timeout,
+            )
+        else:
+            result = run_runner(lambda: run_scenario(scenario, settings, out=out, progress=progress), settings.timeout)
     if json_:
         TERMINAL.line(json.dumps(result.to_dict(), indent=2))
     if not result.ok:

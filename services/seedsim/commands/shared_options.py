@@ -32,3 +32,22 @@ Kafka = Annotated[
 ]
 
 Json = Annotated[bool, typer.Option("--json", help="Print only the results, as JSON.")]
+
+Monitor = Annotated[
+    bool,
+    typer.Option(
+        "--monitor",
+        help="Serve the monitor's dashboard next to the run (http://127.0.0.1:PORT) and keep it open after the run"
+        " until Ctrl-C.",
+    ),
+]
+
+#: the monitor's port, for ``seedsim monitor`` and for ``--monitor``
+MonitorPort = Annotated[
+    int,
+    typer.Option(
+        "--port", envvar="SEEDSIM_MONITOR_PORT", min=1, max=65535, help="The monitor's dashboard port (HTTP)."
+    ),
+]
+#: what to say when that port is taken
+MONITOR_PORT_OPTION = "--port (or SEEDSIM_MONITOR_PORT)"

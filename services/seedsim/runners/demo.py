@@ -18,7 +18,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,10 +51,15 @@ class DemoSettings:
     show_flows: int = 2  # consignments whose every step is printed
     timeout: float = 300.0  # for each wait: a node's /health (at most NODE_READY_S), a crossing, the last answers
     record: Path | None = None  # a trace file: every record the run's nodes send (see runners.traces.trace_recorder)
+    watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
 
 
 #: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
 NODE_READY_S = 60.0
+
+#: subscribes an observer to a run: (the run's transport, its topics, the ids of the nodes it starts); what it
+#: returns (if anything) is awaited once the run is over, before the transport stops, for the observer to catch up
+Watch = Callable[[Transport, Topics, list[str]], Callable[[], Awaitable[None]] | None]
 
 #: called as consignments finish playing: (played, total)
 Progress = Callable[[int, int], None]
@@ -170,11 +175,12 @@ async def run_demo(
             await remote.close()
             raise
     transport.subscribe([topics.interop], group=f"seedsim-monitor-{run_id}", handler=on_interop)
+    settle = settings.watch(transport, topics, [c.node for c in configs]) if settings.watch else None
     async with running_network(configs, transport, db_dir=settings.db_dir) as network:
         # the nodes write what drives them to the driver topic themselves, here or elsewhere (see nodes.driver_records)
         client: NodeClient = remote or InProcessClient(network.customs)
         try:
-            return await _play_demo(
+            result = await _play_demo(
                 settings,
                 client,
                 transport,
@@ -187,6 +193,9 @@ async def run_demo(
                 out,
                 progress or (lambda played, total: None),
             )
+            if settle is not None:
+                await settle()
+            return result
         finally:
             await client.close()
 

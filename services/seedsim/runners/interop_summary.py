@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from seedsim.core.interop import InteropRecord, Stage
@@ -37,6 +37,19 @@ SUMMARY_FIELDS: list[tuple[str, Stage]] = [
     ("dead_lettered", Stage.DEAD_LETTERED),
     ("duplicates", Stage.DUPLICATE),
 ]
+
+
+#: the stages an acknowledgement also passes at its receiver, which the summary does not count as messages
+ACK_STAGES = (Stage.RECEIVED, Stage.VALID)
+
+
+def summary_counts(stages: Mapping[Stage, int], ack_stages: Mapping[Stage, int]) -> dict[str, int]:
+    """The summary from the records counted per stage, and per stage those about acknowledgements:
+    'delivered' and 'valid' count business messages, not the acknowledgements."""
+    return {
+        label: stages.get(stage, 0) - (ack_stages.get(stage, 0) if stage in ACK_STAGES else 0)
+        for label, stage in SUMMARY_FIELDS
+    }
 
 
 @dataclass
@@ -75,9 +88,8 @@ class InteropSummary:
         )
 
     def counts(self) -> dict[str, int]:
-        """The summary; 'delivered' and 'valid' count business messages, not the acknowledgements."""
-        acks = {stage: self.count(stage, ACK_TYPE) for stage in (Stage.RECEIVED, Stage.VALID)}
-        return {label: self.stages[stage] - acks.get(stage, 0) for label, stage in SUMMARY_FIELDS}
+        """The summary (see :func:`summary_counts`)."""
+        return summary_counts(self.stages, {stage: self.count(stage, ACK_TYPE) for stage in ACK_STAGES})
 
     async def wait_for(self, predicate: Callable[[InteropSummary], bool], timeout: float) -> bool:
         """Wait until ``predicate`` holds; False on timeout."""

@@ -39,7 +39,7 @@ from seedsim.core.interop import InteropRecord, Stage
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
-from seedsim.runners.demo import Progress, describe
+from seedsim.runners.demo import Progress, Watch, describe
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import InProcessClient
@@ -73,6 +73,7 @@ class RunSettings:
     concurrency: int = 16
     timeout: float | None = None  # overrides the scenario's timeout_s
     record: Path | None = None  # a trace file: every record the run sends (see runners.traces.trace_recorder)
+    watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
 
 
 @dataclass
@@ -350,10 +351,14 @@ class _Play:
         ]
         self.summary.listeners.append(self.on_record)
         self.transport.subscribe([self.topics.interop], group=self.group, handler=self.on_interop)
+        watch = self.settings.watch
+        settle = watch(self.transport, self.topics, [c.node for c in configs]) if watch else None
         async with running_network(configs, self.transport, db_dir=self.settings.db_dir) as network:
             # each node writes what drives it to the driver topic, so a recorded run can be re-driven
             self.client = InProcessClient(network.customs)
             completed, elapsed = await self.play_all(network, downs)
+            if settle is not None:
+                await settle()
         verdicts = evaluate(sc.expectations, self.summary, self.ub_outcomes)
         result = RunResult(
             sc.name,

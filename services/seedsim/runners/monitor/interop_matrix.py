@@ -1,0 +1,128 @@
+"""The interop matrix: who sends what to whom, and what became of it.
+
+One cell per sender x receiver x message type, counted from the stages of the interop records
+(each record is about one message, and names its sender, receiver and type):
+
+========================  ==============================================================
+column                    counted from
+========================  ==============================================================
+sent                      ``sent`` (at the sender)
+delivered                 ``received`` (at the receiver)
+valid / invalid           ``valid`` / ``invalid`` (the receiver's check)
+acknowledged              ``ack_received``: the sender got a positive acknowledgement
+nacked                    ``nacked``: the receiver answered negatively (counted even when the
+                          sender, e.g. a hostile one, never hears it)
+dead_lettered             ``dead_lettered`` at the receiver
+p50_ms / p95_ms           ``ack_received`` / ``nack_received`` latency: from sending the message
+                          to the sender reading its answer (a round trip)
+========================  ==============================================================
+
+So the sums over the business message types are the run summary's sent, delivered, valid,
+acknowledged, rejected and dead-lettered counts. A ``dead_lettered`` record names only its
+receiver; its sender and type are those of the ``received`` record of the same message, remembered
+for the last :data:`REMEMBERED` messages (a record without an envelope has neither: ``?``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from seedsim.core.interop import InteropRecord, Stage
+from seedsim.runners.monitor.latency_histogram import LatencyHistogram
+
+UNKNOWN = "?"
+REMEMBERED = 50_000
+COLUMNS = ("sent", "delivered", "valid", "invalid", "acknowledged", "nacked", "dead_lettered")
+_COUNTED = {
+    Stage.SENT: "sent",
+    Stage.RECEIVED: "delivered",
+    Stage.VALID: "valid",
+    Stage.INVALID: "invalid",
+    Stage.ACK_RECEIVED: "acknowledged",
+    Stage.NACKED: "nacked",
+    Stage.DEAD_LETTERED: "dead_lettered",
+}
+_ANSWERED = (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)
+
+
+@dataclass(frozen=True, order=True)
+class Flow:
+    """Messages of one type from one node to another."""
+
+    sender: str
+    receiver: str
+    message_type: str
+
+
+@dataclass
+class MatrixCell:
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
+    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+
+    def merge(self, other: MatrixCell) -> None:
+        for k, n in other.counts.items():
+            self.counts[k] += n
+        self.latency.merge(other.latency)
+
+    def row(self) -> dict[str, Any]:
+        return {**self.counts, "p50_ms": self.latency.percentile(50), "p95_ms": self.latency.percentile(95)}
+
+
+class InteropMatrix:
+    def __init__(self) -> None:
+        self.cells: dict[Flow, MatrixCell] = {}
+        self._received: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+    def cell(self, flow: Flow) -> MatrixCell:
+        found = self.cells.get(flow)
+        if found is None:
+            found = self.cells[flow] = MatrixCell()
+        return found
+
+    def add(self, rec: InteropRecord) -> None:
+        column = _COUNTED.get(rec.stage)
+        if column is None and rec.stage not in _ANSWERED:
+            return
+        sender, message_type = rec.sender, rec.message_type
+        if rec.stage == Stage.RECEIVED and rec.message_id:
+            self._remember(rec.message_id, sender or UNKNOWN, message_type or UNKNOWN)
+        elif rec.stage == Stage.DEAD_LETTERED and rec.message_id and rec.message_id in self._received:
+            sender, message_type = self._received[rec.message_id]
+        receiver = rec.receiver or (rec.node if rec.stage != Stage.SENT else None)
+        cell = self.cell(Flow(sender or UNKNOWN, receiver or UNKNOWN, message_type or UNKNOWN))
+        if column is not None:
+            cell.counts[column] += 1
+        if rec.stage in _ANSWERED and rec.latency_ms is not None:
+            cell.latency.add(rec.latency_ms)
+
+    def _remember(self, message_id: str, sender: str, message_type: str) -> None:
+        self._received[message_id] = (sender, message_type)
+        if len(self._received) > REMEMBERED:
+            self._received.popitem(last=False)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per cell, ordered by sender, receiver and type: the matrix as JSON."""
+        return [
+            {"sender": f.sender, "receiver": f.receiver, "message_type": f.message_type, **self.cells[f].row()}
+            for f in sorted(self.cells)
+        ]
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        fields = ["sender", "receiver", "message_type", *COLUMNS, "p50_ms", "p95_ms"]
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows():
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return out.getvalue()
+
+    def total(self, flows: list[Flow]) -> MatrixCell:
+        """The cells of ``flows`` added up."""
+        total = MatrixCell()
+        for f in flows:
+            total.merge(self.cells[f])
+        return total

@@ -1,0 +1,116 @@
+"""What the monitor knows at any moment, built from interop records alone: pure Python, no I/O.
+
+Fed one record at a time, live (:mod:`.monitor_ingest`, after the store said the record is new)
+or from a trace (:func:`aggregate`, which drops repeated records by id as a run's summary does),
+it keeps in bounded memory:
+
+* the counters a run's summary prints (:func:`seedsim.runners.interop_summary.summary_counts`,
+  so the monitor and ``seedsim run`` count alike), and a count per stage;
+* the :class:`.interop_matrix.InteropMatrix`, from which the network and each UB's service
+  level are derived on request;
+* the latest :data:`FEED` stages, :data:`KEPT` alerts (matching and risk, with both values) and
+  :data:`KEPT` dead letters (rule and reason); the store keeps them all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+from collections.abc import Iterable
+from typing import Any
+
+from seedsim.core.interop import InteropRecord, Stage
+from seedsim.runners.interop_summary import ACK_STAGES, ACK_TYPE, summary_counts
+from seedsim.runners.monitor.interop_matrix import InteropMatrix
+from seedsim.runners.monitor.network_graph import network
+from seedsim.runners.monitor.service_levels import service_level
+from seedsim.runners.traces.trace_outcomes import Alert
+from seedsim.utility_blocks.model import UtilityBlock
+
+FEED = 50
+KEPT = 200
+
+
+def stage_entry(rec: InteropRecord) -> dict[str, Any]:
+    """A record as the feed and the timeline show it."""
+    return rec.model_dump(mode="json", exclude_none=True)
+
+
+def alert_entry(rec: InteropRecord) -> dict[str, Any]:
+    """A matching alert (rule, element, exit and entry values) or a risk alert (profile, reasons)."""
+    entry = {"ts": rec.ts.isoformat(), "node": rec.node, "consignment": rec.consignment, "rule": rec.result}
+    if rec.stage == Stage.RISK_ALERT:
+        return {**entry, "kind": "risk", "profile": rec.result, "detail": rec.detail}
+    alert = Alert.of(rec)
+    return {
+        **entry,
+        "kind": "matching",
+        "element": alert.element,
+        "exit_value": alert.exit_value,
+        "entry_value": alert.entry_value,
+        "detail": rec.detail,
+    }
+
+
+def dead_letter_entry(rec: InteropRecord) -> dict[str, Any]:
+    return {
+        "ts": rec.ts.isoformat(),
+        "node": rec.node,
+        "consignment": rec.consignment,
+        "message_id": rec.message_id,
+        "rule": rec.result,
+        "reason": rec.detail,
+    }
+
+
+class MonitorAggregate:
+    def __init__(self, blocks: Iterable[UtilityBlock] = ()) -> None:
+        self.blocks = list(blocks)
+        self.records = 0
+        self.stages: Counter[Stage] = Counter()
+        self.ack_stages: Counter[Stage] = Counter()
+        self.matrix = InteropMatrix()
+        self.nodes: set[str] = set()
+        self._feed: deque[InteropRecord] = deque(maxlen=FEED)
+        self.alerts: deque[dict[str, Any]] = deque(maxlen=KEPT)
+        self.dead_letters: deque[dict[str, Any]] = deque(maxlen=KEPT)
+
+    def add(self, rec: InteropRecord) -> None:
+        """Count ``rec`` (the caller makes sure each record comes once)."""
+        self.records += 1
+        self.stages[rec.stage] += 1
+        if rec.message_type == ACK_TYPE and rec.stage in ACK_STAGES:
+            self.ack_stages[rec.stage] += 1
+        self.nodes.add(rec.node)
+        self.matrix.add(rec)
+        self._feed.append(rec)
+        if rec.stage in (Stage.ALERT, Stage.RISK_ALERT):
+            self.alerts.append(alert_entry(rec))
+        elif rec.stage == Stage.DEAD_LETTERED:
+            self.dead_letters.append(dead_letter_entry(rec))
+
+    def feed(self) -> list[dict[str, Any]]:
+        """The latest stages, newest first."""
+        return [stage_entry(r) for r in reversed(self._feed)]
+
+    def counters(self) -> dict[str, int]:
+        """The run summary's counts (sent, delivered, valid, acknowledged, matched, ...)."""
+        return summary_counts(self.stages, self.ack_stages)
+
+    def by_stage(self) -> dict[str, int]:
+        return {stage.value: self.stages[stage] for stage in Stage}
+
+    def network(self) -> dict[str, Any]:
+        return network(self.matrix, self.nodes)
+
+    def service_levels(self) -> list[dict[str, Any]]:
+        return [service_level(ub, self.matrix) for ub in self.blocks]
+
+
+def aggregate(records: Iterable[InteropRecord], blocks: Iterable[UtilityBlock] = ()) -> MonitorAggregate:
+    """The aggregate of ``records`` (a trace's, say), each counted once by id."""
+    agg, seen = MonitorAggregate(blocks), set()
+    for rec in records:
+        if rec.id not in seen:
+            seen.add(rec.id)
+            agg.add(rec)
+    return agg

@@ -1,0 +1,147 @@
+"""From the transport to the store and the aggregate: the monitor's consumer.
+
+:meth:`MonitorIngest.handle` is the transport handler (:data:`seedsim.core.transport.Handler`):
+it decodes a batch (:mod:`.monitored_records`), stores it in one transaction and only then
+returns, so the transport commits the batch's offsets after the records are on disk. Only the
+records the store did not hold before reach the aggregate, the metrics and the live listeners
+(the dashboard's server-sent events): a redelivered batch changes nothing.
+
+The monitor reads, in a consumer group of its own: the interop topic and the dead-letter topics,
+and the inboxes (for each message's XML as received: see :mod:`.monitored_records`). A restart
+rebuilds the aggregate from the store (:meth:`MonitorIngest.rebuild`), then the transport
+resumes from the committed offsets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from seedsim.core.interop import InteropRecord
+from seedsim.core.topics import Topics
+from seedsim.core.transport import Record, Transport
+from seedsim.runners.monitor.monitor_aggregate import MonitorAggregate
+from seedsim.runners.monitor.monitor_metrics import MonitorMetrics
+from seedsim.runners.monitor.monitor_store import DEAD_LETTER, INTEROP, RECEIVED, MonitorStore, StoredRecord
+from seedsim.runners.monitor.monitored_records import DeadLetter, ReceivedMessage, monitored
+
+log = logging.getLogger("seedsim.monitor")
+
+#: how many stored records a rebuild reads at a time
+REBUILD_CHUNK = 5000
+#: how many records of a batch are written in one transaction (while the next are decoded)
+CHUNK = 100
+
+#: told of each new interop record (the dashboard's live feed)
+Listener = Callable[[InteropRecord], None]
+
+
+def _epoch(t: datetime) -> float:
+    return t.timestamp()
+
+
+def to_store(record: Record) -> StoredRecord | None:
+    """What the store keeps of ``record`` (None: nothing the monitor reads)."""
+    what = monitored(record)
+    if isinstance(what, InteropRecord):
+        return StoredRecord(what.id, INTEROP, what.stage.value, what.consignment, _epoch(what.ts), record, False, what)
+    if isinstance(what, DeadLetter):
+        kept = Record(record.topic, what.payload, record.key, record.headers)
+        return StoredRecord(
+            "dlq:" + what.key, DEAD_LETTER, None, what.consignment, _epoch(what.ts), kept, what.truncated, what
+        )
+    if isinstance(what, ReceivedMessage):
+        kept = Record(record.topic, what.payload, record.key, record.headers)
+        return StoredRecord(
+            f"in:{what.node}:{what.message_id}", RECEIVED, None, what.consignment, _epoch(what.ts), kept, what.truncated
+        )
+    return None
+
+
+class MonitorIngest:
+    def __init__(self, store: MonitorStore, aggregate: MonitorAggregate, metrics: MonitorMetrics) -> None:
+        self.store, self.aggregate, self.metrics = store, aggregate, metrics
+        self.listeners: list[Listener] = []
+        self.unreadable = 0
+        self._busy = 0
+        self._last_batch_at = time.monotonic()
+
+    def _apply(self, rec: InteropRecord) -> None:
+        self.aggregate.add(rec)
+        self.metrics.observe(rec)
+
+    async def handle(self, records: Sequence[Record]) -> None:
+        """Store the batch, then count what was new: the transport commits its offsets after this returns."""
+        self._busy += 1
+        try:
+            await self._handle(records)
+        finally:
+            self._busy -= 1
+            self._last_batch_at = time.monotonic()
+
+    async def caught_up(self, quiet_s: float = 0.3, at_most_s: float = 10.0) -> None:
+        """Return once no batch has come for ``quiet_s`` (a run that is over has nothing more to deliver), or
+        after ``at_most_s``."""
+        deadline = time.monotonic() + at_most_s
+        while time.monotonic() < deadline:
+            if not self._busy and time.monotonic() - self._last_batch_at >= quiet_s:
+                return
+            await asyncio.sleep(quiet_s / 3)
+
+    async def _handle(self, records: Sequence[Record]) -> None:
+        # in chunks, pipelined: the store's thread writes one chunk while this thread decodes the next and counts
+        # the one before (each chunk its own transaction, in order, all committed before this returns)
+        storing: asyncio.Future[list[StoredRecord]] | None = None
+        for start in range(0, len(records), CHUNK):
+            items = self._decoded(records[start : start + CHUNK])
+            new = await storing if storing is not None else []
+            storing = asyncio.ensure_future(self.store.add_batch(items)) if items else None
+            self._count(new)
+        if storing is not None:
+            self._count(await storing)
+
+    def _decoded(self, records: Sequence[Record]) -> list[StoredRecord]:
+        items = []
+        for r in records:
+            item = to_store(r)
+            if item is None:
+                self.unreadable += 1
+                log.warning("monitor: %s@%s is not a record the monitor reads", r.topic, r.offset)
+            else:
+                items.append(item)
+        return items
+
+    def _count(self, new: list[StoredRecord]) -> None:
+        for item in new:
+            what = item.decoded
+            if isinstance(what, InteropRecord):
+                self._apply(what)
+                for listener in self.listeners:
+                    listener(what)
+            elif isinstance(what, DeadLetter):
+                self.metrics.dead_letter(what.node, what.rule)
+
+    async def rebuild(self) -> int:
+        """Start the aggregate and the metrics afresh from every interop record in the store, in order; how many."""
+        self.aggregate = MonitorAggregate(self.aggregate.blocks)
+        self.metrics = MonitorMetrics()
+        seq, n = 0, 0
+        while True:
+            chunk = await self.store.interop_after(seq, REBUILD_CHUNK)
+            if not chunk:
+                return n
+            seq = chunk[-1][0]
+            for _seq, record in chunk:
+                what = monitored(record)
+                if isinstance(what, InteropRecord):
+                    self._apply(what)
+                    n += 1
+
+    def subscribe(self, transport: Transport, topics: Topics, nodes: Sequence[str], group: str) -> None:
+        """Read the interop and dead-letter topics (and, in a group of their own, the nodes' inboxes)."""
+        transport.subscribe([topics.interop, *(topics.dead_letter(n) for n in nodes)], group, self.handle)
+        if nodes:
+            transport.subscribe([topics.inbox(n) for n in nodes], f"{group}.inboxes", self.handle)

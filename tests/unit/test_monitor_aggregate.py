@@ -1,0 +1,81 @@
+"""The monitor's aggregate, fed by what a real in-process run puts on its topics, against the run's own summary."""
+
+from seedsim.core.interop import InteropRecord
+from seedsim.runners.demo import DemoSettings, run_demo
+from seedsim.runners.interop_summary import ACK_TYPE
+from seedsim.runners.monitor.interop_matrix import COLUMNS
+from seedsim.runners.monitor.monitor_aggregate import aggregate
+from seedsim.runners.monitor.monitored_records import DeadLetter, ReceivedMessage, monitored
+from seedsim.runners.scenarios.scenario_loader import find, load
+from seedsim.runners.scenarios.scenario_run import RunSettings, run_scenario
+from seedsim.utility_blocks import load_all
+
+
+def _watched(heard):
+    """A watch that keeps every record of the run's interop, inbox and dead-letter topics."""
+
+    def watch(transport, topics, nodes):
+        async def keep(records):
+            heard.extend(records)
+
+        transport.subscribe(
+            [topics.interop, *(topics.inbox(n) for n in nodes), *(topics.dead_letter(n) for n in nodes)],
+            group="test-monitor",
+            handler=keep,
+        )
+
+    return watch
+
+
+async def test_the_aggregate_counts_what_the_demo_summary_counts(tmp_path):
+    heard = []
+    result = await run_demo(
+        DemoSettings(consignments=30, seed=7, discrepancies=3, db_dir=tmp_path, watch=_watched(heard)),
+        out=lambda line: None,
+    )
+    assert result.completed
+    read = [monitored(r) for r in heard]
+    agg = aggregate((x for x in read if isinstance(x, InteropRecord)), load_all().values())
+    assert agg.counters() == result.counts
+
+    # the matrix's business rows add up to the summary
+    rows = [r for r in agg.matrix.rows() if r["message_type"] != ACK_TYPE]
+    total = {c: sum(r[c] for r in rows) for c in COLUMNS}
+    assert total["sent"] == result.counts["sent"]
+    assert total["delivered"] == result.counts["delivered"]
+    assert total["valid"] == result.counts["valid"]
+    assert total["acknowledged"] == result.counts["acknowledged"]
+    assert total["nacked"] == result.counts["rejected"]
+    assert total["dead_lettered"] == result.counts["dead_lettered"]
+
+    # the network: both nodes, the exit data flow with its latency
+    graph = agg.network()
+    assert {n["id"] for n in graph["nodes"]} == {"RS", "ME"}
+    rs_me = next(e for e in graph["edges"] if (e["sender"], e["receiver"]) == ("RS", "ME"))
+    assert rs_me["p95_ms"] is not None and rs_me["health"] in ("green", "amber", "red")
+
+    # alerts with both values, dead letters with rule and reason
+    assert len([a for a in agg.alerts if a["kind"] == "matching"]) == result.counts["discrepancies"]
+    assert all(a["exit_value"] and a["entry_value"] for a in agg.alerts if a["kind"] == "matching")
+    assert len(agg.dead_letters) == result.counts["dead_lettered"]
+    assert all(d["rule"] and d["reason"] for d in agg.dead_letters)
+    copies = [x for x in read if isinstance(x, DeadLetter)]
+    assert len(copies) == result.counts["dead_lettered"] and all(c.rule != "?" for c in copies)
+    assert any(isinstance(x, ReceivedMessage) and x.payload.startswith(b"<") for x in read)
+
+    # the SEED core exchange measured against its UB's governance
+    seed_exit = next(s for s in agg.service_levels() if s["ub"] == "UB-SEED-EXIT")
+    assert seed_exit["sent"] > 0 and seed_exit["status"] in ("ok", "breach")
+    assert seed_exit["ack_rate"] == 1.0
+
+
+async def test_the_aggregate_counts_what_a_scenario_summary_counts(tmp_path):
+    heard = []
+    scenario = load(find("fault-malformed"))
+    result = await run_scenario(scenario, RunSettings(db_dir=tmp_path, watch=_watched(heard)), out=lambda line: None)
+    assert result.ok
+    agg = aggregate(x for x in map(monitored, heard) if isinstance(x, InteropRecord))
+    assert agg.counters() == result.counts
+    assert {d["rule"] for d in agg.dead_letters} == {
+        r.result for r in result.summary.records if r.stage.value == "dead_lettered"
+    }
