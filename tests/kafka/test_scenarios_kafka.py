@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 
 import pytest
 
+from seedsim.core.topics import Topics
 from seedsim.runners.scenarios.scenario_loader import SCENARIO_DIR, load
 from seedsim.runners.scenarios.scenario_run import RunSettings, run_scenario
 
@@ -25,3 +27,18 @@ async def test_scenario_meets_its_expectations_over_kafka(name, kafka_bootstrap,
     assert [v.name for v in result.verdicts if not v.ok] == [], "\n".join(lines)
     assert result.ok
     assert "over Kafka" in lines[0]
+
+
+async def test_foreign_records_on_the_interop_topic_are_skipped_not_fatal(kafka_bootstrap, tmp_path):
+    """Someone else's records on the interop topic (not JSON, JSON of another shape), written with kcat before the
+    run: every reader of the topic (the runner, the nodes' replay watch, the monitor) skips them and the run's
+    expectations are met as without them."""
+    prefix = f"seedsim.test-foreign-{uuid.uuid4().hex[:8]}"
+    junk = b"not json at all\n" + b'{"node": 42, "stage": "no such stage"}\n' + b"[1, 2, 3]\n"
+    subprocess.run(
+        ["kcat", "-P", "-b", kafka_bootstrap, "-t", Topics(prefix).interop], input=junk, check=True, timeout=60
+    )
+    lines: list[str] = []
+    settings = RunSettings(kafka=kafka_bootstrap, topic_prefix=prefix, db_dir=tmp_path)
+    result = await run_scenario(load(SCENARIO_DIR / "rs-me-seed-core.yaml"), settings, out=lines.append)
+    assert result.completed and result.ok, "\n".join(lines)

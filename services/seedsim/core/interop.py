@@ -19,7 +19,7 @@ import logging
 from datetime import UTC, datetime
 from enum import Enum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from seedsim.core.envelope import new_id
 from seedsim.core.trace_context import TraceContext
@@ -72,6 +72,16 @@ class InteropRecord(BaseModel):
 
     def log_line(self) -> str:
         return json.dumps(self.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
+
+
+def decode_interop(value: bytes) -> InteropRecord | None:
+    """An interop record from its wire format (the value :meth:`InteropRecord.to_json` writes); None when ``value``
+    is not one. Every reader of the interop topic reads through here, so the wire format can change in one place,
+    and a foreign or broken record on the topic is skipped by its readers instead of stopping them."""
+    try:
+        return InteropRecord.model_validate_json(value)
+    except ValidationError:
+        return None
 
 
 def traced(trace: TraceContext | None, parent_span_id: str | None = None) -> dict[str, str | None]:

@@ -36,7 +36,7 @@ from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
 from seedsim.core.envelope import Envelope, EnvelopeError
-from seedsim.core.interop import InteropRecord, Stage, emit_to_log, traced
+from seedsim.core.interop import InteropRecord, Stage, decode_interop, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.node_store import NodeStore
@@ -263,9 +263,7 @@ class InboxNode:
                 delay = min(delay * 2, 5.0)
         self._sent_seqs.extend(seq for seq, _ in outbox)
         if interop_log.isEnabledFor(logging.INFO):
-            emit_to_log(
-                [InteropRecord.model_validate_json(r.value) for _, r in outbox if r.topic == self.topics.interop]
-            )
+            emit_to_log([rec for _, r in outbox if r.topic == self.topics.interop if (rec := decode_interop(r.value))])
 
     async def run(self, fn, *args):
         """Run ``fn(tx, *args)`` in one transaction, then send what it queued."""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from seedsim.bootstrap import make_transport, running_network
 from seedsim.config import NodeConfig
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Transport
 from seedsim.core.wco import MetaData
@@ -154,8 +154,8 @@ async def run_demo(
     summary.listeners.append(on_record)
 
     async def on_interop(records) -> None:
-        for record in records:
-            summary.add(InteropRecord.model_validate_json(record.value))
+        for rec in filter(None, (decode_interop(r.value) for r in records)):  # a foreign record is skipped
+            summary.add(rec)
 
     configs = [
         NodeConfig(

@@ -40,7 +40,7 @@ from lxml import etree
 from seedsim.bootstrap import running_network
 from seedsim.config import AgencyConfig, AgencyKind, BorderCrossing, NodeConfig, agency_id
 from seedsim.core.identifiers import random_mrn
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.response import Response
 from seedsim.core.transport import Record, Transport
 from seedsim.core.transport.memory import InMemoryBus
@@ -312,7 +312,9 @@ class Watcher:
     async def _on(self, records) -> None:
         for r in records:
             if r.topic.endswith(".interop"):
-                self.interop.append(InteropRecord.model_validate_json(r.value))
+                rec = decode_interop(r.value)
+                if rec is not None:
+                    self.interop.append(rec)
             elif r.header("ce_type") == ACKNOWLEDGEMENT.ce_type and r.header("ce_causationid"):
                 self.acks[r.header("ce_causationid")] = r
         self._changed.set()

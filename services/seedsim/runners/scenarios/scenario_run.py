@@ -35,7 +35,7 @@ from typing import Any
 
 from seedsim.bootstrap import Network, make_transport, running_network
 from seedsim.config import AgencyConfig, NodeConfig
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
@@ -172,8 +172,8 @@ class _Play:
             self.out(describe(rec))
 
     async def on_interop(self, records) -> None:
-        for record in records:
-            self.summary.add(InteropRecord.model_validate_json(record.value))
+        for rec in filter(None, (decode_interop(r.value) for r in records)):  # a foreign record is skipped
+            self.summary.add(rec)
 
     def done(self, s: InteropSummary) -> bool:
         answered = {r.message_id for r in s.records if r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)}

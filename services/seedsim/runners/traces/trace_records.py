@@ -23,10 +23,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pydantic import ValidationError
-
 from seedsim.core.envelope import SOURCE_PREFIX
-from seedsim.core.interop import InteropRecord
+from seedsim.core.interop import InteropRecord, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.message_catalogue import CATALOGUE
@@ -60,10 +58,7 @@ def is_dead_letter_topic(topic: str) -> bool:
 
 def interop_of(record: Record) -> InteropRecord | None:
     """The interop record on the interop topic (None when the value is not one)."""
-    try:
-        return InteropRecord.model_validate_json(record.value)
-    except ValidationError:
-        return None
+    return decode_interop(record.value)
 
 
 def type_name(ce_type: str | None) -> str | None:

@@ -41,7 +41,6 @@ Stopping
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import uuid
 from collections import Counter
@@ -49,6 +48,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from seedsim.core.envelope import SOURCE_PREFIX
+from seedsim.core.interop import decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record, Transport
 from seedsim.runners.traces.trace_format import TraceEntry, TraceError
@@ -274,18 +274,15 @@ class HandledWatch:
 
     async def _on(self, records: Sequence[Record]) -> None:
         for r in records:
-            try:
-                obj = json.loads(r.value)
-            except ValueError:
+            rec = decode_interop(r.value)
+            if rec is None or rec.node not in self.nodes:
                 continue
-            if not isinstance(obj, dict) or obj.get("node") not in self.nodes:
-                continue
-            if obj.get("stage") in READ_STAGES and obj.get("id") not in self._counted:
-                self._counted.add(str(obj.get("id")))
-                self.received[str(obj["node"])] += 1
-            if obj.get("message_id"):
-                self.seen.add(str(obj["message_id"]))
-            elif obj.get("result") == BAD_ENVELOPE:  # a message without a readable id is named by no record
+            if rec.stage in READ_STAGES and rec.id not in self._counted:
+                self._counted.add(rec.id)
+                self.received[rec.node] += 1
+            if rec.message_id:
+                self.seen.add(rec.message_id)
+            elif rec.result == BAD_ENVELOPE:  # a message without a readable id is named by no record
                 self.nameless += 1
         self._changed.set()
 
