@@ -61,7 +61,7 @@ class FlakyBus(InMemoryBus):
         if self.failures > 0:
             self.failures -= 1
             raise ConnectionError("broker unreachable")
-        await super().send_batch(records)
+        return await super().send_batch(records)
 
 
 @asynccontextmanager

@@ -102,7 +102,7 @@ class LostAndLateAcks(InMemoryBus):
         self.lose, self.hold_back = lose, hold_back
         self.held: list[asyncio.Task[None]] = []
 
-    async def send_batch(self, records: Sequence[Record]) -> None:
+    async def send_batch(self, records: Sequence[Record]) -> list[Record]:
         kept = []
         for r in records:
             ack_of_exit = r.header("ce_type") == ACKNOWLEDGEMENT.ce_type and r.header("ce_trigger") == "EXIT"
@@ -112,7 +112,7 @@ class LostAndLateAcks(InMemoryBus):
                 self.held.append(asyncio.create_task(self._later(r)))
                 continue
             kept.append(r)
-        await super().send_batch(kept)
+        return await super().send_batch(kept)
 
     async def _later(self, record: Record) -> None:
         await asyncio.sleep(HELD_BACK_S)

@@ -9,7 +9,9 @@ on the in-process bus or on Kafka). Both are sub-commands of ``seedsim trace``
 
 With ``--fresh`` on a trace that recorded what drove the nodes (a seedsim run's
 driver topic), the run is played again through the fresh nodes, matching and
-alerts included (:mod:`seedsim.runners.traces.trace_redrive`); ``--tolerance``
+alerts included (:mod:`seedsim.runners.traces.trace_redrive`), in one order
+across topics (a capture such as kcat's is merged by timestamp first,
+:mod:`seedsim.runners.traces.trace_order`); ``--tolerance``
 sets their matching tolerances and ``--record`` records what they send, for
 ``seedsim trace diff``. With ``--fresh`` the nodes stop once they have handled every message sent
 (each named by their interop records), or after a minute, which the summary
@@ -49,6 +51,7 @@ from seedsim.commands.terminal import TERMINAL, ProgressHook
 
 if TYPE_CHECKING:
     from seedsim.runners.traces import ReplayReport, TraceReader
+    from seedsim.runners.traces.trace_order import TimeOrdered
 
 CaptureFrom = Annotated[
     str | None,
@@ -239,6 +242,7 @@ def replay(
 ) -> int:
     """Send a trace's recorded inbound messages to nodes again: keys, headers and order kept, gaps scaled."""
     from seedsim.runners.traces import TraceError, read_trace
+    from seedsim.runners.traces.trace_order import in_time_order
     from seedsim.runners.traces.trace_redrive import drives
 
     TERMINAL.set_verbose(verbose)
@@ -260,8 +264,11 @@ def replay(
         TERMINAL.note(f"skipped {exc}")
 
     try:
-        reader = read_trace(trace, skip_bad=skip_bad, on_bad=on_bad)
+        reader: TraceReader | TimeOrdered = read_trace(trace, skip_bad=skip_bad, on_bad=on_bad)
         how = Fresh(tolerances, drives(read_trace(trace, skip_bad=True), nodes), str(trace)) if fresh else None
+        if how is not None and how.drives:  # re-driving needs one order across topics, which a capture lacks
+            reader.close()
+            reader = in_time_order(trace, skip_bad=skip_bad, on_bad=on_bad)
         if how is not None and how.drives and (factor is not None or rewrite_ids):
             TERMINAL.note(
                 "re-driving fresh nodes from the trace's driver records: --speed and --rewrite-ids do not apply"
@@ -288,7 +295,7 @@ def replay(
 
 
 async def _replay(
-    reader: TraceReader,
+    reader: TraceReader | TimeOrdered,
     nodes: list[str],
     kafka: str | None,
     fresh: Fresh | None,

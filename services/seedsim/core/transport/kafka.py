@@ -1,7 +1,10 @@
 """The Kafka adapter (aiokafka): the product's transport.
 
 * Producer: idempotent, ``acks=all``, small linger so sends batch; a batch of
-  records is awaited as a whole (one round of futures, not one per record).
+  records is awaited as a whole (one round of futures, not one per record),
+  and returned as the broker placed each record: partition, offset, and the
+  timestamp with its type (the batch's create time, or the broker's log-append
+  time on a topic configured for it).
 * Consumer: one group per node, auto-commit off; records are fetched in
   batches, handled in partition order, and the next offset is committed only
   after the handler returned for the batch that holds it.
@@ -30,6 +33,7 @@ from contextlib import asynccontextmanager
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.structs import RecordMetadata
 
 from seedsim.core.transport.kafka_logs import POLICY, apply_to_client_loggers
 from seedsim.core.transport.port import Handler, Record
@@ -181,15 +185,19 @@ class KafkaTransport:
             await asyncio.sleep(pause)
             pause = min(pause * 2, 1.0)
 
-    async def send_batch(self, records: Sequence[Record]) -> None:
+    async def send_batch(self, records: Sequence[Record]) -> list[Record]:
+        """Send ``records`` (one create time for the batch) and return them as the broker placed them."""
         if not records:
-            return
+            return []
         assert self._producer is not None, "start() the transport before sending"
         await self.ensure_topics(r.topic for r in records)  # a partner's inbox may not exist yet
+        now = int(time.time() * 1000)
         futures = [
-            await self._producer.send(r.topic, value=r.value, key=r.key, headers=list(r.headers)) for r in records
+            await self._producer.send(r.topic, value=r.value, key=r.key, headers=list(r.headers), timestamp_ms=now)
+            for r in records
         ]
-        await asyncio.gather(*futures)
+        placed = await asyncio.gather(*futures)
+        return [_placed(r, md, now) for r, md in zip(records, placed, strict=True)]
 
     def subscribe(self, topics: Sequence[str], group: str, handler: Handler) -> None:
         if self._started:
@@ -237,6 +245,28 @@ class KafkaTransport:
                         log.warning("commit of %s failed after a rebalance: %s", tp, exc)
 
 
+#: aiokafka's timestamp types, as kcat names them
+TSTYPES = {0: "create", 1: "logappend"}
+CREATE_TIME = 0
+
+
+def _placed(record: Record, md: RecordMetadata, created_ms: int) -> Record:
+    """``record`` where the broker put it. A topic on create time keeps the time the producer stamped
+    (aiokafka's metadata repeats the first record's time for a whole producer batch); on log-append
+    time the broker's, which it returns."""
+    create = md.timestamp_type == CREATE_TIME
+    return Record(
+        topic=md.topic,
+        value=record.value,
+        key=record.key,
+        headers=tuple(record.headers),
+        partition=md.partition,
+        offset=md.offset,
+        timestamp_ms=created_ms if create or md.timestamp is None else md.timestamp,
+        timestamp_type=TSTYPES.get(md.timestamp_type),
+    )
+
+
 def _record(m: ConsumerRecord[bytes, bytes]) -> Record:
     """aiokafka's record as the port's (a null value as empty bytes: a Record always has one)."""
     return Record(
@@ -247,11 +277,8 @@ def _record(m: ConsumerRecord[bytes, bytes]) -> Record:
         partition=m.partition,
         offset=m.offset,
         timestamp_ms=m.timestamp,
+        timestamp_type=TSTYPES.get(m.timestamp_type),
     )
-
-
-#: aiokafka's timestamp types, as kcat names them
-TSTYPES = {0: "create", 1: "logappend"}
 
 
 async def read_topics(

@@ -2,7 +2,9 @@
 
 Same contract as Kafka (ordered topics, per-group committed offsets, commit
 after the handler returns) with nothing to install, so ``seedsim demo`` and the
-unit tests run anywhere. It is one process's bus: it does not persist.
+unit tests run anywhere. It is one process's bus: it does not persist. Each
+topic has one partition (0); a record's offset is its place in the topic and
+its timestamp the moment it was appended (``logappend``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ import time
 from collections.abc import Sequence
 
 from seedsim.core.transport.port import Handler, Record
+
+#: the bus stamps a record as it appends it, as a broker does with log-append time
+LOG_APPEND = "logappend"
 
 
 class InMemoryBus:
@@ -48,15 +53,17 @@ class InMemoryBus:
         for t in topics:
             self.log(t)
 
-    async def send_batch(self, records: Sequence[Record]) -> None:
+    async def send_batch(self, records: Sequence[Record]) -> list[Record]:
+        """Append each record to its topic's one partition (0), stamped now; the records as appended."""
         now = int(time.time() * 1000)
-        touched = set()
+        placed = []
         for r in records:
             log = self.log(r.topic)
-            log.append(Record(r.topic, r.value, r.key, tuple(r.headers), 0, len(log), now))
-            touched.add(r.topic)
-        for t in touched:
+            log.append(Record(r.topic, r.value, r.key, tuple(r.headers), 0, len(log), now, LOG_APPEND))
+            placed.append(log[-1])
+        for t in {r.topic for r in placed}:
             self._event(t).set()
+        return placed
 
     def subscribe(self, topics: Sequence[str], group: str, handler: Handler) -> None:
         if self._started:

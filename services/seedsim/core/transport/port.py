@@ -16,6 +16,10 @@ class Record:
     partition: int | None = None
     offset: int | None = None
     timestamp_ms: int | None = None
+    #: how ``timestamp_ms`` was stamped, as Kafka and kcat name it: ``create`` (the producer's clock) or
+    #: ``logappend`` (the broker's, or the bus's as it appends); None when unknown (a record not yet sent).
+    #: It describes the timestamp rather than the record, so two records differing only in it are equal.
+    timestamp_type: str | None = field(default=None, compare=False)
 
     def header(self, name: str) -> str | None:
         for k, v in self.headers:
@@ -35,8 +39,14 @@ class Transport(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def send_batch(self, records: Sequence[Record]) -> None:
-        """Send records and return once every one is acknowledged by the transport."""
+    async def send_batch(self, records: Sequence[Record]) -> Sequence[Record]:
+        """Send records and return once every one is acknowledged by the transport.
+
+        Returns the records as the transport placed them, in the order given: partition, offset,
+        timestamp and its type filled in (whatever the caller put there is not sent: the transport
+        stamps). A proxy that holds records back to send them later (fault injection) returns only
+        those it sent during the call. Callers that only send may ignore the result.
+        """
 
     async def ensure_topics(self, topics: Sequence[str]) -> None: ...
 

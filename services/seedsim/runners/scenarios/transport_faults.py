@@ -12,6 +12,11 @@ instead of the real transport (in-process bus or Kafka alike):
   be handled after the restart;
 * ``duplicates`` re-sends records already delivered to a node's inbox, the
   way a producer retry or a consumer rebalance would.
+
+The proxy's ``send_batch`` returns what actually went through during the call
+(the records held back for a delay are sent later, by a task of their own, and
+are left out of it); whatever sits under the proxy sees every record when it is
+really sent.
 """
 
 from __future__ import annotations
@@ -72,8 +77,16 @@ class FaultyTransport:
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         await self.inner.ensure_topics(topics)
 
-    async def send_batch(self, records: Sequence[Record]) -> None:
-        now, later = [], []
+    async def send_batch(self, records: Sequence[Record]) -> Sequence[Record]:
+        """Send ``records`` now, except those addressed to a delayed inbox; what was sent now, as placed.
+
+        A held record is not in the result: it is not on the transport yet, and when it is, no caller
+        is waiting for it (the sender went on, as a producer whose record is stuck in a network would).
+        Its position is known to the transport under this proxy, and so to a recorder placed there
+        (see :mod:`seedsim.runners.traces.trace_recorder`), when it is finally sent.
+        """
+        now: list[Record] = []
+        later: list[Record] = []
         for r in records:
             (later if r.topic in self.hold_ms else now).append(r)
             if r.topic.startswith(self.topics.prefix + ".inbox.") and not r.topic.endswith(".dlq"):
@@ -83,8 +96,7 @@ class FaultyTransport:
             task = asyncio.create_task(self._send_later(r, (fixed + self.rng.uniform(0, jitter)) / 1000))
             self._held.add(task)
             task.add_done_callback(self._held.discard)
-        if now:
-            await self.inner.send_batch(now)
+        return await self.inner.send_batch(now) if now else []
 
     async def _send_later(self, record: Record, seconds: float) -> None:
         await asyncio.sleep(seconds)

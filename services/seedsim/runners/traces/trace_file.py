@@ -64,9 +64,15 @@ class TraceReader:
     """
 
     def __init__(
-        self, path: str | Path, *, skip_bad: bool = False, on_bad: Callable[[TraceError], None] | None = None
+        self,
+        path: str | Path,
+        *,
+        skip_bad: bool = False,
+        on_bad: Callable[[TraceError], None] | None = None,
+        from_line: int = 0,
     ) -> None:
         self.path = str(path)
+        self.from_line = from_line  # lines before it are passed over unread (see trace_order)
         self.skip_bad = skip_bad
         self.on_bad = on_bad
         self.skipped: list[TraceError] = []
@@ -102,7 +108,7 @@ class TraceReader:
             if not raw:
                 return
             number += 1
-            if raw.strip():
+            if raw.strip() and (number >= self.from_line or number == 1):  # line 1 may be the header
                 yield number, raw, raw.endswith(b"\n")
 
     def _parse(self, number: int, raw: bytes, complete: bool) -> Any:
@@ -126,15 +132,16 @@ class TraceReader:
             first = None
         if first is None:
             return
+        wanted = first if first[0] >= self.from_line else None  # a record line before from_line is passed over
         try:
             obj = self._parse(*first)
         except TraceError:
-            self._first = first  # not a header: iteration reports it where it belongs
+            self._first = wanted  # not a header: iteration reports it where it belongs
             return
         if isinstance(obj, dict) and HEADER_MARK in obj:
             self.header = TraceHeader.from_json(obj, self.path, first[0])
         else:
-            self._first = first
+            self._first = wanted
 
     # -- entries ----------------------------------------------------------------------------------
 
@@ -193,10 +200,14 @@ class TraceReader:
 
 
 def read_trace(
-    path: str | Path, *, skip_bad: bool = False, on_bad: Callable[[TraceError], None] | None = None
+    path: str | Path,
+    *,
+    skip_bad: bool = False,
+    on_bad: Callable[[TraceError], None] | None = None,
+    from_line: int = 0,
 ) -> TraceReader:
-    """Open a trace (seedsim's or kcat's, plain or gzip); iterate the result for its entries."""
-    return TraceReader(path, skip_bad=skip_bad, on_bad=on_bad)
+    """Open a trace (seedsim's or kcat's, plain or gzip); iterate the result for its entries (from ``from_line``)."""
+    return TraceReader(path, skip_bad=skip_bad, on_bad=on_bad, from_line=from_line)
 
 
 def _dump(obj: dict[str, Any]) -> bytes:

@@ -11,7 +11,10 @@ The file
 
 The first line (optional): what the trace is
     ``{"seedsim_trace": 1, "seedsim_version": "0.1.0", "created": "2025-05-01T10:00:00Z",
-    "source": "kafka HOST:PORT" | "bus", "scenario": "...", "seed": 42}``.
+    "source": "kafka HOST:PORT" | "bus", "scenario": "...", "seed": 42, "order": "sent"}``.
+    ``order`` is ``sent`` when the records are in the one order they were sent
+    across all topics (a run's recording); without it only the records of each
+    partition are known to be in order (a capture by kcat or ``trace record``).
     ``seedsim_trace`` is the format version and the only required field; the
     others are omitted when unknown, and fields a later seedsim adds are kept.
     A file without this line (what kcat writes) is read as it is. A version this
@@ -70,6 +73,8 @@ BASE64 = "base64"
 #: the fields that may declare an encoding, in the order their declarations are written
 ENCODED = ("key", "payload", "headers")
 SKIP_BAD_HINT = "--skip-bad reads past bad lines"
+#: the header's ``order`` of a trace whose records are in the one order they were sent, across all topics
+SENT_ORDER = "sent"
 
 
 class TraceError(ValueError):
@@ -90,6 +95,9 @@ class TraceHeader:
     source: str | None = None  # "kafka HOST:PORT" or "bus"
     scenario: str | None = None
     seed: int | None = None
+    #: ``sent``: the records are in the one order they were sent, across all topics (a seedsim recording);
+    #: None: only each partition's records are in order (a capture; see :mod:`.trace_order`)
+    order: str | None = None
     #: fields this seedsim does not know, kept as they were
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -101,6 +109,7 @@ class TraceHeader:
             "source": self.source,
             "scenario": self.scenario,
             "seed": self.seed,
+            "order": self.order,
         }
         return {**{k: v for k, v in known.items() if v is not None}, **self.extra}
 
@@ -114,7 +123,7 @@ class TraceHeader:
                 f"trace format version {version!r} is not one this seedsim reads (it reads version {FORMAT_VERSION}):"
                 f" read it with the seedsim that wrote it ({obj.get('seedsim_version', 'unknown version')}), or upgrade seedsim (this is {__version__})",
             )
-        names = ("seedsim_version", "created", "source", "scenario", "seed")
+        names = ("seedsim_version", "created", "source", "scenario", "seed", "order")
         return cls(
             format=version,
             **{k: obj.get(k) for k in names},
@@ -136,10 +145,11 @@ class TraceEntry:
 
     @classmethod
     def of(cls, item: TraceEntry | Record) -> TraceEntry:
-        """``item`` as an entry: a bare Record's timestamp is taken as ``create`` time (Kafka's default)."""
+        """``item`` as an entry: a bare Record's timestamp has the type the transport gave it, else ``create``
+        (Kafka's default)."""
         if isinstance(item, TraceEntry):
             return item
-        return cls(item, tstype="unknown" if item.timestamp_ms is None else "create")
+        return cls(item, tstype="unknown" if item.timestamp_ms is None else item.timestamp_type or "create")
 
 
 def _text(data: bytes) -> tuple[str, bool]:

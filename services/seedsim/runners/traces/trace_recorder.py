@@ -14,14 +14,14 @@ Why at the sending side rather than a consumer of the run's topics: one
 place records a run on either transport alike, in the order the records were
 sent across all topics (a consumer sees each partition in order, but not the
 order between them), and the trace is complete the moment the run stops,
-without waiting for a consumer to catch up with every partition. What it
-does not know is where the transport put a record: partition and offset are
-written as unknown (-1, as the format allows), and the timestamp is the
-moment of sending by this process's clock -- ``logappend`` on the in-process
-bus (the bus appends as it is sent), ``create`` on Kafka (the producer's
-create time). A capture with the broker's partitions and offsets is what
-``kcat -C -J`` or ``seedsim trace record`` make; the views and the diff read
-both alike.
+without waiting for a consumer to catch up with every partition. It still
+knows where each record went: the transport's ``send_batch`` returns the
+records as it placed them, so each line has the partition, offset and
+timestamp the record has on the broker (or the bus), with the timestamp's type
+as the transport says (``create`` on a Kafka topic with the default create
+time, ``logappend`` on the in-process bus and on a topic set to log-append
+time). A line of a recording and the line ``kcat -C -J`` or ``seedsim trace
+record`` reads at the same topic, partition and offset hold the same record.
 
 Placed under a fault-injecting proxy (:mod:`seedsim.runners.scenarios.transport_faults`),
 the recorder sees what actually reached the transport: a delayed record when it
@@ -30,13 +30,12 @@ was finally sent, and each re-sent duplicate.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from seedsim.core.transport import Handler, Record, Transport
 from seedsim.runners.traces.trace_file import TraceWriter
-from seedsim.runners.traces.trace_format import TraceEntry, TraceHeader
+from seedsim.runners.traces.trace_format import SENT_ORDER, TraceHeader
 
 #: what a recording says its source is on the in-process bus (see TraceHeader.source)
 BUS_SOURCE = "bus"
@@ -54,8 +53,8 @@ class RecordingTransport:
     flushing as it stops, on a bus nobody reads any more) is not part of the run's trace.
     """
 
-    def __init__(self, inner: Transport, writer: TraceWriter, tstype: str = "create") -> None:
-        self.inner, self.writer, self.tstype = inner, writer, tstype
+    def __init__(self, inner: Transport, writer: TraceWriter) -> None:
+        self.inner, self.writer = inner, writer
         self.closed = False
 
     def _close(self) -> None:
@@ -79,14 +78,12 @@ class RecordingTransport:
     async def ensure_topics(self, topics: Sequence[str]) -> None:
         await self.inner.ensure_topics(topics)
 
-    async def send_batch(self, records: Sequence[Record]) -> None:
-        now = int(time.time() * 1000)
-        await self.inner.send_batch(records)
-        if self.closed:
-            return
-        for r in records:  # only once the transport took them: a failed send is not in the trace
-            stamped = Record(r.topic, r.value, r.key, tuple(r.headers), None, None, now)
-            self.writer.write(TraceEntry(stamped, tstype=self.tstype))
+    async def send_batch(self, records: Sequence[Record]) -> Sequence[Record]:
+        placed = await self.inner.send_batch(records)
+        if not self.closed:
+            for r in placed:  # only once the transport took them: a failed send is not in the trace
+                self.writer.write(r)
+        return placed
 
     def subscribe(self, topics: Sequence[str], group: str, handler: Handler) -> None:
         self.inner.subscribe(topics, group, handler)
@@ -97,9 +94,10 @@ def recording(
 ) -> Transport:
     """``inner`` recorded to the trace at ``path`` (``.gz``: compressed), or ``inner`` itself when ``path`` is None.
 
-    The header names this seedsim, now, the source (``bus`` or ``kafka HOST:PORT``), and the scenario and seed.
+    The header names this seedsim, now, the source (``bus`` or ``kafka HOST:PORT``), the scenario and seed, and
+    that the records are in the order they were sent (``"order": "sent"``).
     """
     if path is None:
         return inner
-    header = TraceHeader(source=recording_source(kafka), scenario=scenario, seed=seed)
-    return RecordingTransport(inner, TraceWriter(path, header), tstype="create" if kafka else "logappend")
+    header = TraceHeader(source=recording_source(kafka), scenario=scenario, seed=seed, order=SENT_ORDER)
+    return RecordingTransport(inner, TraceWriter(path, header))
