@@ -12,8 +12,9 @@ on the driver topic before (or after) any message it caused or followed.
 
 :func:`in_time_order` restores one order: the trace's runs (lines in a row of
 one topic and partition) are merged by timestamp (``ts``), each run's records
-kept in their own order and a tie going to the run that comes first in the
-file. A recording is given in its file order.
+kept in their own order and a tie going to a driver record (written by a node
+ahead of what its action sent, in the same batch), then to the run that comes
+first in the file. A recording is given in its file order.
 
 It streams: a first pass notes where each run starts and how many records it
 holds (memory grows with the number of runs, not records), then one reader per
@@ -34,6 +35,7 @@ from pathlib import Path
 
 from seedsim.runners.traces.trace_file import read_trace
 from seedsim.runners.traces.trace_format import SENT_ORDER, TraceEntry, TraceError, TraceHeader
+from seedsim.runners.traces.trace_records import DRIVER_SUFFIX
 
 #: the most runs merged from open files; a trace with more is sorted in memory
 MAX_RUNS = 256
@@ -78,9 +80,9 @@ class TimeOrdered:
             runs[-1].count += 1
         if len(runs) > MAX_RUNS:
             everything = _stamped(read_trace(self.path, skip_bad=True), 0)
-            return (entry for _, _, entry in sorted(everything, key=_timed))
+            return (entry for *_, entry in sorted(everything, key=_timed))
         merged = heapq.merge(*(_stamped(self._run(run), n) for n, run in enumerate(runs)), key=_timed)
-        return (entry for _, _, entry in merged)
+        return (entry for *_, entry in merged)
 
     def _bad(self, exc: TraceError) -> None:
         self.skipped.append(exc)
@@ -91,16 +93,18 @@ class TimeOrdered:
         return itertools.islice(read_trace(self.path, skip_bad=True, from_line=run.line), run.count)
 
 
-def _stamped(entries: Iterable[TraceEntry], number: int) -> Iterator[tuple[int, int, TraceEntry]]:
-    """(timestamp, ``number``, entry) of each entry; a record without a timestamp takes its predecessor's."""
+def _stamped(entries: Iterable[TraceEntry], number: int) -> Iterator[tuple[int, int, int, TraceEntry]]:
+    """(timestamp, rank, ``number``, entry) of each entry; a record without a timestamp takes its predecessor's.
+    A driver record ranks first among records of the same millisecond: a node writes it ahead of what the
+    action sent, in one batch, so they share a timestamp."""
     ts = 0
     for entry in entries:
         ts = entry.record.timestamp_ms if entry.record.timestamp_ms is not None else ts
-        yield ts, number, entry
+        yield ts, 0 if entry.record.topic.endswith(DRIVER_SUFFIX) else 1, number, entry
 
 
-def _timed(item: tuple[int, int, TraceEntry]) -> tuple[int, int]:
-    return item[0], item[1]
+def _timed(item: tuple[int, int, int, TraceEntry]) -> tuple[int, int, int]:
+    return item[0], item[1], item[2]
 
 
 def in_time_order(
