@@ -36,9 +36,10 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def browser() -> Iterator[object]:
-    """A headless Chromium (Debian's), launched by Playwright."""
+    """A headless Chromium (Debian's), launched by Playwright, for one test: Playwright's sync API runs an event
+    loop of its own in this thread until it stops, and the async tests after it need the thread free of one."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
