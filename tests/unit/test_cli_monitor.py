@@ -21,7 +21,7 @@ def test_mistakes_are_refused_in_one_line(tmp_path):
     _refused(seedsim("run", "fault-malformed", "--port", "9999"), "--port", "add --monitor")
     _refused(seedsim("demo", "--monitor", "--json"), "--monitor with --json")
     _refused(seedsim("run", "scenarios", "--monitor"), "--monitor with a folder")
-    _refused(seedsim("demo", "--ub", "UB-SEED-EXIT", "--monitor"), "--monitor", "not for workshop mode")
+    _refused(seedsim("demo", "--ub", "UB-SEED-EXIT", "--port", "9999"), "--port", "add --monitor")  # workshop mode
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)

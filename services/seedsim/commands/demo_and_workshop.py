@@ -56,8 +56,6 @@ DEMO_ONLY = (
     "timeout",
     "json_",
     "record",
-    "monitor",
-    "port",
 )
 WORKSHOP_ONLY = ("pause", "show_xml", "fault", "country_a", "country_b")
 
@@ -165,7 +163,8 @@ def demo(
                 f"--country-a and --country-b are both {country_a}: a Utility Block is an exchange between two"
                 " countries, give two different ones"
             )
-        return _workshop(ub, country_a, country_b, pause, show_xml, fault, seed)
+        monitor_refused(ctx, monitor, json_)
+        return _workshop(ub, country_a, country_b, pause, show_xml, fault, seed, port if monitor else None)
     other = _given(ctx, WORKSHOP_ONLY)
     if other:
         raise preflight.Refused(f"{', '.join(other)}: only in workshop mode, with --ub ID")
@@ -220,7 +219,7 @@ def demo(
             from seedsim.commands.monitor_command import beside_the_run
 
             result = beside_the_run(
-                port, lambda watch: run_demo(replace(settings, watch=watch), out=out, progress=progress), timeout
+                port, lambda mon: run_demo(replace(settings, watch=mon.watch), out=out, progress=progress), timeout
             )
         else:
             result = run_runner(lambda: run_demo(settings, out=out, progress=progress), timeout)
@@ -278,7 +277,9 @@ def _workshop(
     show_xml: bool,
     fault: WorkshopFault | None,
     seed: int,
+    monitor_port: int | None = None,
 ) -> int:
+    """Workshop mode; with ``monitor_port``, the dashboard next to it highlights each step on the network."""
     from seedsim.runners.workshop import run_workshop
 
     # passed only when set, so the workshop runner receives what it knows
@@ -288,7 +289,28 @@ def _workshop(
     if fault is not None:
         extra["fault"] = fault.value
     try:
-        ok = TERMINAL.run(lambda: run_workshop(ub, country_a, country_b, pause, out=TERMINAL.line, seed=seed, **extra))
+        if monitor_port is None:
+            ok = TERMINAL.run(
+                lambda: run_workshop(ub, country_a, country_b, pause, out=TERMINAL.line, seed=seed, **extra)
+            )
+        else:
+            from seedsim.commands.monitor_command import beside_the_run
+
+            ok = beside_the_run(
+                monitor_port,
+                lambda mon: run_workshop(
+                    ub,
+                    country_a,
+                    country_b,
+                    pause,
+                    out=TERMINAL.line,
+                    seed=seed,
+                    watch=mon.watch,
+                    on_step=mon.board.show,
+                    **extra,
+                ),  # fmt: skip
+                None,
+            )
     except (KeyError, ValueError) as exc:
         TERMINAL.error(str(exc.args[0] if exc.args else exc))
         return 2

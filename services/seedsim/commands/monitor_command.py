@@ -134,8 +134,9 @@ def banner(
 
 
 def beside_the_run(port: int, play: Callable[[Any], Coroutine[Any, Any, T]], timeout: float | None) -> T:
-    """Play a run (``play(watch)``, the watch subscribing the monitor to the run's transport) with the dashboard on
-    ``port``, and keep serving after the run until Ctrl-C (which ends the command with exit code 130)."""
+    """Play a run (``play(monitor)``: the run subscribes the monitor to its transport with ``monitor.watch``, and a
+    workshop shows its steps on ``monitor.board``) with the dashboard on ``port``, and keep serving after the run
+    until Ctrl-C (which ends the command with exit code 130)."""
     from seedsim.commands.demo_and_workshop import run_runner
     from seedsim.runners.monitor.monitor_service import Monitor, MonitorSettings, serving
 
@@ -149,7 +150,7 @@ def beside_the_run(port: int, play: Callable[[Any], Coroutine[Any, Any, T]], tim
         await mon.open()
 
         async def during() -> T:
-            result = await play(mon.watch)
+            result = await play(mon)
             TERMINAL.line(f"the run is over; the dashboard stays open on {base}: stop it with Ctrl-C")
             return result
 

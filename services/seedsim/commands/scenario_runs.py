@@ -95,7 +95,7 @@ def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None =
 
             result = beside_the_run(
                 monitor_port,
-                lambda watch: run_scenario(scenario, replace(settings, watch=watch), out=out, progress=progress),
+                lambda mon: run_scenario(scenario, replace(settings, watch=mon.watch), out=out, progress=progress),
                 settings.timeout,
             )
         else:

@@ -18,7 +18,7 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient
+from seedsim.runners.run_watch import Watch
 from seedsim.runners.traces.trace_recorder import recording
 from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator, GeneratedConsignment
 from seedsim.samples.crossings import DEMO_CROSSINGS
@@ -57,9 +58,6 @@ class DemoSettings:
 #: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
 NODE_READY_S = 60.0
 
-#: subscribes an observer to a run: (the run's transport, its topics, the ids of the nodes it starts); what it
-#: returns (if anything) is awaited once the run is over, before the transport stops, for the observer to catch up
-Watch = Callable[[Transport, Topics, list[str]], Callable[[], Awaitable[None]] | None]
 
 #: called as consignments finish playing: (played, total)
 Progress = Callable[[int, int], None]

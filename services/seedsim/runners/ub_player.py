@@ -42,6 +42,7 @@ from seedsim.config import AgencyConfig, AgencyKind, BorderCrossing, NodeConfig,
 from seedsim.core.identifiers import random_mrn
 from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.response import Response
+from seedsim.core.topics import DEFAULT_PREFIX, Topics
 from seedsim.core.transport import Record, Transport
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import body_in
@@ -51,6 +52,7 @@ from seedsim.messages.seed import ACKNOWLEDGEMENT
 from seedsim.nodes.agency.agency_node import ISSUES, AgencyNode, certificate_ref, generate_where
 from seedsim.nodes.inbox_node import send_from
 from seedsim.runners.broken_messages import FAULTS, Breakage, break_message
+from seedsim.runners.run_watch import Watch
 from seedsim.samples.consignments import ConsignmentGenerator
 from seedsim.samples.crossings import DEMO_CROSSINGS
 from seedsim.utility_blocks import node_plan
@@ -135,8 +137,10 @@ async def cast_nodes(
     transport: Transport | None = None,
     db_dir: Path | None = None,
     seed: int = 42,
+    watch: Watch | None = None,
 ) -> AsyncIterator[Cast]:
-    """Start the nodes a UB needs (each accepting the others as partners) on ``transport`` (default: a fresh in-process bus)."""
+    """Start the nodes a UB needs (each accepting the others as partners) on ``transport`` (default: a fresh
+    in-process bus), with ``watch`` (an observer such as the monitor) subscribed first and caught up at the end."""
     roles = cast_roles(ub, country_a.upper(), country_b.upper())
     ids = sorted(set(roles.values()))
     configs: list[NodeConfig | AgencyConfig] = [
@@ -146,8 +150,11 @@ async def cast_nodes(
         for i, node_id in enumerate(ids)
     ]
     transport = transport or InMemoryBus()
+    settle = watch(transport, Topics(DEFAULT_PREFIX), ids) if watch else None
     async with running_network(configs, transport, db_dir=db_dir) as network:
         yield Cast(ub, roles, network.nodes, transport)
+        if settle is not None:
+            await settle()
 
 
 # -- reading values out of an instance ------------------------------------------------------------

@@ -39,6 +39,8 @@ from lxml import etree
 from seedsim.core.codes import country_name
 from seedsim.runners.broken_messages import FAULTS
 from seedsim.runners.code_words import FUNCTION_CODES, rule_words, value_words
+from seedsim.runners.monitor.workshop_board import WorkshopStep
+from seedsim.runners.run_watch import Watch
 from seedsim.runners.ub_player import Cast, Outgoing, Player, StepOutcome, cast_nodes
 from seedsim.utility_blocks import load_all
 from seedsim.utility_blocks.model import Element, UtilityBlock
@@ -283,9 +285,14 @@ async def run_workshop(
     show_xml: bool = False,
     fault: str | None = None,
     width: int | None = None,
+    watch: Watch | None = None,
+    on_step: Callable[[WorkshopStep], None] | None = None,
 ) -> bool:
     """Play and narrate one UB; True when it went as planned: every step valid and acknowledged, except, with
-    ``fault="nack"``, the step broken on purpose, negatively acknowledged."""
+    ``fault="nack"``, the step broken on purpose, negatively acknowledged.
+
+    ``watch`` puts an observer (the monitor) next to the run; ``on_step`` is told each step as it is played
+    (the dashboard highlights it)."""
     if fault is not None and fault not in FAULTS:
         raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
     blocks = load_all()
@@ -296,9 +303,14 @@ async def run_workshop(
     say = Teller(out, width)
     steps = len(ub.business_process.steps)
     outcomes: list[StepOutcome] = []
-    async with cast_nodes(ub, country_a, country_b, seed=seed) as cast:
+    async with cast_nodes(ub, country_a, country_b, seed=seed, watch=watch) as cast:
+
+        def playing(o: Outgoing | StepOutcome) -> None:
+            if on_step is not None:
+                on_step(WorkshopStep(ub.id, o.index, steps, o.sender, o.receiver, o.step.message, o.step.event))
 
         async def before_send(o: Outgoing) -> None:
+            playing(o)
             say(announce(ub, cast, o))
             if show_xml:
                 say(xml_lines(o.payload, _who(cast, o.sender)))
@@ -311,6 +323,7 @@ async def run_workshop(
             say(["fault: one message will be broken on purpose, so that its receiver answers 03"])
         async for outcome in Player(cast, seed=seed, fault=fault).play(before_send):
             if outcome.answers is not None:
+                playing(outcome)
                 say(announce(ub, cast, outcome))
                 if show_xml:
                     say(xml_lines(outcome.payload, _who(cast, outcome.sender)))

@@ -27,6 +27,7 @@ from seedsim.runners.monitor.monitor_ingest import MonitorIngest
 from seedsim.runners.monitor.monitor_metrics import CONTENT_TYPE
 from seedsim.runners.monitor.monitor_store import MonitorStore
 from seedsim.runners.monitor.monitored_records import DeadLetter, monitored
+from seedsim.runners.monitor.workshop_board import WorkshopBoard
 
 HERE = Path(__file__).parent
 #: how often the event stream looks for new records (seconds): the dashboard refreshes at most this often
@@ -38,7 +39,7 @@ def _decoded(records: list[Any]) -> list[Any]:
     return [x for x in map(monitored, records) if x is not None]
 
 
-def create_app(ingest: MonitorIngest, store: MonitorStore, source: str) -> FastAPI:
+def create_app(ingest: MonitorIngest, store: MonitorStore, source: str, board: WorkshopBoard | None = None) -> FastAPI:
     app = FastAPI(
         title="seedsim interoperability monitor",
         description="What every node's interop records say: counters, the network, the interop matrix, "
@@ -53,6 +54,8 @@ def create_app(ingest: MonitorIngest, store: MonitorStore, source: str) -> FastA
         state["version"] += 1
 
     ingest.listeners.append(changed)
+    board = board or WorkshopBoard()
+    board.listeners.append(changed)
 
     async def counters() -> dict[str, Any]:
         agg = ingest.aggregate
@@ -86,11 +89,12 @@ def create_app(ingest: MonitorIngest, store: MonitorStore, source: str) -> FastA
         return [{**c, "status": consignment_status(c["stages"])} for c in await store.consignments(limit, offset, q)]
 
     async def panels() -> dict[str, Any]:
-        agg = ingest.aggregate
+        agg, step = ingest.aggregate, board.step
         return {
             "source": source,
             **await counters(),
-            "network": network_drawing(agg.network()),
+            "step": step,
+            "network": network_drawing(agg.network(), (step.sender, step.receiver) if step else None),
             "feed": agg.feed()[:20],
             "alerts": await alerts(LIST),
             "dead_letters": await dead_letters(LIST),
@@ -103,6 +107,14 @@ def create_app(ingest: MonitorIngest, store: MonitorStore, source: str) -> FastA
     @app.get("/api/counters", tags=["monitor"], summary="The run summary's counts, per stage, and what is stored")
     async def get_counters() -> dict[str, Any]:
         return await counters()
+
+    @app.get(
+        "/api/workshop",
+        tags=["monitor"],
+        summary="The Utility Block step a workshop is at (seedsim demo --ub ID --monitor); null outside workshop mode",
+    )
+    async def get_workshop_step() -> dict[str, Any] | None:
+        return board.step.to_dict() if board.step else None
 
     @app.get("/api/network", tags=["monitor"], summary="Nodes, and one edge per sender -> receiver flow")
     async def get_network() -> dict[str, Any]:

@@ -28,6 +28,7 @@ from seedsim.runners.monitor.monitor_app import create_app
 from seedsim.runners.monitor.monitor_ingest import MonitorIngest
 from seedsim.runners.monitor.monitor_metrics import MonitorMetrics
 from seedsim.runners.monitor.monitor_store import MonitorStore
+from seedsim.runners.monitor.workshop_board import WorkshopBoard
 from seedsim.utility_blocks import load_all
 
 T = TypeVar("T")
@@ -48,7 +49,9 @@ class Monitor:
         self.settings = settings
         self.store = MonitorStore(settings.db)
         self.ingest = MonitorIngest(self.store, MonitorAggregate(load_all().values()), MonitorMetrics())
-        self.app: FastAPI = create_app(self.ingest, self.store, settings.source)
+        #: the Utility Block step a workshop is at (workshop mode), highlighted on the network
+        self.board = WorkshopBoard()
+        self.app: FastAPI = create_app(self.ingest, self.store, settings.source, self.board)
         self._pruning: asyncio.Task[None] | None = None
 
     async def open(self) -> int:

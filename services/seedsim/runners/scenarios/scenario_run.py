@@ -39,10 +39,11 @@ from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
-from seedsim.runners.demo import Progress, Watch, describe
+from seedsim.runners.demo import Progress, describe
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import InProcessClient
+from seedsim.runners.run_watch import Watch
 from seedsim.runners.scenarios import corridor as corridors
 from seedsim.runners.scenarios.expectations import Verdict, evaluate
 from seedsim.runners.scenarios.scenario_model import (
