@@ -78,6 +78,10 @@ CREATE TABLE IF NOT EXISTS alerts (
     detail TEXT,
     at TEXT NOT NULL
 );
+-- looked up by consignment on every pre-arrival (risk alerts once per rule), GET /consignments and queries
+CREATE INDEX IF NOT EXISTS alerts_ucr ON alerts(ucr, kind, rule);
+CREATE INDEX IF NOT EXISTS answers_ucr ON answers(ucr);
+CREATE INDEX IF NOT EXISTS prearrival_mrn ON prearrival(mrn) WHERE mrn IS NOT NULL;
 """
 
 
