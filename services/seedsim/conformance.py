@@ -7,8 +7,11 @@ problem is reported at once. Reports come as text for people, JSON for
 scripts and JUnit XML for CI pipelines.
 
 The same document can be judged at three places (:class:`Desk`): on its own,
-as this command does; at a node's lodging desk; in a node's inbox. A node's
-``POST /validate?as=...`` answers for each, with the checks the desk itself runs.
+as this command does by default; at a node's lodging desk (``--as lodging``: a
+declaration as a trader lodges it, before the node issues its MRN, by the
+national schema and the lodging rules, :func:`lodging_check`); in a node's
+inbox. A node's ``POST /validate?as=...`` answers for each, with the checks the
+desk itself runs (at the lodging desk also against what the node holds).
 """
 
 from __future__ import annotations
@@ -20,14 +23,21 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import partial
 from pathlib import Path
 
 from lxml import etree
 
+from seedsim.config import NodeConfig
+from seedsim.core import codes
+from seedsim.core.declaration import Declaration
+from seedsim.core.declaration_rules import LODGING_RULES
 from seedsim.core.message_type import MessageCatalogue
-from seedsim.core.validation import Issue, RuleContext, ValidationReport, check, parse_checked
+from seedsim.core.validation import Issue, RuleContext, ValidationReport, check, check_bytes, parse_checked
+from seedsim.core.wco import NS_DEC
 from seedsim.core.xml_safety import XmlLimits
 from seedsim.message_catalogue import CATALOGUE
+from seedsim.messages.seed import read_declaration
 
 
 class Desk(str, Enum):
@@ -63,18 +73,57 @@ class DocumentReport:
         }
 
 
+@dataclass(frozen=True)
+class LodgingDesk:
+    """A customs node's lodging desk as ``seedsim validate --as lodging`` stands for it: its national schema, and
+    its country (None: the country the document's MetaData names)."""
+
+    national_schema: str = NodeConfig.model_fields["national_schema"].default
+    country: str | None = None
+
+
 def validate_document(
-    data: bytes, source: str = "<bytes>", sender: str | None = None, limits: XmlLimits = XmlLimits()
+    data: bytes,
+    source: str = "<bytes>",
+    sender: str | None = None,
+    limits: XmlLimits = XmlLimits(),
+    lodging: LodgingDesk | None = None,
 ) -> DocumentReport:
+    """``data`` judged on its own (a WCO document as exchanged data from ``sender``, else the country its MetaData
+    names) or, with ``lodging``, a declaration as that lodging desk judges it before it issues the MRN."""
     root, unreadable = parse_checked(data, limits)
     if root is None:
         return DocumentReport(source, None, unreadable)
     candidates = CATALOGUE.detect(root)
+    if lodging is not None and is_declaration(root):
+        country = lodging.country or sender_of(root) or ""
+        report, _d = lodging_check(data, lodging.national_schema, country, limits)
+        return DocumentReport(source, "Declaration", report)
     if not candidates:
         return DocumentReport(source, None, ValidationReport([unknown_document(root)]))
     mt = candidates[0]
     report, _model = check(root, mt.schema, mt.read, mt.rules, RuleContext(sender=sender or sender_of(root)), mt.name)
     return DocumentReport(source, mt.name, report)
+
+
+def lodging_check(
+    data: bytes, national_schema: str, node_country: str, limits: XmlLimits = XmlLimits()
+) -> tuple[ValidationReport, Declaration | None]:
+    """What a customs node's lodging desk finds wrong in a declaration on its own: hardened parse, the national
+    schema, and the lodging rules (``LODGING_RULES``: the declaration rules, and that it is ``node_country``'s to
+    register). A change (FunctionCode 13) is judged by the rules only once merged into the declaration it amends,
+    which the node holds: here, by its schema alone."""
+    ctx = RuleContext(node_country=node_country)
+    report, d, _root = check_bytes(data, limits, national_schema, read_declaration, None, ctx, "declaration")
+    # a model read past schema errors may be partial: rules still report what they can, then we stop
+    if d is not None and getattr(d, "function_code", None) != codes.FUNCTION_CHANGE:
+        report.extend(LODGING_RULES.run(d, ctx))
+    return report, d
+
+
+def is_declaration(root: etree._Element) -> bool:
+    """Whether a document is a WCO DM declaration (what POST /declarations takes), of any type code."""
+    return any(isinstance(el.tag, str) and el.tag == f"{{{NS_DEC}}}Declaration" for el in (root, *root))
 
 
 def unknown_document(root: etree._Element, catalogue: MessageCatalogue = CATALOGUE) -> Issue:
@@ -105,28 +154,32 @@ def expand(paths: Iterable[str]) -> list[Path]:
     return found
 
 
-def _validate_file(path: Path) -> DocumentReport:
+def _validate_file(path: Path, lodging: LodgingDesk | None = None) -> DocumentReport:
     try:
         data = path.read_bytes()
     except OSError as exc:
         return DocumentReport(
             str(path), None, ValidationReport([Issue("I402", 402, f"cannot read the file: {exc.strerror}")])
         )
-    return validate_document(data, str(path))
+    return validate_document(data, str(path), lodging=lodging)
 
 
 #: below this many files, starting worker processes costs more than it saves
 PARALLEL_FROM = 256
 
 
-def validate_paths(paths: Iterable[str], workers: int | None = None) -> list[DocumentReport]:
-    """Validate every document found; large corpora are spread over the machine's cores."""
+def validate_paths(
+    paths: Iterable[str], workers: int | None = None, lodging: LodgingDesk | None = None
+) -> list[DocumentReport]:
+    """Validate every document found (declarations at ``lodging``, if given); large corpora are spread over the
+    machine's cores."""
     files = expand(paths)
     workers = workers if workers is not None else (os.cpu_count() or 1)
+    one = partial(_validate_file, lodging=lodging)
     if workers > 1 and len(files) >= PARALLEL_FROM:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(_validate_file, files, chunksize=64))
-    return [_validate_file(f) for f in files]
+            return list(pool.map(one, files, chunksize=64))
+    return [one(f) for f in files]
 
 
 # -- reports ---------------------------------------------------------------------------------------

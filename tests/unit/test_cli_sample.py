@@ -85,3 +85,31 @@ async def test_the_pair_validates_and_the_printed_curl_calls_walk_it_across(tmp_
     assert at_me["pre_arrival"]["from"] == "RS" and at_me["pre_arrival"]["mrn"] == lodged_x.json()["mrn"]
     assert at_me["alerts"] == [], "the import matches the export: no discrepancy"
     assert json.loads(calls[2][-1])["event"] == "EXIT"
+
+
+async def test_seedsim_validate_as_lodging_judges_the_pair_as_the_nodes_lodging_desks_do(tmp_path, corridor):
+    """``seedsim validate --as lodging`` and each node's ``POST /validate?as=lodging`` give the same verdicts; on its
+    own (the default), the export declaration is judged as exchanged data, which must carry an MRN (R110)."""
+    _bus, nodes = corridor
+    assert seedsim("sample", "export-pair", "--seed", "7", "--out", str(tmp_path / "pair")).returncode == 0
+    files = {"RS": tmp_path / "pair" / "export-RS.xml", "ME": tmp_path / "pair" / "import-ME.xml"}
+
+    def cli(*args: str) -> dict[str, list[str]]:
+        done = seedsim("validate", *args, *map(str, files.values()), "--format", "json")
+        assert_no_traceback(done.stdout, done.stderr)
+        reports = json.loads(done.stdout)
+        rules = {r["source"]: [i["rule"] for i in r["issues"]] for r in reports["documents"]}
+        return {c: rules[str(f)] for c, f in files.items()}
+
+    async def desk(country: str, path: Path) -> list[str]:
+        app = create_app(nodes[country], manage_lifecycle=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://n") as client:
+            r = await client.post("/validate", params={"as": "lodging"}, content=path.read_bytes())
+            return [i["rule"] for i in r.json()["issues"]]
+
+    assert cli("--as", "lodging") == {c: await desk(c, f) for c, f in files.items()} == {"RS": [], "ME": []}
+    at_me = cli("--as", "lodging", "--country", "ME")
+    assert at_me == {"RS": await desk("ME", files["RS"]), "ME": []} and "R113" in at_me["RS"]
+    assert "R110" in cli()["RS"]
+    refused = seedsim("validate", "--country", "ME", str(files["RS"]))
+    assert refused.returncode == 2 and "add --as lodging" in refused.stderr

@@ -14,10 +14,11 @@ import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from seedsim.commands import preflight
 from seedsim.commands.shared_options import Verbose
 from seedsim.commands.terminal import TERMINAL, ProgressHook
 
@@ -33,6 +34,13 @@ class ReportFormat(str, Enum):
     junit = "junit"
 
 
+class JudgedAs(str, Enum):
+    """Where ``seedsim validate`` stands: a document on its own (as exchanged data), or a customs lodging desk."""
+
+    document = "document"
+    lodging = "lodging"
+
+
 def validate(
     paths: Annotated[
         list[str], typer.Argument(help="Documents to check: files, folders (every *.xml below) and glob patterns.")
@@ -41,18 +49,48 @@ def validate(
         ReportFormat, typer.Option(help="text for people, json for scripts, junit for CI pipelines.")
     ] = ReportFormat.text,
     output: Output = None,
+    as_: Annotated[
+        JudgedAs,
+        typer.Option(
+            "--as",
+            help="document: each on its own, a WCO document as exchanged data from the country its MetaData names;"
+            " lodging: declarations as a customs node's lodging desk judges them before it issues the MRN"
+            " (national schema, lodging rules; other documents on their own).",
+        ),
+    ] = JudgedAs.document,
+    country: Annotated[
+        str | None,
+        typer.Option(
+            callback=preflight.country_code,
+            help="With --as lodging: the lodging desk's country.",
+            show_default="the country the document's MetaData names",
+        ),
+    ] = None,
+    national_schema: Annotated[
+        str | None,
+        typer.Option(
+            callback=lambda v: None if v is None else preflight.national_schema(v),
+            help="With --as lodging: the XSD declarations are lodged against (a path under schemas/ or a file).",
+            show_default="a customs node's: wco/seedsim_metadata.xsd",
+        ),
+    ] = None,
     verbose: Verbose = False,
 ) -> int:
     """Validate documents against their schema and business rules; exit 0 only when all are valid."""
     TERMINAL.set_verbose(verbose)
-    from seedsim.conformance import FORMATS, expand
+    from seedsim.conformance import FORMATS, LodgingDesk, expand
 
+    if as_ is not JudgedAs.lodging and (country or national_schema):
+        raise preflight.Refused("--country and --national-schema are the lodging desk's: add --as lodging")
+    lodging = None
+    if as_ is JudgedAs.lodging:
+        lodging = LodgingDesk(country=country) if national_schema is None else LodgingDesk(national_schema, country)
     files = expand(paths)
     if not files:
         TERMINAL.error("no documents found at " + " ".join(paths))
         return 2
     with TERMINAL.progress("files validated", stream=sys.stderr) as progress:
-        reports = _validated(files, progress)
+        reports = _validated(files, progress, lodging)
     text = FORMATS[format.value](reports)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
@@ -61,7 +99,7 @@ def validate(
     return 0 if all(r.valid for r in reports) else 1
 
 
-def _validated(files: list[Path], progress: ProgressHook) -> list:
+def _validated(files: list[Path], progress: ProgressHook, lodging: Any = None) -> list:
     """Validate ``files`` a slice at a time, reporting progress; large slices use every core, as validate_paths does."""
     from seedsim.conformance import PARALLEL_FROM, validate_paths
 
@@ -69,7 +107,7 @@ def _validated(files: list[Path], progress: ProgressHook) -> list:
     reports: list = []
     for i in range(0, len(files), step):
         # each file as a path validate_paths reads literally: a name with * ? [ is escaped, not taken as a pattern
-        reports += validate_paths(_literal(str(f)) for f in files[i : i + step])
+        reports += validate_paths((_literal(str(f)) for f in files[i : i + step]), lodging=lodging)
         progress(len(reports), len(files))
     return reports
 

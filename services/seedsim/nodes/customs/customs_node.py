@@ -26,9 +26,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, NamedTuple
 
-from lxml import etree
-
 from seedsim.config import NodeConfig
+from seedsim.conformance import is_declaration, lodging_check
 from seedsim.core import codes
 from seedsim.core.declaration import Declaration, Office, merge
 from seedsim.core.declaration_rules import LODGING_RULES
@@ -52,11 +51,9 @@ from seedsim.core.validation import (
     RuleContext,
     ValidationReport,
     check,
-    check_bytes,
     compiled_schema,
     parse_checked,
 )
-from seedsim.core.wco import NS_DEC
 from seedsim.messages.query import (
     CONSIGNMENT_QUERY,
     CONSIGNMENT_QUERY_RESPONSE,
@@ -64,7 +61,7 @@ from seedsim.messages.query import (
     ConsignmentQueryResponse,
     DeclarationSummary,
 )
-from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL, read_declaration
+from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL
 from seedsim.nodes import refusal
 from seedsim.nodes.customs import lodged_documents as documents
 from seedsim.nodes.customs import risk
@@ -98,11 +95,6 @@ class Held(NamedTuple):
     row: dict[str, Any] | None
     status: str
     declaration: Declaration
-
-
-def _is_declaration(root: etree._Element) -> bool:
-    """Whether a document is a WCO DM declaration (what POST /declarations takes), of any type code."""
-    return any(isinstance(el.tag, str) and el.tag == f"{{{NS_DEC}}}Declaration" for el in (root, *root))
 
 
 @dataclass
@@ -204,14 +196,7 @@ class CustomsNode(InboxNode):
 
         Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13) once merged into
         the declaration it amends (:meth:`_against_held`)."""
-        ctx = RuleContext(node_country=self.node)
-        report, d, _root = check_bytes(
-            data, self.limits, self.config.national_schema, read_declaration, None, ctx, "declaration"
-        )
-        # a model read past schema errors may be partial: rules still report what they can, then we stop
-        if d is not None and getattr(d, "function_code", None) != codes.FUNCTION_CHANGE:
-            report.extend(LODGING_RULES.run(d, ctx))
-        return report, d
+        return lodging_check(data, self.config.national_schema, self.node, self.limits)
 
     def _against_held(self, tx: Tx, d: Declaration, report: ValidationReport) -> Held | None:
         """What lodging ``d`` would do to the declarations this node holds, read only: a change (FunctionCode 13)
@@ -270,7 +255,7 @@ class CustomsNode(InboxNode):
         root, unreadable = parse_checked(data, self.limits)
         if root is None:
             return DocumentReport(REQUEST, None, unreadable)
-        if not _is_declaration(root):
+        if not is_declaration(root):
             report, mt, _model = self.check_document(data)
             return DocumentReport(REQUEST, mt.name if mt else None, report)
         candidates = self.catalogue.detect(root)
