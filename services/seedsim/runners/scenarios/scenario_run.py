@@ -342,7 +342,7 @@ class _Play:
                 raise ValueError(problem)
             if not self.settings.kafka:
                 raise ValueError("nodes elsewhere (node_urls) are heard only through their Kafka broker: set kafka too")
-            remote = HttpClient(self.settings.node_urls)
+            remote = HttpClient({n: self.settings.node_urls[n] for n in sc.nodes})  # waits for these only
             try:  # nodes elsewhere answer first: their broker is worth listening to only once they do
                 await remote.wait_ready(timeout=min(self.timeout, NODE_READY_S), waiting=self.out)
             except BaseException:
