@@ -1,4 +1,4 @@
-# One image for every seedsim service (customs nodes, demo runner):
+# One image for every seedsim service (customs and agency nodes, the monitor, the scenario runner):
 #   docker build -t seedsim:latest .
 #   docker run --rm seedsim:latest --help
 #   docker run --rm seedsim:latest run western-balkans-corridor     (a shipped scenario, by name)
@@ -58,10 +58,11 @@ VOLUME ["/data"]
 
 USER 10001:10001
 
-# Same port for every node inside its container; compose publishes 8001, 8002, ...
+# Same port for every node inside its container; compose publishes 8001, 8002, ... (the
+# monitor's dashboard listens on SEEDSIM_MONITOR_PORT, 8080 by default)
 ENV SEEDSIM_HOST=0.0.0.0 \
     SEEDSIM_PORT=8000
-EXPOSE 8000
+EXPOSE 8000 8080
 
 ENTRYPOINT ["seedsim"]
 CMD ["--help"]

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from seedsim.commands import preflight
-from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Verbose
+from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Nodes, Verbose
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
 
@@ -73,16 +73,7 @@ def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
 def demo(
     ctx: typer.Context,
     kafka: Kafka = None,
-    nodes: Annotated[
-        str | None,
-        typer.Option(
-            envvar="SEEDSIM_NODES",
-            callback=preflight.node_url_list,
-            help="Drive nodes that run elsewhere instead of starting them: RS=http://host:port,ME=http://host:port"
-            " (needs --kafka: their interop records are read from their broker). Default: start both in this process.",
-            show_default=False,
-        ),
-    ] = None,
+    nodes: Nodes = None,
     consignments: Annotated[
         int, typer.Option(envvar="SEEDSIM_CONSIGNMENTS", min=1, help="How many consignments cross the border.")
     ] = 100,

@@ -4,6 +4,9 @@ One file: its report (traffic, faults, summary, each expectation). A folder:
 one line per scenario (passed, or what failed) and a total -- the form a test
 suite takes in CI. Either way the exit code is 0 only when every expectation
 of every scenario is met.
+
+With ``--nodes`` one scenario plays against nodes that run elsewhere (as
+docker-compose runs them), driven over HTTP and heard through their broker.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.demo_and_workshop import monitor_refused, run_runner
-from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Verbose
+from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Nodes, Verbose
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
 
@@ -30,6 +33,7 @@ def run(
         typer.Argument(
             help="A scenario YAML file (e.g. scenarios/western-balkans-corridor.yaml), the name of a shipped "
             "scenario (e.g. western-balkans-corridor), or a folder: every *.yaml in it.",
+            envvar="SEEDSIM_SCENARIO",
             show_default=False,
         ),
     ],
@@ -40,7 +44,11 @@ def run(
     ] = None,
     topic_prefix: Annotated[
         str | None,
-        typer.Option(help="Prefix of the Kafka topics.", show_default="a fresh one per run on Kafka"),
+        typer.Option(
+            envvar="SEEDSIM_TOPIC_PREFIX",
+            help="Prefix of the Kafka topics.",
+            show_default="a fresh one per run on Kafka; with --nodes, the nodes' (seedsim)",
+        ),
     ] = None,
     timeout: Annotated[
         float | None,
@@ -50,6 +58,7 @@ def run(
     record: RecordOption = None,
     monitor: Monitor = False,
     port: MonitorPort = 8080,
+    nodes: Nodes = None,
     verbose: Verbose = False,
 ) -> int:
     """Play scenarios (nodes, corridors, traffic, faults) and check their expectations."""
@@ -74,6 +83,8 @@ def run(
             f"--monitor with a folder: watch one scenario at a time (seedsim run {scenario}/NAME.yaml --monitor)"
         )
     settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record)
+    if nodes:
+        settings.node_urls = _nodes_elsewhere(nodes, kafka, scenario, record, monitor)
     if scenario.is_dir():
         return _run_folder(scenario, settings, json_)
     return _run_file(scenario, settings, json_, port if monitor else None)
@@ -88,6 +99,12 @@ def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None =
     except ScenarioError as exc:
         TERMINAL.error(str(exc))
         return 2
+    if settings.node_urls:
+        from seedsim.runners.scenarios.remote_nodes import refusal
+
+        problem = refusal(scenario, settings.node_urls)
+        if problem:
+            raise preflight.Refused(problem)
     out = (lambda s: None) if json_ else TERMINAL.line
     with TERMINAL.progress("consignments played", enabled=not json_) as progress:
         if monitor_port is not None:
@@ -107,6 +124,30 @@ def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None =
             f"{scenario.name}: expectation(s) not met: {', '.join(result.failed + result.problems) or 'run incomplete (timed out)'}"
         )
     return 0 if result.ok else 1
+
+
+def _nodes_elsewhere(nodes: str, kafka: str | None, scenario: Path, record: Path | None, monitor: bool) -> dict:
+    """``--nodes``: the URL of each node to drive, once the options given with it are known to fit."""
+    if not kafka:
+        raise preflight.Refused(
+            "--nodes without --kafka: nodes that run elsewhere are heard only through their Kafka broker"
+            " (the run reads their interop records there): add --kafka HOST:PORT, the broker the nodes use"
+        )
+    if scenario.is_dir():
+        raise preflight.Refused(
+            f"--nodes with a folder: play one scenario at a time against nodes elsewhere (seedsim run {scenario}/NAME.yaml)"
+        )
+    if record:
+        raise preflight.Refused(
+            "--record with --nodes: nodes that run elsewhere send through their own broker connection, not this run's;"
+            " capture their topics with kcat -C -J (or seedsim trace record) instead"
+        )
+    if monitor:
+        raise preflight.Refused(
+            "--monitor with --nodes: the run starts no node to watch; run seedsim monitor --kafka HOST:PORT beside"
+            " the nodes (docker compose starts one, on http://localhost:8080)"
+        )
+    return preflight.node_urls(nodes)
 
 
 def _run_folder(folder: Path, settings: Any, json_: bool) -> int:

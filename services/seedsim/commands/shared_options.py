@@ -33,6 +33,17 @@ Kafka = Annotated[
 
 Json = Annotated[bool, typer.Option("--json", help="Print only the results, as JSON.")]
 
+Nodes = Annotated[
+    str | None,
+    typer.Option(
+        envvar="SEEDSIM_NODES",
+        callback=preflight.node_url_list,
+        help="Drive nodes that run elsewhere instead of starting them: RS=http://host:port,ME=http://host:port"
+        " (needs --kafka: their interop records are read from their broker). Default: start them in this process.",
+        show_default=False,
+    ),
+]
+
 Monitor = Annotated[
     bool,
     typer.Option(

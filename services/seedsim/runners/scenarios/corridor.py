@@ -175,12 +175,15 @@ def planted_mix(rng: random.Random, traffic: Traffic) -> dict[int, str]:
     return dict(zip(sorted(rng.sample(range(1, traffic.count + 1), len(kinds))), kinds, strict=False))
 
 
-def generate(traffic_no: int, traffic: Traffic, corridor: Corridor, seed: int) -> list[CorridorConsignment]:
-    """The consignments of one traffic generator, reproducible from ``seed``."""
+def generate(
+    traffic_no: int, traffic: Traffic, corridor: Corridor, seed: int, run: str = ""
+) -> list[CorridorConsignment]:
+    """The consignments of one traffic generator, reproducible from ``seed``; ``run`` tags their references
+    (against nodes that outlive the run: see :mod:`.remote_nodes`), nothing else."""
     first, last = corridor.crossings[0], corridor.crossings[-1]
     whole = BorderCrossing(name=corridor.name, exit_office=first.exit_office, entry_office=last.entry_office)
     # the run tag keeps references (LRN, UCR) of two generators apart on the same nodes
-    gen = ConsignmentGenerator(seed, whole, run=f"T{traffic_no}")
+    gen = ConsignmentGenerator(seed, whole, run=f"{run}T{traffic_no}")
     if traffic.traders:
         gen.importers = gen.importers[: traffic.traders]
     planted = planted_mix(random.Random(seed), traffic)

@@ -15,6 +15,10 @@ agency roles are played by agency nodes the run adds (``RS-NPPO``, ...), which
 the customs nodes accept as partners. Each step's outcome (delivered,
 accepted, acknowledged) feeds ``every_ub_step_acknowledged``.
 
+With ``node_urls`` (``seedsim run --nodes``) the run starts no node: it drives
+nodes that run elsewhere over their HTTP API and hears them through their
+Kafka broker (see :mod:`.remote_nodes` for what such a run cannot do).
+
 A run waits until every message a consignment event sent has been answered
 (acknowledged or rejected) and every injected fault has been dead-lettered or
 recognised as a duplicate, then evaluates the expectations. The counts depend
@@ -39,13 +43,14 @@ from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
-from seedsim.runners.demo import Progress, describe
+from seedsim.runners.demo import NODE_READY_S, Progress, describe
 from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
-from seedsim.runners.node_clients import InProcessClient
+from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient, RunnerError
 from seedsim.runners.run_watch import Watch
 from seedsim.runners.scenarios import corridor as corridors
 from seedsim.runners.scenarios.expectations import Verdict, evaluate
+from seedsim.runners.scenarios.remote_nodes import refusal, run_tag
 from seedsim.runners.scenarios.scenario_model import (
     Delay,
     Duplicates,
@@ -75,6 +80,7 @@ class RunSettings:
     timeout: float | None = None  # overrides the scenario's timeout_s
     record: Path | None = None  # a trace file: every record the run sends (see runners.traces.trace_recorder)
     watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
+    node_urls: dict[str, str] | None = None  # drive nodes elsewhere over HTTP (heard through kafka), start none
 
 
 @dataclass
@@ -127,9 +133,11 @@ class _Play:
         self.seed = scenario.seed if settings.seed is None else settings.seed
         self.timeout = settings.timeout or scenario.timeout_s
         run_id = uuid.uuid4().hex[:8]
+        fresh = settings.kafka and not settings.node_urls  # nodes elsewhere are on their own topics (seedsim.*)
         self.topics = Topics(
-            settings.topic_prefix or (f"seedsim.scen-{scenario.name}-{run_id}" if settings.kafka else "seedsim")
+            settings.topic_prefix or (f"seedsim.scen-{scenario.name}-{run_id}" if fresh else "seedsim")
         )
+        self.tag = run_tag() if settings.node_urls else ""  # nodes elsewhere outlive the run: tag its references
         sent = make_transport(settings.kafka, client_id=f"seedsim-run-{run_id}")
         # recorded under the faults: a delayed record when it is sent, a re-sent one again
         sent = recording(sent, settings.record, settings.kafka, scenario.name, self.seed)
@@ -144,9 +152,14 @@ class _Play:
         self.consignments = [
             []
             if t.utility_block
-            else corridors.generate(i, t, scenario.corridor(t.corridor), traffic_seed(self.seed, i, t.seed))
+            else corridors.generate(i, t, scenario.corridor(t.corridor), traffic_seed(self.seed, i, t.seed), self.tag)
             for i, t in enumerate(scenario.traffic)
         ]
+        if settings.node_urls:  # count only this run's records, not those of earlier runs on the same nodes
+            ours = {c.ucr for cs in self.consignments for c in cs}
+            ours |= {e.consignment for e in scenario.timeline if isinstance(e.consignment, str)}
+            faults = f"FAULT{self.tag}"
+            self.summary.accept = lambda rec: rec.consignment in ours or (rec.consignment or "").startswith(faults)
         # utility_block traffic: (traffic no, traffic, UB, role -> node id)
         self.ub_traffic = []
         for i, t in enumerate(scenario.traffic):
@@ -241,7 +254,7 @@ class _Play:
                 continue
             try:
                 result = await self.event(e.node, Event(e.event), ucr, office, entry_office)
-            except EventRejected as exc:
+            except (EventRejected, RunnerError) as exc:
                 self.problems.append(f"timeline step {e.step}: {e.node} refused {e.event} for {ucr}: {exc}")
                 continue
             self.out(f"  timeline step {e.step}: {e.event} at {e.node} ({office}) for {ucr}: {result.get('status')}")
@@ -273,13 +286,13 @@ class _Play:
             if isinstance(f, Malformed):
                 sender = f.sender or (self.sc.partners(f.node) or [self.sc.nodes[0]])[0]
                 records += [
-                    malformed_record(f.payload, sender, f.node, self.topics, f"FAULT{n}-{k}")
+                    malformed_record(f.payload, sender, f.node, self.topics, f"FAULT{self.tag}{n}-{k}")
                     for k in range(1, f.count + 1)
                 ]
             elif isinstance(f, UnknownSender):
                 export = self.consignments[0][0].legs[0].exit_declaration
                 records += [
-                    unknown_sender_record(f.sender, f.node, self.topics, export, f"FAULT{n}-{k}")
+                    unknown_sender_record(f.sender, f.node, self.topics, export, f"FAULT{self.tag}{n}-{k}")
                     for k in range(1, f.count + 1)
                 ]
         if records:
@@ -323,6 +336,19 @@ class _Play:
 
     async def run(self) -> RunResult:
         sc = self.sc
+        remote = None
+        if self.settings.node_urls:
+            problem = refusal(sc, self.settings.node_urls)
+            if problem:
+                raise ValueError(problem)
+            if not self.settings.kafka:
+                raise ValueError("nodes elsewhere (node_urls) are heard only through their Kafka broker: set kafka too")
+            remote = HttpClient({n: self.settings.node_urls[n] for n in sc.nodes})  # waits for these only
+            try:  # nodes elsewhere answer first: their broker is worth listening to only once they do
+                await remote.wait_ready(timeout=min(self.timeout, NODE_READY_S), waiting=self.out)
+            except BaseException:
+                await remote.close()
+                raise
         downs = self.configure_faults()
         crossings = [x for c in sc.corridors for x in c.crossings]
         # only what the scenario sets is passed on: the rest comes from the SEED core UB and the defaults
@@ -339,6 +365,7 @@ class _Play:
                 **overrides,
             )
             for c in sc.nodes
+            if remote is None
         ]
         configs += [
             AgencyConfig(
@@ -349,6 +376,7 @@ class _Play:
                 seed=self.seed,
             )
             for a in self.agencies
+            if remote is None
         ]
         self.summary.listeners.append(self.on_record)
         self.transport.subscribe([self.topics.interop], group=self.group, handler=self.on_interop)
@@ -356,10 +384,13 @@ class _Play:
         settle = watch(self.transport, self.topics, [c.node for c in configs]) if watch else None
         async with running_network(configs, self.transport, db_dir=self.settings.db_dir) as network:
             # each node writes what drives it to the driver topic, so a recorded run can be re-driven
-            self.client = InProcessClient(network.customs)
-            completed, elapsed = await self.play_all(network, downs)
-            if settle is not None:
-                await settle()
+            self.client: NodeClient = remote or InProcessClient(network.customs)
+            try:
+                completed, elapsed = await self.play_all(network, downs)
+                if settle is not None:
+                    await settle()
+            finally:
+                await self.client.close()
         verdicts = evaluate(sc.expectations, self.summary, self.ub_outcomes)
         result = RunResult(
             sc.name,
@@ -379,9 +410,13 @@ class _Play:
         """Play every traffic, timeline event, fault and Utility Block; True when every awaited answer came."""
         sc, out = self.sc, self.out
         total = sum(len(cs) for cs in self.consignments)
+        if isinstance(self.client, HttpClient):
+            where = f"the nodes at {', '.join(f'{n} {self.client.urls[n]}' for n in sc.nodes)}, heard through Kafka {self.settings.kafka}"
+        else:
+            where = f"Kafka {self.settings.kafka}" if self.settings.kafka else "the in-process bus"
         out(
             f"seedsim run {sc.name}: {len(sc.nodes)} nodes ({', '.join(sc.nodes)}), {total} consignments, seed {self.seed}, "
-            f"over {'Kafka ' + self.settings.kafka if self.settings.kafka else 'the in-process bus'}"
+            f"over {where}"
         )
         for i, (t, cs) in enumerate(zip(sc.traffic, self.consignments, strict=False)):
             planted = Counter(c.planted for c in cs if c.planted)
