@@ -3,7 +3,8 @@
 One file: its report (traffic, faults, summary, each expectation). A folder:
 one line per scenario (passed, or what failed) and a total -- the form a test
 suite takes in CI. Either way the exit code is 0 only when every expectation
-of every scenario is met.
+of every scenario is met. ``--report DIR`` also writes the conformance report
+(HTML, JSON, JUnit: :mod:`seedsim.commands.run_reports`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.demo_and_workshop import monitor_refused, run_runner
+from seedsim.commands.run_reports import ReportOption, write_run_report
 from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Verbose
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
@@ -48,6 +50,7 @@ def run(
     ] = None,
     json_: Json = False,
     record: RecordOption = None,
+    report: ReportOption = None,
     monitor: Monitor = False,
     port: MonitorPort = 8080,
     verbose: Verbose = False,
@@ -75,11 +78,13 @@ def run(
         )
     settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record)
     if scenario.is_dir():
-        return _run_folder(scenario, settings, json_)
-    return _run_file(scenario, settings, json_, port if monitor else None)
+        return _run_folder(scenario, settings, json_, report)
+    return _run_file(scenario, settings, json_, port if monitor else None, report)
 
 
-def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None = None) -> int:
+def _run_file(
+    path: Path, settings: Any, json_: bool, monitor_port: int | None = None, report: Path | None = None
+) -> int:
     from seedsim.runners.scenarios.scenario_loader import ScenarioError, load
     from seedsim.runners.scenarios.scenario_run import run_scenario
 
@@ -100,6 +105,8 @@ def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None =
             )
         else:
             result = run_runner(lambda: run_scenario(scenario, settings, out=out, progress=progress), settings.timeout)
+    if report is not None:
+        write_run_report(report, result, str(path))
     if json_:
         TERMINAL.line(json.dumps(result.to_dict(), indent=2))
     if not result.ok:
@@ -109,7 +116,7 @@ def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None =
     return 0 if result.ok else 1
 
 
-def _run_folder(folder: Path, settings: Any, json_: bool) -> int:
+def _run_folder(folder: Path, settings: Any, json_: bool, report: Path | None = None) -> int:
     from seedsim.runners.scenarios.scenario_loader import ScenarioError, load
     from seedsim.runners.scenarios.scenario_run import run_scenario
 
@@ -132,6 +139,8 @@ def _run_folder(folder: Path, settings: Any, json_: bool) -> int:
                 settings.timeout,
             )
         results.append({"file": str(path), **result.to_dict()})
+        if report is not None:
+            write_run_report(report / path.stem, result, str(path))
         counts = f"{result.counts['sent']} sent, {result.elapsed_s:.1f} s"
         if result.ok:
             passed += 1

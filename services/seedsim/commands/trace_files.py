@@ -31,7 +31,7 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.preflight import Refused
-from seedsim.commands.shared_options import Json
+from seedsim.commands.shared_options import Json, ReportOutput, write_output
 from seedsim.commands.terminal import TERMINAL
 
 if TYPE_CHECKING:
@@ -177,12 +177,7 @@ def diff(
         DiffFormat,
         typer.Option("--format", help="text (per consignment), json, or junit (one test case per consignment)."),
     ] = DiffFormat.text,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the report to this file. Default: standard output.", show_default=False
-        ),
-    ] = None,
+    output: ReportOutput = None,
     skip_bad: SkipBad = False,
     node: Annotated[
         str | None,
@@ -205,10 +200,7 @@ def diff(
     if output is None:
         TERMINAL.line(text.rstrip("\n"))
     else:
-        try:
-            output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise Refused(f"cannot write {output}: {exc.strerror or exc} (check -o)") from None
+        write_output(output, text)
         n, deviating = len(result.consignments), len(result.deviations)
         verdict = f"DIFFERENT: {deviating} of {n} consignments deviate" if deviating else f"EQUAL: {n} consignments"
         TERMINAL.line(f"{verdict} (report in {output})")
