@@ -111,7 +111,8 @@ def report(
     topic_prefix: Annotated[
         str,
         typer.Option(
-            "--topic-prefix", help="With --kafka: the run's topic prefix (seedsim run prints it; --topic-prefix)."
+            "--topic-prefix",
+            help="With --kafka: the run's topic prefix (seedsim run --kafka prints it in its first line).",
         ),
     ] = "seedsim",
     from_: Annotated[

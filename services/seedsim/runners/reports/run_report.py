@@ -37,12 +37,13 @@ key                   what it holds
 ====================  ===========================================================================
 
 ``latest`` lists hold at most the aggregate's :data:`~seedsim.runners.monitor.monitor_aggregate.KEPT`
-entries (the last ones); ``total`` counts them all.
+entries (the last ones), by time; ``total`` counts them all.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +108,12 @@ def ub_steps(outcomes: list[tuple[str, StepOutcome]]) -> list[dict[str, Any]]:
     return steps
 
 
+def in_time(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Alerts or dead letters by time (then node, consignment): records read from several partitions come
+    interleaved in any order, and a report is the same however they came."""
+    return sorted(entries, key=lambda e: (e["ts"], e["node"], e.get("consignment") or "", e.get("message_id") or ""))
+
+
 def build_report(agg: MonitorAggregate, source: Source, found: Findings) -> dict[str, Any]:
     """The report of what ``agg`` was fed, with ``found``'s verdicts."""
     counts = agg.counters()
@@ -136,7 +143,7 @@ def build_report(agg: MonitorAggregate, source: Source, found: Findings) -> dict
         },
         "matrix": agg.matrix.rows(),
         "service_levels": agg.service_levels(),
-        "alerts": {"total": counts["discrepancies"] + counts["risk_alerts"], "latest": list(agg.alerts)},
-        "dead_letters": {"total": counts["dead_lettered"], "latest": list(agg.dead_letters)},
+        "alerts": {"total": counts["discrepancies"] + counts["risk_alerts"], "latest": in_time(agg.alerts)},
+        "dead_letters": {"total": counts["dead_lettered"], "latest": in_time(agg.dead_letters)},
         "latency": agg.latencies(),
     }

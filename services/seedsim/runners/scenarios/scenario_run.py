@@ -403,7 +403,7 @@ class _Play:
         total = sum(len(cs) for cs in self.consignments)
         out(
             f"seedsim run {sc.name}: {len(sc.nodes)} nodes ({', '.join(sc.nodes)}), {total} consignments, seed {self.seed}, "
-            f"over {'Kafka ' + self.settings.kafka if self.settings.kafka else 'the in-process bus'}"
+            f"over {f'Kafka {self.settings.kafka} (topics {self.topics.prefix}.*)' if self.settings.kafka else 'the in-process bus'}"
         )
         for i, (t, cs) in enumerate(zip(sc.traffic, self.consignments, strict=False)):
             planted = Counter(c.planted for c in cs if c.planted)
