@@ -338,3 +338,44 @@ def test_a_folder_of_scenarios_writes_a_report_per_scenario(tmp_path: Path):
     for name, result in results.items():
         report = json.loads((tmp_path / "out" / name / "report.json").read_text())
         assert report["counts"] == result["counts"] and report["expectations"]["verdicts"] == result["expectations"]
+
+
+def test_a_trace_whose_answer_to_a_ub_step_is_missing_fails_that_step(ub_run: Played, tmp_path: Path):
+    """UB steps read back from a trace: take the sender's record of the first answer out, and the step fails."""
+    lines = ub_run.trace.read_text().splitlines(keepends=True)
+    answers = [
+        i
+        for i, line in enumerate(lines)
+        if (entry := json.loads(line)).get("topic", "").endswith(".interop")
+        and json.loads(entry["payload"])["stage"] == "ack_received"
+    ]
+    assert len(answers) == ub_run.result["counts"]["acknowledged"]
+    cut = tmp_path / "cut.jsonl"
+    cut.write_text("".join(line for i, line in enumerate(lines) if i != answers[0]))
+    report = json.loads(report_of(cut, expect_rc=1))
+    assert report["ok"] is False
+    failed = [s for s in report["ub_steps"]["steps"] if not s["ok"]]
+    assert [(s["index"], s["message"]) for s in failed] == [(1, "ATACarnet"), (2, "Acknowledgement")]
+    assert "no acknowledgement from ME in the records" in failed[0]["errors"]
+    verdicts = {v["name"]: v for v in report["expectations"]["verdicts"]}
+    assert verdicts["every_ub_step_acknowledged"]["ok"] is False
+    assert verdicts["counts.acknowledged"]["actual"] == str(ub_run.result["counts"]["acknowledged"] - 1)
+    junit = etree.fromstring(report_of(cut, fmt="junit", expect_rc=1).encode())
+    _check_junit_shape(junit)
+    assert [c.find("failure") is not None for c in cases_of(junit, "ub steps")][:3] == [True, True, False]
+
+
+def test_the_latency_chart_draws_each_bucket_inside_its_axes():
+    from seedsim.runners.monitor.latency_histogram import LatencyHistogram
+    from seedsim.runners.reports.latency_chart import chart
+
+    h = LatencyHistogram()
+    for ms in (1.0, 1.0, 3.0, 40.0, 900.0):
+        h.add(ms)
+    c = chart({"distribution": h.distribution(), "p50_ms": h.percentile(50), "p95_ms": h.percentile(95)})
+    assert [b["n"] for b in c["bars"]] == [2, 1, 1, 1]
+    xs = [b["x"] for b in c["bars"]]
+    assert xs == sorted(xs) and c["left"] <= xs[0] and xs[-1] + c["bars"][-1]["w"] <= c["right"] + 0.2
+    assert max(b["h"] for b in c["bars"]) == c["bottom"] - c["top"]  # the tallest bar fills the plot
+    assert [m["name"] for m in c["markers"]] == ["p50", "p95"]
+    assert {"1 ms", "10 ms", "100 ms"} <= {t["label"] for t in c["ticks"]}

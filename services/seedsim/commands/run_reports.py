@@ -24,7 +24,7 @@ from seedsim.commands import preflight
 from seedsim.commands.preflight import Refused
 from seedsim.commands.shared_options import ReportOutput, write_output
 from seedsim.commands.terminal import TERMINAL
-from seedsim.commands.trace_files import SkipBad, _open, _readable
+from seedsim.commands.trace_files import SkipBad, open_trace, readable_trace
 
 if TYPE_CHECKING:
     from seedsim.runners.scenarios.scenario_model import Scenario
@@ -189,7 +189,7 @@ def _from_trace(path: str, chosen: Scenario | None, skip_bad: bool) -> dict[str,
 
     if path != "-" and not Path(path).is_file():
         raise Refused(f"no trace file {path} (give a file written by seedsim run --record, or by kcat -C -J)")
-    with _readable(), _open(path, skip_bad) as reader:
+    with readable_trace(), open_trace(path, skip_bad) as reader:
         read = RecordsRead().add_all(reader)
     header = reader.header
     named = header.scenario if header is not None else None
