@@ -8,6 +8,7 @@
     seedsim monitor --kafka HOST:PORT [--port 8080]                    the interoperability monitor (dashboard)
     seedsim validate PATH...                                          conformance of documents
     seedsim run|demo ... --record FILE; seedsim trace stats|show|diff  traces: record, inspect, compare
+    seedsim run SCENARIO --report DIR; seedsim report TRACE|--kafka   conformance reports (HTML, JSON, JUnit)
     seedsim ub list|show|docs, seedsim asyncapi, seedsim sample export-pair
 
 The sub-commands live in :mod:`seedsim.commands`; this module assembles them
@@ -30,6 +31,7 @@ from seedsim.commands import (
     documents,
     interrupts,
     monitor_command,
+    run_reports,
     sample_pair,
     scenario_runs,
     serve,
@@ -75,6 +77,7 @@ app.command("node")(serve.node)
 app.command("agency")(serve.agency)
 app.command("run")(scenario_runs.run)
 app.command("monitor")(monitor_command.monitor)
+app.command("report")(run_reports.report)
 app.command("validate")(documents.validate)
 app.add_typer(documents.ub_app, name="ub")
 app.command("asyncapi")(documents.asyncapi)

@@ -176,3 +176,20 @@ def test_the_wheel_carries_the_monitor_dashboard(wheel: Path):
     }
     assert len(expected) >= 5
     assert sorted(expected - names) == []
+
+
+def test_the_wheel_carries_the_report_template(wheel: Path):
+    """The conformance report's HTML is rendered from a template in the installed package."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    folder = REPO / "services" / "seedsim" / "runners" / "reports" / "templates"
+    expected = {f"seedsim/runners/reports/templates/{p.name}" for p in folder.iterdir() if p.is_file()}
+    assert "seedsim/runners/reports/templates/report.html" in expected
+    assert sorted(expected - names) == []
+
+
+def test_run_report_from_another_directory(venv: Path, elsewhere: Path):
+    """An installed seedsim writes the three reports of a shipped scenario, its HTML from the packaged template."""
+    proc = seedsim(venv, elsewhere, "run", "ub-seed-cash", "--report", "out")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert sorted(p.name for p in (elsewhere / "out").iterdir()) == ["report.html", "report.json", "report.junit.xml"]
+    assert "UB-SEED-CASH" in (elsewhere / "out" / "report.html").read_text()

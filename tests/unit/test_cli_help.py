@@ -31,6 +31,7 @@ def test_the_commands_are_all_there():
         "agency",
         "run",
         "monitor",
+        "report",
         "validate",
         "ub",
         "asyncapi",

@@ -3,7 +3,8 @@
 One file: its report (traffic, faults, summary, each expectation). A folder:
 one line per scenario (passed, or what failed) and a total -- the form a test
 suite takes in CI. Either way the exit code is 0 only when every expectation
-of every scenario is met.
+of every scenario is met. ``--report DIR`` also writes the conformance report
+(HTML, JSON, JUnit: :mod:`seedsim.commands.run_reports`).
 
 With ``--nodes`` one scenario plays against nodes that run elsewhere (as
 docker-compose runs them), driven over HTTP and heard through their broker.
@@ -21,6 +22,7 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.demo_and_workshop import monitor_refused, run_runner
+from seedsim.commands.run_reports import ReportOption, write_run_report
 from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Nodes, Verbose
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
@@ -56,6 +58,7 @@ def run(
     ] = None,
     json_: Json = False,
     record: RecordOption = None,
+    report: ReportOption = None,
     monitor: Monitor = False,
     port: MonitorPort = 8080,
     nodes: Nodes = None,
@@ -86,11 +89,13 @@ def run(
     if nodes:
         settings.node_urls = _nodes_elsewhere(nodes, kafka, scenario, record, monitor)
     if scenario.is_dir():
-        return _run_folder(scenario, settings, json_)
-    return _run_file(scenario, settings, json_, port if monitor else None)
+        return _run_folder(scenario, settings, json_, report)
+    return _run_file(scenario, settings, json_, port if monitor else None, report)
 
 
-def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None = None) -> int:
+def _run_file(
+    path: Path, settings: Any, json_: bool, monitor_port: int | None = None, report: Path | None = None
+) -> int:
     from seedsim.runners.scenarios.scenario_loader import ScenarioError, load
     from seedsim.runners.scenarios.scenario_run import run_scenario
 
@@ -117,6 +122,8 @@ def _run_file(path: Path, settings: Any, json_: bool, monitor_port: int | None =
             )
         else:
             result = run_runner(lambda: run_scenario(scenario, settings, out=out, progress=progress), settings.timeout)
+    if report is not None:
+        write_run_report(report, result, str(path))
     if json_:
         TERMINAL.line(json.dumps(result.to_dict(), indent=2))
     if not result.ok:
@@ -150,7 +157,7 @@ def _nodes_elsewhere(nodes: str, kafka: str | None, scenario: Path, record: Path
     return preflight.node_urls(nodes)
 
 
-def _run_folder(folder: Path, settings: Any, json_: bool) -> int:
+def _run_folder(folder: Path, settings: Any, json_: bool, report: Path | None = None) -> int:
     from seedsim.runners.scenarios.scenario_loader import ScenarioError, load
     from seedsim.runners.scenarios.scenario_run import run_scenario
 
@@ -173,6 +180,8 @@ def _run_folder(folder: Path, settings: Any, json_: bool) -> int:
                 settings.timeout,
             )
         results.append({"file": str(path), **result.to_dict()})
+        if report is not None:
+            write_run_report(report / path.stem, result, str(path))
         counts = f"{result.counts['sent']} sent, {result.elapsed_s:.1f} s"
         if result.ok:
             passed += 1

@@ -8,6 +8,7 @@ uses it, naming the variable, and by no other command.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,6 +44,21 @@ Nodes = Annotated[
         show_default=False,
     ),
 ]
+
+#: ``--output/-o FILE`` of the commands that write a report (standard output by default)
+ReportOutput = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write the report to this file. Default: standard output.", show_default=False),
+]
+
+
+def write_output(output: Path, text: str) -> None:
+    """Write a report to ``--output``; Refused (one line, exit 2) when it cannot be written."""
+    try:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise preflight.Refused(f"cannot write {output}: {exc.strerror or exc} (check -o)") from None
+
 
 Monitor = Annotated[
     bool,

@@ -31,7 +31,7 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.preflight import Refused
-from seedsim.commands.shared_options import Json
+from seedsim.commands.shared_options import Json, ReportOutput, write_output
 from seedsim.commands.terminal import TERMINAL
 
 if TYPE_CHECKING:
@@ -93,7 +93,7 @@ class DiffFormat(str, Enum):
 
 
 @contextmanager
-def _readable() -> Iterator[None]:
+def readable_trace() -> Iterator[None]:
     """A trace that cannot be read ends the command with its one line (file, line, why) and exit 2."""
     from seedsim.runners.traces import TraceError
 
@@ -103,7 +103,7 @@ def _readable() -> Iterator[None]:
         raise Refused(str(exc)) from None
 
 
-def _open(path: str, skip_bad: bool) -> TraceReader:
+def open_trace(path: str, skip_bad: bool) -> TraceReader:
     from seedsim.runners.traces import read_trace
 
     return read_trace(path, skip_bad=skip_bad, on_bad=lambda exc: TERMINAL.note(f"skipped {exc}"))
@@ -114,7 +114,7 @@ def stats(path: TraceFile, json_: Json = False, skip_bad: SkipBad = False) -> No
     """Count a trace's records per topic, sender, receiver, message type and interop stage."""
     from seedsim.runners.traces.trace_stats import render_stats, trace_stats
 
-    with _readable(), _open(path, skip_bad) as reader:
+    with readable_trace(), open_trace(path, skip_bad) as reader:
         counted = trace_stats(reader)
     TERMINAL.line(json.dumps(counted, indent=2) if json_ else render_stats(counted).rstrip("\n"))
 
@@ -150,7 +150,7 @@ def show(
     """Print each consignment's conversation: who sent what to whom on which event, the verdict, the acknowledgement."""
     from seedsim.runners.traces.trace_timeline import render_timeline, trace_timeline
 
-    with _readable(), _open(path, skip_bad) as reader:
+    with readable_trace(), open_trace(path, skip_bad) as reader:
         conversations = trace_timeline(reader, consignment=consignment, node=node, type=type_)
     if json_:
         TERMINAL.line(json.dumps([c.to_json() for c in conversations], indent=2))
@@ -177,12 +177,7 @@ def diff(
         DiffFormat,
         typer.Option("--format", help="text (per consignment), json, or junit (one test case per consignment)."),
     ] = DiffFormat.text,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the report to this file. Default: standard output.", show_default=False
-        ),
-    ] = None,
+    output: ReportOutput = None,
     skip_bad: SkipBad = False,
     node: Annotated[
         str | None,
@@ -198,17 +193,14 @@ def diff(
     """Compare the outcome of ACTUAL with GOLDEN's (verdicts, acknowledgements, matching, alerts); exit 0 only when equal."""
     from seedsim.runners.traces import diff_traces
 
-    with _readable(), _open(golden, skip_bad) as g, _open(actual, skip_bad) as a:
+    with readable_trace(), open_trace(golden, skip_bad) as g, open_trace(actual, skip_bad) as a:
         result = diff_traces(g, a, golden_name=golden, actual_name=actual, node=node)
     report = {DiffFormat.text: result.to_text, DiffFormat.json: result.to_json, DiffFormat.junit: result.to_junit}
     text = report[format_]()
     if output is None:
         TERMINAL.line(text.rstrip("\n"))
     else:
-        try:
-            output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise Refused(f"cannot write {output}: {exc.strerror or exc} (check -o)") from None
+        write_output(output, text)
         n, deviating = len(result.consignments), len(result.deviations)
         verdict = f"DIFFERENT: {deviating} of {n} consignments deviate" if deviating else f"EQUAL: {n} consignments"
         TERMINAL.line(f"{verdict} (report in {output})")

@@ -433,64 +433,130 @@ class Player:
             message_id = await self._send(out, doc)
             self.conversation.first_message_id = self.conversation.first_message_id or message_id
             recs = await watcher.until_answered(message_id, sender, self.timeout)
-            answer = next(
-                (r for r in recs if r.node == sender and r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)), None
-            )
-            invalid = [r for r in recs if r.node == receiver and r.stage == Stage.INVALID]
-            errors = [e for r in invalid for e in (r.detail or r.result or "invalid").split("; ")]
-            if answer is None:
-                errors.append(f"no acknowledgement from {receiver} within {self.timeout:g} s")
-            previous = StepOutcome(
-                index=index,
-                step=step,
-                sender=sender,
-                receiver=receiver,
-                message_id=message_id,
-                valid=any(r.node == receiver and r.stage == Stage.VALID for r in recs),
-                acked=answer is not None and answer.stage == Stage.ACK_RECEIVED,
-                errors=errors,
-                payload=out.payload,
-                values=out.values,
-                latency_ms=answer.latency_ms if answer else None,
-                nacked=answer is not None and answer.stage == Stage.NACK_RECEIVED,
-                ack_errors=ack_errors(watcher.acks.get(message_id)),
-                broken=out.broken,
-            )
+            previous = answered(index, step, sender, receiver, message_id, recs, f"within {self.timeout:g} s")
+            previous.payload, previous.values, previous.broken = out.payload, out.values, out.broken
+            previous.ack_errors = ack_errors(watcher.acks.get(message_id))
             yield previous
 
     def _acknowledgement(
         self, index: int, step: Step, sender: str, receiver: str, previous: StepOutcome | None, watcher: Watcher
     ) -> StepOutcome:
-        if previous is None:
-            return StepOutcome(
-                index,
-                step,
-                sender,
-                receiver,
-                None,
-                False,
-                False,
-                ["an Acknowledgement step answers a step before it; there is none"],
-            )
-        ack = watcher.acks.get(previous.message_id or "")
-        errors = list(previous.errors)
-        if (sender, receiver) != (previous.receiver, previous.sender):
-            errors.append(
-                f"the UB has {sender} acknowledge to {receiver}, but step {previous.index} went {previous.sender} -> {previous.receiver}"
-            )
-        return StepOutcome(
-            index=index,
-            step=step,
-            sender=previous.receiver,
-            receiver=previous.sender,
-            message_id=ack.header("ce_id") if ack else None,
-            valid=previous.valid and ack is not None,
-            acked=previous.acked,
-            errors=errors,
-            payload=ack.value if ack else None,
-            values=data_set_values(self.ub, step.message, ack.value if ack else None),
-            latency_ms=previous.latency_ms,
-            answers=previous.index,
-            nacked=previous.nacked,
-            ack_errors=list(previous.ack_errors),
+        ack = watcher.acks.get(previous.message_id or "") if previous is not None else None
+        return acknowledgement_step(self.ub, index, step, sender, receiver, previous, ack, ack is not None)
+
+
+# -- a step's outcome, from the interop records about its message ----------------------------------
+
+
+def answered(
+    index: int, step: Step, sender: str, receiver: str, message_id: str, recs: list[InteropRecord], waited: str
+) -> StepOutcome:
+    """The outcome of a step whose message ``message_id`` went ``sender`` -> ``receiver``, read from the interop
+    records about it (``recs``): accepted by the receiver, answered to the sender; ``waited``: how long an answer
+    was awaited (``within 30 s``), for the error when none came."""
+    answer = next((r for r in recs if r.node == sender and r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)), None)
+    invalid = [r for r in recs if r.node == receiver and r.stage == Stage.INVALID]
+    errors = [e for r in invalid for e in (r.detail or r.result or "invalid").split("; ")]
+    if answer is None:
+        errors.append(f"no acknowledgement from {receiver} {waited}")
+    return StepOutcome(
+        index=index,
+        step=step,
+        sender=sender,
+        receiver=receiver,
+        message_id=message_id,
+        valid=any(r.node == receiver and r.stage == Stage.VALID for r in recs),
+        acked=answer is not None and answer.stage == Stage.ACK_RECEIVED,
+        errors=errors,
+        latency_ms=answer.latency_ms if answer else None,
+        nacked=answer is not None and answer.stage == Stage.NACK_RECEIVED,
+    )
+
+
+def not_played(index: int, step: Step, sender: str, receiver: str, why: str) -> StepOutcome:
+    """The outcome of a step that sent nothing, and why."""
+    return StepOutcome(index, step, sender, receiver, None, False, False, [why])
+
+
+def acknowledgement_step(
+    ub: UtilityBlock,
+    index: int,
+    step: Step,
+    sender: str,
+    receiver: str,
+    previous: StepOutcome | None,
+    ack: Record | None,
+    arrived: bool,
+) -> StepOutcome:
+    """The outcome of a step whose message is ``Acknowledgement``: the answer to the step before (``previous``);
+    ``ack``: the acknowledgement as its receiver got it, when known; ``arrived``: whether it arrived."""
+    if previous is None:
+        return not_played(
+            index, step, sender, receiver, "an Acknowledgement step answers a step before it; there is none"
         )
+    errors = list(previous.errors)
+    if (sender, receiver) != (previous.receiver, previous.sender):
+        errors.append(
+            f"the UB has {sender} acknowledge to {receiver}, but step {previous.index} went {previous.sender} -> {previous.receiver}"
+        )
+    return StepOutcome(
+        index=index,
+        step=step,
+        sender=previous.receiver,
+        receiver=previous.sender,
+        message_id=ack.header("ce_id") if ack else None,
+        valid=previous.valid and arrived,
+        acked=previous.acked,
+        errors=errors,
+        payload=ack.value if ack else None,
+        values=data_set_values(ub, step.message, ack.value if ack else None),
+        latency_ms=previous.latency_ms,
+        answers=previous.index,
+        nacked=previous.nacked,
+        ack_errors=list(previous.ack_errors),
+    )
+
+
+def steps_in_records(
+    ub: UtilityBlock, roles: dict[str, str], plays: int, records: list[InteropRecord]
+) -> list[StepOutcome]:
+    """The outcomes of ``plays`` plays of ``ub`` (cast as ``roles``) read back from a run's interop records alone
+    (a trace): each step's message is the next one, in time, its sender sent of the step's type and event to the
+    step's receiver. What the records do not carry (the payloads, the acknowledgement's errors) is left empty."""
+    about: dict[str, list[InteropRecord]] = {}
+    for r in records:
+        if r.message_id:
+            about.setdefault(r.message_id, []).append(r)
+    sent = sorted((r for r in records if r.stage == Stage.SENT and r.message_id), key=lambda r: r.ts)
+    used: set[str] = set()
+    outcomes: list[StepOutcome] = []
+    for _play in range(plays):
+        previous: StepOutcome | None = None
+        for index, step in enumerate(ub.business_process.steps, 1):
+            sender, receiver = roles[step.from_role], roles[step.to_role]
+            if step.message == ACKNOWLEDGEMENT.name:
+                # the sender's ack_received / nack_received record says the acknowledgement arrived
+                arrived = previous is not None and (previous.acked or previous.nacked)
+                outcomes.append(acknowledgement_step(ub, index, step, sender, receiver, previous, None, arrived))
+                continue
+            found = next(
+                (
+                    r
+                    for r in sent
+                    if r.message_id not in used
+                    and (r.node, r.receiver, r.message_type) == (sender, receiver, step.message)
+                    and r.event in (None, step.event)
+                ),
+                None,
+            )
+            if found is None or found.message_id is None:
+                previous = not_played(
+                    index, step, sender, receiver, f"no {step.message} sent by {sender} in the records"
+                )
+            else:
+                used.add(found.message_id)
+                previous = answered(
+                    index, step, sender, receiver, found.message_id, about[found.message_id], "in the records"
+                )
+            outcomes.append(previous)
+    return outcomes

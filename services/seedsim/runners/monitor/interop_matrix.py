@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,6 +120,15 @@ class InteropMatrix:
         for row in self.rows():
             writer.writerow({k: "" if v is None else v for k, v in row.items()})
         return out.getvalue()
+
+    def latency_by(self, key: Callable[[Flow], str]) -> dict[str, LatencyHistogram]:
+        """The round-trip latency distributions added up per ``key`` of a flow (its type, its link...), by key."""
+        out: dict[str, LatencyHistogram] = {}
+        for flow in sorted(self.cells):
+            histogram = self.cells[flow].latency
+            if histogram.count:
+                out.setdefault(key(flow), LatencyHistogram()).merge(histogram)
+        return dict(sorted(out.items()))
 
     def total(self, flows: list[Flow]) -> MatrixCell:
         """The cells of ``flows`` added up."""

@@ -9,18 +9,20 @@ it keeps in bounded memory:
 * the :class:`.interop_matrix.InteropMatrix`, from which the network and each UB's service
   level are derived on request;
 * the latest :data:`FEED` stages, :data:`KEPT` alerts (matching and risk, with both values) and
-  :data:`KEPT` dead letters (rule and reason); the store keeps them all.
+  :data:`KEPT` dead letters (rule and reason); the store keeps them all;
+* on request, the latency distributions per message type and per link (from the matrix's
+  histograms), which a run's report draws.
 """
 
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from seedsim.core.interop import InteropRecord, Stage
 from seedsim.runners.interop_summary import ACK_STAGES, ACK_TYPE, summary_counts
-from seedsim.runners.monitor.interop_matrix import InteropMatrix
+from seedsim.runners.monitor.interop_matrix import Flow, InteropMatrix
 from seedsim.runners.monitor.network_graph import network
 from seedsim.runners.monitor.service_levels import service_level
 from seedsim.runners.traces.trace_outcomes import Alert
@@ -104,6 +106,27 @@ class MonitorAggregate:
 
     def service_levels(self) -> list[dict[str, Any]]:
         return [service_level(ub, self.matrix) for ub in self.blocks]
+
+    def latencies(self) -> dict[str, list[dict[str, Any]]]:
+        """Round-trip latency distributions (send to reading the answer) per message type and per link
+        (``RS -> ME``): count, p50, p95 and the histogram's buckets ``[upper bound ms, count]``."""
+        keys: dict[str, Callable[[Flow], str]] = {
+            "by_message_type": lambda f: f.message_type,
+            "by_link": lambda f: f"{f.sender} -> {f.receiver}",
+        }
+        return {
+            name: [
+                {
+                    "label": label,
+                    "count": h.count,
+                    "p50_ms": h.percentile(50),
+                    "p95_ms": h.percentile(95),
+                    "distribution": [list(b) for b in h.distribution()],
+                }
+                for label, h in self.matrix.latency_by(key).items()
+            ]
+            for name, key in keys.items()
+        }
 
 
 def aggregate(records: Iterable[InteropRecord], blocks: Iterable[UtilityBlock] = ()) -> MonitorAggregate:

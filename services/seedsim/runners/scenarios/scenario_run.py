@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 import uuid
 from collections import Counter
@@ -60,12 +61,14 @@ from seedsim.runners.scenarios.scenario_model import (
     Reorder,
     Scenario,
     TimelineEvent,
+    Traffic,
     UnknownSender,
 )
 from seedsim.runners.scenarios.transport_faults import FaultyTransport, unknown_sender_record
 from seedsim.runners.traces.trace_recorder import recording
 from seedsim.runners.ub_player import Cast, Player, StepOutcome, cast_roles
 from seedsim.utility_blocks.loader import blocks_in
+from seedsim.utility_blocks.model import UtilityBlock
 
 Out = Callable[[str], None]
 
@@ -94,6 +97,8 @@ class RunResult:
     latency_p95_ms: float | None
     problems: list[str] = field(default_factory=list)
     summary: InteropSummary | None = field(default=None, repr=False)
+    #: (UB id, step outcome) of the run's utility_block traffic, in the order played
+    ub_outcomes: list[tuple[str, StepOutcome]] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -118,6 +123,28 @@ class RunResult:
         }
 
 
+def topic_prefix_of(scenario: str, run_id: str) -> str:
+    """The topic prefix of a run over Kafka when none is given: it names the scenario (see :func:`scenario_of_prefix`)."""
+    return f"seedsim.scen-{scenario}-{run_id}"
+
+
+def scenario_of_prefix(prefix: str) -> str | None:
+    """The scenario a run's default topic prefix names (``seedsim.scen-NAME-1a2b3c4d``), or None."""
+    found = re.fullmatch(r"seedsim\.scen-(.+)-[0-9a-f]{8}", prefix)
+    return found.group(1) if found else None
+
+
+def ub_casts(scenario: Scenario) -> list[tuple[int, Traffic, UtilityBlock, dict[str, str]]]:
+    """(traffic no, traffic, UB, role -> node id) of each utility_block traffic: who plays which role, from the
+    exit country of the traffic's corridor's first crossing to its entry country."""
+    casts = []
+    for i, t in enumerate(scenario.traffic):
+        if t.utility_block:
+            ub, x = blocks_in()[t.utility_block], scenario.corridor(t.corridor).crossings[0]
+            casts.append((i, t, ub, cast_roles(ub, x.exit_office[:2], x.entry_office[:2])))
+    return casts
+
+
 def traffic_seed(run_seed: int, traffic_no: int, own: int | None) -> int:
     """One generator's seed from the run's seed: ``--seed`` changes every generator, reproducibly."""
     return random.Random(f"{run_seed}:{own if own is not None else traffic_no}").randrange(2**31)
@@ -134,9 +161,7 @@ class _Play:
         self.timeout = settings.timeout or scenario.timeout_s
         run_id = uuid.uuid4().hex[:8]
         fresh = settings.kafka and not settings.node_urls  # nodes elsewhere are on their own topics (seedsim.*)
-        self.topics = Topics(
-            settings.topic_prefix or (f"seedsim.scen-{scenario.name}-{run_id}" if fresh else "seedsim")
-        )
+        self.topics = Topics(settings.topic_prefix or (topic_prefix_of(scenario.name, run_id) if fresh else "seedsim"))
         self.tag = run_tag() if settings.node_urls else ""  # nodes elsewhere outlive the run: tag its references
         sent = make_transport(settings.kafka, client_id=f"seedsim-run-{run_id}")
         # recorded under the faults: a delayed record when it is sent, a re-sent one again
@@ -160,12 +185,7 @@ class _Play:
             ours |= {e.consignment for e in scenario.timeline if isinstance(e.consignment, str)}
             faults = f"FAULT{self.tag}"
             self.summary.accept = lambda rec: rec.consignment in ours or (rec.consignment or "").startswith(faults)
-        # utility_block traffic: (traffic no, traffic, UB, role -> node id)
-        self.ub_traffic = []
-        for i, t in enumerate(scenario.traffic):
-            if t.utility_block:
-                ub, x = blocks_in()[t.utility_block], scenario.corridor(t.corridor).crossings[0]
-                self.ub_traffic.append((i, t, ub, cast_roles(ub, x.exit_office[:2], x.entry_office[:2])))
+        self.ub_traffic = ub_casts(scenario)
         self.agencies = sorted({n for *_, roles in self.ub_traffic for n in roles.values() if "-" in n})
         self.ub_outcomes: list[tuple[str, StepOutcome]] = []
 
@@ -402,6 +422,7 @@ class _Play:
             percentile(self.summary.latencies_ms, 95),
             self.problems,
             self.summary,
+            self.ub_outcomes,
         )
         self.report(result)
         return result
@@ -413,7 +434,11 @@ class _Play:
         if isinstance(self.client, HttpClient):
             where = f"the nodes at {', '.join(f'{n} {self.client.urls[n]}' for n in sc.nodes)}, heard through Kafka {self.settings.kafka}"
         else:
-            where = f"Kafka {self.settings.kafka}" if self.settings.kafka else "the in-process bus"
+            where = (
+                f"Kafka {self.settings.kafka} (topics {self.topics.prefix}.*)"
+                if self.settings.kafka
+                else "the in-process bus"
+            )
         out(
             f"seedsim run {sc.name}: {len(sc.nodes)} nodes ({', '.join(sc.nodes)}), {total} consignments, seed {self.seed}, "
             f"over {where}"

@@ -18,7 +18,7 @@ time (an ISO 8601 time, records stamped later left out).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +71,23 @@ def time_ms(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+async def captured(
+    bootstrap: str, topics_pattern: str, *, from_time: int | None = None, until: Until = Until(idle_s=5.0)
+) -> AsyncIterator[TraceEntry]:
+    """Every record of the topics matching ``topics_pattern``, as it is read (what a capture writes, or a
+    report reads as it streams)."""
+    from seedsim.core.transport.kafka import read_topics  # only the Kafka adapter imports aiokafka
+
+    count = 0
+    reader = read_topics(bootstrap, topics_pattern, from_ms=from_time, until_ms=until.time_ms, idle_s=until.idle_s)
+    async with aclosing(reader) as records:
+        async for record, tstype in records:
+            yield TraceEntry(record, tstype=tstype)
+            count += 1
+            if until.count is not None and count >= until.count:
+                break
+
+
 async def capture(
     bootstrap: str,
     topics_pattern: str,
@@ -81,17 +98,12 @@ async def capture(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write every record of the topics matching ``topics_pattern`` to ``writer``; the number written."""
-    from seedsim.core.transport.kafka import read_topics  # only the Kafka adapter imports aiokafka
-
     count = 0
-    reader = read_topics(bootstrap, topics_pattern, from_ms=from_time, until_ms=until.time_ms, idle_s=until.idle_s)
-    async with aclosing(reader) as records:
-        async for record, tstype in records:
-            writer.write(TraceEntry(record, tstype=tstype))
+    async with aclosing(captured(bootstrap, topics_pattern, from_time=from_time, until=until)) as entries:
+        async for entry in entries:
+            writer.write(entry)
             count += 1
             if progress is not None:
                 progress(count)
-            if until.count is not None and count >= until.count:
-                break
     writer.flush()
     return count
