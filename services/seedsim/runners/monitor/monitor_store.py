@@ -20,6 +20,7 @@ import json
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from seedsim.core.sqlite_store import SqliteStore, Tx
@@ -67,6 +68,33 @@ def _row(row: sqlite3.Row) -> tuple[str, Record, bool]:
     return row["kind"], Record(topic=row["topic"], value=row["value"], headers=headers), bool(row["truncated"])
 
 
+#: rows a single INSERT writes: one statement, one step, so the writer thread takes the GIL back once per
+#: statement rather than once per row (with executemany it waited for the ingesting thread at every row)
+ROWS_PER_INSERT = 500
+_COLUMNS = "key, kind, stage, consignment, at, topic, value, headers, truncated"
+
+
+@lru_cache(maxsize=8)
+def _insert(rows: int) -> str:
+    values = ",".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return f"INSERT INTO monitored({_COLUMNS}) VALUES {values}"
+
+
+def _columns(it: StoredRecord) -> tuple[Any, ...]:
+    headers = json.dumps([[k, v.decode("latin-1")] for k, v in it.record.headers]) if it.record.headers else "[]"
+    return (
+        it.key,
+        it.kind,
+        it.stage,
+        it.consignment,
+        it.at,
+        it.record.topic,
+        it.record.value,
+        headers,
+        int(it.truncated),
+    )
+
+
 class MonitorStore(SqliteStore):
     SCHEMA = SCHEMA
 
@@ -85,25 +113,11 @@ class MonitorStore(SqliteStore):
                 for it in chunk:
                     if it.key not in found and it.key not in new:
                         new[it.key] = it
-            tx.conn.executemany(
-                "INSERT INTO monitored(key, kind, stage, consignment, at, topic, value, headers, truncated)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        it.key,
-                        it.kind,
-                        it.stage,
-                        it.consignment,
-                        it.at,
-                        it.record.topic,
-                        it.record.value,
-                        json.dumps([[k, v.decode("latin-1")] for k, v in it.record.headers]),
-                        int(it.truncated),
-                    )
-                    for it in new.values()
-                ],
-            )
-            return list(new.values())
+            rows = list(new.values())
+            for start in range(0, len(rows), ROWS_PER_INSERT):
+                chunk = rows[start : start + ROWS_PER_INSERT]
+                tx.execute(_insert(len(chunk)), [v for it in chunk for v in _columns(it)])
+            return rows
 
         return (await self.transaction(_add))[0]
 
