@@ -105,7 +105,7 @@ class MonitorAggregate:
         return network(self.matrix, self.nodes)
 
     def service_levels(self) -> list[dict[str, Any]]:
-        return [service_level(ub, self.matrix) for ub in self.blocks]
+        return [service_level(ub, self.matrix, self.blocks) for ub in self.blocks]
 
     def latencies(self) -> dict[str, list[dict[str, Any]]]:
         """Round-trip latency distributions (send to reading the answer) per message type and per link

@@ -2,8 +2,12 @@
 
 A UB's governance names a service level (``availability_pct``, ``p95_latency_ms``) and monitoring
 thresholds (``max_nack_rate``, ``max_dead_letters``). The monitor measures them over the matrix
-cells of the UB's message types (every type its steps exchange, but the acknowledgement itself;
-a type two UBs share counts for both):
+cells of the UB's message types (every type its steps exchange, but the acknowledgement itself).
+A type several UBs share (EntryConfirmation closes UB-SEED-EXIT, -PHYTO, -TIR...) counts for a UB
+only once a type of its own (PhytosanitaryCertificate for UB-SEED-PHYTO) has been seen: a run of
+exit data alone is UB-SEED-EXIT's traffic, not the phytosanitary one's. When two UBs both have
+traffic of their own, the shared type counts for both (the matrix does not know which conversation
+a message closes):
 
 * p95 latency: of the round trip from sending to reading the acknowledgement;
 * acknowledgement rate: acknowledged over sent, checked against ``availability_pct`` (the share of
@@ -16,6 +20,7 @@ A UB whose messages have not been seen has no verdict (``no traffic``), not a pa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from seedsim.runners.interop_summary import ACK_TYPE
@@ -27,8 +32,23 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def service_level(ub: UtilityBlock, matrix: InteropMatrix) -> dict[str, Any]:
-    types = {m for m in ub.messages() if m != ACK_TYPE}
+def _types(ub: UtilityBlock) -> set[str]:
+    return {m for m in ub.messages() if m != ACK_TYPE}
+
+
+def measured_types(ub: UtilityBlock, blocks: Iterable[UtilityBlock], matrix: InteropMatrix) -> set[str]:
+    """The message types ``ub`` is measured over: its own (no other of ``blocks`` exchanges them) and, once one
+    of those has traffic, those it shares; all of them when it has none of its own."""
+    types = _types(ub)
+    shared = set().union(*(_types(other) for other in blocks if other.id != ub.id)) & types
+    own = types - shared
+    if own and not any(f.message_type in own for f, cell in matrix.cells.items() if any(cell.counts.values())):
+        return own
+    return types
+
+
+def service_level(ub: UtilityBlock, matrix: InteropMatrix, blocks: Iterable[UtilityBlock] = ()) -> dict[str, Any]:
+    types = measured_types(ub, blocks, matrix)
     cell = matrix.total([f for f in matrix.cells if f.message_type in types])
     sl, mon = ub.governance.service_level, ub.governance.monitoring
     c = cell.counts
