@@ -9,28 +9,13 @@ from seedsim.runners.monitor.monitored_records import DeadLetter, ReceivedMessag
 from seedsim.runners.scenarios.scenario_loader import find, load
 from seedsim.runners.scenarios.scenario_run import RunSettings, run_scenario
 from seedsim.utility_blocks import load_all
-
-
-def _watched(heard):
-    """A watch that keeps every record of the run's interop, inbox and dead-letter topics."""
-
-    def watch(transport, topics, nodes):
-        async def keep(records):
-            heard.extend(records)
-
-        transport.subscribe(
-            [topics.interop, *(topics.inbox(n) for n in nodes), *(topics.dead_letter(n) for n in nodes)],
-            group="test-monitor",
-            handler=keep,
-        )
-
-    return watch
+from tests.unit.run_records import keeping
 
 
 async def test_the_aggregate_counts_what_the_demo_summary_counts(tmp_path):
     heard = []
     result = await run_demo(
-        DemoSettings(consignments=30, seed=7, discrepancies=3, db_dir=tmp_path, watch=_watched(heard)),
+        DemoSettings(consignments=30, seed=7, discrepancies=3, db_dir=tmp_path, watch=keeping(heard)),
         out=lambda line: None,
     )
     assert result.completed
@@ -78,7 +63,7 @@ async def test_the_aggregate_counts_what_the_demo_summary_counts(tmp_path):
 async def test_the_aggregate_counts_what_a_scenario_summary_counts(tmp_path):
     heard = []
     scenario = load(find("fault-malformed"))
-    result = await run_scenario(scenario, RunSettings(db_dir=tmp_path, watch=_watched(heard)), out=lambda line: None)
+    result = await run_scenario(scenario, RunSettings(db_dir=tmp_path, watch=keeping(heard)), out=lambda line: None)
     assert result.ok
     agg = aggregate(x for x in map(monitored, heard) if isinstance(x, InteropRecord))
     assert agg.counters() == result.counts

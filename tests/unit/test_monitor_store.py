@@ -7,20 +7,7 @@ from seedsim.runners.monitor.monitor_store import MonitorStore
 from seedsim.runners.scenarios.scenario_loader import find, load
 from seedsim.runners.scenarios.scenario_run import RunSettings, run_scenario
 from seedsim.utility_blocks import load_all
-
-
-def _keeping(heard):
-    def watch(transport, topics, nodes):
-        async def keep(records):
-            heard.extend(records)
-
-        transport.subscribe(
-            [topics.interop, *(topics.inbox(n) for n in nodes), *(topics.dead_letter(n) for n in nodes)],
-            group="test-monitor",
-            handler=keep,
-        )
-
-    return watch
+from tests.unit.run_records import keeping
 
 
 async def _opened(path):
@@ -32,7 +19,7 @@ async def _opened(path):
 async def test_records_delivered_twice_count_once_and_a_restart_rebuilds_the_same_numbers(tmp_path):
     heard = []
     result = await run_scenario(
-        load(find("fault-malformed")), RunSettings(db_dir=tmp_path, watch=_keeping(heard)), out=lambda line: None
+        load(find("fault-malformed")), RunSettings(db_dir=tmp_path, watch=keeping(heard)), out=lambda line: None
     )
     assert result.ok
     db = tmp_path / "monitor.sqlite3"
@@ -60,7 +47,7 @@ async def test_records_delivered_twice_count_once_and_a_restart_rebuilds_the_sam
 async def test_retention_deletes_what_is_older_and_the_rebuild_forgets_it(tmp_path):
     heard = []
     result = await run_scenario(
-        load(find("fault-malformed")), RunSettings(db_dir=tmp_path, watch=_keeping(heard)), out=lambda line: None
+        load(find("fault-malformed")), RunSettings(db_dir=tmp_path, watch=keeping(heard)), out=lambda line: None
     )
     store, ingest = await _opened(tmp_path / "monitor.sqlite3")
     await ingest.handle(heard)
