@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from junitparser import JUnitXml
 from lxml import etree
 
 from tests.unit.seedsim_cli import REPO, assert_no_traceback, seedsim
@@ -45,6 +46,18 @@ class Played:
     @property
     def junit(self) -> etree._Element:
         return etree.parse(str(self.folder / "report.junit.xml")).getroot()
+
+    def junit_as_ci_reads_it(self) -> dict[str, dict[str, str | None]]:
+        """The report read by junitparser, the JUnit reader CI tools build on: suite -> case -> failure message
+        (None: passed), after checking that the totals it recomputes are the ones the report states."""
+        xml = JUnitXml.fromfile(str(self.folder / "report.junit.xml"))
+        stated = (xml.tests, xml.failures, xml.errors, xml.skipped)
+        xml.update_statistics()
+        assert (xml.tests, xml.failures, xml.errors, xml.skipped) == stated
+        return {
+            suite.name: {case.name: (None if case.is_passed else case.result[0].message) for case in suite}
+            for suite in xml
+        }
 
 
 def play(scenario: str | Path, where: Path, expect_rc: int = 0) -> Played:
@@ -208,6 +221,9 @@ def test_junit_has_a_test_case_per_expectation_and_per_ub_step(ub_run: Played):
     steps = cases_of(junit, "ub steps")
     assert len(steps) == len(ub["business_process"]["steps"]) == len(ub_run.report["ub_steps"]["steps"])
     assert all(c.find("failure") is None for c in [*cases_of(junit, "expectations"), *steps])
+    read = ub_run.junit_as_ci_reads_it()
+    assert list(read["expectations"]) == names and set(read["expectations"].values()) == {None}
+    assert len(read["ub steps"]) == len(steps) and set(read["ub steps"].values()) == {None}
 
 
 def test_a_scenario_without_utility_blocks_has_no_ub_step_test_case(faulty_run: Played):
@@ -232,6 +248,8 @@ def test_a_failed_expectation_fails_its_test_case_and_the_run(tmp_path: Path):
     assert [n for n, f in failed.items() if f is not None] == ["counts.sent"] == run.result["failed"]
     actual = run.result["counts"]["sent"]
     assert failed["counts.sent"].get("message") == f"expected = 999, actual {actual}"
+    read = run.junit_as_ci_reads_it()["expectations"]
+    assert {n: m for n, m in read.items() if m is not None} == {"counts.sent": f"expected = 999, actual {actual}"}
     assert len(cases_of(junit, "ub steps")) == 2  # UB-SEED-CASH: the declaration and its acknowledgement
     assert "FAIL" in run.html
 
