@@ -13,61 +13,20 @@ a node the scenario does not use (docker-compose gives all six) is ignored.
 from __future__ import annotations
 
 import json
-import subprocess
-import time
-import urllib.request
 import uuid
 
 import pytest
 
-from tests.unit.seedsim_cli import SEEDSIM, assert_no_traceback, clean_env, free_port, seedsim
+from tests.kafka.node_processes import seedsim_nodes
+from tests.unit.seedsim_cli import assert_no_traceback, free_port, seedsim
 
 pytestmark = pytest.mark.kafka
 
 
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as r:
-            return r.status == 200
-    except OSError:
-        return False
-
-
 def test_a_scenario_plays_twice_against_the_same_nodes_elsewhere(kafka_bootstrap, tmp_path):
     prefix = f"seedsim.t-remote-{uuid.uuid4().hex[:8]}"
-    urls, nodes = {}, []
-    try:
-        for country in ("RS", "ME"):
-            port = free_port()
-            urls[country] = f"http://127.0.0.1:{port}"
-            log = tmp_path / f"{country}.log"
-            with open(log, "wb") as out:
-                nodes.append(
-                    (
-                        country,
-                        log,
-                        subprocess.Popen(
-                            [*SEEDSIM, "node", "--country", country, "--port", str(port)],
-                            env=clean_env(
-                                SEEDSIM_KAFKA=kafka_bootstrap,
-                                SEEDSIM_TOPIC_PREFIX=prefix,
-                                SEEDSIM_DB=str(tmp_path / f"{country}.sqlite3"),
-                                SEEDSIM_PARTNERS="RS,ME",
-                            ),
-                            cwd=tmp_path,
-                            stdin=subprocess.DEVNULL,
-                            stdout=out,
-                            stderr=subprocess.STDOUT,
-                        ),
-                    )
-                )
-        deadline = time.monotonic() + 90
-        for country, log, proc in nodes:
-            while not _healthy(urls[country]):
-                assert proc.poll() is None, f"node {country} exited:\n{log.read_text()}"
-                assert time.monotonic() < deadline, f"node {country} not healthy:\n{log.read_text()}"
-                time.sleep(0.3)
-
+    with seedsim_nodes(kafka_bootstrap, prefix, tmp_path, ("RS", "ME")) as nodes:
+        urls = {node.country: node.url for node in nodes}
         argv = ["run", "fault-malformed", "--json", "--kafka", kafka_bootstrap, "--topic-prefix", prefix]
         # a node the scenario does not use (AL, not running) is neither waited for nor driven
         argv += ["--nodes", ",".join(f"{c}={u}" for c, u in urls.items()) + f",AL=http://127.0.0.1:{free_port()}"]
@@ -90,14 +49,6 @@ def test_a_scenario_plays_twice_against_the_same_nodes_elsewhere(kafka_bootstrap
         assert r.returncode == 0, r.stdout + r.stderr
         assert f"over the nodes at RS {urls['RS']}, ME {urls['ME']}, heard through Kafka {kafka_bootstrap}" in r.stdout
         assert "fault-malformed: all expectations met" in r.stdout
-        for country, log, proc in nodes:
-            assert proc.poll() is None, f"node {country} died:\n{log.read_text()}"
-            assert "Traceback" not in log.read_text(errors="replace"), log.read_text()
-    finally:
-        for _, _, proc in nodes:
-            proc.terminate()
-        for _, _, proc in nodes:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for node in nodes:
+            assert node.proc.poll() is None, f"node {node.country} died:\n{node.log.read_text()}"
+            assert "Traceback" not in node.log.read_text(errors="replace"), node.log.read_text()

@@ -37,6 +37,12 @@ import string
 
 from seedsim.core.codes import alpha3_to_alpha2
 
+#: The lengths of the published formats: what a node's HTTP API takes at most in a field carrying one.
+MRN_LENGTH = 18  # 2 + 2 + 12 + 1 + 1, as above
+UCR_MAX_LENGTH = 35  # WCO UCR Recommendation (an..35), the ISO 15459 licence plate's maximum
+OFFICE_LENGTH = 8  # ISO 3166 alpha-2 + 6 alphanumerics
+COUNTRY_LENGTH = 2  # ISO 3166-1 alpha-2
+
 MRN_PATTERN = re.compile(r"^[0-9]{2}[A-Z]{2}[A-Z0-9]{12}[A-Z][A-Z0-9]$")
 OFFICE_PATTERN = re.compile(r"^[A-Z]{2}[A-Z0-9]{6}$")
 CARNET_PATTERN = re.compile(r"^(X[A-Z]|[A-Z]X)([1-9][0-9]{7,8})$")
@@ -97,8 +103,8 @@ def is_valid_office(code: str) -> bool:
 def make_ucr(year: int, country: str, trader_id: str, reference: str) -> str:
     """A WCO UCR in the ISO 15459 form: year digit, country, trader id, '-', reference."""
     ucr = f"{year % 10}{country}{trader_id}-{reference}"
-    if len(ucr) > 35:
-        raise ValueError("a UCR is at most 35 characters")
+    if len(ucr) > UCR_MAX_LENGTH:
+        raise ValueError(f"a UCR is at most {UCR_MAX_LENGTH} characters")
     return ucr
 
 

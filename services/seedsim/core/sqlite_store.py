@@ -59,7 +59,9 @@ class Tx:
         )
 
     def send(self, record: Record) -> None:
-        headers = json.dumps([[k, v.decode()] for k, v in record.headers])
+        # any bytes, kept as they are: a header that is not UTF-8 (a hostile record, dead-lettered with its headers)
+        # goes through the JSON column as surrogate escapes and comes back byte for byte
+        headers = json.dumps([[k, v.decode("utf-8", "surrogateescape")] for k, v in record.headers])
         cur = self.conn.execute(
             "INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)",
             (record.topic, record.key, record.value, headers),
@@ -69,7 +71,7 @@ class Tx:
 
 
 def _row_record(row: sqlite3.Row) -> tuple[int, Record]:
-    headers = tuple((k, v.encode()) for k, v in json.loads(row["headers"]))
+    headers = tuple((k, v.encode("utf-8", "surrogateescape")) for k, v in json.loads(row["headers"]))
     return row["seq"], Record(topic=row["topic"], key=row["key"], value=row["value"], headers=headers)
 
 

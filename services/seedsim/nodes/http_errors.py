@@ -12,6 +12,8 @@ status code says which kind it is:
 * 404 -- no such thing at this node (``API201``) or no such endpoint (``API103``);
 * 405 -- the endpoint does not take this method (``API103``);
 * 409 -- the node cannot do it in the state it is in (``API202``, ``API301``);
+* 413 -- the body is over the node's ``max_xml_bytes`` (``XML104`` for a document, ``API101`` for anything
+  else), answered before it is read whole (:class:`BodyLimit`);
 * 415 -- the body's content type is not one the endpoint reads (``API102``);
 * 422 -- the request was read and refused by the node's rules (a document's
   rules, ``W2xx``, ``API104``); ``POST /validate`` answers 422 with its
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -36,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from seedsim.core.validation import Issue, shorten
 from seedsim.nodes import refusal
+from seedsim.nodes.http_bounds import BOUNDED_TEXT
 from seedsim.nodes.refusal import Refusal, Why
 
 log = logging.getLogger("seedsim.node")
@@ -44,9 +48,24 @@ STATUS = {
     Why.MALFORMED: 400,
     Why.NOT_FOUND: 404,
     Why.CONFLICT: 409,
+    Why.TOO_LARGE: 413,
     Why.UNSUPPORTED: 415,
     Why.REFUSED: 422,
 }
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class NodeJSONResponse(JSONResponse):
+    """JSON a node can always send: a lone surrogate (JSON can carry one in, UTF-8 cannot carry it out) in a value
+    it quotes back is sent as U+FFFD instead of failing the answer with a 500."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            return _SURROGATE.sub("\ufffd", text).encode("utf-8")
 
 
 class IssueBody(BaseModel):
@@ -102,6 +121,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "the request cannot be read as this endpoint's input",
         404: "not held by this node",
         409: "not possible in the state the node is in",
+        413: "the body is over the node's size limit (max_xml_bytes)",
         415: "the body's content type is not one this endpoint reads",
         422: "read, and refused by the node's rules",
     }
@@ -109,7 +129,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def body(issues: Sequence[Issue], status: int, **extra: Any) -> JSONResponse:
-    return JSONResponse({"accepted": False, "errors": [i.to_dict() for i in issues], **extra}, status_code=status)
+    return NodeJSONResponse({"accepted": False, "errors": [i.to_dict() for i in issues], **extra}, status_code=status)
 
 
 # -- request validation errors, in the user's terms -------------------------------------------------
@@ -152,6 +172,8 @@ def request_issues(errors: Sequence[Any], fields: Sequence[str] = ()) -> list[Is
         elif kind == "missing":
             where = f"the {source} parameter" if source in ("query", "path", "header") else "the field"
             issues.append(refusal.bad_field(f"{where} {name} is required", pointer))
+        elif kind == BOUNDED_TEXT:
+            issues.append(refusal.bad_field(f"{name} {e.get('msg', '')}", pointer, _value(e)))
         elif kind in ("enum", "literal_error") and "expected" in e.get("ctx", {}):
             allowed = str(e["ctx"]["expected"]).replace("'", "")
             issues.append(refusal.bad_field(f"{name} must be one of {allowed}", pointer, _value(e)))
@@ -226,6 +248,69 @@ async def on_failure(request: Request, exc: Exception) -> JSONResponse:
         f"the node failed to answer {request.method} {request.url.path} ({type(exc).__name__}): see its log",
     )
     return body([issue], 500)
+
+
+def is_xml(content_type: str) -> bool:
+    """Whether a Content-Type names an XML document: application/xml, text/xml or a +xml type (RFC 7303)."""
+    main = content_type.split(";")[0].strip().lower()
+    return main in ("application/xml", "text/xml") or main.endswith("+xml")
+
+
+def too_large(content_type: str, size: int | None, max_bytes: int) -> Issue:
+    """The refusal of a body over ``max_bytes`` (``size``: its length when the request declared it)."""
+    how_big = f"{size} bytes" if size is not None else f"over {max_bytes} bytes"
+    if not content_type or is_xml(content_type):
+        return Issue(
+            "XML104",
+            104,
+            f"the document is {how_big}, over the limit of {max_bytes}: split it or raise the node's max_xml_bytes",
+            "Content-Length",
+            str(size) if size is not None else None,
+        )
+    return refusal.bad_field(
+        f"the body is {how_big}, over the node's limit of {max_bytes} bytes: a request to this node is smaller",
+        "Content-Length",
+        str(size) if size is not None else None,
+    )
+
+
+class BodyTooLarge(Refusal):
+    """A body that grew over the limit while it was read (no Content-Length, or a wrong one)."""
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over ``max_bytes`` is answered 413 without being read whole.
+
+    A Content-Length over the limit is answered before a byte of the body is read; a body sent without one
+    (chunked) is counted as it arrives, and refused as soon as it passes the limit."""
+
+    def __init__(self, app: Any, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        content_type = headers.get("content-type", "")
+        declared = headers.get("content-length", "").strip()
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            response = body([too_large(content_type, int(declared), self.max_bytes)], 413)
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Any:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(Why.TOO_LARGE, too_large(content_type, None, self.max_bytes))
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def install(app: FastAPI) -> None:

@@ -10,9 +10,9 @@ in a room with no Internet.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -20,11 +20,21 @@ from swagger_ui_bundle import swagger_ui_path
 
 from seedsim.conformance import Desk
 from seedsim.nodes import refusal
-from seedsim.nodes.http_errors import ValidationReportBody, error_responses, install
+from seedsim.nodes.http_bounds import EventText, MessageIdText, NodeText, UcrText
+from seedsim.nodes.http_errors import (
+    BodyLimit,
+    NodeJSONResponse,
+    ValidationReportBody,
+    error_responses,
+    install,
+    is_xml,
+)
 from seedsim.nodes.inbox_node import InboxNode
 from seedsim.nodes.refusal import Refusal, Why
 
 DOCS_ASSETS = "/docs/assets"
+#: the most rows GET /messages answers at once
+MAX_LIMIT = 10000
 
 #: the request body of an endpoint that reads an XML document, for OpenAPI (the body is read raw, see xml_body)
 XML_BODY: dict[str, Any] = {
@@ -37,18 +47,22 @@ XML_BODY: dict[str, Any] = {
 
 
 async def xml_body(request: Request) -> bytes:
-    """The request body, read as the XML document it should be: a JSON or form-data upload is refused (415).
+    """The request body, read as the XML document it should be.
 
-    An empty or broken body goes on to the hardened parser, which names the problem with its rule (XML100...).
+    A body that says it is something else (JSON, form data, text/plain...) is refused (415): only
+    application/xml, text/xml and +xml types (RFC 7303) are read, or a body that names no type at all. Its
+    size is bounded before it is read (:class:`~.http_errors.BodyLimit`, 413). An empty or broken body goes on
+    to the hardened parser, which names the problem with its rule (XML100...).
     """
     content_type = request.headers.get("content-type", "")
     main = content_type.split(";")[0].strip().lower()
-    if main == "application/json" or main.endswith("+json") or main.startswith("multipart/"):
+    if content_type.strip() and not is_xml(content_type):
         raise Refusal(
             Why.UNSUPPORTED,
             refusal.unsupported_content(
                 f"{request.method} {request.url.path} reads an XML document (Content-Type: application/xml), "
-                f"not {main}: send the file itself, e.g. curl --data-binary @file.xml -H 'Content-Type: application/xml'",
+                f"not {main or content_type}: send the file itself, e.g. curl --data-binary @file.xml "
+                "-H 'Content-Type: application/xml'",
                 content_type,
             ),
         )
@@ -73,8 +87,15 @@ def node_app(
                 await node.stop()
 
     app = FastAPI(
-        title=title, description=description, version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=NodeJSONResponse,
     )
+    app.add_middleware(BodyLimit, max_bytes=node.limits.max_bytes)
     install(app)
     _serve_docs(app)
 
@@ -93,21 +114,26 @@ def node_app(
         responses={
             200: {"model": ValidationReportBody, "description": "the document is valid"},
             422: {"model": ValidationReportBody, "description": "the document is invalid: the report says why"},
-            **error_responses(400, 415),
+            **error_responses(400, 413, 415),
         },
     )
     async def validate(
         request: Request,
         desk: Desk = Query(Desk.DOCUMENT, alias="as", description="whose judgement: document, lodging or exchange"),
-        sender: str | None = Query(None, description="with as=exchange: the sending node, e.g. RS"),
-        event: str | None = Query(None, description="with as=exchange: PRE_ARRIVAL, EXIT or ENTRY (default: any)"),
+        sender: Annotated[NodeText | None, Query(description="with as=exchange: the sending node, e.g. RS")] = None,
+        event: Annotated[
+            EventText | None, Query(description="with as=exchange: PRE_ARRIVAL, EXIT or ENTRY (default: any)")
+        ] = None,
     ) -> JSONResponse:
         data = await xml_body(request)
         report = await node.validate_at(desk, data, sender.upper() if sender else None, event)
         return JSONResponse(report.to_dict(), status_code=200 if report.valid else 422)
 
     @app.get("/messages", summary="Messages this node sent and received", responses=error_responses(400))
-    async def messages(consignment: str | None = None, limit: int = Query(100, ge=1, le=10000)) -> list[dict[str, Any]]:
+    async def messages(
+        consignment: Annotated[UcrText | None, Query(description="only this consignment's messages (its UCR)")] = None,
+        limit: int = Query(100, ge=1, le=MAX_LIMIT, description=f"how many messages at most: 1 to {MAX_LIMIT}"),
+    ) -> list[dict[str, Any]]:
         return await node.store.read(node.store.messages, consignment, limit)
 
     @app.get(
@@ -119,7 +145,7 @@ def node_app(
             **error_responses(404),
         },
     )
-    async def message(message_id: str) -> Response:
+    async def message(message_id: Annotated[MessageIdText, Path()]) -> Response:
         row = await node.store.read(node.store.message_payload, message_id)
         if row is None:
             raise Refusal(

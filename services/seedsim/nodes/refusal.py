@@ -37,6 +37,7 @@ class Why(str, Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"  # not in the state the node is in
     UNSUPPORTED = "unsupported"  # a body of a content type the endpoint does not read
+    TOO_LARGE = "too_large"  # a body over the node's size limit
 
 
 class Refusal(Exception):

@@ -243,7 +243,11 @@ async def _play_demo(
             await client.lodge(exit_c, export_xml)
             await client.event(exit_c, Event.PRE_ARRIVAL, c.ucr, crossing.exit_office, crossing.entry_office)
             await client.event(exit_c, Event.EXIT, c.ucr, crossing.exit_office, crossing.entry_office)
-            await asyncio.wait_for(exit_seen[c.ucr].wait(), timeout=settings.timeout)
+            try:
+                await asyncio.wait_for(exit_seen[c.ucr].wait(), timeout=settings.timeout)
+            except TimeoutError:
+                await client.alive(entry_c)  # a node that stopped is named, rather than the time-out it caused
+                raise
             await client.lodge(entry_c, import_xml)
             await client.event(entry_c, Event.ENTRY, c.ucr, crossing.entry_office)
         played += 1
@@ -267,6 +271,9 @@ async def _play_demo(
             )
 
         completed = await summary.wait_for(expected_done, timeout=settings.timeout)
+        if not completed:  # a node that stopped is named, rather than the time-out it caused
+            for node in (exit_c, entry_c):
+                await client.alive(node)
         await asyncio.sleep(0.2)  # let trailing records (none expected) show up before counting
     finally:
         elapsed = time.perf_counter() - started

@@ -20,6 +20,8 @@ class NodeClient(Protocol):
         self, node: str, event: Event, consignment: str, office: str, entry_office: str | None = None
     ) -> dict[str, Any]: ...
 
+    async def alive(self, node: str) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -29,6 +31,10 @@ class RunnerError(RuntimeError):
 
 class NodeUnreachable(RunnerError):
     """A node the runner was told to drive does not answer."""
+
+
+class NodeStopped(RunnerError):
+    """A node that answered when the run started stopped answering during it (killed, crashed, its host gone)."""
 
 
 def _why(exc: Exception) -> str:
@@ -61,6 +67,9 @@ class InProcessClient:
     ) -> dict[str, Any]:
         return await self.nodes[node].on_event(event, consignment, office, entry_office)
 
+    async def alive(self, node: str) -> None:
+        """A node in this process answers as long as the run does."""
+
     async def close(self) -> None:
         pass
 
@@ -72,10 +81,26 @@ class HttpClient:
         self.urls = urls
         self._http = httpx.AsyncClient(timeout=30)
 
+    async def _request(self, method: str, node: str, path: str, **kwargs: Any) -> Any:
+        """A request to a node; a node that does not answer (any more) raises :class:`NodeStopped`, naming it."""
+        import httpx
+
+        try:
+            return await self._http.request(method, f"{self.urls[node]}{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            raise NodeStopped(
+                f"node {node} at {self.urls[node]} stopped answering during the run ({method} {path}: {_why(exc)}):"
+                " is it still running?"
+            ) from None
+
+    async def alive(self, node: str) -> None:
+        """Raise :class:`NodeStopped` unless ``node`` answers ``GET /health``."""
+        r = await self._request("GET", node, "/health", timeout=5)
+        if r.status_code != 200:
+            raise NodeStopped(f"node {node} at {self.urls[node]} answered /health with {r.status_code} during the run")
+
     async def lodge(self, node: str, xml: bytes) -> dict[str, Any]:
-        r = await self._http.post(
-            f"{self.urls[node]}/declarations", content=xml, headers={"content-type": "application/xml"}
-        )
+        r = await self._request("POST", node, "/declarations", content=xml, headers={"content-type": "application/xml"})
         if r.status_code != 200:
             raise RunnerError(f"node {node} rejected a generated declaration ({r.status_code}): {r.text[:500]}")
         return r.json()
@@ -84,7 +109,7 @@ class HttpClient:
         self, node: str, event: Event, consignment: str, office: str, entry_office: str | None = None
     ) -> dict[str, Any]:
         body = {"event": event.value, "consignment": consignment, "office": office, "entry_office": entry_office}
-        r = await self._http.post(f"{self.urls[node]}/events", json=body)
+        r = await self._request("POST", node, "/events", json=body)
         if r.status_code != 200:
             raise RunnerError(f"node {node} refused {event.value} for {consignment} ({r.status_code}): {r.text[:500]}")
         return r.json()

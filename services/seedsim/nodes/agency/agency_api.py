@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path
 from pydantic import BaseModel, Field
 
 from seedsim.nodes import refusal
 from seedsim.nodes.agency.agency_node import DESCRIPTIONS, ISSUES, AgencyNode
+from seedsim.nodes.http_bounds import DocumentRefText, NodeText, UcrText
 from seedsim.nodes.http_errors import error_responses
 from seedsim.nodes.node_http import node_app
 from seedsim.nodes.refusal import Refusal, Why
 
 
 class IssueRequest(BaseModel):
-    to: str | None = Field(
+    to: NodeText | None = Field(
         None,
         description="the node to send the certificate to, e.g. ME (none for the TIR chain: it registers the carnet)",
     )
-    consignment: str | None = Field(None, description="the consignment's reference (UCR), the message's subject")
+    consignment: UcrText | None = Field(None, description="the consignment's reference (UCR), the message's subject")
 
 
 def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
@@ -35,7 +36,7 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
     @app.post(
         "/issue",
         summary="Issue a certificate (NPPO, CCI) and send it, or register a TIR carnet (TIR)",
-        responses=error_responses(400, 409, 415),
+        responses=error_responses(400, 409, 413, 415),
     )
     async def issue(req: IssueRequest) -> dict[str, Any]:
         if node.kind not in ISSUES:
@@ -56,7 +57,9 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
         return await node.issue(req.to.upper() if req.to else None, req.consignment)
 
     @app.get("/issued/{ref}", summary="A certificate or carnet this node issued", responses=error_responses(404))
-    async def issued(ref: str) -> dict[str, Any]:
+    async def issued(
+        ref: Annotated[DocumentRefText, Path(description="the certificate or carnet number")],
+    ) -> dict[str, Any]:
         row = await node.store.read(node.store.issued, ref)
         if row is None:
             raise Refusal(

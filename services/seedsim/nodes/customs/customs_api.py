@@ -8,35 +8,36 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from seedsim.core.declaration import Declaration
 from seedsim.nodes import refusal
 from seedsim.nodes.customs.customs_node import CustomsNode, Event, key_data
+from seedsim.nodes.http_bounds import CountryText, MrnText, OfficeText, ReasonText, UcrText
 from seedsim.nodes.http_errors import DocumentRefusal, ErrorBody, error_responses
 from seedsim.nodes.node_http import XML_BODY, node_app, xml_body
 from seedsim.nodes.refusal import Refusal, Why
 
 
 class QueryRequest(BaseModel):
-    to: str = Field(description="the neighbour node to ask, e.g. RS")
-    consignment: str | None = Field(None, description="the consignment's UCR")
-    mrn: str | None = Field(None, description="or the declaration's MRN")
-    reason: str | None = None
+    to: CountryText = Field(description="the neighbour node to ask, e.g. RS")
+    consignment: UcrText | None = Field(None, description="the consignment's UCR")
+    mrn: MrnText | None = Field(None, description="or the declaration's MRN")
+    reason: ReasonText | None = None
 
 
 class ConsignmentEvent(BaseModel):
     event: Event = Field(description="PRE_ARRIVAL, EXIT or ENTRY")
-    consignment: str = Field(description="the consignment's UCR")
-    office: str = Field(
+    consignment: UcrText = Field(description="the consignment's UCR")
+    office: OfficeText = Field(
         description="customs office reference number where the event happens, in this node's country: "
         "the office of exit for PRE_ARRIVAL and EXIT, the office of entry for ENTRY"
     )
-    entry_office: str | None = Field(
+    entry_office: OfficeText | None = Field(
         None, description="for PRE_ARRIVAL/EXIT: the neighbour's office of entry (else from the border crossing)"
     )
     at: datetime | None = None
@@ -58,7 +59,7 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
         "and the lodging rules (POST /validate?as=lodging runs the same checks without lodging); "
         "FunctionCode 13 amends (COR) or cancels (INV) a held declaration.",
         openapi_extra=XML_BODY,
-        responses={422: {"model": ErrorBody, "description": "refused: every error"}, **error_responses(415)},
+        responses={422: {"model": ErrorBody, "description": "refused: every error"}, **error_responses(413, 415)},
     )
     async def lodge(request: Request) -> JSONResponse:
         result = await node.lodge(await xml_body(request))
@@ -70,12 +71,14 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
         openapi_extra=XML_BODY,
         responses={
             422: {"model": DocumentRefusal, "description": "refused: every error"},
-            **error_responses(400, 415),
+            **error_responses(400, 413, 415),
         },
     )
     async def lodge_document(
         request: Request,
-        consignment: str = Query(..., description="the consignment's UCR, or the reference used in POST /events"),
+        consignment: Annotated[
+            UcrText, Query(description="the consignment's UCR, or the reference used in POST /events")
+        ],
     ) -> JSONResponse:
         result = await node.lodge_document(await xml_body(request), consignment)
         return JSONResponse(result.to_dict(), status_code=200 if result.accepted else 422)
@@ -83,7 +86,7 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
     @app.post(
         "/events",
         summary="A consignment event at a customs office",
-        responses=error_responses(400, 409, 415, 422),
+        responses=error_responses(400, 409, 413, 415, 422),
     )
     async def event(ev: ConsignmentEvent) -> dict[str, Any]:
         return await node.on_event(ev.event, ev.consignment, ev.office, ev.entry_office, ev.at)
@@ -91,7 +94,7 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
     @app.post(
         "/queries",
         summary="Ask a neighbour what it holds on a consignment (the answer shows in GET /consignments/{ref})",
-        responses=error_responses(400, 409, 415, 422),
+        responses=error_responses(400, 409, 413, 415, 422),
     )
     async def query(q: QueryRequest) -> dict[str, Any]:
         return await node.query(q.to.upper(), q.consignment, q.mrn, q.reason)
@@ -101,7 +104,9 @@ def create_app(node: CustomsNode, manage_lifecycle: bool = True) -> FastAPI:
         summary="Where a consignment stands at this node, by its UCR or a declaration's MRN",
         responses=error_responses(404),
     )
-    async def consignment(ref: str) -> dict[str, Any]:
+    async def consignment(
+        ref: Annotated[UcrText, Path(description="the consignment's UCR or an MRN")],
+    ) -> dict[str, Any]:
         view = await node.store.read(node.store.consignment_view, ref)
         if (
             view.consignment is None

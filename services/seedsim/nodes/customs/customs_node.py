@@ -20,7 +20,9 @@ outbox is sent. The handlers know the transport only through the port.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -185,7 +187,8 @@ class CustomsNode(InboxNode):
     # -- lodging a declaration --------------------------------------------------------------------
 
     async def lodge(self, data: bytes) -> LodgeResult:
-        report, d = self.check_declaration(data)
+        # parsed and checked off the event loop: a node lodging a large document still answers /health
+        report, d = await asyncio.to_thread(self.check_declaration, data)
         if not report.ok or d is None:
             return LodgeResult(accepted=False, report=report)
         return await self.run(self._lodge_tx, d, data, report)
@@ -251,18 +254,24 @@ class CustomsNode(InboxNode):
 
     async def lodging_report(self, data: bytes) -> DocumentReport:
         """The lodging desk's verdict on ``data`` without lodging it: POST /declarations' checks for a declaration
-        (with what the node holds: W201, W202), POST /documents' for any other document."""
-        root, unreadable = parse_checked(data, self.limits)
-        if root is None:
-            return DocumentReport(REQUEST, None, unreadable)
-        if not is_declaration(root):
-            report, mt, _model = self.check_document(data)
-            return DocumentReport(REQUEST, mt.name if mt else None, report)
-        candidates = self.catalogue.detect(root)
-        report, d = self.check_declaration(data)
+        (with what the node holds: W201, W202), POST /documents' for any other document. The document is parsed
+        and checked off the event loop."""
+        name, report, d = await asyncio.to_thread(self._desk_check, data)
         if report.ok and d is not None:
             await self.store.read(self._against_held, d, report)
-        return DocumentReport(REQUEST, candidates[0].name if candidates else "Declaration", report)
+        return DocumentReport(REQUEST, name, report)
+
+    def _desk_check(self, data: bytes) -> tuple[str | None, ValidationReport, Declaration | None]:
+        """(the type ``data`` was read as, what the lodging desk finds wrong in it on its own, the declaration)."""
+        root, unreadable = parse_checked(data, self.limits)
+        if root is None:
+            return None, unreadable, None
+        if not is_declaration(root):
+            report, mt, _model = self.check_document(data)
+            return (mt.name if mt else None), report, None
+        candidates = self.catalogue.detect(root)
+        report, d = self.check_declaration(data)
+        return (candidates[0].name if candidates else "Declaration"), report, d
 
     def _lodge_tx(self, tx: Tx, d: Declaration, data: bytes, report: ValidationReport) -> LodgeResult:
         now = _iso(_now())
@@ -320,7 +329,7 @@ class CustomsNode(InboxNode):
             return documents.refused(
                 Issue("W204", 204, "name the consignment (UCR or reference) the document is for: ?consignment=...")
             )
-        report, mt, model = self.check_document(data)
+        report, mt, model = await asyncio.to_thread(self.check_document, data)
         if not report.ok or mt is None or model is None:
             return DocumentResult(False, report, consignment, mt.name if mt else None)
         return await self.run(
@@ -371,9 +380,24 @@ class CustomsNode(InboxNode):
             )
         office, entry_office = office.strip().upper(), (entry_office or "").strip().upper() or None
         self._check_offices(event, office, entry_office)
+        return await self.run(self._event_tx, event, consignment, office, entry_office, at)
+
+    def _event_tx(
+        self, tx: Tx, event: Event, ucr: str, office: str, entry_office: str | None, at: datetime
+    ) -> dict[str, Any]:
+        """Act on an event once: the same event at the same offices again, with nothing lodged or received for the
+        consignment since (a client retrying its request), does nothing again -- no second alert, no second
+        message -- and answers what the first did, with ``"repeat": true``."""
+        holdings = self.store.holdings(tx, ucr)
+        first = self.store.event_answer(tx, ucr, event.value, office, entry_office, holdings)
+        if first is not None:
+            return {**first, "repeat": True}
         if event in (Event.PRE_ARRIVAL, Event.EXIT):
-            return await self.run(self._exit_tx, event, consignment, office, entry_office, at)
-        return await self.run(self._entry_tx, consignment, office, at)
+            answer = self._exit_tx(tx, event, ucr, office, entry_office, at)
+        else:
+            answer = self._entry_tx(tx, ucr, office, at)
+        self.store.save_event(tx, ucr, event.value, office, entry_office, holdings, json.dumps(answer), _iso(at))
+        return answer
 
     # -- doing again what drove a node (re-driving a trace) -----------------------------------------
 
@@ -722,6 +746,12 @@ class CustomsNode(InboxNode):
     def _query_tx(
         self, tx: Tx, to: str, ucr: str | None, mrn: str | None, reason: str | None, at: datetime
     ) -> dict[str, Any]:
+        """Send a query; the same query again while its answer has not arrived (a client retrying its request) is
+        not sent again: it answers the first one's id, with ``"repeat": true``."""
+        asked = json.dumps([to, ucr, mrn, reason])
+        pending = self.store.unanswered_query(tx, asked)
+        if pending is not None:
+            return {"query_id": pending, "sent_to": to, "repeat": True}
         self.driven(tx, QUERY, to=to, consignment=ucr, mrn=mrn, reason=reason)
         q = ConsignmentQuery(
             query_id=new_id(),
@@ -738,6 +768,7 @@ class CustomsNode(InboxNode):
             self.node, to, id=q.query_id, subject=ucr or mrn, at=at, correlation_id=correlation
         )
         send_tx(tx, self.node, self.topics, self.store, env, CONSIGNMENT_QUERY.write(q), CONSIGNMENT_QUERY)
+        self.store.save_query(tx, asked, q.query_id, _iso(at))
         return {"query_id": q.query_id, "sent_to": to}
 
     def _on_query(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:

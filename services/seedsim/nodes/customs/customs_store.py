@@ -10,6 +10,7 @@ so the node's handlers speak of declarations and alerts, not of SQL.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -76,6 +77,24 @@ CREATE TABLE IF NOT EXISTS alerts (
     exit_value TEXT,
     entry_value TEXT,
     detail TEXT,
+    at TEXT NOT NULL
+);
+-- the events acted on, with what they answered: a retried event (same consignment, event and offices, on the
+-- same holdings) is answered from here and does nothing again
+CREATE TABLE IF NOT EXISTS events (
+    ucr TEXT NOT NULL,
+    event TEXT NOT NULL,
+    office TEXT NOT NULL,
+    entry_office TEXT NOT NULL,   -- '' when the event named none
+    holdings TEXT NOT NULL,       -- what the node held on the consignment when it acted (CustomsStore.holdings)
+    answer TEXT NOT NULL,         -- the event's answer as JSON
+    at TEXT NOT NULL,
+    PRIMARY KEY (ucr, event, office, entry_office)
+);
+-- the queries sent, by what they ask: a retried query not answered yet is not sent again
+CREATE TABLE IF NOT EXISTS queries_sent (
+    asked TEXT PRIMARY KEY,       -- JSON [to, ucr, mrn, reason]
+    query_id TEXT NOT NULL,
     at TEXT NOT NULL
 );
 -- looked up by consignment on every pre-arrival (risk alerts once per rule), GET /consignments and queries
@@ -267,6 +286,52 @@ class CustomsStore(NodeStore):
             "INSERT OR REPLACE INTO answers(query_id, peer, ucr, found, status, data, at) VALUES (?,?,?,?,?,?,?)",
             (query_id, peer, ucr, int(found), status, data, at),
         )
+
+    @staticmethod
+    def holdings(tx: Tx, ucr: str) -> str:
+        """What an event at the consignment reads, in one string: its declarations (MRN, version, status), lodged
+        documents and the pre-arrival data received. Equal strings: nothing was lodged or received in between."""
+        held = [
+            rows(tx.execute("SELECT mrn, version, status FROM declarations WHERE ucr = ? ORDER BY mrn", (ucr,))),
+            rows(tx.execute("SELECT seq, lodged_at FROM documents WHERE consignment = ? ORDER BY seq", (ucr,))),
+            rows(tx.execute("SELECT message_id FROM prearrival WHERE ucr = ?", (ucr,))),
+        ]
+        return json.dumps(held, separators=(",", ":"))
+
+    @staticmethod
+    def event_answer(
+        tx: Tx, ucr: str, event: str, office: str, entry_office: str | None, holdings: str
+    ) -> dict[str, Any] | None:
+        """What the node answered when it acted on this event at these offices, on these holdings; None if it did not."""
+        row = tx.execute(
+            "SELECT answer FROM events WHERE ucr = ? AND event = ? AND office = ? AND entry_office = ? AND holdings = ?",
+            (ucr, event, office, entry_office or "", holdings),
+        ).fetchone()
+        return json.loads(row["answer"]) if row else None
+
+    @staticmethod
+    def save_event(
+        tx: Tx, ucr: str, event: str, office: str, entry_office: str | None, holdings: str, answer: str, at: str
+    ) -> None:
+        """Keep what the node answered an event it acted on (replacing what it answered on older holdings)."""
+        tx.execute(
+            "INSERT OR REPLACE INTO events(ucr, event, office, entry_office, holdings, answer, at) VALUES (?,?,?,?,?,?,?)",
+            (ucr, event, office, entry_office or "", holdings, answer, at),
+        )
+
+    @staticmethod
+    def unanswered_query(tx: Tx, asked: str) -> str | None:
+        """The id of a query sent with these terms (``asked``) whose answer has not arrived yet."""
+        row = tx.execute(
+            "SELECT q.query_id FROM queries_sent q LEFT JOIN answers a ON a.query_id = q.query_id "
+            "WHERE q.asked = ? AND a.query_id IS NULL",
+            (asked,),
+        ).fetchone()
+        return row["query_id"] if row else None
+
+    @staticmethod
+    def save_query(tx: Tx, asked: str, query_id: str, at: str) -> None:
+        tx.execute("INSERT OR REPLACE INTO queries_sent(asked, query_id, at) VALUES (?,?,?)", (asked, query_id, at))
 
     @staticmethod
     def consignment_of(conn: sqlite3.Connection, ref: str) -> str | None:
