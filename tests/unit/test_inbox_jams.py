@@ -117,6 +117,8 @@ async def test_an_outbox_row_the_broker_would_refuse_is_parked_and_the_rest_goes
     assert "not legal" in parked[0]["reason"] and "over the 1000000-byte bound" in parked[1]["reason"]
     await settle(bus)
     assert await me.store.unsent() == []
+    said = [r for r in interop(bus) if r.node == "ME" and r.result == "parked"]
+    assert [r.stage for r in said] == [Stage.DEAD_LETTERED] * 2 and "seedsim.inbox.r s" in said[0].detail
     async with client(me) as http:
         health = await http.get("/health")
     assert health.status_code == 200 and health.json()["parked"] == 2 and health.json()["last_parked_at"]

@@ -395,10 +395,28 @@ class InboxNode:
             emit_to_log([rec for _, r in sent if r.topic == self.topics.interop if (rec := decode_interop(r.value))])
 
     async def _park_outbox(self, rows: list[tuple[int, Record, str]]) -> None:
+        """Move outbox rows that will never be sent to the parking table, and say so: in the log, in the count
+        /health shows, and in an interop record sent at once when the transport takes it (it is not queued)."""
         await self.store.park_outbox(rows, iso(now_utc()))
+        said = []
         for _seq, record, why in rows:
             log.error("node %s: parked a record for %s (it will not be sent): %s", self.node, record.topic[:100], why)
+            said.append(
+                interop_record(
+                    self.topics,
+                    self.node,
+                    Stage.DEAD_LETTERED,
+                    message_id=(record.header("ce_id") or "")[:200] or None,
+                    sender=self.node,
+                    result="parked",
+                    detail=f"not sent to {record.topic[:100]}, parked in the node's store: {why}"[:300],
+                )
+            )
         self._count_parked(len(rows))
+        try:
+            await self.transport.send_batch(said)
+        except Exception as exc:  # the log and the parking table still say it
+            log.warning("node %s: could not send the interop record of a parked record: %s", self.node, exc)
 
     def _count_parked(self, n: int) -> None:
         self.parked += n
