@@ -15,16 +15,15 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import Stage
 from seedsim.core.topics import Topics
-from seedsim.core.transport.kafka import KafkaTransport
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.demo import DemoSettings, run_demo
-from seedsim.runners.interop_summary import InteropSummary
 from seedsim.runners.node_clients import HttpClient
 from seedsim.samples.consignments import ConsignmentGenerator
 from seedsim.samples.crossings import DEMO_CROSSINGS
+from tests.kafka.interop_watch import watched
 
 pytestmark = pytest.mark.kafka
 
@@ -149,14 +148,7 @@ async def test_receiver_killed_mid_stream_loses_nothing_and_applies_nothing_twic
         "RS": _start_node("RS", "ME", ports["RS"], kafka_bootstrap, tmp_path / "rs.sqlite3", prefix, logs["RS"]),
         "ME": _start_node("ME", "RS", ports["ME"], kafka_bootstrap, tmp_path / "me.sqlite3", prefix, logs["ME"]),
     }
-    summary = InteropSummary()
-    monitor = KafkaTransport(kafka_bootstrap, client_id="test-monitor")
-
-    async def on_interop(records):
-        for record in records:
-            summary.add(InteropRecord.model_validate_json(record.value))
-
-    monitor.subscribe([topics.interop], group=f"{prefix}-monitor", handler=on_interop)
+    monitor, summary = watched(kafka_bootstrap, topics)
     client = HttpClient({c: f"http://127.0.0.1:{p}" for c, p in ports.items()})
     try:
         await monitor.start()

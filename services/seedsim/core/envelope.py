@@ -15,6 +15,10 @@ answer continues the trace of the message it answers (:mod:`seedsim.core.trace_c
 malformed ``traceparent`` is kept as received and never refuses a message; its answer starts the
 conversation's trace afresh.
 
+Every field an answer repeats must be short, or the answer would not fit a broker's size limit
+(:mod:`seedsim.core.record_bounds`): a CloudEvents header over ``MAX_HEADER_BYTES`` makes the
+envelope malformed, and a trace header over it is read as absent (it never refuses a message).
+
 ``ce_dataschema`` names the XSD the payload satisfies. CloudEvents requires an
 absolute URI there (RFC 3986: with a scheme), and seedsim's schemas are not
 hosted anywhere, so they are *named*, not located:
@@ -32,6 +36,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from seedsim.core.record_bounds import MAX_HEADER_BYTES
 from seedsim.core.trace_context import TraceContext
 
 SPEC_VERSION = "1.0"
@@ -43,6 +48,8 @@ SCHEMA_URI_PREFIX = "urn:seedsim:schema:"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+#: headers that never refuse a message: over the bound, they are read as absent
+_TRACE_HEADERS = ("traceparent", "tracestate")
 
 
 class EnvelopeError(ValueError):
@@ -112,6 +119,13 @@ class Envelope:
             h = {k: (v.decode() if isinstance(v, (bytes, bytearray)) else str(v)) for k, v in headers or ()}
         except UnicodeDecodeError as exc:
             raise EnvelopeError(f"a header is not UTF-8: {exc}") from None
+        for k in [k for k, v in h.items() if len(v.encode()) > MAX_HEADER_BYTES]:
+            if k in _TRACE_HEADERS:
+                del h[k]
+            elif k.startswith("ce_") or k == "content-type":
+                raise EnvelopeError(
+                    f"{k} is {len(h[k].encode())} bytes, over the {MAX_HEADER_BYTES}-byte bound of a header field"
+                )
         missing = [k for k in _REQUIRED if not h.get(k)]
         if missing:
             raise EnvelopeError(f"missing CloudEvents header(s) {', '.join(missing)}: send ce_* headers in binary mode")

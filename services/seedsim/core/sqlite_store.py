@@ -4,7 +4,15 @@ A node's state and the record that a message was handled are written in one
 transaction, together with the messages the handling produced (the outbox).
 Those are sent after the commit; whatever a crash left unsent is sent again at
 start. With de-duplication by message id at the receiver, a message's effects
-are applied once however often it is delivered.
+are applied once however often it is delivered. The handled id keeps the
+SHA-256 of the payload it came with, so the same id with another payload is
+told apart from a redelivery.
+
+A record the node could neither handle nor dead-letter, and an outbox row the
+transport refuses for good (too large, a topic name it will not take), is
+*parked*: moved to the ``parked`` table with the reason, so the inbox and the
+outbox move on behind it and nothing is lost without a trace. Headers are kept
+in the outbox and the parking table as they came, UTF-8 or not.
 
 All database work runs on one dedicated thread, so the event loop never
 blocks on disk, and transactions never interleave.
@@ -13,6 +21,7 @@ blocks on disk, and transactions never interleave.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -28,7 +37,8 @@ CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS handled (
     message_id TEXT PRIMARY KEY,
     handled_at TEXT NOT NULL,
-    outcome TEXT NOT NULL
+    outcome TEXT NOT NULL,
+    digest TEXT                   -- SHA-256 of the payload handled under this id (NULL: not kept)
 );
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -37,7 +47,38 @@ CREATE TABLE IF NOT EXISTS outbox (
     value BLOB NOT NULL,
     headers TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS parked (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,           -- inbox: a record received; outbox: a record the transport refused
+    topic TEXT NOT NULL,
+    partition INTEGER,
+    "offset" INTEGER,
+    key BLOB,
+    value BLOB NOT NULL,
+    headers TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    parked_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS write_probe (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL
+);
 """
+
+
+def headers_json(headers: Sequence[tuple[str, bytes]]) -> str:
+    """Headers as JSON text: a UTF-8 value as text, any other as base64 with a third item ``"b64"``."""
+    items: list[list[str]] = []
+    for k, v in headers:
+        try:
+            items.append([k, bytes(v).decode()])
+        except UnicodeDecodeError:
+            items.append([k, base64.b64encode(v).decode("ascii"), "b64"])
+    return json.dumps(items)
+
+
+def headers_from_json(text: str) -> tuple[tuple[str, bytes], ...]:
+    return tuple((h[0], base64.b64decode(h[1]) if len(h) > 2 else h[1].encode()) for h in json.loads(text))
 
 
 class Tx:
@@ -53,15 +94,39 @@ class Tx:
     def already_handled(self, message_id: str) -> bool:
         return self.conn.execute("SELECT 1 FROM handled WHERE message_id = ?", (message_id,)).fetchone() is not None
 
-    def mark_handled(self, message_id: str, outcome: str, at: str) -> None:
+    def handled(self, message_id: str) -> dict[str, Any] | None:
+        """When and how ``message_id`` was handled, with its payload's digest (None: not handled)."""
+        row = self.conn.execute(
+            "SELECT handled_at, outcome, digest FROM handled WHERE message_id = ?", (message_id,)
+        ).fetchone()
+        return dict(row) if row is not None else None
+
+    def mark_handled(self, message_id: str, outcome: str, at: str, digest: str | None = None) -> None:
         self.conn.execute(
-            "INSERT INTO handled(message_id, handled_at, outcome) VALUES (?, ?, ?)", (message_id, at, outcome)
+            "INSERT INTO handled(message_id, handled_at, outcome, digest) VALUES (?, ?, ?, ?)",
+            (message_id, at, outcome, digest),
+        )
+
+    def park(self, kind: str, record: Record, reason: str, at: str) -> None:
+        """Keep ``record`` in the parking table: it could not be handled (``inbox``) or sent (``outbox``)."""
+        self.conn.execute(
+            'INSERT INTO parked(kind, topic, partition, "offset", key, value, headers, reason, parked_at) '
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            (
+                kind,
+                record.topic,
+                record.partition,
+                record.offset,
+                record.key,
+                record.value,
+                headers_json(record.headers),
+                reason,
+                at,
+            ),
         )
 
     def send(self, record: Record) -> None:
-        # any bytes, kept as they are: a header that is not UTF-8 (a hostile record, dead-lettered with its headers)
-        # goes through the JSON column as surrogate escapes and comes back byte for byte
-        headers = json.dumps([[k, v.decode("utf-8", "surrogateescape")] for k, v in record.headers])
+        headers = headers_json(record.headers)
         cur = self.conn.execute(
             "INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)",
             (record.topic, record.key, record.value, headers),
@@ -71,7 +136,7 @@ class Tx:
 
 
 def _row_record(row: sqlite3.Row) -> tuple[int, Record]:
-    headers = tuple((k, v.encode("utf-8", "surrogateescape")) for k, v in json.loads(row["headers"]))
+    headers = headers_from_json(row["headers"])
     return row["seq"], Record(topic=row["topic"], key=row["key"], value=row["value"], headers=headers)
 
 
@@ -94,6 +159,8 @@ class SqliteStore:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.executescript(CORE_SCHEMA + self.SCHEMA)
+        if "digest" not in {row["name"] for row in conn.execute("PRAGMA table_info(handled)")}:
+            conn.execute("ALTER TABLE handled ADD COLUMN digest TEXT")  # a database from before digests were kept
         self._conn = conn
 
     async def open(self) -> None:
@@ -172,6 +239,36 @@ class SqliteStore:
 
     async def unsent(self) -> list[tuple[int, Record]]:
         return await self.read(lambda c: [_row_record(r) for r in c.execute("SELECT * FROM outbox ORDER BY seq")])
+
+    async def probe_write(self, at: str) -> None:
+        """Write one row and commit: raises when the database cannot be written (read-only, full, locked)."""
+
+        def _probe(tx: Tx) -> None:
+            tx.execute("INSERT OR REPLACE INTO write_probe(id, at) VALUES (1, ?)", (at,))
+
+        await self.transaction(_probe)
+
+    async def park_outbox(self, rows: Sequence[tuple[int, Record, str]], at: str) -> None:
+        """Move outbox rows (seq, record, why) the transport refused for good to the parking table."""
+
+        def _move(tx: Tx) -> None:
+            for seq, record, why in rows:
+                tx.park("outbox", record, why, at)
+                tx.execute("DELETE FROM outbox WHERE seq = ?", (seq,))
+
+        await self.transaction(_move)
+
+    async def parked(self) -> list[dict[str, Any]]:
+        """The parked records, oldest first (without their values)."""
+        return await self.read(
+            lambda c: [
+                dict(r)
+                for r in c.execute(
+                    'SELECT seq, kind, topic, partition, "offset", length(value) AS bytes, reason, parked_at '
+                    "FROM parked ORDER BY seq"
+                )
+            ]
+        )
 
     async def mark_sent(self, seqs: Sequence[int]) -> None:
         """Forget outbox rows the transport confirmed: the outbox holds only what is still to send."""

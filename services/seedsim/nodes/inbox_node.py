@@ -10,6 +10,22 @@ an interop record, and then lets the subclass act on the valid document
 (:meth:`InboxNode.handle`). What the transaction queued (the outbox) is sent
 after the commit; an internal failure is retried, then dead-lettered (I401).
 
+No record jams the inbox. Every answer and dead-letter copy fits a broker's size
+limit by construction (:mod:`seedsim.core.record_bounds`): header fields are
+bounded, a large value is dead-lettered by reference (digest and size), and a
+negative acknowledgement goes only to a sender that can be answered (a partner,
+or a country's customs node) on a legal topic name. A record the node can
+neither handle nor dead-letter is parked (the store's ``parked`` table), and so
+is an outbox row the transport refuses for good; the inbox moves on. When the
+store cannot write, the handler raises, so the transport commits nothing and
+delivers the records again once it can. :meth:`InboxNode.health` says what
+keeps the node from working (``GET /health`` answers 503 with it).
+
+The same ``ce_id`` with the same payload is a redelivery (ignored, interop
+``duplicate``); with another payload it is a conflicting duplicate, refused
+(F300) with a negative acknowledgement naming the first message and a dead
+letter: a corrected resend carries a new id.
+
 These are the customs node's rules, extracted so that agency nodes behave the
 same on the wire. :func:`send_from` lets anything send a message *as* a node
 (logged in its message log, so the acknowledgement is matched to it), and
@@ -35,11 +51,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
+from seedsim.core.codes import countries
 from seedsim.core.envelope import Envelope, EnvelopeError
 from seedsim.core.interop import InteropRecord, Stage, decode_interop, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_type import MessageCatalogue, MessageType
 from seedsim.core.node_store import NodeStore
+from seedsim.core.record_bounds import (
+    MAX_ANSWER_ISSUES,
+    MAX_COPIED_HEADERS_BYTES,
+    MAX_DEAD_LETTER_VALUE,
+    MAX_HEADER_BYTES,
+    MAX_ISSUE_CHARS,
+    cut,
+    digest,
+    legal_topic,
+    unsendable,
+)
 from seedsim.core.response import Response, acknowledgement
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.topics import Topics
@@ -63,6 +91,31 @@ from seedsim.nodes.refusal import Refusal, Why
 log = logging.getLogger("seedsim.node")
 
 HANDLER_RETRIES = 3
+#: how long sending may keep failing before GET /health says the node is stuck
+STUCK_AFTER_S = 30.0
+
+
+class StoreUnavailable(RuntimeError):
+    """The node's store cannot write: the inbox handler raises it so that the transport commits nothing."""
+
+
+def refused_for_good(exc: BaseException) -> bool:
+    """Whether the transport says sending again will never help (a broker's non-retriable error: too large,
+    an invalid topic), as opposed to a broker that is away for now."""
+    return getattr(exc, "retriable", True) is False
+
+
+def answer_issues(errors: list[Issue]) -> list[Issue]:
+    """The issues an acknowledgement lists: at most MAX_ANSWER_ISSUES, each cut to MAX_ISSUE_CHARS, so it fits."""
+
+    def short(text: str | None) -> str | None:
+        return text if text is None or len(text) <= MAX_ISSUE_CHARS else text[: MAX_ISSUE_CHARS - 3] + "..."
+
+    return [
+        replace(i, message=short(i.message) or "", value=short(i.value), pointer=short(i.pointer))
+        for i in errors[:MAX_ANSWER_ISSUES]
+    ]
+
 
 #: the events a message is sent on (ce_trigger)
 TRIGGERS = ("PRE_ARRIVAL", "EXIT", "ENTRY")
@@ -194,6 +247,14 @@ class InboxNode:
         self.limits = XmlLimits(max_bytes=max_xml_bytes)
         self._sent_seqs: list[int] = []
         self._flusher: asyncio.Task | None = None
+        self._drainer: asyncio.Task | None = None
+        #: records parked since start (the parking table keeps them all), and when the last one was
+        self.parked = 0
+        self.last_parked_at: str | None = None
+        #: since when, and why, the store cannot write / sending fails (None: it works)
+        self._store_down: tuple[datetime, str] | None = None
+        self._send_failing: tuple[datetime, str] | None = None
+        self.stuck_after_s = STUCK_AFTER_S
 
     # -- what subclasses decide -------------------------------------------------------------------
 
@@ -218,7 +279,8 @@ class InboxNode:
         await self.transport.ensure_topics(
             [self.topics.inbox(self.node), self.topics.dead_letter(self.node), self.topics.interop]
         )
-        await self._dispatch(await self.store.unsent())  # whatever a crash left in the outbox goes out first
+        # whatever a crash left in the outbox goes out in the background: the node serves /health at once
+        self._drainer = asyncio.create_task(self._drain(await self.store.unsent()))
         self.transport.subscribe(
             [self.topics.inbox(self.node)],
             group=f"{self.topics.prefix}-node-{self.node.lower()}",
@@ -227,11 +289,50 @@ class InboxNode:
         self._flusher = asyncio.create_task(self._flush_sent_marks())
 
     async def stop(self) -> None:
-        if self._flusher:
-            self._flusher.cancel()
-            await asyncio.gather(self._flusher, return_exceptions=True)
-        await self.store.mark_sent(self._take_sent())
+        for task in (self._drainer, self._flusher):
+            if task:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        try:
+            await self.store.mark_sent(self._take_sent())
+        except Exception as exc:  # those rows are sent again at the next start, and recognised as duplicates
+            log.warning("node %s: could not mark sent records at stop: %s", self.node, exc)
         await self.store.close()
+
+    async def _drain(self, outbox: list[tuple[int, Record]]) -> None:
+        try:
+            await self._dispatch(outbox)
+        except Exception as exc:  # the rows stay in the outbox: sent at the next start
+            log.error("node %s: draining the outbox failed: %s", self.node, exc)
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def _store_failing(self, exc: BaseException | None) -> None:
+        if exc is None:
+            self._store_down = None
+        elif self._store_down is None:
+            self._store_down = (now_utc(), str(exc) or type(exc).__name__)
+
+    def health(self) -> dict[str, Any]:
+        """What keeps this node from working (``problems``; empty: healthy) and its parking counts.
+
+        Unhealthy when the store cannot write (the inbox stopped consuming until it can) or sending has
+        failed for longer than ``stuck_after_s`` seconds. Parked records do not make it unhealthy (the inbox
+        went on behind them); they are counted here and kept in the store's parking table."""
+        problems = []
+        if self._store_down is not None:
+            since, why = self._store_down
+            problems.append(f"the store cannot write since {iso(since)} (inbox paused, nothing committed): {why}")
+        if self._send_failing is not None:
+            since, why = self._send_failing
+            if (now_utc() - since).total_seconds() > self.stuck_after_s:
+                problems.append(f"sending has failed since {iso(since)}: {why}")
+        return {
+            "problems": problems,
+            "parked": self.parked,
+            "last_parked_at": self.last_parked_at,
+            "outbox_draining": bool(self._drainer and not self._drainer.done()),
+        }
 
     # -- outbox -----------------------------------------------------------------------------------
 
@@ -240,30 +341,86 @@ class InboxNode:
         return seqs
 
     async def _flush_sent_marks(self) -> None:
+        """Forget the outbox rows sent, every 0.25 s; a store that cannot write is tried again (never dies)."""
         while True:
             await asyncio.sleep(0.25)
             seqs = self._take_sent()
-            if seqs:
+            if not seqs:
+                continue
+            try:
                 await self.store.mark_sent(seqs)
+            except Exception as exc:
+                self._sent_seqs[:0] = seqs  # tried again next round
+                self._store_failing(exc)
+                log.warning("node %s: marking %d record(s) sent failed, retrying: %s", self.node, len(seqs), exc)
 
     async def _dispatch(self, outbox: list[tuple[int, Record]]) -> None:
-        """Send what a committed transaction queued, retrying until the transport takes it (rows stay in the outbox until then)."""
+        """Send what a committed transaction queued, retrying until the transport takes it (rows stay in the outbox
+        until then). A row the transport would refuse for good (too large, an illegal topic name) is parked, not
+        retried; a batch refused for good is sent one record at a time to find the row to park."""
         if not outbox:
             return
+        doomed = [(seq, r, why) for seq, r in outbox if (why := unsendable(r)) is not None]
+        if doomed:
+            await self._park_outbox(doomed)
+            outbox = [(seq, r) for seq, r in outbox if unsendable(r) is None]
+        sent: list[tuple[int, Record]] = []
+        chunks = [outbox] if outbox else []
         delay = 0.1
-        while True:
+        while chunks:
+            chunk = chunks[0]
             try:
-                await self.transport.send_batch([r for _, r in outbox])
-                break
+                await self.transport.send_batch([r for _, r in chunk])
             except Exception as exc:
+                if refused_for_good(exc):
+                    if len(chunk) > 1:
+                        chunks[0:1] = [[row] for row in chunk]
+                    else:
+                        await self._park_outbox([(chunk[0][0], chunk[0][1], f"refused by the transport: {exc}")])
+                        chunks.pop(0)
+                    continue
+                if self._send_failing is None:
+                    self._send_failing = (now_utc(), str(exc) or type(exc).__name__)
                 log.warning(
-                    "node %s: sending %d record(s) failed, retrying in %.1fs: %s", self.node, len(outbox), delay, exc
+                    "node %s: sending %d record(s) failed, retrying in %.1fs: %s", self.node, len(chunk), delay, exc
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
-        self._sent_seqs.extend(seq for seq, _ in outbox)
+                continue
+            self._send_failing = None
+            sent.extend(chunk)
+            chunks.pop(0)
+        self._sent_seqs.extend(seq for seq, _ in sent)
         if interop_log.isEnabledFor(logging.INFO):
-            emit_to_log([rec for _, r in outbox if r.topic == self.topics.interop if (rec := decode_interop(r.value))])
+            emit_to_log([rec for _, r in sent if r.topic == self.topics.interop if (rec := decode_interop(r.value))])
+
+    async def _park_outbox(self, rows: list[tuple[int, Record, str]]) -> None:
+        """Move outbox rows that will never be sent to the parking table, and say so: in the log, in the count
+        /health shows, and in an interop record sent at once when the transport takes it (it is not queued)."""
+        await self.store.park_outbox(rows, iso(now_utc()))
+        said = []
+        for _seq, record, why in rows:
+            log.error("node %s: parked a record for %s (it will not be sent): %s", self.node, record.topic[:100], why)
+            said.append(
+                interop_record(
+                    self.topics,
+                    self.node,
+                    Stage.DEAD_LETTERED,
+                    message_id=(record.header("ce_id") or "")[:200] or None,
+                    sender=self.node,
+                    result="parked",
+                    detail=f"not sent to {record.topic[:100]}, parked in the node's store: {why}"[:300],
+                )
+            )
+        self._count_parked(len(rows))
+        try:
+            await self.transport.send_batch(said)
+        except Exception as exc:  # the log and the parking table still say it
+            log.warning("node %s: could not send the interop record of a parked record: %s", self.node, exc)
+
+    def _count_parked(self, n: int) -> None:
+        self.parked += n
+        self.last_parked_at = iso(now_utc())
 
     async def run(self, fn, *args):
         """Run ``fn(tx, *args)`` in one transaction, then send what it queued."""
@@ -397,7 +554,8 @@ class InboxNode:
     # -- the inbox --------------------------------------------------------------------------------
 
     async def on_records(self, records: Sequence[Record]) -> None:
-        """Handle a batch in one transaction; a failing record is retried alone, then dead-lettered; never raises."""
+        """Handle a batch in one transaction; a failing record is retried alone, then dead-lettered, else parked.
+        Raises :class:`StoreUnavailable` only when the store cannot write: the transport then commits nothing."""
         pending = list(records)
         while pending:
             try:
@@ -408,6 +566,7 @@ class InboxNode:
                 )
                 outbox, rest = [], pending
             else:
+                self._store_failing(None)
                 await self._dispatch(outbox)
                 if not rest:
                     return
@@ -415,9 +574,12 @@ class InboxNode:
             pending = rest[1:]
 
     async def on_record(self, record: Record) -> None:
+        """Handle one record, retried; then dead-letter it (I401); then park it; if even that fails because the
+        store cannot write, raise :class:`StoreUnavailable` (the record is delivered again later)."""
         for attempt in range(1, HANDLER_RETRIES + 1):
             try:
                 await self.run(self._inbox_tx, record, now_utc())
+                self._store_failing(None)
                 return
             except Exception as exc:
                 log.warning(
@@ -434,29 +596,54 @@ class InboxNode:
                 issue = Issue("I401", 401, f"the node could not handle the message: {exc}"[:400])
                 try:
                     await self.run(self._dead_letter_only_tx, record, issue)
-                except Exception:
-                    log.exception("node %s: could not dead-letter %s@%s", self.node, record.topic, record.offset)
+                except Exception as failed:
+                    log.warning(
+                        "node %s: could not dead-letter %s@%s: %s", self.node, record.topic, record.offset, failed
+                    )
+                    await self._park_or_raise(record, f"{issue.message}; dead-lettering it failed: {failed}"[:1000])
+
+    async def _park_or_raise(self, record: Record, reason: str) -> None:
+        """Park a record the node could neither handle nor dead-letter, unless the store cannot write at all."""
+        try:
+            await self.store.probe_write(iso(now_utc()))
+            await self.run(self._park_tx, record, reason)
+        except Exception as exc:
+            self._store_failing(exc)
+            raise StoreUnavailable(f"node {self.node}: the store cannot write: {exc}") from exc
+        self._store_failing(None)
+        self._count_parked(1)
+        log.error("node %s: parked %s@%s@%s: %s", self.node, record.topic, record.partition, record.offset, reason)
+
+    def _park_tx(self, tx: Tx, record: Record, reason: str) -> None:
+        tx.park("inbox", record, reason, iso(now_utc()))
+        self.interop(
+            tx,
+            Stage.DEAD_LETTERED,
+            receiver=self.node,
+            result="parked",
+            detail=f"parked in the node's store, not dead-lettered: {reason}"[:300],
+        )
 
     def _dead_letter(
         self, tx: Tx, record: Record, issue: Issue, message_id: str | None, consignment: str | None = None
     ) -> None:
-        headers = list(record.headers) + [
+        headers, value = bounded_copy(record)
+        headers += [
             ("dlq_error_class", issue.error_class.name.lower().encode()),
             ("dlq_rule", issue.rule.encode()),
             ("dlq_reason", issue.message.encode()[:1000]),
-            ("dlq_pointer", (issue.pointer or "").encode()),
+            ("dlq_pointer", cut((issue.pointer or "").encode())),
             ("dlq_original_topic", record.topic.encode()),
             ("dlq_original_partition", str(record.partition).encode()),
             ("dlq_original_offset", str(record.offset).encode()),
         ]
-        tx.send(
-            Record(topic=self.topics.dead_letter(self.node), key=record.key, value=record.value, headers=tuple(headers))
-        )
+        key = cut(record.key) if record.key is not None else None
+        tx.send(Record(topic=self.topics.dead_letter(self.node), key=key, value=value, headers=tuple(headers)))
         self.interop(
             tx,
             Stage.DEAD_LETTERED,
             message_id=message_id,
-            consignment=consignment or (record.key or b"").decode(errors="replace") or None,
+            consignment=consignment or (key or b"").decode(errors="replace")[:200] or None,
             receiver=self.node,
             result=issue.rule,
             detail=issue.message[:300],
@@ -482,7 +669,10 @@ class InboxNode:
             self._dead_letter(tx, record, issue, None)
             return Outcome("dead_lettered", [issue])
 
-        if tx.already_handled(env.id):
+        first = tx.handled(env.id)
+        if first is not None and first["digest"] not in (None, digest(record.value)):
+            return self._conflicting_duplicate(tx, record, env, first, now)
+        if first is not None:
             self.interop(
                 tx,
                 Stage.DUPLICATE,
@@ -497,16 +687,7 @@ class InboxNode:
             return Outcome("duplicate")
 
         mt = self.catalogue.by_ce_type(env.type)
-        common = dict(
-            message_id=env.id,
-            correlation_id=env.correlation_id,
-            consignment=env.subject,
-            sender=env.source,
-            receiver=self.node,
-            message_type=mt.name if mt else env.type,
-            event=env.trigger,
-            **traced(env.trace),
-        )
+        common = self._about(env, mt)
         self.interop(tx, Stage.RECEIVED, **common)
         self.store.log_message(
             tx,
@@ -544,16 +725,11 @@ class InboxNode:
 
         errors = [i for i in issues if i.severity == "error"]
         if errors:
-            tx.mark_handled(env.id, "rejected", iso(now))
-            self.interop(
-                tx, Stage.INVALID, **common, result=errors[0].rule, detail="; ".join(str(i) for i in errors)[:1000]
-            )
-            if mt is None or mt.acknowledged:
-                self._acknowledge(tx, env, errors, now, common)
-            self._dead_letter(tx, record, errors[0], env.id, env.subject)
+            tx.mark_handled(env.id, "rejected", iso(now), digest(record.value))
+            self._refuse(tx, record, env, mt, errors, now, common)
             return Outcome("rejected", errors)
 
-        tx.mark_handled(env.id, "accepted", iso(now))
+        tx.mark_handled(env.id, "accepted", iso(now), digest(record.value))
         self.interop(tx, Stage.VALID, **common)
         if mt is ACKNOWLEDGEMENT:
             self._on_acknowledgement(tx, env, doc, now)
@@ -562,6 +738,59 @@ class InboxNode:
         if mt.acknowledged:
             self._acknowledge(tx, env, [], now, common)
         return Outcome("accepted")
+
+    def _about(self, env: Envelope, mt: MessageType | None) -> dict[str, Any]:
+        """The interop record fields that describe the received message ``env`` (of type ``mt``, None: unknown)."""
+        return dict(
+            message_id=env.id,
+            correlation_id=env.correlation_id,
+            consignment=env.subject,
+            sender=env.source,
+            receiver=self.node,
+            message_type=mt.name if mt else env.type,
+            event=env.trigger,
+            **traced(env.trace),
+        )
+
+    def answerable(self, source: str) -> bool:
+        """Whether a negative acknowledgement may go to ``source``: a partner, or a country's customs node (an
+        ISO 3166 code, so forged sources cannot make the node create topics without end), on a legal topic name."""
+        return legal_topic(self.topics.inbox(source)) and (self.accepts(source) or source in countries())
+
+    def _refuse(
+        self,
+        tx: Tx,
+        record: Record,
+        env: Envelope,
+        mt: MessageType | None,
+        errors: list[Issue],
+        now: datetime,
+        common: dict,
+    ) -> None:
+        """Record ``errors`` as an invalid message, answer the sender if it can be answered, and dead-letter it."""
+        self.interop(
+            tx, Stage.INVALID, **common, result=errors[0].rule, detail="; ".join(str(i) for i in errors)[:1000]
+        )
+        if (mt is None or mt.acknowledged) and self.answerable(env.source):
+            self._acknowledge(tx, env, answer_issues(errors), now, common)
+        self._dead_letter(tx, record, errors[0], env.id, env.subject)
+
+    def _conflicting_duplicate(
+        self, tx: Tx, record: Record, env: Envelope, first: dict[str, Any], now: datetime
+    ) -> Outcome:
+        """The id of a message already handled, with another payload: refused, never taken for a redelivery (the
+        first message's log entry and effects stay as they were)."""
+        mt = self.catalogue.by_ce_type(env.type)
+        common = self._about(env, mt)
+        issue = Issue(
+            "F300",
+            300,
+            f"ce_id {env.id} names the message received at {first['handled_at']} ({first['outcome']}, payload SHA-256 "
+            f"{first['digest'][:16]}...), and this payload differs (SHA-256 {digest(record.value)[:16]}...): "
+            "a conflicting duplicate is refused; a corrected resend carries a new ce_id",
+        )
+        self._refuse(tx, record, env, mt, [issue], now, common)
+        return Outcome("conflicting_duplicate", [issue])
 
     def _acknowledge(self, tx: Tx, env: Envelope, errors: list[Issue], now: datetime, common: dict) -> None:
         ack = acknowledgement(env.id, errors, now, mrn=None)
@@ -619,3 +848,34 @@ class InboxNode:
             **traced(env.trace, message_span_id(original) if row is not None else None),
         )
         self.after_ack(tx, row, ack, now)
+
+
+def bounded_copy(record: Record) -> tuple[list[tuple[str, bytes]], bytes]:
+    """The headers and value a dead-letter copy of ``record`` carries, within the bounds of
+    :mod:`seedsim.core.record_bounds`: each header value cut to MAX_HEADER_BYTES, at most MAX_COPIED_HEADERS_BYTES
+    in all (``dlq_headers_cut`` names what was cut or left out); a value over MAX_DEAD_LETTER_VALUE is replaced by a
+    reference (``dlq_value_omitted``, ``dlq_value_bytes``, ``dlq_value_sha256``; the original topic, partition and
+    offset follow)."""
+    headers: list[tuple[str, bytes]] = []
+    budget, shortened = MAX_COPIED_HEADERS_BYTES, []
+    for k, v in record.headers:
+        name, kept = k[:MAX_HEADER_BYTES], cut(bytes(v))
+        size = len(name.encode()) + len(kept)
+        if size > budget:
+            shortened.append(f"{name[:40]} (left out)")
+            continue
+        budget -= size
+        headers.append((name, kept))
+        if kept != v or name != k:
+            shortened.append(name[:40])
+    if shortened:
+        headers.append(("dlq_headers_cut", cut(", ".join(shortened).encode())))
+    value = record.value
+    if len(value) > MAX_DEAD_LETTER_VALUE:
+        headers += [
+            ("dlq_value_omitted", b"true"),
+            ("dlq_value_bytes", str(len(value)).encode()),
+            ("dlq_value_sha256", digest(value).encode()),
+        ]
+        value = b""
+    return headers, value

@@ -167,9 +167,26 @@ def node_app(
             )
         return Response(bytes(row["payload"]), media_type="application/xml")
 
-    @app.get("/health", summary="Liveness")
-    async def alive() -> dict[str, Any]:
-        return {"status": "ok", "node": node.node, **(health or {}), "transport": type(node.transport).__name__}
+    @app.get(
+        "/health",
+        summary="Liveness",
+        description=(
+            "200 and `status: ok` while the node works; 503 and `status: unhealthy` when it is stuck: its store "
+            "cannot write (the inbox is paused, nothing committed) or sending has kept failing. `problems` says why. "
+            "`parked` (records set aside since start, kept in the store's parking table) and `outbox_draining` "
+            "(what a crash left unsent still going out) appear when there is something to say."
+        ),
+    )
+    async def alive() -> JSONResponse:
+        state = {k: v for k, v in node.health().items() if v}
+        body = {
+            "status": "unhealthy" if state.get("problems") else "ok",
+            "node": node.node,
+            **(health or {}),
+            "transport": type(node.transport).__name__,
+            **state,
+        }
+        return JSONResponse(body, status_code=503 if state.get("problems") else 200)
 
     return app
 

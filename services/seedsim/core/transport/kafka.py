@@ -230,12 +230,24 @@ class KafkaTransport:
         self._tasks.append(task)
 
     async def _consume(self, consumer: AIOKafkaConsumer, handler: Handler) -> None:
+        """Hand each partition's batch to ``handler`` and commit it once the handler returned. A handler that
+        raises (its store cannot write) commits nothing: the consumer goes back to the first record not handled
+        in every partition of the fetch and fetches them again after a pause, until the handler takes them."""
+        pause = 0.0
         while True:
             batch = await consumer.getmany(timeout_ms=200, max_records=self.max_records)
-            for tp, messages in batch.items():
-                if not messages:
-                    continue
-                await handler([_record(m) for m in messages])
+            fetched = [(tp, messages) for tp, messages in batch.items() if messages]
+            for i, (tp, messages) in enumerate(fetched):
+                try:
+                    await handler([_record(m) for m in messages])
+                except Exception as exc:
+                    pause = min(max(pause * 2, 0.2), 5.0)
+                    log.warning("handler failed on %s, fetching again in %.1f s (not committed): %s", tp, pause, exc)
+                    for t, ms in fetched[i:]:
+                        consumer.seek(t, ms[0].offset)
+                    await asyncio.sleep(pause)
+                    break
+                pause = 0.0
                 if messages:
                     try:
                         await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})

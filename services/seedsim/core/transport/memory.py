@@ -4,12 +4,15 @@ Same contract as Kafka (ordered topics, per-group committed offsets, commit
 after the handler returns) with nothing to install, so ``seedsim demo`` and the
 unit tests run anywhere. It is one process's bus: it does not persist. Each
 topic has one partition (0); a record's offset is its place in the topic and
-its timestamp the moment it was appended (``logappend``).
+its timestamp the moment it was appended (``logappend``). A handler that
+raises commits nothing: the same batch is delivered again after a pause
+(:data:`RETRY_PAUSE_S`), as the Kafka adapter does.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 
@@ -17,6 +20,10 @@ from seedsim.core.transport.port import Handler, Record
 
 #: the bus stamps a record as it appends it, as a broker does with log-append time
 LOG_APPEND = "logappend"
+#: how long a consumer waits before delivering again a batch its handler raised on
+RETRY_PAUSE_S = 0.2
+
+logger = logging.getLogger("seedsim.transport.memory")
 
 
 class InMemoryBus:
@@ -82,7 +89,12 @@ class InMemoryBus:
             pos = self._committed.get((group, topic), 0)
             if pos < len(log):
                 batch = log[pos : pos + self.max_batch]
-                await handler(batch)
+                try:
+                    await handler(batch)
+                except Exception as exc:  # nothing committed: delivered again
+                    logger.warning("handler failed on %s@%d, delivering again: %s", topic, pos, exc)
+                    await asyncio.sleep(RETRY_PAUSE_S)
+                    continue
                 self._committed[(group, topic)] = pos + len(batch)
                 continue
             event.clear()
