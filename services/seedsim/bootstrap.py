@@ -20,6 +20,7 @@ from pathlib import Path
 from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.message_type import MessageCatalogue
 from seedsim.core.transport import Transport
+from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.nodes.agency.agency_node import AgencyNode
@@ -27,17 +28,21 @@ from seedsim.nodes.customs.customs_node import CustomsNode
 from seedsim.nodes.inbox_node import InboxNode
 
 
-def make_transport(kafka: str | None, client_id: str = "seedsim") -> Transport:
-    """Kafka when a bootstrap address is given, else a fresh in-process bus."""
+def make_transport(
+    kafka: str | None, client_id: str = "seedsim", credentials: KafkaCredentials = ANONYMOUS
+) -> Transport:
+    """Kafka when a bootstrap address is given (as the user ``credentials`` name), else a fresh in-process bus."""
     if kafka:
         from seedsim.core.transport.kafka import KafkaTransport  # only the Kafka adapter imports aiokafka
 
-        return KafkaTransport(kafka, client_id=client_id)
+        return KafkaTransport(kafka, client_id=client_id, credentials=credentials)
     return InMemoryBus()
 
 
 def _own_transport(config: NodeConfig | AgencyConfig) -> Transport:
-    return make_transport(config.kafka, client_id=f"seedsim-{config.node.lower()}")
+    return make_transport(
+        config.kafka, client_id=f"seedsim-{config.node.lower()}", credentials=config.kafka_credentials()
+    )
 
 
 def make_customs_node(

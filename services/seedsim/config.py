@@ -15,10 +15,11 @@ from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from seedsim.core import codes
 from seedsim.core.identifiers import is_valid_office
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 
 class BorderCrossing(BaseModel):
@@ -48,6 +49,12 @@ class ServiceConfig(BaseModel):
 
     node: str
     kafka: str | None = Field(None, description="Kafka bootstrap HOST:PORT; none = in-process bus")
+    kafka_username: str | None = Field(None, description="user on a secured Kafka broker (SASL SCRAM-SHA-512)")
+    kafka_password: str | None = Field(None, repr=False, description="that user's password")
+    kafka_security_protocol: str | None = Field(
+        None, description="PLAINTEXT, SASL_PLAINTEXT or SASL_SSL; none = SASL_PLAINTEXT with a user, else PLAINTEXT"
+    )
+    kafka_ca_file: Path | None = Field(None, description="CA certificate (PEM) of the broker's TLS, with SASL_SSL")
     port: int = 8000
     host: str = "127.0.0.1"
     db: Path | None = Field(None, description="SQLite file; default ./var/<node>.sqlite3")
@@ -61,8 +68,29 @@ class ServiceConfig(BaseModel):
         description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks",
     )
 
+    @model_validator(mode="after")
+    def _credentials_fit(self) -> ServiceConfig:
+        self.kafka_credentials()  # a ValueError says what does not fit
+        return self
+
+    def kafka_credentials(self) -> KafkaCredentials:
+        """Who this node is on its Kafka broker (see :mod:`seedsim.core.transport.kafka_credentials`)."""
+        return KafkaCredentials.of(
+            self.kafka_username, self.kafka_password, self.kafka_security_protocol, self.kafka_ca_file
+        )
+
     def db_path(self) -> Path:
         return self.db or Path("var") / f"{self.node.lower()}.sqlite3"
+
+
+def login_settings(credentials: KafkaCredentials) -> dict[str, object]:
+    """The :class:`ServiceConfig` fields that say ``credentials`` (for a node that logs in as a tool's user)."""
+    return {
+        "kafka_username": credentials.username,
+        "kafka_password": credentials.password,
+        "kafka_security_protocol": credentials.security_protocol,
+        "kafka_ca_file": credentials.ca_file,
+    }
 
 
 class AgencyKind(str, Enum):

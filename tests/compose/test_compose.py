@@ -12,7 +12,9 @@
   declares, so every third-party module the services import must be declared.
 * ``test_compose_services_run_as_local_processes`` runs every project service
   of docker-compose.yml (those with ``build:``) with its own command and
-  environment as a local process against the suite's real Kafka broker: host
+  environment as a local process against the suite's real Kafka broker, secured
+  as the compose broker is (logins, ACLs, no topic made on first use), the
+  set-up job (``kafka-setup``: topics, users, ACLs) first: host
   names, ports, paths and the broker address are mapped to this machine,
   ``${VAR:-default}`` is resolved as Compose does, the rest is taken as
   written.  The long-running services (ten nodes and the monitor) must become
@@ -211,15 +213,29 @@ def test_compose_file_is_valid():
         customs = [f"node-{c.lower()}" for c in CUSTOMS]
         agencies = [f"agency-{a.lower()}" for a in AGENCIES]
         network = customs + agencies + ["monitor"]
-        assert sorted(services) == sorted(["kafka", *network, "runner"]), f"{name}: services {services}"
+        assert sorted(services) == sorted(["kafka", "kafka-setup", *network, "runner"]), f"{name}: services {services}"
 
         # What the implementation resolved (anchors merged, variables interpolated, defaults filled in).
         resolved = yaml.safe_load(run("config").stdout)["services"]
-        for svc in [*network, "runner"]:
+        for svc in [*network, "runner", "kafka-setup"]:
             assert resolved[svc].get("image") == "seedsim:latest", f"{name}: {svc} image {resolved[svc].get('image')!r}"
             assert "build" in resolved[svc], f"{name}: {svc} is not built from the repository"
         assert str(resolved["kafka"]["image"]).startswith("apache/kafka:3.9."), resolved["kafka"]["image"]
         assert "healthcheck" in resolved["kafka"], f"{name}: kafka has no healthcheck"
+
+        # The broker is secured (logins, an authoriser, no topic made on first use); kafka-setup makes the
+        # network's topics, users and ACLs before any node starts, and every service logs in as itself.
+        kafka_env = environment_of(resolved["kafka"])
+        assert kafka_env["KAFKA_AUTHORIZER_CLASS_NAME"].endswith("StandardAuthorizer"), f"{name}: {kafka_env}"
+        assert kafka_env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false", f"{name}: topics made on first use"
+        assert "PLAINTEXT:PLAINTEXT" not in kafka_env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"], f"{name}: {kafka_env}"
+        setup = resolved["kafka-setup"]
+        assert command_of(setup) == ["kafka", "setup"], f"{name}: kafka-setup runs {command_of(setup)}"
+        assert sorted(environment_of(setup)["SEEDSIM_NETWORK"].split(",")) == sorted(CUSTOMS + AGENCIES)
+        for svc in network:
+            assert resolved[svc]["depends_on"]["kafka-setup"]["condition"] == "service_completed_successfully", svc
+        for svc, user in [*zip(customs + agencies, CUSTOMS + AGENCIES, strict=True), ("monitor", "monitor")]:
+            assert environment_of(resolved[svc])["SEEDSIM_KAFKA_USERNAME"] == user, f"{name}: {svc} logs in as?"
 
         # Each node is what its name says; the monitor's dashboard is on localhost:8080.
         for svc, country in zip(customs, CUSTOMS, strict=True):
@@ -413,7 +429,8 @@ def _local_health_probe(svc: dict[str, Any], container_port: int, local_port: in
 
 
 @pytest.mark.kafka
-def test_compose_services_run_as_local_processes(kafka_bootstrap, tmp_path):
+def test_compose_services_run_as_local_processes(secured_kafka, tmp_path):
+    kafka_bootstrap = secured_kafka.bootstrap  # secured as the compose broker is: kafka-setup logs in as its admin
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SEEDSIM_")}
     base_env["PYTHONUNBUFFERED"] = "1"
     compose = load_compose(base_env)  # as `docker compose up` resolves it in a shell without SEEDSIM_* variables
@@ -426,6 +443,10 @@ def test_compose_services_run_as_local_processes(kafka_bootstrap, tmp_path):
     servers = {name: svc for name, svc in ours.items() if svc.get("ports")}
     jobs = {name: svc for name, svc in ours.items() if not svc.get("ports")}
     assert servers and jobs, f"expected nodes with ports and a runner without: {sorted(ours)}"
+    # a job the servers wait for is a set-up step (kafka-setup): it runs, and must succeed, before them
+    setups = [
+        name for name in start_order(ours) if name in jobs and any(name in depends_on(s) for s in servers.values())
+    ]
 
     # Map every published container port of our servers to a free local port.
     local_port: dict[str, int] = {}
@@ -493,6 +514,16 @@ def test_compose_services_run_as_local_processes(kafka_bootstrap, tmp_path):
     order = start_order(ours)
     started: list[LocalService] = []
     try:
+        for name in setups:
+            step = local_service(name)
+            step.start()
+            try:
+                step.proc.wait(timeout=RUNNER_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                step.stop()
+                pytest.fail(f"{name} did not finish within {RUNNER_TIMEOUT:.0f}s\n{step.report()}")
+            assert step.proc.returncode == 0, f"{name} exited with {step.proc.returncode}\n{step.report()}"
+            assert "Traceback" not in step.stderr.read_text(errors="replace"), step.report()
         for name in order:
             if name not in servers:
                 continue
@@ -509,7 +540,7 @@ def test_compose_services_run_as_local_processes(kafka_bootstrap, tmp_path):
         summaries: dict[str, dict[str, int]] = {}
 
         for name in order:
-            if name not in jobs:
+            if name not in jobs or name in setups:
                 continue
             deps = [d for d in depends_on(ours[name]) if d in ours]
             assert set(deps) <= set(servers), f"{name} depends on {deps}, not only on the nodes"

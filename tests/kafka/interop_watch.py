@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from seedsim.core.interop import InteropRecord
+from seedsim.core.interop import decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka import KafkaTransport
 from seedsim.runners.interop_summary import InteropSummary
 
+__all__ = ["InteropSummary", "watch", "watched"]
 
-def watched(bootstrap: str, topics: Topics) -> tuple[KafkaTransport, InteropSummary]:
-    """A transport (start it, stop it) whose consumer adds every interop record of ``topics`` to the summary."""
+
+def watch(observer: KafkaTransport, topics: Topics, group: str) -> InteropSummary:
+    """Subscribe ``observer`` (not yet started) to the interop topic of ``topics``, in consumer group ``group``;
+    the summary it returns fills with every interop record as it arrives."""
     summary = InteropSummary()
-    monitor = KafkaTransport(bootstrap, client_id="test-monitor")
 
     async def on_interop(records):
         for record in records:
-            summary.add(InteropRecord.model_validate_json(record.value))
+            if (rec := decode_interop(record.value)) is not None:
+                summary.add(rec)
 
-    monitor.subscribe([topics.interop], group=f"{topics.prefix}-monitor", handler=on_interop)
-    return monitor, summary
+    observer.subscribe([topics.interop], group=group, handler=on_interop)
+    return summary
+
+
+def watched(bootstrap: str, topics: Topics) -> tuple[KafkaTransport, InteropSummary]:
+    """A transport (start it, stop it) whose consumer adds every interop record of ``topics`` to the summary."""
+    monitor = KafkaTransport(bootstrap, client_id="test-monitor")
+    return monitor, watch(monitor, topics, group=f"{topics.prefix}-monitor")

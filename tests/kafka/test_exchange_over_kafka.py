@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from seedsim.core.interop import Stage
 from seedsim.core.topics import Topics
-from seedsim.core.wco import MetaData
-from seedsim.nodes.customs.customs_node import Event
+from seedsim.core.transport.kafka import KafkaTransport
 from seedsim.runners.demo import DemoSettings, run_demo
-from seedsim.runners.node_clients import HttpClient
-from seedsim.samples.consignments import ConsignmentGenerator
-from seedsim.samples.crossings import DEMO_CROSSINGS
-from tests.kafka.interop_watch import watched
+from tests.kafka.node_processes import rs_and_me
 
 pytestmark = pytest.mark.kafka
 
@@ -105,72 +96,24 @@ async def test_demo_summary_is_the_same_on_kafka_and_in_process(kafka_bootstrap,
     assert local.counts == kafka.counts
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _start_node(
-    country: str, partner: str, port: int, kafka: str, db: Path, prefix: str, log: Path
-) -> subprocess.Popen:
-    env = {**os.environ, "SEEDSIM_TOPIC_PREFIX": prefix}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "seedsim.cli",
-            "node",
-            "--country",
-            country,
-            "--port",
-            str(port),
-            "--kafka",
-            kafka,
-            "--db",
-            str(db),
-            "--partners",
-            partner,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("ab"),
-    )
-
-
 async def test_receiver_killed_mid_stream_loses_nothing_and_applies_nothing_twice(kafka_bootstrap, tmp_path):
     prefix = f"t-{uuid.uuid4().hex[:8]}"
-    topics = Topics(prefix)
     n = 150
-    ports = {"RS": _free_port(), "ME": _free_port()}
-    logs = {c: tmp_path / f"{c}.log" for c in ports}
-    procs = {
-        "RS": _start_node("RS", "ME", ports["RS"], kafka_bootstrap, tmp_path / "rs.sqlite3", prefix, logs["RS"]),
-        "ME": _start_node("ME", "RS", ports["ME"], kafka_bootstrap, tmp_path / "me.sqlite3", prefix, logs["ME"]),
-    }
-    monitor, summary = watched(kafka_bootstrap, topics)
-    client = HttpClient({c: f"http://127.0.0.1:{p}" for c, p in ports.items()})
-    try:
-        await monitor.start()
-        await client.wait_ready(timeout=60)
-        gen = ConsignmentGenerator(99, DEMO_CROSSINGS[0])
-        cross = DEMO_CROSSINGS[0]
-        consignments = [gen.make(i) for i in range(1, n + 1)]
-        for c in consignments:
-            await client.lodge("RS", c.export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="RS")))
-        sends = [client.event("RS", Event.EXIT, c.ucr, cross.exit_office, cross.entry_office) for c in consignments]
-        sending = asyncio.gather(*sends)
+    monitor = KafkaTransport(kafka_bootstrap, client_id="test-monitor")
+    async with rs_and_me(kafka_bootstrap, prefix, tmp_path, monitor, lambda node: {}) as pair:
+        summary = pair.summary
+        sending = pair.exits(await pair.send_exports(99, n))
         # kill the receiver once it is part-way through the stream
         assert await summary.wait_for(lambda s: s.count(Stage.VALID, "ExportData") >= 20, timeout=60)
-        procs["ME"].send_signal(signal.SIGKILL)
-        procs["ME"].wait(timeout=10)
+        pair.procs["ME"].send_signal(signal.SIGKILL)
+        pair.procs["ME"].wait(timeout=10)
         killed_at = summary.count(Stage.VALID, "ExportData")
         await sending
-        procs["ME"] = _start_node("ME", "RS", ports["ME"], kafka_bootstrap, tmp_path / "me.sqlite3", prefix, logs["ME"])
+        pair.procs["ME"] = pair.start("ME")
         done = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData") >= n, timeout=120)
         await asyncio.sleep(2)  # a late duplicate would show up now
         assert done, (
-            f"only {summary.count(Stage.ACK_RECEIVED, 'ExportData')} of {n} acknowledged; ME log: {logs['ME'].read_text()[-2000:]}"
+            f"only {summary.count(Stage.ACK_RECEIVED, 'ExportData')} of {n} acknowledged; ME log: {pair.logs['ME'].read_text()[-2000:]}"
         )
         assert killed_at < n, "the receiver was not killed mid-stream"
         # no loss: every message was validated and its effect stored once
@@ -186,13 +129,3 @@ async def test_receiver_killed_mid_stream_loses_nothing_and_applies_nothing_twic
         with sqlite3.connect(tmp_path / "rs.sqlite3") as db:
             acked = db.execute("SELECT COUNT(*) FROM messages WHERE direction='out' AND result='acked'").fetchone()[0]
             assert acked == n
-    finally:
-        for p in procs.values():
-            if p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-        await client.close()
-        await monitor.stop()

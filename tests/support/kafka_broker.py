@@ -21,6 +21,11 @@ obtains a broker in the first way that works, in this order:
    several brokers (one after the other, or in parallel processes) never
    collide.  Needs ``java`` (17 works) and, for the first install, ``mvn``.
 
+``KafkaBroker(users={...})`` is a *secured* broker, as production runs one
+(SASL SCRAM-SHA-512 logins, KRaft's ``StandardAuthorizer``, no topic made on
+first use): always a local one, whatever the variables say.  A local broker
+can be crashed (``kill()``) and started again on its data (``restart()``).
+
 Anything that goes wrong raises ``RuntimeError`` saying what failed, the tail
 of the broker's log, and what to install or set.  Nothing here ever skips a
 test: a suite that silently skips its Kafka tests proves nothing.
@@ -100,6 +105,11 @@ JVM_OPTS = (
 )
 
 _COMPLETE_MARKER = ".seedsim-complete"
+
+#: the super user of a secured broker (see ``KafkaBroker(users=...)``)
+ADMIN_USER = "admin"
+ADMIN_PASSWORD = "admin-secret"
+SCRAM = "SCRAM-SHA-512"
 
 
 # --------------------------------------------------------------------------
@@ -297,6 +307,28 @@ def _wait_for_metadata(bootstrap: str, timeout: float, alive: Any = None) -> Non
     raise TimeoutError(f"no Kafka metadata answer from {bootstrap} within {timeout:.0f}s (last error: {last!r})")
 
 
+#: what a KRaft broker logs once it serves clients
+STARTED = "Kafka Server started"
+
+
+def _count_in(path: Path, text: str) -> int:
+    try:
+        return path.read_text(errors="replace").count(text)
+    except OSError:
+        return 0
+
+
+def _wait_for_log(path: Path, text: str, before: int, timeout: float, alive: Any) -> None:
+    """Wait until ``path`` holds ``text`` more than ``before`` times; ``alive()`` may veto early."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive()
+        if _count_in(path, text) > before:
+            return
+        time.sleep(0.25)
+    raise TimeoutError(f"the broker did not log {text!r} within {timeout:.0f}s")
+
+
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
@@ -403,6 +435,17 @@ class KafkaBroker:
     ``mode`` tells which source was used: ``"external"``, ``"docker"`` or
     ``"local"``.  ``extra_properties`` add to or override the local broker's
     server.properties (ignored for the other modes).
+
+    ``users`` (name -> password) makes a *secured* broker, as production runs
+    one: its only client listener takes SASL SCRAM-SHA-512, the users are
+    created when the storage is formatted (``--add-scram``), an authoriser
+    (KRaft's ``StandardAuthorizer``) denies whatever no ACL allows, ``admin``
+    (password ``admin_password``) is the super user, and topics are never
+    created on first use.  A secured broker is always a local one (neither an
+    external broker nor testcontainers' can be configured so).
+
+    ``kill()`` crashes a local broker (SIGKILL) and ``restart()`` starts it
+    again on the same data directory and ports, as after a power cut.
     """
 
     def __init__(
@@ -410,9 +453,14 @@ class KafkaBroker:
         *,
         start_timeout: float = START_TIMEOUT,
         extra_properties: Mapping[str, object] | None = None,
+        users: Mapping[str, str] | None = None,
+        admin_password: str = ADMIN_PASSWORD,
     ) -> None:
         self.start_timeout = start_timeout
         self.extra_properties = dict(extra_properties or {})
+        self.users = dict(users) if users is not None else None
+        self.admin_password = admin_password
+        self._ports: tuple[int, int] | None = None
         self.mode: str | None = None
         self.workdir: Path | None = None
         self._bootstrap: str | None = None
@@ -439,7 +487,9 @@ class KafkaBroker:
         if self._bootstrap is not None:
             return self
         external = os.environ.get(ENV_BOOTSTRAP, "").strip()
-        if external:
+        if self.users is not None:  # only a broker we configure ourselves can be secured
+            self._start_local()
+        elif external:
             self._use_external(external)
         elif _docker_available():
             self._start_docker()
@@ -466,6 +516,21 @@ class KafkaBroker:
             container.stop()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def kill(self) -> None:
+        """Crash the local broker (SIGKILL: no clean shutdown), keeping its data directory and ports."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is None:
+            raise RuntimeError("kill() needs a running local broker")
+        proc.kill()
+        proc.wait(timeout=10)
+
+    def restart(self) -> None:
+        """Start the local broker again on the data it had and the ports it used (after ``kill()``)."""
+        if self.workdir is None or self._ports is None or self._proc is not None:
+            raise RuntimeError("restart() needs a local broker stopped with kill()")
+        self._run(_java(), libs_dir(), kafka_version(), self.workdir, *self._ports)
 
     # -- 1. an existing broker ---------------------------------------------
 
@@ -557,6 +622,7 @@ class KafkaBroker:
             "transaction.state.log.min.isr": 1,
             "transaction.state.log.num.partitions": 3,
             "group.initial.rebalance.delay.ms": 0,
+            **(self._secured(port, controller_port) if self.users is not None else {}),
             **self.extra_properties,
         }
         props.write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
@@ -570,26 +636,18 @@ class KafkaBroker:
             # one line per start/stop, handy in the failure tail
             "log4j.logger.kafka.server.KafkaRaftServer=INFO\n"
         )
-        base = [java, *JVM_OPTS, f"-Dlog4j.configuration={log4j.as_uri()}", f"-Dkafka.logs.dir={workdir / 'logs'}"]
-        classpath = ["-cp", str(libs / "*")]
-
-        def fail(what: str, exc: BaseException | None = None) -> RuntimeError:
-            return RuntimeError(
-                f"local Kafka {version} broker: {what}\n"
-                f"bootstrap 127.0.0.1:{port}, workdir {workdir}, jars {libs}\n"
-                f"--- JVM console (tail) ---\n{_tail_file(console)}\n"
-                f"--- {server_log.name} (tail) ---\n{_tail_file(server_log)}\n"
-                f"Hints: needs Java 11+, 17 recommended ('java -version'); set {ENV_LOG_LEVEL}=INFO for more detail; "
-                f"delete {libs.parent} to force a fresh install; or set {ENV_BOOTSTRAP} to use a running broker."
-                + (f"\ncause: {exc!r}" if exc else "")
-            )
-
-        # Format the KRaft metadata log, as `kafka-storage.sh format` does.
+        fail = self._failure(version, libs, workdir, port)
+        scram = [
+            arg
+            for user, password in {ADMIN_USER: self.admin_password, **(self.users or {})}.items()
+            for arg in ("--add-scram", f"{SCRAM}=[name={user},password={password}]")
+        ]
+        # Format the KRaft metadata log, as `kafka-storage.sh format` does (with the SCRAM users, if secured).
         try:
             with open(console, "wb") as out:
                 fmt = subprocess.run(
-                    [*base, *classpath, "kafka.tools.StorageTool", "format",
-                     "-t", _cluster_id(), "-c", str(props)],
+                    [*self._jvm(java, libs, workdir), "kafka.tools.StorageTool", "format",
+                     "-t", _cluster_id(), "-c", str(props), *(scram if self.users is not None else [])],
                     stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                     cwd=workdir, timeout=120,
                 )  # fmt: skip
@@ -602,16 +660,80 @@ class KafkaBroker:
         if err is not None:
             shutil.rmtree(workdir, ignore_errors=True)
             raise err
+        self._run(java, libs, version, workdir, port, controller_port)
 
+    def _secured(self, port: int, controller_port: int) -> dict[str, object]:
+        """server.properties of a secured broker: SASL SCRAM-SHA-512 for clients, an authoriser, no auto-creation.
+
+        The controller listener takes SASL PLAIN with a user of its own (KRaft
+        cannot check SCRAM there: the credentials live in the metadata the
+        controller serves), and that user and ``admin`` are the super users.
+        """
+        scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule"
+        plain_login = "org.apache.kafka.common.security.plain.PlainLoginModule"
+        controller_secret = self.admin_password + "-controller"
+        return {
+            "listeners": f"SASL_PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}",
+            "advertised.listeners": f"SASL_PLAINTEXT://127.0.0.1:{port}",
+            "listener.security.protocol.map": "SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            "inter.broker.listener.name": "SASL_PLAINTEXT",
+            "sasl.enabled.mechanisms": SCRAM,
+            "sasl.mechanism.inter.broker.protocol": SCRAM,
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+                f'{scram_login} required username="{ADMIN_USER}" password="{self.admin_password}";'
+            ),
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": (
+                f'{plain_login} required username="controller" password="{controller_secret}" '
+                f'user_controller="{controller_secret}";'
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "allow.everyone.if.no.acl.found": "false",
+            "super.users": f"User:{ADMIN_USER};User:controller",
+            "auto.create.topics.enable": "false",
+        }
+
+    @staticmethod
+    def _jvm(java: str, libs: Path, workdir: Path) -> list[str]:
+        log4j = workdir / "log4j.properties"
+        return [
+            java, *JVM_OPTS, f"-Dlog4j.configuration={log4j.as_uri()}", f"-Dkafka.logs.dir={workdir / 'logs'}",
+            "-cp", str(libs / "*"),
+        ]  # fmt: skip
+
+    @staticmethod
+    def _failure(version: str, libs: Path, workdir: Path, port: int) -> Any:
+        console, server_log = workdir / "broker.out", workdir / "logs" / "server.log"
+
+        def fail(what: str, exc: BaseException | None = None) -> RuntimeError:
+            return RuntimeError(
+                f"local Kafka {version} broker: {what}\n"
+                f"bootstrap 127.0.0.1:{port}, workdir {workdir}, jars {libs}\n"
+                f"--- JVM console (tail) ---\n{_tail_file(console)}\n"
+                f"--- {server_log.name} (tail) ---\n{_tail_file(server_log)}\n"
+                f"Hints: needs Java 11+, 17 recommended ('java -version'); set {ENV_LOG_LEVEL}=INFO for more detail; "
+                f"delete {libs.parent} to force a fresh install; or set {ENV_BOOTSTRAP} to use a running broker."
+                + (f"\ncause: {exc!r}" if exc else "")
+            )
+
+        return fail
+
+    def _run(self, java: str, libs: Path, version: str, workdir: Path, port: int, controller_port: int) -> None:
+        """Start the JVM on a formatted ``workdir`` and wait until it answers metadata requests."""
+        console, server_log = workdir / "broker.out", workdir / "logs" / "server.log"
+        fail = self._failure(version, libs, workdir, port)
+        started_before = _count_in(server_log, STARTED)  # a restart appends to the same log
         with open(console, "ab") as out:
             proc = subprocess.Popen(
-                [*base, *classpath, "kafka.Kafka", str(props)],
+                [*self._jvm(java, libs, workdir), "kafka.Kafka", str(workdir / "server.properties")],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 cwd=workdir,
                 start_new_session=True,  # Ctrl-C in a terminal reaches us, not the JVM; we stop it
             )  # fmt: skip
         with self._lock:
             self.mode, self.workdir, self._proc = "local", workdir, proc
+            self._ports = (port, controller_port)
             self._bootstrap = f"127.0.0.1:{port}"
             _LIVE.add(self)
 
@@ -620,7 +742,10 @@ class KafkaBroker:
                 raise _Exited(proc.returncode)
 
         try:
-            _wait_for_metadata(self._bootstrap, self.start_timeout, alive)
+            if self.users is None:
+                _wait_for_metadata(self._bootstrap, self.start_timeout, alive)
+            else:  # a SASL listener answers no anonymous metadata request: the broker says when it serves
+                _wait_for_log(server_log, STARTED, started_before, self.start_timeout, alive)
         except _Exited as exc:
             text = _tail_file(console) + _tail_file(server_log)
             taken = "Address already in use" in text or "BindException" in text

@@ -37,6 +37,7 @@ def test_the_commands_are_all_there():
         "asyncapi",
         "sample",
         "trace",
+        "kafka",
     }
     assert ("ub", "show") in PATHS and ("sample", "export-pair") in PATHS
     assert ("trace", "stats") in PATHS and ("trace", "show") in PATHS and ("trace", "diff") in PATHS

@@ -19,7 +19,19 @@ from typing import Annotated, Any
 import typer
 
 from seedsim.commands import preflight
-from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Nodes, Verbose
+from seedsim.commands.shared_options import (
+    Json,
+    Kafka,
+    KafkaCaFile,
+    KafkaPassword,
+    KafkaSecurityProtocol,
+    KafkaUsername,
+    Monitor,
+    MonitorPort,
+    Nodes,
+    Verbose,
+    kafka_credentials,
+)
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
 
@@ -73,6 +85,10 @@ def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
 def demo(
     ctx: typer.Context,
     kafka: Kafka = None,
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     nodes: Nodes = None,
     consignments: Annotated[
         int, typer.Option(envvar="SEEDSIM_CONSIGNMENTS", min=1, help="How many consignments cross the border.")
@@ -185,8 +201,9 @@ def demo(
             "--record with --nodes: nodes that run elsewhere send through their own broker connection, not this run's;"
             " capture their topics with kcat -C -J (or seedsim trace record) instead"
         )
+    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if kafka:
-        preflight.kafka_reachable(kafka)
+        preflight.kafka_reachable(kafka, credentials=login)
     monitor_refused(ctx, monitor, json_)
 
     from seedsim.runners.demo import DemoSettings, run_demo
@@ -197,6 +214,7 @@ def demo(
         discrepancies=discrepancies,
         malformed=preflight.malformed_kinds(malformed),
         kafka=kafka,
+        kafka_credentials=login,
         node_urls=node_urls,
         topic_prefix=topic_prefix,
         show_flows=show_flows,

@@ -20,7 +20,17 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.serve import Host, TopicPrefix, _OneLineErrors
-from seedsim.commands.shared_options import MONITOR_PORT_OPTION, Kafka, MonitorPort, Verbose
+from seedsim.commands.shared_options import (
+    MONITOR_PORT_OPTION,
+    Kafka,
+    KafkaCaFile,
+    KafkaPassword,
+    KafkaSecurityProtocol,
+    KafkaUsername,
+    MonitorPort,
+    Verbose,
+    kafka_credentials,
+)
 from seedsim.commands.terminal import TERMINAL
 from seedsim.core import codes
 
@@ -39,6 +49,10 @@ T = TypeVar("T")
 
 def monitor(
     kafka: Kafka = None,
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     port: MonitorPort = 8080,
     host: Host = "127.0.0.1",
     db: Annotated[
@@ -66,8 +80,9 @@ def monitor(
             "nothing to monitor: give --kafka HOST:PORT (the broker the nodes use), or --db FILE of an earlier monitor;"
             " to watch an in-process run, use seedsim demo --monitor or seedsim run SCENARIO --monitor"
         )
+    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if kafka:
-        preflight.kafka_reachable(kafka)
+        preflight.kafka_reachable(kafka, credentials=login)
     preflight.writable_database(db)
     sock = preflight.listening_socket(host, port, MONITOR_PORT_OPTION)
     watched = preflight.partners(nodes) or list(codes.SEED_COUNTRIES)
@@ -86,7 +101,7 @@ def monitor(
     async def main() -> None:
         mon = Monitor(settings)
         held = await mon.open()
-        transport = make_transport(kafka, client_id="seedsim-monitor") if kafka else None
+        transport = make_transport(kafka, client_id="seedsim-monitor", credentials=login) if kafka else None
         try:
             if transport is not None:
                 mon.watch(transport, Topics(topic_prefix), watched, group_of(topic_prefix))

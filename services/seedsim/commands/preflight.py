@@ -16,11 +16,14 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import struct
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import typer
+
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 #: how long a broker or a port may take to answer the reachability check
 CONNECT_TIMEOUT_S = 3.0
@@ -191,19 +194,70 @@ def _reason(exc: OSError) -> str:
     return (exc.strerror or str(exc)).lower()
 
 
-def kafka_reachable(bootstrap: str, option: str = "--kafka") -> None:
-    """At least one bootstrap server accepts a TCP connection (a client would retry for a long time, then fail)."""
+def kafka_reachable(bootstrap: str, option: str = "--kafka", credentials: KafkaCredentials | None = None) -> None:
+    """At least one bootstrap server accepts a TCP connection (a client would retry for a long time, then fail);
+    with ``credentials``, the broker also accepts them (a refused login is said once, naming what to set)."""
     reasons = []
     for host, port in broker_addresses(bootstrap):
         try:
             with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT_S):
-                return
+                break
         except OSError as exc:
             reasons.append(f"{host}:{port}: {_reason(exc)}")
-    raise Refused(
-        f"cannot reach the Kafka broker at {bootstrap} ({'; '.join(reasons)}): start it (e.g. `docker compose up -d kafka`)"
-        f" or give its address with {option} or SEEDSIM_KAFKA"
-    )
+    else:
+        raise Refused(
+            f"cannot reach the Kafka broker at {bootstrap} ({'; '.join(reasons)}): start it (e.g. `docker compose up -d kafka`)"
+            f" or give its address with {option} or SEEDSIM_KAFKA"
+        )
+    if credentials is not None:
+        kafka_login(bootstrap, credentials)
+
+
+#: where a Kafka client's credentials are set
+KAFKA_LOGIN_OPTIONS = "--kafka-username/--kafka-password (SEEDSIM_KAFKA_USERNAME/SEEDSIM_KAFKA_PASSWORD)"
+
+
+def kafka_login(bootstrap: str, credentials: KafkaCredentials) -> None:
+    """The broker accepts ``credentials`` (or, without a user, does not demand one); Refused in one line otherwise."""
+    if not credentials.sasl:
+        if any(_closes_on_anonymous(host, port) for host, port in broker_addresses(bootstrap)[:1]):
+            raise Refused(
+                f"Kafka at {bootstrap} closed the connection of a client without a user: a secured broker needs one,"
+                f" set {KAFKA_LOGIN_OPTIONS}"
+            )
+        return
+    import asyncio
+
+    from seedsim.core.transport.kafka import KafkaAuthFailed, check_login
+
+    try:
+        asyncio.run(asyncio.wait_for(check_login(bootstrap, credentials), timeout=30))
+    except KafkaAuthFailed as exc:
+        raise Refused(f"{exc}: set {KAFKA_LOGIN_OPTIONS}") from None
+    except TimeoutError:
+        raise Refused(
+            f"Kafka at {bootstrap} did not answer the login of {credentials.describe()} within 30 s"
+        ) from None
+    except ConnectionError as exc:
+        raise Refused(str(exc)) from None
+
+
+#: a Kafka Metadata request (v0, every topic), which a broker answers only to a client that logged in if it demands it
+_METADATA_V0 = struct.pack(">hhih", 3, 0, 0x5EED, 7) + b"seedsim" + struct.pack(">i", 0)
+
+
+def _closes_on_anonymous(host: str, port: int, timeout: float = 1.0) -> bool:
+    """True when the broker closes the connection on an anonymous Metadata request (its listener demands a SASL
+    login); False when it answers, or says nothing in ``timeout`` seconds (left to the command, as before)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(struct.pack(">i", len(_METADATA_V0)) + _METADATA_V0)
+            return sock.recv(4) == b""
+    except ConnectionResetError:
+        return True
+    except (TimeoutError, OSError):
+        return False
 
 
 def listening_socket(host: str, port: int, option: str = "--port (or SEEDSIM_PORT)") -> socket.socket:

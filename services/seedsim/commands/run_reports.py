@@ -22,9 +22,18 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.preflight import Refused
-from seedsim.commands.shared_options import ReportOutput, write_output
+from seedsim.commands.shared_options import (
+    KafkaCaFile,
+    KafkaPassword,
+    KafkaSecurityProtocol,
+    KafkaUsername,
+    ReportOutput,
+    kafka_credentials,
+    write_output,
+)
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import SkipBad, open_trace, readable_trace
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 if TYPE_CHECKING:
     from seedsim.runners.scenarios.scenario_model import Scenario
@@ -115,6 +124,10 @@ def report(
             help="With --kafka: the run's topic prefix (seedsim run --kafka prints it in its first line).",
         ),
     ] = "seedsim",
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     from_: Annotated[
         str | None,
         typer.Option(
@@ -164,10 +177,11 @@ def report(
     if output is not None and (output.is_dir() or not output.parent.is_dir()):
         raise Refused(f"-o {output}: give a file in a folder that exists, e.g. report.{format_.value}")
     chosen = _scenario(scenario)
+    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     built = (
         _from_trace(trace, chosen, skip_bad)
         if trace is not None
-        else _from_kafka(kafka, topic_prefix, from_, until, chosen)
+        else _from_kafka(kafka, login, topic_prefix, from_, until, chosen)
     )
     render, _name = FORMATS[format_.value]
     text = render(built)
@@ -199,7 +213,7 @@ def _from_trace(path: str, chosen: Scenario | None, skip_bad: bool) -> dict[str,
 
 
 def _from_kafka(
-    kafka: str, prefix: str, from_: str | None, until: str | None, chosen: Scenario | None
+    kafka: str, login: KafkaCredentials, prefix: str, from_: str | None, until: str | None, chosen: Scenario | None
 ) -> dict[str, Any]:
     from seedsim.runners.reports.report_sources import RecordsRead, named_scenario, report_of_records
     from seedsim.runners.reports.run_report import Source
@@ -214,14 +228,14 @@ def _from_kafka(
         start = None if from_ is None else time_ms(from_)
     except ValueError:
         raise Refused(f"--from {from_!r} is not a time such as 2025-05-01T10:00:00Z") from None
-    preflight.kafka_reachable(kafka)
+    preflight.kafka_reachable(kafka, credentials=login)
     read = RecordsRead()
 
     with TERMINAL.progress("records read", stream=sys.stderr) as hook:
 
         async def _read() -> None:
             n = 0
-            async for entry in captured(kafka, default_pattern(prefix), from_time=start, until=stop):
+            async for entry in captured(kafka, default_pattern(prefix), from_time=start, until=stop, credentials=login):
                 read.add(entry)
                 n += 1
                 hook(n, n)

@@ -23,7 +23,19 @@ import typer
 from seedsim.commands import preflight
 from seedsim.commands.demo_and_workshop import monitor_refused, run_runner
 from seedsim.commands.run_reports import ReportOption, write_run_report
-from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Nodes, Verbose
+from seedsim.commands.shared_options import (
+    Json,
+    Kafka,
+    KafkaCaFile,
+    KafkaPassword,
+    KafkaSecurityProtocol,
+    KafkaUsername,
+    Monitor,
+    MonitorPort,
+    Nodes,
+    Verbose,
+    kafka_credentials,
+)
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
 
@@ -40,6 +52,10 @@ def run(
         ),
     ],
     kafka: Kafka = None,
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     seed: Annotated[
         int | None,
         typer.Option(help="Override the scenario's seed (same seed, same counts).", show_default="the scenario's"),
@@ -74,8 +90,9 @@ def run(
         raise preflight.Refused(
             f"'{scenario}' does not exist, nor is it a shipped scenario: name a scenario file, a folder, or one of {names}"
         )
+    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if kafka:
-        preflight.kafka_reachable(kafka)
+        preflight.kafka_reachable(kafka, credentials=login)
     if record and scenario.is_dir():
         raise preflight.Refused(
             f"--record with a folder: record one scenario at a time (seedsim run {scenario}/NAME.yaml)"
@@ -85,7 +102,9 @@ def run(
         raise preflight.Refused(
             f"--monitor with a folder: watch one scenario at a time (seedsim run {scenario}/NAME.yaml --monitor)"
         )
-    settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record)
+    settings = RunSettings(
+        kafka=kafka, kafka_credentials=login, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record
+    )
     if nodes:
         settings.node_urls = _nodes_elsewhere(nodes, kafka, scenario, record, monitor)
     if scenario.is_dir():

@@ -21,7 +21,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from seedsim.commands import preflight
-from seedsim.commands.shared_options import Kafka, Verbose
+from seedsim.commands.shared_options import (
+    Kafka,
+    KafkaCaFile,
+    KafkaPassword,
+    KafkaSecurityProtocol,
+    KafkaUsername,
+    Verbose,
+    kafka_credentials,
+)
 from seedsim.commands.terminal import TERMINAL
 
 if TYPE_CHECKING:
@@ -64,6 +72,10 @@ def node(
     port: Port = 8000,
     host: Host = "127.0.0.1",
     kafka: Kafka = None,
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     db: Db = None,
     national_schema: Annotated[
         str,
@@ -84,7 +96,8 @@ def node(
     from seedsim.nodes.customs.customs_api import create_app
     from seedsim.samples.crossings import DEMO_CROSSINGS
 
-    shared = _service_settings(kafka, port, host, db, partners, topic_prefix)
+    login = (kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
+    shared = _service_settings(kafka, login, port, host, db, partners, topic_prefix)
     config = _config(NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, **shared)
     return _serve(config, lambda c: create_app(make_customs_node(c)), f"customs node {config.node}", db is None)
 
@@ -103,6 +116,10 @@ def agency(
     port: Port = 8100,
     host: Host = "127.0.0.1",
     kafka: Kafka = None,
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     db: Db = None,
     partners: Partners = None,
     topic_prefix: TopicPrefix = "seedsim",
@@ -114,16 +131,26 @@ def agency(
     from seedsim.config import AgencyConfig
     from seedsim.nodes.agency.agency_api import create_app
 
-    config = _config(AgencyConfig, node=id, **_service_settings(kafka, port, host, db, partners, topic_prefix))
+    login = (kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
+    config = _config(AgencyConfig, node=id, **_service_settings(kafka, login, port, host, db, partners, topic_prefix))
     return _serve(config, lambda c: create_app(make_agency_node(c)), f"agency node {config.node}", db is None)
 
 
 def _service_settings(
-    kafka: str | None, port: int, host: str, db: Path | None, partners: str | None, topic_prefix: str
+    kafka: str | None,
+    login: tuple[str | None, str | None, str | None, Path | None],
+    port: int,
+    host: str,
+    db: Path | None,
+    partners: str | None,
+    topic_prefix: str,
 ) -> dict[str, Any]:
     """What every node has (:class:`seedsim.config.ServiceConfig`), from the options every node command has."""
+    from seedsim.config import login_settings
+
     return {
         "kafka": kafka,
+        **login_settings(kafka_credentials(*login)),
         "port": port,
         "host": host,
         "db": db,
@@ -145,7 +172,7 @@ def _config(model: type[ServiceConfig], **settings: Any) -> Any:
 def _ready_to_start(config: ServiceConfig) -> socket.socket:
     """Everything the node needs is there: its broker answers, its database can be written, its port is free."""
     if config.kafka:
-        preflight.kafka_reachable(config.kafka)
+        preflight.kafka_reachable(config.kafka, credentials=config.kafka_credentials())
     preflight.writable_database(config.db_path())
     return preflight.listening_socket(config.host, config.port)
 
@@ -165,7 +192,9 @@ def banner(what: str, config: ServiceConfig, default_db: bool, db_existed: bool)
     else:
         state = f"a new file, {where}: state is kept between runs"
     if config.kafka:
-        transport = f"Kafka at {config.kafka}, topics {config.topic_prefix}.*"
+        login = config.kafka_credentials()
+        who = f" as {login.describe()}" if login.sasl else ""
+        transport = f"Kafka at {config.kafka}{who}, topics {config.topic_prefix}.*"
     else:
         transport = (
             "in-process bus: this node exchanges with no other one (give --kafka HOST:PORT to reach its partners)"

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from seedsim.commands import preflight
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 Verbose = Annotated[
     bool,
@@ -31,6 +32,57 @@ Kafka = Annotated[
         show_default=False,
     ),
 ]
+
+#: who a Kafka client is on a secured broker (README, 'Securing the broker'); none: an anonymous, plaintext client
+KafkaUsername = Annotated[
+    str | None,
+    typer.Option(
+        envvar="SEEDSIM_KAFKA_USERNAME",
+        help="User name on a secured Kafka broker (SASL SCRAM-SHA-512). Default: none, a plaintext client.",
+        show_default=False,
+    ),
+]
+KafkaPassword = Annotated[
+    str | None,
+    typer.Option(
+        envvar="SEEDSIM_KAFKA_PASSWORD",
+        help="Password of --kafka-username (better from SEEDSIM_KAFKA_PASSWORD than on the command line). Default: none.",
+        show_default=False,
+    ),
+]
+KafkaSecurityProtocol = Annotated[
+    str | None,
+    typer.Option(
+        envvar="SEEDSIM_KAFKA_SECURITY_PROTOCOL",
+        help="PLAINTEXT, SASL_PLAINTEXT or SASL_SSL. Default: SASL_PLAINTEXT with a user, else PLAINTEXT.",
+        show_default=False,
+    ),
+]
+KafkaCaFile = Annotated[
+    Path | None,
+    typer.Option(
+        envvar="SEEDSIM_KAFKA_CA_FILE",
+        help="CA certificate (PEM) the broker's TLS certificate is checked against, with SASL_SSL."
+        " Default: the system's CAs.",
+        show_default=False,
+    ),
+]
+
+
+def kafka_credentials(
+    username: str | None, password: str | None, security_protocol: str | None, ca_file: Path | None
+) -> KafkaCredentials:
+    """The Kafka credentials the options give; Refused (one line, exit 2) when they do not fit together."""
+    if ca_file is not None and not ca_file.is_file():
+        raise preflight.Refused(f"--kafka-ca-file {ca_file}: no such file (or SEEDSIM_KAFKA_CA_FILE)")
+    try:
+        return KafkaCredentials.of(username, password, security_protocol, ca_file)
+    except ValueError as exc:
+        raise preflight.Refused(
+            f"Kafka credentials: {exc}; set --kafka-username, --kafka-password, --kafka-security-protocol"
+            " (SEEDSIM_KAFKA_USERNAME, SEEDSIM_KAFKA_PASSWORD, SEEDSIM_KAFKA_SECURITY_PROTOCOL)"
+        ) from None
+
 
 Json = Annotated[bool, typer.Option("--json", help="Print only the results, as JSON.")]
 

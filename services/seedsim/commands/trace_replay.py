@@ -46,8 +46,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from seedsim.commands import preflight
-from seedsim.commands.shared_options import Kafka, Verbose
+from seedsim.commands.shared_options import (
+    Kafka,
+    KafkaCaFile,
+    KafkaPassword,
+    KafkaSecurityProtocol,
+    KafkaUsername,
+    Verbose,
+    kafka_credentials,
+)
 from seedsim.commands.terminal import TERMINAL, ProgressHook
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 if TYPE_CHECKING:
     from seedsim.runners.traces import ReplayReport, TraceReader
@@ -150,6 +159,10 @@ def record(
         str, typer.Option("--output", "-o", help="The trace file to write (.gz compresses; - is stdout).")
     ],
     kafka: CaptureFrom = None,
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     topics: Annotated[
         str | None,
         typer.Option(
@@ -185,13 +198,16 @@ def record(
         start = None if from_ is None else time_ms(from_)
     except ValueError:
         raise preflight.Refused(f"--from {from_!r} is not a time such as 2025-05-01T10:00:00Z") from None
-    preflight.kafka_reachable(kafka)
+    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
+    preflight.kafka_reachable(kafka, credentials=login)
     with (
         TraceWriter(output, TraceHeader(source=f"kafka {kafka}")) as writer,
         TERMINAL.progress("recorded", stream=None if output != "-" else sys.stderr) as hook,
     ):
         count = TERMINAL.run(
-            lambda: capture(kafka, pattern, writer, from_time=start, until=stop, progress=lambda n: hook(n, n))
+            lambda: capture(
+                kafka, pattern, writer, from_time=start, until=stop, progress=lambda n: hook(n, n), credentials=login
+            )
         )
     TERMINAL.note(f"recorded {count} record(s) of topics matching {pattern} into {output}")
     return 0
@@ -203,6 +219,10 @@ def replay(
         list[str], typer.Option("--to", help="A node to replay to (repeat, or RS,ME): its inbox's records are sent.")
     ],
     kafka: Kafka = None,
+    kafka_username: KafkaUsername = None,
+    kafka_password: KafkaPassword = None,
+    kafka_security_protocol: KafkaSecurityProtocol = None,
+    kafka_ca_file: KafkaCaFile = None,
     speed: Annotated[str, typer.Option(help="1x (as recorded), 10x (ten times faster), or max.")] = "max",
     max_wait: Annotated[str, typer.Option("--max-wait", help="The longest pause between two records.")] = "2s",
     rewrite_ids: Annotated[
@@ -257,8 +277,9 @@ def replay(
         )
     if not trace.is_file():
         raise preflight.Refused(f"{trace}: no such trace file")
+    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if kafka:
-        preflight.kafka_reachable(kafka)
+        preflight.kafka_reachable(kafka, credentials=login)
 
     def on_bad(exc: TraceError) -> None:
         TERMINAL.note(f"skipped {exc}")
@@ -276,7 +297,9 @@ def replay(
             )
         with TERMINAL.progress("replayed", stream=sys.stderr) as hook:
             report = TERMINAL.run(
-                lambda: _replay(reader, nodes, kafka, how, factor, pause, rewrite_ids, topic_prefix, hook, record_to)
+                lambda: _replay(
+                    reader, nodes, kafka, login, how, factor, pause, rewrite_ids, topic_prefix, hook, record_to
+                )
             )
     except TraceError as exc:
         TERMINAL.error(f"{exc}" + ("" if exc.line is None else "; nothing past this line was replayed"))
@@ -298,6 +321,7 @@ async def _replay(
     reader: TraceReader | TimeOrdered,
     nodes: list[str],
     kafka: str | None,
+    login: KafkaCredentials,
     fresh: Fresh | None,
     factor: float | None,
     pause: float,
@@ -307,7 +331,7 @@ async def _replay(
     record_to: Path | None = None,
 ) -> ReplayReport:
     from seedsim.bootstrap import make_transport, running_network
-    from seedsim.config import AgencyConfig, NodeConfig
+    from seedsim.config import AgencyConfig, NodeConfig, login_settings
     from seedsim.core.codes import SEED_COUNTRIES
     from seedsim.core.topics import DEFAULT_PREFIX, Topics
     from seedsim.runners.traces import recording
@@ -316,7 +340,7 @@ async def _replay(
     from seedsim.runners.traces.trace_replay import HandledWatch, answer_topics
 
     # fresh nodes: record what they send; a system under test: capture its topics afterwards (answers included)
-    inner = make_transport(kafka, client_id="seedsim-trace-replay")
+    inner = make_transport(kafka, client_id="seedsim-trace-replay", credentials=login)
     transport = recording(inner, record_to, kafka) if fresh else inner
     if fresh:  # fresh nodes listen on one prefix: the records go to its inboxes whatever the trace's was
         topic_prefix = topic_prefix or DEFAULT_PREFIX
@@ -344,19 +368,20 @@ async def _replay(
             finally:
                 await transport.stop()
             if record_to is not None and kafka and report.sent:
-                await _record_answers(kafka, report, started_ms, record_to)
+                await _record_answers(kafka, login, report, started_ms, record_to)
             return report
         # partners left open: a customs node exchanges with every SEED country and the agencies replayed with it,
         # an agency with every SEED node (as a scenario's nodes do)
         extra: dict[str, Any] = {"tolerances": fresh.tolerances} if fresh.tolerances else {}
         agencies = [n for n in nodes if "-" in n]
         configs = [
-            AgencyConfig(node=n, kafka=kafka, topic_prefix=topic_prefix)
+            AgencyConfig(node=n, kafka=kafka, topic_prefix=topic_prefix, **login_settings(login))
             if "-" in n
             else NodeConfig(
                 node=n,
                 kafka=kafka,
                 topic_prefix=topic_prefix,
+                **login_settings(login),
                 partners=[c for c in (*SEED_COUNTRIES, *agencies) if c != n],
                 **extra,
             )
@@ -376,7 +401,9 @@ async def _replay(
             return report
 
 
-async def _record_answers(kafka: str, report: ReplayReport, started_ms: int, record_to: Path) -> None:
+async def _record_answers(
+    kafka: str, login: KafkaCredentials, report: ReplayReport, started_ms: int, record_to: Path
+) -> None:
     """Everything on the topics of the prefixes replayed to since ``started_ms`` (the messages sent, the system
     under test's acknowledgements, interop records and dead letters), until idle for :data:`ANSWERS_IDLE_S`."""
     from seedsim.runners.traces import TraceHeader, TraceWriter
@@ -386,7 +413,8 @@ async def _record_answers(kafka: str, report: ReplayReport, started_ms: int, rec
     pattern = "|".join(f"(?:{default_pattern(p)})" for p in prefixes)
     TERMINAL.note(f"recording the answers on {', '.join(p + '.*' for p in prefixes)} until idle {ANSWERS_IDLE_S:g} s")
     with TraceWriter(record_to, TraceHeader(source=f"kafka {kafka}")) as writer:
-        await capture(kafka, pattern, writer, from_time=started_ms, until=Until(idle_s=ANSWERS_IDLE_S))
+        until = Until(idle_s=ANSWERS_IDLE_S)
+        await capture(kafka, pattern, writer, from_time=started_ms, until=until, credentials=login)
 
 
 @contextmanager

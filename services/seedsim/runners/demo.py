@@ -27,6 +27,7 @@ from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Transport
+from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.hostile_payloads import malformed_record
@@ -45,6 +46,7 @@ class DemoSettings:
     discrepancies: int = 5
     malformed: tuple[str, ...] = ("broken_xml", "external_entity", "schema_violation")
     kafka: str | None = None
+    kafka_credentials: KafkaCredentials = ANONYMOUS  # who the run is on a secured broker
     node_urls: dict[str, str] | None = None  # drive running nodes over HTTP instead of starting them
     topic_prefix: str | None = None
     db_dir: Path | None = None
@@ -107,7 +109,7 @@ async def run_demo(
         settings.topic_prefix or (f"seedsim.demo-{run_id}" if settings.kafka and not settings.node_urls else "seedsim")
     )
     transport = recording(
-        make_transport(settings.kafka, client_id=f"seedsim-runner-{run_id}"),
+        make_transport(settings.kafka, client_id=f"seedsim-runner-{run_id}", credentials=settings.kafka_credentials),
         settings.record,
         settings.kafka,
         None,

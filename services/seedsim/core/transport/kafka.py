@@ -19,22 +19,53 @@
   captures.
 * aiokafka's own log is quiet about what it retries (see
   :mod:`seedsim.core.transport.kafka_logs`): a passing run prints no error.
+* Every client (producer, consumers, admin, reader) connects with the same
+  :class:`~seedsim.core.transport.kafka_credentials.KafkaCredentials`: SASL
+  SCRAM-SHA-512, optionally over TLS, on a secured broker. A refused password
+  is said once (:class:`KafkaAuthFailed`); a topic the user may not create or
+  see is named (a secured network's topics are made at set-up,
+  :func:`set_up_network`, not on first use).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import os
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import CommitFailedError, KafkaError, TopicAlreadyExistsError, for_code
+from aiokafka.errors import (
+    CommitFailedError,
+    GroupAuthorizationFailedError,
+    KafkaError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+    for_code,
+)
+from aiokafka.helpers import create_ssl_context
+from aiokafka.protocol.admin import CreateAclsRequest
+from aiokafka.protocol.api import Request, RequestStruct, Response
+from aiokafka.protocol.types import CompactArray, CompactBytes, CompactString, Int8, Int16, Int32, Schema, TaggedFields
 from aiokafka.structs import RecordMetadata
 
+from seedsim.core.transport.kafka_acls import (
+    CLUSTER,
+    GROUP,
+    IDEMPOTENT_WRITE,
+    PREFIXED,
+    READ,
+    TOPIC,
+    WRITE,
+    Acl,
+)
+from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
 from seedsim.core.transport.kafka_logs import POLICY, apply_to_client_loggers
 from seedsim.core.transport.port import Handler, Record
 
@@ -48,6 +79,48 @@ class KafkaNotReady(ConnectionError):
     """The broker answers but refuses a topic, or a topic or consumer group is not ready in time; the text says which."""
 
 
+class KafkaAuthFailed(ConnectionError):
+    """The broker refused the user name or password (SASL authentication failed); the text names the user."""
+
+
+#: what aiokafka's log says when the broker refuses a login
+AUTH_REFUSED = ("SaslAuthenticationFailed", "Authentication failed", "UnsupportedSaslMechanism", "IllegalSaslState")
+
+
+def connection_options(credentials: KafkaCredentials) -> dict[str, Any]:
+    """aiokafka's keyword arguments for ``credentials`` (the same for producers, consumers and the admin client)."""
+    if not credentials.sasl:
+        return {}
+    options: dict[str, Any] = {
+        "security_protocol": credentials.security_protocol,
+        "sasl_mechanism": credentials.mechanism,
+        "sasl_plain_username": credentials.username,
+        "sasl_plain_password": credentials.password,
+    }
+    if credentials.security_protocol == "SASL_SSL":
+        ca = str(credentials.ca_file) if credentials.ca_file else None
+        options["ssl_context"] = create_ssl_context(cafile=ca)
+    return options
+
+
+def unreachable(bootstrap: str, credentials: KafkaCredentials, exc: BaseException, said: list[str]) -> ConnectionError:
+    """Why a client could not start, in one line: a refused login (naming the user), or no broker there."""
+    reason = said[-1] if said else str(exc) or type(exc).__name__
+    if any(marker in text for text in said for marker in AUTH_REFUSED):
+        return KafkaAuthFailed(
+            f"Kafka at {bootstrap} refused the login of {credentials.describe()}: "
+            "check the user name and password (and that the broker has this SCRAM-SHA-512 user)"
+        )
+    if "AuthorizationFailed" in reason:
+        return KafkaNotReady(
+            f"Kafka at {bootstrap} does not let {credentials.describe()} start ({reason}): "
+            "ask the broker's administrator for this user's ACLs (README, 'Securing the broker')"
+        )
+    return ConnectionError(
+        f"cannot reach Kafka at {bootstrap}: {reason}. Start a broker, or check the address (README, 'Kafka conventions')"
+    )
+
+
 class KafkaTransport:
     def __init__(
         self,
@@ -57,8 +130,10 @@ class KafkaTransport:
         linger_ms: int = 2,
         max_records: int = 500,
         ready_timeout: float = 30.0,
+        credentials: KafkaCredentials = ANONYMOUS,
     ) -> None:
         self.bootstrap = bootstrap
+        self.credentials = credentials
         self.client_id = client_id
         self.partitions = partitions
         self.linger_ms = linger_ms
@@ -82,6 +157,7 @@ class KafkaTransport:
             linger_ms=self.linger_ms,
             max_batch_size=256 * 1024,
             request_timeout_ms=30000,
+            **connection_options(self.credentials),
         )
         with POLICY.held() as said:
             try:
@@ -112,25 +188,10 @@ class KafkaTransport:
         self._started = False
 
     def _unreachable(self, exc: BaseException, said: list[str]) -> ConnectionError:
-        reason = said[-1] if said else str(exc) or type(exc).__name__
-        return ConnectionError(
-            f"cannot reach Kafka at {self.bootstrap}: {reason}. "
-            "Start a broker, or check the address (README, 'Kafka conventions')"
-        )
+        return unreachable(self.bootstrap, self.credentials, exc, said)
 
-    @asynccontextmanager
-    async def _admin(self) -> AsyncIterator[AIOKafkaAdminClient]:
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin")
-        with POLICY.held() as said:
-            try:
-                await admin.start()
-            except KafkaError as exc:
-                await admin.close()
-                raise self._unreachable(exc, said) from exc
-        try:
-            yield admin
-        finally:
-            await admin.close()
+    def _admin(self) -> AbstractAsyncContextManager[AIOKafkaAdminClient]:
+        return admin_client(self.bootstrap, self.credentials, f"{self.client_id}-admin")
 
     async def ensure_topics(self, topics: Iterable[str]) -> None:
         """Create the topics that are missing and return once every partition of each has a leader."""
@@ -148,19 +209,19 @@ class KafkaTransport:
         missing = [t for t in topics if t not in existing]
         if not missing:
             return
-        response = await admin.create_topics(
-            [NewTopic(name=t, num_partitions=self.partitions, replication_factor=1) for t in missing]
-        )
-        for answer in response.to_object()["topic_errors"]:
-            code = answer["error_code"]
-            if code and code != TopicAlreadyExistsError.errno:  # already there: another node created it first
-                detail = answer.get("error_message") or for_code(code).__name__
-                raise KafkaNotReady(f"Kafka at {self.bootstrap} refused to create topic {answer['topic']}: {detail}")
+        await create_topics(admin, self.bootstrap, self.credentials, missing, self.partitions)
 
     async def _leaderless(self, admin: AIOKafkaAdminClient, topics: list[str]) -> str | None:
+        described = await admin.describe_topics(topics)
+        hidden = [d["topic"] for d in described if d["error_code"] == TopicAuthorizationFailedError.errno]
+        if hidden:
+            raise KafkaNotReady(
+                f"Kafka at {self.bootstrap} does not let {self.credentials.describe()} use topic(s) {', '.join(hidden)}: "
+                "ask the broker's administrator for these ACLs (README, 'Securing the broker')"
+            )
         waiting = [
             d["topic"]
-            for d in await admin.describe_topics(topics)
+            for d in described
             if d["error_code"] or not d["partitions"] or any(p["leader"] < 0 for p in d["partitions"])
         ]
         return f"no leader yet for topic(s) {', '.join(waiting)}" if waiting else None
@@ -169,6 +230,11 @@ class KafkaTransport:
         try:
             await admin.find_coordinator(group)
         except KafkaError as exc:
+            if isinstance(exc, GroupAuthorizationFailedError):
+                raise KafkaNotReady(
+                    f"Kafka at {self.bootstrap} does not let {self.credentials.describe()} read in consumer group "
+                    f"{group}: ask the broker's administrator for this ACL (README, 'Securing the broker')"
+                ) from exc
             if not exc.retriable:
                 raise KafkaNotReady(f"Kafka at {self.bootstrap} has no coordinator for group {group}: {exc}") from exc
             return f"no coordinator yet for consumer group {group} ({type(exc).__name__})"
@@ -222,6 +288,7 @@ class KafkaTransport:
             max_poll_records=self.max_records,
             session_timeout_ms=10000,
             heartbeat_interval_ms=1000,
+            **connection_options(self.credentials),
         )
         await consumer.start()
         self._consumers.append(consumer)
@@ -301,6 +368,7 @@ async def read_topics(
     until_ms: int | None = None,
     idle_s: float | None = None,
     client_id: str = "seedsim-capture",
+    credentials: KafkaCredentials = ANONYMOUS,
 ) -> AsyncIterator[tuple[Record, str]]:
     """(record, timestamp type) of every topic whose whole name matches ``pattern``, partition by partition in order.
 
@@ -310,20 +378,21 @@ async def read_topics(
     until the caller stops. Topics created while reading are not seen.
     """
     regex = re.compile(pattern)
+    apply_to_client_loggers()
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         client_id=client_id,
         group_id=None,
         enable_auto_commit=False,
         auto_offset_reset="earliest",
+        **connection_options(credentials),
     )
     with POLICY.held() as said:
         try:
             await consumer.start()
         except Exception as exc:
             await consumer.stop()
-            reason = said[-1] if said else str(exc) or type(exc).__name__
-            raise ConnectionError(f"cannot reach Kafka at {bootstrap}: {reason}") from exc
+            raise unreachable(bootstrap, credentials, exc, said) from exc
     try:
         topics = sorted(t for t in await consumer.topics() if regex.fullmatch(t))
         if not topics:
@@ -362,3 +431,167 @@ def _report_crash(task: asyncio.Task[None]) -> None:
     exc = None if task.cancelled() else task.exception()
     if exc is not None:
         log.error("consumer %s stopped: %s: %s", task.get_name(), type(exc).__name__, exc)
+
+
+# -- the administrator's side: clients, topics, ACLs -------------------------------------------------
+
+
+@asynccontextmanager
+async def admin_client(
+    bootstrap: str, credentials: KafkaCredentials = ANONYMOUS, client_id: str = "seedsim-admin"
+) -> AsyncIterator[AIOKafkaAdminClient]:
+    """A started admin client; a broker that cannot be reached or refuses the login is said in one line."""
+    apply_to_client_loggers()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id=client_id, **connection_options(credentials))
+    with POLICY.held() as said:
+        try:
+            await admin.start()
+        except KafkaError as exc:
+            await admin.close()
+            raise unreachable(bootstrap, credentials, exc, said) from exc
+    try:
+        yield admin
+    finally:
+        await admin.close()
+
+
+async def check_login(bootstrap: str, credentials: KafkaCredentials) -> None:
+    """Log in once and leave: :class:`KafkaAuthFailed` or ConnectionError says what is wrong."""
+    async with admin_client(bootstrap, credentials, "seedsim-login-check"):
+        pass
+
+
+async def create_topics(
+    admin: AIOKafkaAdminClient, bootstrap: str, credentials: KafkaCredentials, topics: list[str], partitions: int
+) -> None:
+    """Create ``topics`` (one already there is fine); a refusal names the topic, and the set-up step when not allowed."""
+    response = await admin.create_topics(
+        [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in topics]
+    )
+    for answer in response.to_object()["topic_errors"]:
+        code = answer["error_code"]
+        if not code or code == TopicAlreadyExistsError.errno:  # already there: another node created it first
+            continue
+        if code == TopicAuthorizationFailedError.errno:
+            raise KafkaNotReady(
+                f"topic {answer['topic']} does not exist on Kafka at {bootstrap} and {credentials.describe()} "
+                "may not create it: the broker's administrator creates a network's topics "
+                "(`seedsim kafka setup`, README 'Securing the broker')"
+            )
+        detail = answer.get("error_message") or for_code(code).__name__
+        raise KafkaNotReady(f"Kafka at {bootstrap} refused to create topic {answer['topic']}: {detail}")
+
+
+#: Kafka's codes (org.apache.kafka.common.acl / resource) of what an :class:`Acl` says
+_RESOURCE = {TOPIC: 2, GROUP: 3, CLUSTER: 4}
+_PATTERN = {PREFIXED: 4}
+_LITERAL_PATTERN = 3
+_OPERATION = {READ: 3, WRITE: 4, IDEMPOTENT_WRITE: 12}
+_ALLOW = 3
+
+
+async def set_up_network(
+    bootstrap: str,
+    credentials: KafkaCredentials,
+    topics: list[str],
+    acls: list[Acl],
+    users: dict[str, str] | None = None,
+    partitions: int = 3,
+) -> None:
+    """Create ``topics``, the SCRAM-SHA-512 ``users`` (name: password; an existing one gets this password) and grant
+    ``acls``, as a user allowed to (the administrator). Doing it again changes nothing."""
+    async with admin_client(bootstrap, credentials, "seedsim-setup") as admin:
+        if users:
+            await _upsert_scram_users(admin, bootstrap, users)
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            await create_topics(admin, bootstrap, credentials, missing, partitions)
+        node = admin._client.get_random_node()  # aiokafka has the request, not yet an admin method for it
+        for acl in acls:
+            request = CreateAclsRequest(
+                _RESOURCE[acl.resource],
+                acl.name,
+                _PATTERN.get(acl.pattern, _LITERAL_PATTERN),
+                acl.principal,
+                "*",
+                _OPERATION[acl.operation],
+                _ALLOW,
+            )
+            response = await admin._client.send(node, request)
+            for answer in response.to_object()["creation_responses"]:
+                if answer["error_code"]:
+                    detail = answer.get("error_message") or for_code(answer["error_code"]).__name__
+                    raise KafkaNotReady(f"Kafka at {bootstrap} refused the ACL '{acl.describe()}': {detail}")
+
+
+# -- SCRAM users (AlterUserScramCredentials, KIP-554: aiokafka has no request for it) ------------------
+
+#: Kafka's code of SCRAM-SHA-512, and the iterations of its salted password (Kafka's minimum is 4096)
+_SCRAM_SHA_512 = 2
+_SCRAM_ITERATIONS = 8192
+
+
+class _AlterUserScramCredentialsResponse_v0(Response):
+    API_KEY = 51
+    API_VERSION = 0
+    SCHEMA = Schema(
+        ("throttle_time_ms", Int32),
+        (
+            "results",
+            CompactArray(
+                ("user_name", CompactString("utf-8")),
+                ("error_code", Int16),
+                ("error_message", CompactString("utf-8")),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class _AlterUserScramCredentialsRequest_v0(RequestStruct):
+    FLEXIBLE_VERSION = True
+    API_KEY = 51
+    API_VERSION = 0
+    RESPONSE_TYPE = _AlterUserScramCredentialsResponse_v0
+    SCHEMA = Schema(
+        ("deletions", CompactArray(("name", CompactString("utf-8")), ("mechanism", Int8), ("tags", TaggedFields))),
+        (
+            "upsertions",
+            CompactArray(
+                ("name", CompactString("utf-8")),
+                ("mechanism", Int8),
+                ("iterations", Int32),
+                ("salt", CompactBytes),
+                ("salted_password", CompactBytes),
+                ("tags", TaggedFields),
+            ),
+        ),
+        ("tags", TaggedFields),
+    )
+
+
+class _AlterUserScramCredentials(Request[_AlterUserScramCredentialsRequest_v0]):
+    API_KEY = 51
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.upsertions: list[tuple[str, int, int, bytes, bytes, dict[int, bytes]]] = []
+        for name, password in users.items():
+            salt = os.urandom(32)
+            salted = hashlib.pbkdf2_hmac("sha512", password.encode(), salt, _SCRAM_ITERATIONS)
+            self.upsertions.append((name, _SCRAM_SHA_512, _SCRAM_ITERATIONS, salt, salted, {}))
+
+    def build(
+        self, request_struct_class: type[_AlterUserScramCredentialsRequest_v0]
+    ) -> _AlterUserScramCredentialsRequest_v0:
+        return request_struct_class([], self.upsertions, {})
+
+
+async def _upsert_scram_users(admin: AIOKafkaAdminClient, bootstrap: str, users: dict[str, str]) -> None:
+    """Create the SCRAM-SHA-512 ``users`` (or set their password); the controller answers, through any broker."""
+    response = await admin._client.send(admin._client.get_random_node(), _AlterUserScramCredentials(users))
+    for answer in response.to_object()["results"]:
+        if answer["error_code"]:
+            detail = answer.get("error_message") or for_code(answer["error_code"]).__name__
+            raise KafkaNotReady(f"Kafka at {bootstrap} refused the SCRAM user {answer['user_name']}: {detail}")

@@ -42,6 +42,7 @@ from seedsim.bootstrap import Network, make_transport, running_network
 from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
+from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
 from seedsim.core.wco import MetaData
 from seedsim.nodes.customs.customs_node import Event, EventRejected
 from seedsim.runners.demo import NODE_READY_S, Progress, describe
@@ -76,6 +77,7 @@ Out = Callable[[str], None]
 @dataclass
 class RunSettings:
     kafka: str | None = None
+    kafka_credentials: KafkaCredentials = ANONYMOUS  # who the run is on a secured broker
     seed: int | None = None  # overrides the scenario's seed
     topic_prefix: str | None = None
     db_dir: Path | None = None
@@ -163,7 +165,7 @@ class _Play:
         fresh = settings.kafka and not settings.node_urls  # nodes elsewhere are on their own topics (seedsim.*)
         self.topics = Topics(settings.topic_prefix or (topic_prefix_of(scenario.name, run_id) if fresh else "seedsim"))
         self.tag = run_tag() if settings.node_urls else ""  # nodes elsewhere outlive the run: tag its references
-        sent = make_transport(settings.kafka, client_id=f"seedsim-run-{run_id}")
+        sent = make_transport(settings.kafka, client_id=f"seedsim-run-{run_id}", credentials=settings.kafka_credentials)
         # recorded under the faults: a delayed record when it is sent, a re-sent one again
         sent = recording(sent, settings.record, settings.kafka, scenario.name, self.seed)
         self.transport = FaultyTransport(sent, self.topics, self.seed)

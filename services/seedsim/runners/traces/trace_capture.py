@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from seedsim.core.topics import DEFAULT_PREFIX
+from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
 from seedsim.runners.traces.trace_file import TraceWriter
 from seedsim.runners.traces.trace_format import TraceEntry
 
@@ -72,14 +73,26 @@ def time_ms(text: str) -> int:
 
 
 async def captured(
-    bootstrap: str, topics_pattern: str, *, from_time: int | None = None, until: Until = Until(idle_s=5.0)
+    bootstrap: str,
+    topics_pattern: str,
+    *,
+    from_time: int | None = None,
+    until: Until = Until(idle_s=5.0),
+    credentials: KafkaCredentials = ANONYMOUS,
 ) -> AsyncIterator[TraceEntry]:
     """Every record of the topics matching ``topics_pattern``, as it is read (what a capture writes, or a
     report reads as it streams)."""
     from seedsim.core.transport.kafka import read_topics  # only the Kafka adapter imports aiokafka
 
     count = 0
-    reader = read_topics(bootstrap, topics_pattern, from_ms=from_time, until_ms=until.time_ms, idle_s=until.idle_s)
+    reader = read_topics(
+        bootstrap,
+        topics_pattern,
+        from_ms=from_time,
+        until_ms=until.time_ms,
+        idle_s=until.idle_s,
+        credentials=credentials,
+    )
     async with aclosing(reader) as records:
         async for record, tstype in records:
             yield TraceEntry(record, tstype=tstype)
@@ -96,10 +109,12 @@ async def capture(
     from_time: int | None = None,
     until: Until = Until(idle_s=5.0),
     progress: Callable[[int], None] | None = None,
+    credentials: KafkaCredentials = ANONYMOUS,
 ) -> int:
     """Write every record of the topics matching ``topics_pattern`` to ``writer``; the number written."""
     count = 0
-    async with aclosing(captured(bootstrap, topics_pattern, from_time=from_time, until=until)) as entries:
+    entries_read = captured(bootstrap, topics_pattern, from_time=from_time, until=until, credentials=credentials)
+    async with aclosing(entries_read) as entries:
         async for entry in entries:
             writer.write(entry)
             count += 1
