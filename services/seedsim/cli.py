@@ -30,6 +30,7 @@ from seedsim.commands import (
     demo_and_workshop,
     documents,
     interrupts,
+    keys_command,
     monitor_command,
     run_reports,
     sample_pair,
@@ -85,6 +86,7 @@ app.add_typer(sample_pair.sample_app, name="sample")
 trace_files.trace_app.command("record")(trace_replay.record)
 trace_files.trace_app.command("replay")(trace_replay.replay)
 app.add_typer(trace_files.trace_app, name="trace")
+app.add_typer(keys_command.keys_app, name="keys")
 
 
 def _is_usage_error(exc: BaseException) -> bool:

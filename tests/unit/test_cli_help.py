@@ -37,9 +37,11 @@ def test_the_commands_are_all_there():
         "asyncapi",
         "sample",
         "trace",
+        "keys",
     }
     assert ("ub", "show") in PATHS and ("sample", "export-pair") in PATHS
     assert ("trace", "stats") in PATHS and ("trace", "show") in PATHS and ("trace", "diff") in PATHS
+    assert {("keys", c) for c in ("init", "rotate", "revoke", "show")} <= set(PATHS)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ import typer
 from seedsim.commands import preflight
 from seedsim.commands.demo_and_workshop import monitor_refused, run_runner
 from seedsim.commands.run_reports import ReportOption, write_run_report
-from seedsim.commands.shared_options import Json, Kafka, Monitor, MonitorPort, Nodes, Verbose
+from seedsim.commands.shared_options import Json, Kafka, KeysFolder, Monitor, MonitorPort, Nodes, Verbose
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
 
@@ -62,6 +62,7 @@ def run(
     monitor: Monitor = False,
     port: MonitorPort = 8080,
     nodes: Nodes = None,
+    keys: KeysFolder = None,
     verbose: Verbose = False,
 ) -> int:
     """Play scenarios (nodes, corridors, traffic, faults) and check their expectations."""
@@ -86,6 +87,12 @@ def run(
             f"--monitor with a folder: watch one scenario at a time (seedsim run {scenario}/NAME.yaml --monitor)"
         )
     settings = RunSettings(kafka=kafka, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record)
+    if keys is not None:  # nodes elsewhere trust this folder's keys: the faults injected in a node's name use them
+        if not nodes:
+            raise preflight.Refused(
+                "--keys signs for nodes elsewhere (--nodes): the nodes a run starts use its own keys"
+            )
+        settings.keys = preflight.keys_folder(keys)
     if nodes:
         settings.node_urls = _nodes_elsewhere(nodes, kafka, scenario, record, monitor)
     if scenario.is_dir():

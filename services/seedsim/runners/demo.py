@@ -53,6 +53,7 @@ class DemoSettings:
     timeout: float = 300.0  # for each wait: a node's /health (at most NODE_READY_S), a crossing, the last answers
     record: Path | None = None  # a trace file: every record the run's nodes send (see runners.traces.trace_recorder)
     watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
+    signing: bool = True  # False: the nodes sign and check nothing (bench_signing's comparison; refused on Kafka)
 
 
 #: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
@@ -162,6 +163,7 @@ async def run_demo(
             partners=[c for c in (exit_c, entry_c) if c != country],
             crossings=DEMO_CROSSINGS,
             topic_prefix=topics.prefix,
+            signing=settings.signing,
         )
         for country in ((exit_c, entry_c) if not settings.node_urls else ())
     ]
