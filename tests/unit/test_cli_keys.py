@@ -54,6 +54,12 @@ def test_user_mistakes_are_one_line_and_exit_2(tmp_path):
         (["keys", "rotate", "ME", "--keys", str(folder)], "ME has no key"),
         (["keys", "revoke", "RS", "RS-nope", "--keys", str(folder)], "RS has no key 'RS-nope'"),
         (["keys", "rotate", "RS", "--keys", str(folder), "--overlap", "soon"], "not a duration"),
+        (["run", "rs-me-seed-core", "--keys", str(folder)], "--keys signs for nodes elsewhere (--nodes)"),
+        (["demo", "--keys", str(folder)], "--keys signs for nodes elsewhere (--nodes)"),
+        (
+            ["trace", "replay", __file__, "--to", "ME", "--fresh", "--keys", str(folder)],
+            "leave out --keys with --fresh",
+        ),
     ]:
         r = seedsim(*args)
         assert r.returncode == 2, (args, r.stdout, r.stderr)

@@ -148,7 +148,9 @@ def test_resign_gives_a_recorded_message_a_new_time_and_a_valid_signature() -> N
     again = keys.resign(old)
     assert rule(keys, again) is None and again.header("ce_id") == old.header("ce_id")
     unsigned = old.__class__(old.topic, old.value, old.key, tuple(h for h in old.headers if h[0] != SIGNATURE_HEADER))
-    assert keys.resign(unsigned) == unsigned, "a record recorded unsigned stays unsigned"
+    assert rule(keys, keys.resign(unsigned)) is None, "a trace recorded before messages were signed is signed"
+    stranger = NetworkKeys.unsigned()
+    assert stranger.resign(old) == old, "signing off: sent as recorded"
 
 
 def test_a_message_outside_the_window_is_answered_with_a_nack_and_dead_lettered(tmp_path: Path) -> None:

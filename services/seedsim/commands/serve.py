@@ -209,7 +209,8 @@ def _with_keys(config: ServiceConfig, folder: Path | None) -> tuple[ServiceConfi
 
     A trust list given is checked (it reads, the node holds a valid key of its own in it). Otherwise the keys
     folder (``--keys``; on Kafka by default ./var/keys) is used, and when it holds no trust list yet, DEVELOPMENT
-    keys are made there on first start for the SEED+ nodes and their agencies (and this node, and its partners):
+    keys are made there on first start for every country's customs node and the SEED+ agencies (and this node, and
+    its partners):
     nodes started on the same folder trust each other, and no one else does. A node on the in-process bus
     without either uses keys made in memory (it exchanges with nobody)."""
     from seedsim.core import codes
@@ -223,8 +224,11 @@ def _with_keys(config: ServiceConfig, folder: Path | None) -> tuple[ServiceConfi
     folder = folder or DEV_KEYS
     made = False
     if not (folder / TRUST_LIST_FILE).is_file():
+        # every country's customs node (a runner's "unknown sender" is then a partner question, F301, as on the
+        # in-process bus), the SEED+ agencies, this node and its partners
         agencies = [f"{c}-{k}" for c in codes.SEED_COUNTRIES for k in ("NPPO", "CCI", "TIR", "TAX")]
-        nodes = list(dict.fromkeys([*codes.SEED_COUNTRIES, *agencies, config.node, *config.partners]))
+        countries = sorted(codes.countries())
+        nodes = list(dict.fromkeys([*codes.SEED_COUNTRIES, *countries, *agencies, config.node, *config.partners]))
         try:
             init_folder(folder, nodes, development=True)
             made = True

@@ -29,8 +29,9 @@ Signatures: each replayed message goes out with a new ``ce_time``, signed again 
 the run's development keys (the fresh nodes trust them), without it the keys of ``--keys DIR`` (a folder
 made by ``seedsim keys init``, holding the senders' private keys, whose trust list the system under test
 uses). Without ``--keys`` a replay to nodes elsewhere sends the records as recorded, signatures and
-times included (they pass within the receiver's clock window only: ±5 min by default). A record
-recorded unsigned stays unsigned.
+times included (they pass within the receiver's clock window only: ±5 min by default). A trace
+recorded unsigned (before messages were signed) is signed as it is replayed, a recorded forgery too:
+to replay forgeries as forgeries, send them to nodes elsewhere without --keys.
 
 Exit codes: 0 done, 1 a trace line that cannot be read (named, nothing past
 it sent) or a broker that failed, 2 a refused option, 130 Ctrl-C (replay says

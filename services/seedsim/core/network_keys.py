@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from seedsim.core.envelope import SOURCE_PREFIX
-from seedsim.core.message_signing import DEFAULT_SKEW, SIGNATURE_HEADER, Headers, SignatureCheck, Signer, verify
+from seedsim.core.message_signing import DEFAULT_SKEW, Headers, SignatureCheck, Signer, verify
 from seedsim.core.transport.port import Record
 from seedsim.core.trust_list import TrustedKey, TrustList, TrustListError, raw_public
 
@@ -150,10 +150,12 @@ class NetworkKeys:
         )
 
     def resign(self, record: Record, at: datetime | None = None) -> Record:
-        """``record`` as its sender (``ce_source``) signs it at ``at`` (now): that ``ce_time`` and a new signature, so
-        a replayed message is checked as sent now by this network's keys. A record recorded unsigned stays unsigned
-        (a forgery replayed stays one), and so does one from a sender this keyring cannot sign for."""
-        if not self.signing or record.header(SIGNATURE_HEADER) is None:
+        """``record`` signed by its sender (``ce_source``) with this network's keys, whoever signed it when it was
+        recorded (another network, or nobody: a trace recorded before messages were signed), so a replayed message
+        is checked as this network's. Its ``ce_time`` is kept while it is within ``DEFAULT_SKEW`` of ``at`` (now),
+        else it becomes ``at``: a message recorded long ago is sent as sent now. A record from a sender this keyring
+        cannot sign for goes as it is."""
+        if not self.signing:
             return record
         try:
             signer = self.signer((record.header("ce_source") or "").removeprefix(SOURCE_PREFIX), at)
@@ -161,14 +163,26 @@ class NetworkKeys:
             return record
         if signer is None:
             return record
-        stamp = (at or datetime.now(UTC)).astimezone(UTC).isoformat().replace("+00:00", "Z").encode()
-        headers = tuple((k, stamp if k == "ce_time" else v) for k, v in record.headers)
+        now = at or datetime.now(UTC)
+        recorded = _parsed_time(record.header("ce_time"))
+        if recorded is None or abs(now - recorded) > DEFAULT_SKEW:
+            stamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z").encode()
+            record = replace(record, headers=tuple((k, stamp if k == "ce_time" else v) for k, v in record.headers))
+        headers = record.headers
         return signer.sign_record(replace(record, headers=headers))
 
     def verify(self, headers: Headers, value: bytes, now: datetime, skew: timedelta = DEFAULT_SKEW) -> SignatureCheck:
         if not self.signing:
             return SignatureCheck()
         return verify(headers, value, self.trust, now, skew)
+
+
+def _parsed_time(text: str | None) -> datetime | None:
+    try:
+        t = datetime.fromisoformat((text or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else None
 
 
 _DEVELOPMENT: NetworkKeys | None = None

@@ -26,13 +26,13 @@ import random
 from collections.abc import Sequence
 
 from seedsim.core.declaration import Declaration
-from seedsim.core.network_keys import NetworkKeys, development_keys
+from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Handler, Record, Transport
 from seedsim.core.wco import MetaData
 from seedsim.messages.seed import EXPORT_DATA
 from seedsim.nodes.inbox_node import inbox_record
-from seedsim.runners.hostile_payloads import injected
+from seedsim.runners.hostile_payloads import injected, signer_of
 
 
 class FaultyTransport:
@@ -133,4 +133,4 @@ def unknown_sender_record(
     ``keys`` (default: the development keyring, which has a key for any node), so the partner rule answers it."""
     env = EXPORT_DATA.envelope(sender, recipient, subject=subject, trigger="EXIT")
     payload = export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=sender))
-    return injected(inbox_record(topics, env, payload, (keys or development_keys()).signer(sender)))
+    return injected(inbox_record(topics, env, payload, signer_of(sender, keys)))

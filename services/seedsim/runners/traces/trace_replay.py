@@ -34,8 +34,8 @@ Signatures
     Every message between nodes is signed (:mod:`seedsim.core.message_signing`) and its ``ce_time``
     must be within minutes of the receiver's clock. With ``resign`` (what ``seedsim trace replay``
     passes: the replaying network's keys), each signed record is sent with a new ``ce_time`` and
-    signed again by its sender's key, so the nodes verify it as sent now; a record recorded
-    unsigned stays unsigned. Without it, records go as recorded, signatures included.
+    signed by its sender's key, so the nodes verify it as sent now (a trace recorded unsigned, before
+    messages were signed, is signed too). Without it, records go as recorded, signatures included.
 
 Stopping
     A cancelled replay (Ctrl-C in the command) stops before the next send and
