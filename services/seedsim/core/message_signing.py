@@ -212,7 +212,7 @@ def verify(
             kid,
             answerable=True,
         )
-    sent = _time(_header(headers, "ce_time"))
+    sent = parse_time(_header(headers, "ce_time"))
     if sent is None or abs(now - sent) > skew:
         return _refused(
             "F317",
@@ -224,7 +224,8 @@ def verify(
     return SignatureCheck(kid=kid)
 
 
-def _time(text: str | None) -> datetime | None:
+def parse_time(text: str | None) -> datetime | None:
+    """An RFC 3339 time with its offset (``ce_time``), None when it is not one."""
     try:
         t = datetime.fromisoformat((text or "").replace("Z", "+00:00"))
     except ValueError:

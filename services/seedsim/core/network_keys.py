@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from seedsim.core.envelope import SOURCE_PREFIX
-from seedsim.core.message_signing import DEFAULT_SKEW, Headers, SignatureCheck, Signer, verify
+from seedsim.core.message_signing import DEFAULT_SKEW, Headers, SignatureCheck, Signer, parse_time, verify
 from seedsim.core.transport.port import Record
 from seedsim.core.trust_list import TrustedKey, TrustList, TrustListError, raw_public
 
@@ -164,7 +164,7 @@ class NetworkKeys:
         if signer is None:
             return record
         now = at or datetime.now(UTC)
-        recorded = _parsed_time(record.header("ce_time"))
+        recorded = parse_time(record.header("ce_time"))
         if recorded is None or abs(now - recorded) > DEFAULT_SKEW:
             stamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z").encode()
             record = replace(record, headers=tuple((k, stamp if k == "ce_time" else v) for k, v in record.headers))
@@ -175,14 +175,6 @@ class NetworkKeys:
         if not self.signing:
             return SignatureCheck()
         return verify(headers, value, self.trust, now, skew)
-
-
-def _parsed_time(text: str | None) -> datetime | None:
-    try:
-        t = datetime.fromisoformat((text or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else None
 
 
 _DEVELOPMENT: NetworkKeys | None = None
