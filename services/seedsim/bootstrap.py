@@ -19,6 +19,7 @@ from pathlib import Path
 
 from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.message_type import MessageCatalogue
+from seedsim.core.network_keys import NetworkKeys, development_keys
 from seedsim.core.transport import Transport
 from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
 from seedsim.core.transport.memory import InMemoryBus
@@ -45,18 +46,35 @@ def _own_transport(config: NodeConfig | AgencyConfig) -> Transport:
     )
 
 
+def network_keys(config: NodeConfig | AgencyConfig) -> NetworkKeys:
+    """The keys a node signs and verifies with: its trust list and key files when configured, else this process's
+    development keyring (unsigned only where the configuration allows it: the benchmark's comparison)."""
+    if not config.signing:
+        return NetworkKeys.unsigned()
+    if config.trust_list is not None:
+        return NetworkKeys.load(config.trust_list, config.signing_key, config.node)
+    return development_keys()
+
+
 def make_customs_node(
-    config: NodeConfig, transport: Transport | None = None, catalogue: MessageCatalogue = CATALOGUE
+    config: NodeConfig,
+    transport: Transport | None = None,
+    catalogue: MessageCatalogue = CATALOGUE,
+    keys: NetworkKeys | None = None,
 ) -> CustomsNode:
-    """A customs node on ``transport`` (default: its own, from ``config.kafka``)."""
-    return CustomsNode(config, transport or _own_transport(config), catalogue)
+    """A customs node on ``transport`` (default: its own, from ``config.kafka``), signing with ``keys`` (default:
+    :func:`network_keys`)."""
+    return CustomsNode(config, transport or _own_transport(config), catalogue, keys=keys or network_keys(config))
 
 
 def make_agency_node(
-    config: AgencyConfig, transport: Transport | None = None, catalogue: MessageCatalogue = CATALOGUE
+    config: AgencyConfig,
+    transport: Transport | None = None,
+    catalogue: MessageCatalogue = CATALOGUE,
+    keys: NetworkKeys | None = None,
 ) -> AgencyNode:
-    """A border-agency node on ``transport`` (default: its own, from ``config.kafka``)."""
-    return AgencyNode(config, transport or _own_transport(config), catalogue)
+    """A border-agency node on ``transport`` (default: its own, from ``config.kafka``), signing with ``keys``."""
+    return AgencyNode(config, transport or _own_transport(config), catalogue, keys=keys or network_keys(config))
 
 
 @dataclass

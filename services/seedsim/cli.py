@@ -31,6 +31,7 @@ from seedsim.commands import (
     documents,
     interrupts,
     kafka_setup,
+    keys_command,
     monitor_command,
     run_reports,
     sample_pair,
@@ -87,6 +88,7 @@ trace_files.trace_app.command("record")(trace_replay.record)
 trace_files.trace_app.command("replay")(trace_replay.replay)
 app.add_typer(trace_files.trace_app, name="trace")
 app.add_typer(kafka_setup.kafka_app, name="kafka")
+app.add_typer(keys_command.keys_app, name="keys")
 
 
 def _is_usage_error(exc: BaseException) -> bool:

@@ -67,6 +67,25 @@ class ServiceConfig(BaseModel):
         None,
         description="directory of the Utility Block files the node acts on; none = the shipped schemas/utility-blocks",
     )
+    trust_list: Path | None = Field(
+        None,
+        description="the network's trust list (seedsim keys init); none = the development keyring (see seedsim.core.network_keys)",
+    )
+    signing_key: Path | None = Field(
+        None, description="this node's private key (PEM), or a folder of them (<kid>.pem); read with trust_list"
+    )
+    clock_skew_s: float = Field(300, gt=0, description="how far a message's ce_time may be from this node's clock (s)")
+    signing: bool = Field(
+        True, description="False: sign and verify nothing; refused outside the in-process bus (the signing benchmark)"
+    )
+
+    @model_validator(mode="after")
+    def _signing_off_in_process_only(self) -> ServiceConfig:
+        if not self.signing and self.kafka:
+            raise ValueError("signing may be turned off on the in-process bus only (for the signing benchmark)")
+        if self.signing_key is not None and self.trust_list is None:
+            raise ValueError("a signing key needs the trust list that names it: give trust_list too")
+        return self
 
     @model_validator(mode="after")
     def _credentials_fit(self) -> ServiceConfig:

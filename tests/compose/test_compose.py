@@ -487,6 +487,11 @@ def test_compose_services_run_as_local_processes(secured_kafka, tmp_path):
             assert any(db.is_relative_to(m) for m in mounts), f"{name}: {db_var}={db} is not on a volume ({mounts})"
             env[db_var] = str(tmp_path / name / "data" / db.name)
             (tmp_path / name / "data").mkdir(parents=True, exist_ok=True)
+        if "SEEDSIM_KEYS" in env:  # one keys folder on the shared volume: one folder for every local process
+            keys = Path(env["SEEDSIM_KEYS"])
+            mounts = [str(v).split(":")[1] for v in svc.get("volumes") or [] if isinstance(v, str) and ":" in v]
+            assert any(keys.is_relative_to(m) for m in mounts), f"{name}: SEEDSIM_KEYS={keys} is not on a volume"
+            env["SEEDSIM_KEYS"] = str(tmp_path / "shared-volume" / keys.name)
         if "SEEDSIM_NODES" in env:
             mapped = []
             for part in env["SEEDSIM_NODES"].split(","):

@@ -56,13 +56,14 @@ def against(golden: Path, tmp_path: Path, kafka: str, name: str, partners: str) 
     prefix = f"seedsim.test-sut-{name}-{uuid.uuid4().hex[:8]}"
     sut = Running(
         "node", "--country", "ME", "--port", str(free_port()), "--db", str(tmp_path / f"{name}.sqlite3"),
-        "--kafka", kafka, "--topic-prefix", prefix, "--partners", partners,
+        "--kafka", kafka, "--topic-prefix", prefix, "--partners", partners, "--keys", str(tmp_path / "keys"),
     )  # fmt: skip
     try:
         sut.wait_for("listening on", timeout=120)
+        # the replay re-signs each message with its sender's key in the keys the node under test trusts
         replay = seedsim(
             "trace", "replay", str(golden), "--to", "ME", "--kafka", kafka, "--topic-prefix", prefix,
-            "--record", f"{name}.jsonl", cwd=tmp_path,
+            "--record", f"{name}.jsonl", "--keys", str(tmp_path / "keys"), cwd=tmp_path,
         )  # fmt: skip
         assert replay.returncode == 0, replay.stdout + replay.stderr
     finally:

@@ -28,6 +28,8 @@ def test_a_scenario_plays_twice_against_the_same_nodes_elsewhere(kafka_bootstrap
     with seedsim_nodes(kafka_bootstrap, prefix, tmp_path, ("RS", "ME")) as nodes:
         urls = {node.country: node.url for node in nodes}
         argv = ["run", "fault-malformed", "--json", "--kafka", kafka_bootstrap, "--topic-prefix", prefix]
+        # the nodes made their development keys in their folder (./var/keys): the run signs its faults with them
+        argv += ["--keys", str(tmp_path / "var" / "keys")]
         # a node the scenario does not use (AL, not running) is neither waited for nor driven
         argv += ["--nodes", ",".join(f"{c}={u}" for c, u in urls.items()) + f",AL=http://127.0.0.1:{free_port()}"]
         results = []

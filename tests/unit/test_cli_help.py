@@ -38,9 +38,11 @@ def test_the_commands_are_all_there():
         "sample",
         "trace",
         "kafka",
+        "keys",
     }
     assert ("ub", "show") in PATHS and ("sample", "export-pair") in PATHS
     assert ("trace", "stats") in PATHS and ("trace", "show") in PATHS and ("trace", "diff") in PATHS
+    assert {("keys", c) for c in ("init", "rotate", "revoke", "show")} <= set(PATHS)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from lxml import etree
 
 from seedsim.core.envelope import Envelope
 from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.network_keys import development_keys
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
@@ -99,7 +100,9 @@ async def test_a_node_acknowledges_a_record_from_an_older_version(corridor, monk
     send = bus.send_batch
 
     async def as_an_older_version(records):
-        await send([replace(r, headers=_with_old_dataschema(r.headers)) for r in records])
+        # the older version signs what it sends (its own headers): re-signed by the sender after the rewrite
+        older = [replace(r, headers=_with_old_dataschema(r.headers)) for r in records]
+        await send([development_keys().resign(r) for r in older])
 
     monkeypatch.setattr(bus, "send_batch", as_an_older_version)
     c = ConsignmentGenerator(12, CROSS).make(1)

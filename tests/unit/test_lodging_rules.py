@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from seedsim.conformance import validate_document
+from seedsim.core.network_keys import development_keys
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
@@ -140,7 +141,8 @@ async def test_validate_as_exchange_answers_what_the_inbox_answers(corridor):
     async with client(nodes["ME"]) as me:
         asked = await me.post("/validate", params={"as": "exchange", "sender": "RS"}, content=EXPORT, headers=XML)
         env = EXPORT_DATA.envelope("RS", "ME", subject="6RS292083280-C6452822", trigger="EXIT")
-        await bus.send_batch([Record(topic=T.inbox("ME"), value=EXPORT, headers=tuple(env.to_headers()))])
+        headers = development_keys().signer("RS").sign(env.to_headers(), EXPORT)  # as RS sends it
+        await bus.send_batch([Record(topic=T.inbox("ME"), value=EXPORT, headers=headers)])
         for _ in range(100):
             acks = [r for r in bus.log(T.inbox("RS")) if r.header("ce_type") == ACKNOWLEDGEMENT.ce_type]
             if acks:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from seedsim.nodes.rule_table import API_RULES, document_rules, markdown
+from seedsim.nodes.rule_table import API_RULES, SIGNATURE_RULES, document_rules, markdown, signature_markdown
 from tests.unit.node_api import XML, client
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,7 +18,7 @@ RULE_ID = re.compile(r"""["']([A-Z]{1,4}[0-9]{3})["']""")
 
 def test_the_table_lists_every_rule_id_the_code_defines_and_no_other():
     in_code = {m for path in SOURCES for m in RULE_ID.findall(path.read_text())}
-    listed = [r.rule for r in document_rules()] + [r.rule for r in API_RULES]
+    listed = [r.rule for r in document_rules()] + [r.rule for r in API_RULES] + [r.rule for r in SIGNATURE_RULES]
     assert len(listed) == len(set(listed)), "a rule is listed twice"
     assert sorted(in_code - set(listed)) == [], "rule ids in the code that the table does not list"
     assert sorted(set(listed) - in_code) == [], "rule ids in the table that the code no longer has"
@@ -30,6 +30,8 @@ def test_the_markdown_has_one_row_per_rule():
         assert f"| {r.rule} | {r.code} | {r.checks} | {r.lodging} | {r.exchange} | {r.validate} |" in text
     for r in API_RULES:
         assert f"| {r.rule} | {r.code} | {r.status} |" in text
+    for r in SIGNATURE_RULES:
+        assert f"| {r.rule} | {r.code} | {r.answered} | {r.checks} |" in signature_markdown()
 
 
 async def test_each_desk_answers_as_the_table_says(corridor):

@@ -21,6 +21,7 @@ from opentelemetry.trace import SpanKind, get_current_span
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.network_keys import development_keys
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.trace_context import TraceContext, conversation_trace_id, message_span_id
@@ -277,7 +278,8 @@ async def _resent_with(bus, nodes, c, traceparent: str | None, tracestate: str |
         headers.append(("traceparent", traceparent.encode()))
     if tracestate is not None:
         headers.append(("tracestate", tracestate.encode()))
-    resent = Record(topic=original.topic, key=original.key, value=original.value, headers=tuple(headers))
+    signed = development_keys().signer("RS").sign(headers, original.value)  # RS signs what it sends again
+    resent = Record(topic=original.topic, key=original.key, value=original.value, headers=signed)
     await bus.send_batch([resent])
     await settle(lambda: any(r.stage == Stage.ACK_RECEIVED and r.message_id == new_id for r in interop(bus)))
     [ack] = [r for r in bus.log(T.inbox("RS")) if r.header("ce_causationid") == new_id]

@@ -16,6 +16,7 @@ from lxml import etree
 from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.network_keys import development_keys
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
@@ -128,6 +129,11 @@ async def test_a_node_sends_the_data_set_only_and_the_neighbour_accepts_it(corri
     }
 
 
+def signed_by(node, env, payload):
+    """The headers of ``env``, signed by ``node``'s key: as the node would send them."""
+    return development_keys().signer(node).sign(env.to_headers(), payload)
+
+
 async def test_a_message_with_an_element_outside_the_data_set_is_nacked_with_ub301_and_dead_lettered(corridor):
     bus, nodes = corridor
     crafted = minimise(
@@ -135,7 +141,7 @@ async def test_a_message_with_an_element_outside_the_data_set_is_nacked_with_ub3
     )
     env = EXPORT_DATA.envelope("RS", "ME", subject="UCR-CRAFTED", trigger="PRE_ARRIVAL")
     await bus.send_batch(
-        [Record(topic=T.inbox("ME"), key=b"UCR-CRAFTED", value=crafted, headers=tuple(env.to_headers()))]
+        [Record(topic=T.inbox("ME"), key=b"UCR-CRAFTED", value=crafted, headers=signed_by("RS", env, crafted))]
     )
     await settle(bus, lambda: bus.log(T.dead_letter("ME")) and bus.log(T.inbox("RS")))
     [nack] = [Response.from_root(etree.fromstring(r.value)) for r in bus.log(T.inbox("RS"))]

@@ -26,6 +26,7 @@ from seedsim.commands.shared_options import (
     KafkaPassword,
     KafkaSecurityProtocol,
     KafkaUsername,
+    KeysFolder,
     Monitor,
     MonitorPort,
     Nodes,
@@ -68,6 +69,7 @@ DEMO_ONLY = (
     "timeout",
     "json_",
     "record",
+    "keys",
 )
 WORKSHOP_ONLY = ("pause", "show_xml", "fault", "country_a", "country_b")
 
@@ -155,6 +157,7 @@ def demo(
     country_b: Annotated[
         str, typer.Option(callback=preflight.country_code, help="With --ub: the other country.")
     ] = "ME",
+    keys: KeysFolder = None,
     verbose: Verbose = False,
 ) -> int:
     """Run the flagship RS -> ME demo and print the flow and a summary (or, with --ub, a workshop)."""
@@ -196,6 +199,8 @@ def demo(
                 "--nodes without --kafka: nodes that run elsewhere are heard only through their Kafka broker"
                 " (the demo reads their interop records there): add --kafka HOST:PORT, the broker the nodes use"
             )
+    if keys is not None and not node_urls:
+        raise preflight.Refused("--keys signs for nodes elsewhere (--nodes): the demo's own nodes use its own keys")
     if node_urls and record:
         raise preflight.Refused(
             "--record with --nodes: nodes that run elsewhere send through their own broker connection, not this run's;"
@@ -220,6 +225,7 @@ def demo(
         show_flows=show_flows,
         timeout=timeout,
         record=record,
+        keys=preflight.keys_folder(keys) if keys is not None else None,
     )
     # with --json, stdout is the JSON alone: progress goes to stderr
     with TERMINAL.progress("consignments played", stream=sys.stderr if json_ else None) as progress:

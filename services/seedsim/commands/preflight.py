@@ -315,3 +315,31 @@ def duration(value: str | None) -> str | None:
     if value is not None:
         duration_seconds(value)
     return value
+
+
+def keys_folder(folder: Path) -> Any:
+    """The :class:`~seedsim.core.network_keys.NetworkKeys` of a keys folder made by ``seedsim keys init``."""
+    from seedsim.core.network_keys import NetworkKeys
+    from seedsim.core.trust_list import TrustListError
+
+    if not folder.is_dir():
+        raise Refused(f"{folder}: no such keys folder (make one with `seedsim keys init {folder} --nodes ...`)")
+    try:
+        return NetworkKeys.folder(folder)
+    except TrustListError as exc:
+        raise Refused(f"{exc} (check --keys)") from None
+
+
+def node_keys(node: str, trust_list: Path, signing_key: Path | None) -> None:
+    """The node can sign and verify with these files: the trust list reads, and it holds a valid key of ``node``."""
+    from seedsim.core.network_keys import NetworkKeys
+    from seedsim.core.trust_list import TrustListError
+
+    if signing_key is None:
+        raise Refused(
+            f"node {node} signs what it sends: give its private key with --signing-key (or SEEDSIM_SIGNING_KEY)"
+        )
+    try:
+        NetworkKeys.load(trust_list, signing_key).signer(node)
+    except TrustListError as exc:
+        raise Refused(f"{exc} (check --trust-list and --signing-key)") from None

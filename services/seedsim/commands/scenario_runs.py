@@ -30,6 +30,7 @@ from seedsim.commands.shared_options import (
     KafkaPassword,
     KafkaSecurityProtocol,
     KafkaUsername,
+    KeysFolder,
     Monitor,
     MonitorPort,
     Nodes,
@@ -78,6 +79,7 @@ def run(
     monitor: Monitor = False,
     port: MonitorPort = 8080,
     nodes: Nodes = None,
+    keys: KeysFolder = None,
     verbose: Verbose = False,
 ) -> int:
     """Play scenarios (nodes, corridors, traffic, faults) and check their expectations."""
@@ -105,6 +107,12 @@ def run(
     settings = RunSettings(
         kafka=kafka, kafka_credentials=login, seed=seed, topic_prefix=topic_prefix, timeout=timeout, record=record
     )
+    if keys is not None:  # nodes elsewhere trust this folder's keys: the faults injected in a node's name use them
+        if not nodes:
+            raise preflight.Refused(
+                "--keys signs for nodes elsewhere (--nodes): the nodes a run starts use its own keys"
+            )
+        settings.keys = preflight.keys_folder(keys)
     if nodes:
         settings.node_urls = _nodes_elsewhere(nodes, kafka, scenario, record, monitor)
     if scenario.is_dir():

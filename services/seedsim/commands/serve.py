@@ -57,6 +57,47 @@ Partners = Annotated[
     ),
 ]
 TopicPrefix = Annotated[str, typer.Option(envvar="SEEDSIM_TOPIC_PREFIX", help="Prefix of every Kafka topic name.")]
+TrustListOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--trust-list",
+        envvar="SEEDSIM_TRUST_LIST",
+        help="The network's trust list (seedsim keys init). Default: the one in --keys.",
+        show_default=False,
+    ),
+]
+SigningKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--signing-key",
+        envvar="SEEDSIM_SIGNING_KEY",
+        help="The node's private key (PEM), or a folder of keys (<kid>.pem) of which it takes its newest valid one."
+        " Default: with --trust-list, none (refused); else this node's keys in --keys.",
+        show_default=False,
+    ),
+]
+ClockSkew = Annotated[
+    str,
+    typer.Option(
+        "--clock-skew",
+        envvar="SEEDSIM_CLOCK_SKEW",
+        callback=preflight.duration,
+        help="How far a message's ce_time may be from this node's clock (90s, 5m): further is refused (F317).",
+    ),
+]
+NodeKeys = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys",
+        envvar="SEEDSIM_KEYS",
+        help="A keys folder (seedsim keys init): the trust list and this node's key from it; when it holds none,"
+        " DEVELOPMENT keys are made there on first start. Default: on Kafka ./var/keys; on the in-process bus, in"
+        " memory. --trust-list and --signing-key name the files instead.",
+        show_default=False,
+    ),
+]
+#: where a node on Kafka without a trust list keeps the development keys (beside its database)
+DEV_KEYS = Path("var") / "keys"
 
 
 def node(
@@ -87,6 +128,10 @@ def node(
     ] = "wco/seedsim_metadata.xsd",
     partners: Partners = None,
     topic_prefix: TopicPrefix = "seedsim",
+    keys: NodeKeys = None,
+    trust_list: TrustListOption = None,
+    signing_key: SigningKey = None,
+    clock_skew: ClockSkew = "5m",
     verbose: Verbose = False,
 ) -> int:
     """Run one customs node: its HTTP API and the worker that reads its inbox."""
@@ -97,9 +142,13 @@ def node(
     from seedsim.samples.crossings import DEMO_CROSSINGS
 
     login = (kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
-    shared = _service_settings(kafka, login, port, host, db, partners, topic_prefix)
+    shared = _service_settings(
+        kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
+    )
+    folder = _keys_folder(keys, trust_list)
     config = _config(NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, **shared)
-    return _serve(config, lambda c: create_app(make_customs_node(c)), f"customs node {config.node}", db is None)
+    what = f"customs node {config.node}"
+    return _serve(config, lambda c: create_app(make_customs_node(c)), what, db is None, folder)
 
 
 def agency(
@@ -123,6 +172,10 @@ def agency(
     db: Db = None,
     partners: Partners = None,
     topic_prefix: TopicPrefix = "seedsim",
+    keys: NodeKeys = None,
+    trust_list: TrustListOption = None,
+    signing_key: SigningKey = None,
+    clock_skew: ClockSkew = "5m",
     verbose: Verbose = False,
 ) -> int:
     """Run one border-agency node (plant protection, chamber of commerce, TIR guarantee chain, tax)."""
@@ -132,8 +185,12 @@ def agency(
     from seedsim.nodes.agency.agency_api import create_app
 
     login = (kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
-    config = _config(AgencyConfig, node=id, **_service_settings(kafka, login, port, host, db, partners, topic_prefix))
-    return _serve(config, lambda c: create_app(make_agency_node(c)), f"agency node {config.node}", db is None)
+    shared = _service_settings(
+        kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
+    )
+    folder = _keys_folder(keys, trust_list)
+    config = _config(AgencyConfig, node=id, **shared)
+    return _serve(config, lambda c: create_app(make_agency_node(c)), f"agency node {config.node}", db is None, folder)
 
 
 def _service_settings(
@@ -144,10 +201,15 @@ def _service_settings(
     db: Path | None,
     partners: str | None,
     topic_prefix: str,
+    trust_list: Path | None = None,
+    signing_key: Path | None = None,
+    clock_skew: str = "5m",
 ) -> dict[str, Any]:
     """What every node has (:class:`seedsim.config.ServiceConfig`), from the options every node command has."""
     from seedsim.config import login_settings
 
+    if signing_key is not None and trust_list is None:
+        raise preflight.Refused("--signing-key needs the trust list that names it: give --trust-list too")
     return {
         "kafka": kafka,
         **login_settings(kafka_credentials(*login)),
@@ -156,7 +218,59 @@ def _service_settings(
         "db": db,
         "partners": preflight.partners(partners),
         "topic_prefix": topic_prefix,
+        "trust_list": trust_list,
+        "signing_key": signing_key,
+        "clock_skew_s": preflight.duration_seconds(clock_skew),
     }
+
+
+def _keys_folder(keys: Path | None, trust_list: Path | None) -> Path | None:
+    if keys is not None and trust_list is not None:
+        raise preflight.Refused("--keys or --trust-list, not both: a keys folder holds its trust list")
+    return keys
+
+
+def _with_keys(config: ServiceConfig, folder: Path | None) -> tuple[ServiceConfig, str]:
+    """The config with the keys the node signs and verifies with, and the banner's line about them.
+
+    A trust list given is checked (it reads, the node holds a valid key of its own in it). Otherwise the keys
+    folder (``--keys``; on Kafka by default ./var/keys) is used, and when it holds no trust list yet, DEVELOPMENT
+    keys are made there on first start for every country's customs node and the SEED+ agencies (and this node, and
+    its partners):
+    nodes started on the same folder trust each other, and no one else does. A node on the in-process bus
+    without either uses keys made in memory (it exchanges with nobody)."""
+    from seedsim.core import codes
+    from seedsim.core.network_keys import DEVELOPMENT_MARK, PRIVATE_DIR, TRUST_LIST_FILE, ensure_node, init_folder
+
+    if config.trust_list is not None:
+        preflight.node_keys(config.node, config.trust_list, config.signing_key)
+        return config, f"trust list {config.trust_list}, signing with {config.signing_key}"
+    if folder is None and not config.kafka:
+        return config, "development keys made in memory (no other node can check them; see seedsim keys)"
+    folder = folder or DEV_KEYS
+    made = False
+    if not (folder / TRUST_LIST_FILE).is_file():
+        # every country's customs node (a runner's "unknown sender" is then a partner question, F301, as on the
+        # in-process bus), the SEED+ agencies, this node and its partners
+        agencies = [f"{c}-{k}" for c in codes.SEED_COUNTRIES for k in ("NPPO", "CCI", "TIR", "TAX")]
+        countries = sorted(codes.countries())
+        nodes = list(dict.fromkeys([*codes.SEED_COUNTRIES, *countries, *agencies, config.node, *config.partners]))
+        try:
+            init_folder(folder, nodes, development=True)
+            made = True
+        except FileExistsError:
+            pass  # another node made it meanwhile
+        except OSError as exc:
+            raise preflight.Refused(f"cannot make the development keys in {folder}: {exc} (or give --keys)") from None
+    development = (folder / DEVELOPMENT_MARK).exists()
+    if development:
+        ensure_node(folder, config.node)
+    preflight.node_keys(config.node, folder / TRUST_LIST_FILE, folder / PRIVATE_DIR)
+    keyed = config.model_copy(update={"trust_list": folder / TRUST_LIST_FILE, "signing_key": folder / PRIVATE_DIR})
+    if not development:
+        return keyed, f"keys folder {folder} (its trust list, this node's key)"
+    how = "made now" if made else "shared by the nodes started on it"
+    return keyed, f"DEVELOPMENT keys in {folder} ({how}); for a real network: seedsim keys init, then --keys"
 
 
 def _config(model: type[ServiceConfig], **settings: Any) -> Any:
@@ -177,7 +291,7 @@ def _ready_to_start(config: ServiceConfig) -> socket.socket:
     return preflight.listening_socket(config.host, config.port)
 
 
-def banner(what: str, config: ServiceConfig, default_db: bool, db_existed: bool) -> list[str]:
+def banner(what: str, config: ServiceConfig, default_db: bool, db_existed: bool, keys: str = "") -> list[str]:
     """What a node says as it starts: where it listens, its docs, its state, its transport."""
     from seedsim.config import AgencyConfig
     from seedsim.core import codes
@@ -212,6 +326,7 @@ def banner(what: str, config: ServiceConfig, default_db: bool, db_existed: bool)
         f"  state:     {db} ({state})",
         f"  transport: {transport}",
         f"  partners:  {partners}",
+        *([f"  keys:      {keys}"] if keys else []),
         "  stop it with Ctrl-C",
     ]
 
@@ -232,11 +347,14 @@ class _OneLineErrors(logging.Filter):
         return True
 
 
-def _serve(config: ServiceConfig, make_app: Callable[[Any], Any], what: str, default_db: bool) -> int:
+def _serve(
+    config: ServiceConfig, make_app: Callable[[Any], Any], what: str, default_db: bool, keys: Path | None = None
+) -> int:
     """Check what can be checked, then serve the node's app until Ctrl-C (or SIGTERM), saying where it is."""
     import uvicorn
 
     db_existed = config.db_path().exists()
+    config, keys_line = _with_keys(config, keys)
     sock = _ready_to_start(config)
     # a node always writes its interoperability records to its log, one JSON line per stage
     logging.getLogger("seedsim.interop").setLevel(logging.INFO)
@@ -251,7 +369,7 @@ def _serve(config: ServiceConfig, make_app: Callable[[Any], Any], what: str, def
     async def announce() -> None:
         while not server.started:
             await asyncio.sleep(0.05)
-        for line in banner(what, config, default_db, db_existed):
+        for line in banner(what, config, default_db, db_existed, keys_line):
             TERMINAL.line(line)
 
     async def serving() -> None:

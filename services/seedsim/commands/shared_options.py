@@ -130,3 +130,16 @@ MonitorPort = Annotated[
 ]
 #: what to say when that port is taken
 MONITOR_PORT_OPTION = "--port (or SEEDSIM_MONITOR_PORT)"
+
+#: a network's keys folder (``seedsim keys init DIR``): its trust list and the private keys of the nodes it signs for
+KeysFolder = Annotated[
+    Path | None,
+    typer.Option(
+        "--keys",
+        envvar="SEEDSIM_KEYS",
+        help="A keys folder made by `seedsim keys init` (trust-list.json, private/): what is sent in a node's name"
+        " is signed with that node's key there. Default: the development keys made in memory (a replay to nodes"
+        " elsewhere sends the records as recorded).",
+        show_default=False,
+    ),
+]

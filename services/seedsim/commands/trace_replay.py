@@ -24,6 +24,15 @@ and the system's acknowledgements, interop records and dead letters) until none
 came for 5 s -- the actual trace of conformance by replay, for ``seedsim trace
 diff GOLDEN ACTUAL --node X``.
 
+Signatures: each replayed message goes out with a new ``ce_time``, signed again by its sender's key
+(:meth:`seedsim.core.network_keys.NetworkKeys.resign`), so the nodes check it as sent now: with ``--fresh``
+the run's development keys (the fresh nodes trust them), without it the keys of ``--keys DIR`` (a folder
+made by ``seedsim keys init``, holding the senders' private keys, whose trust list the system under test
+uses). Without ``--keys`` a replay to nodes elsewhere sends the records as recorded, signatures and
+times included (they pass within the receiver's clock window only: ±5 min by default). A trace
+recorded unsigned (before messages were signed) is signed as it is replayed, a recorded forgery too:
+to replay forgeries as forgeries, send them to nodes elsewhere without --keys.
+
 Exit codes: 0 done, 1 a trace line that cannot be read (named, nothing past
 it sent) or a broker that failed, 2 a refused option, 130 Ctrl-C (replay says
 how far it got).
@@ -52,6 +61,7 @@ from seedsim.commands.shared_options import (
     KafkaPassword,
     KafkaSecurityProtocol,
     KafkaUsername,
+    KeysFolder,
     Verbose,
     kafka_credentials,
 )
@@ -59,6 +69,7 @@ from seedsim.commands.terminal import TERMINAL, ProgressHook
 from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 if TYPE_CHECKING:
+    from seedsim.core.network_keys import NetworkKeys
     from seedsim.runners.traces import ReplayReport, TraceReader
     from seedsim.runners.traces.trace_order import TimeOrdered
 
@@ -258,6 +269,7 @@ def replay(
             show_default="the recorded topics; with --fresh, seedsim",
         ),
     ] = None,
+    keys: KeysFolder = None,
     verbose: Verbose = False,
 ) -> int:
     """Send a trace's recorded inbound messages to nodes again: keys, headers and order kept, gaps scaled."""
@@ -278,6 +290,9 @@ def replay(
     if not trace.is_file():
         raise preflight.Refused(f"{trace}: no such trace file")
     login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
+    if keys is not None and fresh:
+        raise preflight.Refused("the fresh nodes trust this run's development keys: leave out --keys with --fresh")
+    signing = preflight.keys_folder(keys) if keys is not None else None
     if kafka:
         preflight.kafka_reachable(kafka, credentials=login)
 
@@ -298,7 +313,7 @@ def replay(
         with TERMINAL.progress("replayed", stream=sys.stderr) as hook:
             report = TERMINAL.run(
                 lambda: _replay(
-                    reader, nodes, kafka, login, how, factor, pause, rewrite_ids, topic_prefix, hook, record_to
+                    reader, nodes, kafka, login, how, factor, pause, rewrite_ids, topic_prefix, hook, record_to, signing
                 )
             )
     except TraceError as exc:
@@ -329,10 +344,12 @@ async def _replay(
     topic_prefix: str | None,
     hook: ProgressHook,
     record_to: Path | None = None,
+    signing: NetworkKeys | None = None,
 ) -> ReplayReport:
     from seedsim.bootstrap import make_transport, running_network
     from seedsim.config import AgencyConfig, NodeConfig, login_settings
     from seedsim.core.codes import SEED_COUNTRIES
+    from seedsim.core.network_keys import development_keys
     from seedsim.core.topics import DEFAULT_PREFIX, Topics
     from seedsim.runners.traces import recording
     from seedsim.runners.traces import replay as send_again
@@ -344,6 +361,7 @@ async def _replay(
     transport = recording(inner, record_to, kafka) if fresh else inner
     if fresh:  # fresh nodes listen on one prefix: the records go to its inboxes whatever the trace's was
         topic_prefix = topic_prefix or DEFAULT_PREFIX
+    keys = development_keys() if fresh else signing
 
     async def go() -> ReplayReport:
         return await send_again(
@@ -355,6 +373,7 @@ async def _replay(
             rewrite_ids=rewrite_ids,
             topic_prefix=topic_prefix,
             progress=hook,
+            resign=keys.resign if keys is not None else None,
         )
 
     with _ctrl_c_cancels():
@@ -393,7 +412,7 @@ async def _replay(
             if copies is not None:  # the trace says what drove the nodes: the whole run is played again
                 return await redrive(
                     reader, network.nodes, transport, Topics(topic_prefix), watch, copies,
-                    wait_s=FRESH_HANDLED_S, source=fresh.source, progress=hook,
+                    wait_s=FRESH_HANDLED_S, source=fresh.source, progress=hook, resign=development_keys().resign,
                 )  # fmt: skip
             report = await go()
             if not report.interrupted:

@@ -47,7 +47,7 @@ import base64
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
@@ -55,7 +55,9 @@ from seedsim.core.codes import countries
 from seedsim.core.envelope import Envelope, EnvelopeError
 from seedsim.core.interop import InteropRecord, Stage, decode_interop, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
+from seedsim.core.message_signing import DEFAULT_SKEW, SignatureCheck, Signer
 from seedsim.core.message_type import MessageCatalogue, MessageType
+from seedsim.core.network_keys import NetworkKeys, development_keys
 from seedsim.core.node_store import NodeStore
 from seedsim.core.record_bounds import (
     MAX_ANSWER_ISSUES,
@@ -146,6 +148,17 @@ def interop_record(topics: Topics, node: str, stage: Stage, **kw: Any) -> Record
     )
 
 
+def inbox_record(topics: Topics, env: Envelope, payload: bytes, signer: Signer | None) -> Record:
+    """The record of a message to ``env.recipient``'s inbox, signed by its sender (unsigned: signing is off)."""
+    headers = tuple(env.to_headers())
+    return Record(
+        topic=topics.inbox(env.recipient or ""),
+        key=(env.subject or "").encode() or None,
+        value=payload,
+        headers=signer.sign(headers, payload) if signer else headers,
+    )
+
+
 def send_tx(
     tx: Tx,
     node: str,
@@ -155,17 +168,12 @@ def send_tx(
     payload: bytes,
     mt: MessageType,
     parent_span_id: str | None = None,
+    *,
+    signer: Signer | None,
 ) -> None:
-    """Queue ``payload`` for ``env.recipient``'s inbox, log it as sent and write the ``sent`` interop record
-    (with the span of the message it answers, ``parent_span_id``, when it is an answer)."""
-    tx.send(
-        Record(
-            topic=topics.inbox(env.recipient or ""),
-            key=(env.subject or "").encode() or None,
-            value=payload,
-            headers=tuple(env.to_headers()),
-        )
-    )
+    """Queue ``payload`` for ``env.recipient``'s inbox signed by ``signer``, log it as sent and write the ``sent``
+    interop record (with the span of the message it answers, ``parent_span_id``, when it is an answer)."""
+    tx.send(inbox_record(topics, env, payload, signer))
     store.log_message(tx, env.id, "out", mt.name, env.recipient, env.subject, env.trigger, None, iso(env.time), payload)
     tx.send(
         interop_record(
@@ -211,7 +219,7 @@ async def send_from(node: Any, mt: MessageType, payload: bytes, to: str, minimis
 
     def queue(tx: Tx) -> None:
         tx.send(handed.to_record(node.topics))
-        send_tx(tx, node.node, node.topics, node.store, env, payload, mt)
+        send_tx(tx, node.node, node.topics, node.store, env, payload, mt, signer=node.signer)
 
     _, outbox = await node.store.transaction(queue)
     await node.transport.send_batch([r for _, r in outbox])
@@ -236,8 +244,14 @@ class InboxNode:
         catalogue: MessageCatalogue,
         topic_prefix: str = "seedsim",
         max_xml_bytes: int = 4 * 1024 * 1024,
+        keys: NetworkKeys | None = None,
+        clock_skew: timedelta = DEFAULT_SKEW,
     ):
         self.node = node
+        #: the trust list it verifies with and the key it signs with (default: the process's development keyring)
+        self.keys = keys or development_keys()
+        self.clock_skew = clock_skew
+        self.keys.signer(node)  # a node without a valid key of its own refuses to start, not on its first send
         #: the message types this node knows, handed in by seedsim.bootstrap
         self.catalogue = catalogue
         self.country = country
@@ -255,6 +269,11 @@ class InboxNode:
         self._store_down: tuple[datetime, str] | None = None
         self._send_failing: tuple[datetime, str] | None = None
         self.stuck_after_s = STUCK_AFTER_S
+
+    @property
+    def signer(self) -> Signer | None:
+        """The key this node signs with now: its newest valid one (a rotation takes effect without a restart)."""
+        return self.keys.signer(self.node)
 
     # -- what subclasses decide -------------------------------------------------------------------
 
@@ -466,9 +485,8 @@ class InboxNode:
     ) -> Envelope:
         """Queue a message to node ``to`` inside a transaction (see :func:`send_tx`), minimised to its UB data set."""
         env = mt.envelope(self.node, to, **kw)
-        send_tx(
-            tx, self.node, self.topics, self.store, env, self.outgoing(mt, payload, to, env.trigger, utility_block), mt
-        )
+        payload = self.outgoing(mt, payload, to, env.trigger, utility_block)
+        send_tx(tx, self.node, self.topics, self.store, env, payload, mt, signer=self.signer)
         return env
 
     def reply(self, tx: Tx, env: Envelope, mt: MessageType, payload: bytes, now: datetime) -> Envelope:
@@ -483,6 +501,7 @@ class InboxNode:
             self.outgoing(mt, payload, out.recipient or "", out.trigger),
             mt,
             env.span_id,
+            signer=self.signer,
         )
         return out
 
@@ -650,6 +669,26 @@ class InboxNode:
             **traced(TraceContext.parse(record.header("traceparent"), record.header("tracestate"))),
         )
 
+    def _unverified(self, tx: Tx, record: Record, env: Envelope, check: SignatureCheck, now: datetime) -> Outcome:
+        """Dead-letter a record whose sender is not proven, answering nobody: a negative acknowledgement to whoever
+        it claims to be from would let a forger make this node send to any inbox. Its id is not marked handled (a
+        forgery must not make the genuine message with that id a duplicate); its position is."""
+        assert check.issue is not None
+        pos_id = f"pos:{record.topic}:{record.partition}:{record.offset}"
+        if tx.already_handled(pos_id):
+            return Outcome("duplicate")
+        tx.mark_handled(pos_id, "unverified", iso(now))
+        self.interop(
+            tx,
+            Stage.RECEIVED,
+            consignment=env.subject,
+            receiver=self.node,
+            result="unverified",
+            detail=f"claims to be {env.id} from {env.source}",
+        )
+        self._dead_letter(tx, record, check.issue, None, env.subject)
+        return Outcome("dead_lettered", [check.issue])
+
     def _dead_letter_only_tx(self, tx: Tx, record: Record, issue: Issue) -> None:
         pos_id = f"pos:{record.topic}:{record.partition}:{record.offset}"
         if not tx.already_handled(pos_id):
@@ -668,6 +707,11 @@ class InboxNode:
             self.interop(tx, Stage.RECEIVED, receiver=self.node, result="bad_envelope")
             self._dead_letter(tx, record, issue, None)
             return Outcome("dead_lettered", [issue])
+
+        # the signature first: nothing of an unproven record is stored (not its id) nor parsed
+        check = self.keys.verify(record.headers, record.value, now, self.clock_skew)
+        if not check.ok and not check.answerable:
+            return self._unverified(tx, record, env, check, now)
 
         first = tx.handled(env.id)
         if first is not None and first["digest"] not in (None, digest(record.value)):
@@ -703,7 +747,9 @@ class InboxNode:
         )
 
         issues: list[Issue] = []
-        if not self.accepts(env.source):
+        if check.issue is not None:  # proven sender, refused all the same (key expired, ce_time off): answered
+            issues.append(check.issue)
+        elif not self.accepts(env.source):
             issues.append(self.unknown_sender(env.source))
         if env.recipient and env.recipient != self.node:
             issues.append(
@@ -719,7 +765,7 @@ class InboxNode:
             )
 
         doc = None
-        if mt is not None:
+        if mt is not None and check.ok:
             found, doc = self.check_received(record.value, mt, env.source, env.trigger)
             issues.extend(found)
 
@@ -796,14 +842,7 @@ class InboxNode:
         ack = acknowledgement(env.id, errors, now, mrn=None)
         reply = replace(env.reply(self.node, ACKNOWLEDGEMENT.ce_type, now), dataschema=ACKNOWLEDGEMENT.schema)
         payload = ack.to_xml(self.metadata("RES"))
-        tx.send(
-            Record(
-                topic=self.topics.inbox(reply.recipient or ""),
-                key=(reply.subject or "").encode() or None,
-                value=payload,
-                headers=tuple(reply.to_headers()),
-            )
-        )
+        tx.send(inbox_record(self.topics, reply, payload, self.signer))
         self.store.log_message(
             tx,
             reply.id,

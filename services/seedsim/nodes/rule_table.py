@@ -17,7 +17,8 @@ the schema, the lodging desk's workflow checks, the envelope, the data set) are
 :data:`OTHER_CHECKS`, and the API's own rules :data:`API_RULES`. A test checks
 that every rule id in the code is in one of them.
 
-``python -m seedsim.nodes.rule_table`` prints the tables in Markdown.
+``python -m seedsim.nodes.rule_table`` prints the tables in Markdown; ``... rule_table signatures`` the table of the
+signature checks (:data:`SIGNATURE_RULES`), which every inbox runs before any of the others.
 """
 
 from __future__ import annotations
@@ -111,6 +112,37 @@ API_RULES = [
 ]
 
 
+@dataclass(frozen=True)
+class SignatureRow:
+    rule: str
+    code: int
+    answered: str
+    checks: str
+
+
+NOT_ANSWERED = "no: dead letter only"
+ANSWERED = "yes: NACK and dead letter"
+
+#: the signature checks every inbox runs first (seedsim.core.message_signing), in their order; a record failing one is
+#: never parsed; only a proven sender is answered
+SIGNATURE_RULES = [
+    SignatureRow("F310", 310, NOT_ANSWERED, "unsigned: no `ce_signature` header"),
+    SignatureRow("F311", 311, NOT_ANSWERED, "`ce_signature` is not a detached JWS with alg EdDSA"),
+    SignatureRow("F312", 312, NOT_ANSWERED, "the key id (`kid`) is not in the trust list"),
+    SignatureRow("F313", 313, NOT_ANSWERED, "the key signs for another node than `ce_source`"),
+    SignatureRow("F314", 314, NOT_ANSWERED, "the key is revoked"),
+    SignatureRow("F315", 315, NOT_ANSWERED, "the signature does not match: a signed header or the payload was changed"),
+    SignatureRow("F316", 316, ANSWERED, "the sender's key is not valid now (expired, or not yet valid)"),
+    SignatureRow("F317", 317, ANSWERED, "`ce_time` outside the accepted window around the receiver's clock (±5 min)"),
+]
+
+
+def signature_markdown() -> str:
+    lines = ["| rule | class | answered | checks |", "| --- | --- | --- | --- |"]
+    lines += [f"| {r.rule} | {r.code} | {r.answered} | {r.checks} |" for r in SIGNATURE_RULES]
+    return "\n".join(lines)
+
+
 def _intrinsic(rule: Rule) -> str:
     """``error``, ``warning``, or ``error or warning``: what the rule's own code says of its findings' severity."""
     source = inspect.getsource(rule.fn)
@@ -199,4 +231,6 @@ def markdown() -> str:
 
 
 if __name__ == "__main__":
-    print(markdown())
+    import sys
+
+    print(signature_markdown() if sys.argv[1:] == ["signatures"] else markdown())

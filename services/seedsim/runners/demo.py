@@ -25,6 +25,7 @@ from pathlib import Path
 from seedsim.bootstrap import make_transport, running_network
 from seedsim.config import NodeConfig
 from seedsim.core.interop import InteropRecord, Stage, decode_interop
+from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Transport
 from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
@@ -55,6 +56,8 @@ class DemoSettings:
     timeout: float = 300.0  # for each wait: a node's /health (at most NODE_READY_S), a crossing, the last answers
     record: Path | None = None  # a trace file: every record the run's nodes send (see runners.traces.trace_recorder)
     watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
+    signing: bool = True  # False: the nodes sign and check nothing (bench_signing's comparison; refused on Kafka)
+    keys: NetworkKeys | None = None  # sign the malformed records sent as a node elsewhere; None: the development keys
 
 
 #: the longest the demo waits for nodes elsewhere to answer /health (they may still be starting)
@@ -164,6 +167,7 @@ async def run_demo(
             partners=[c for c in (exit_c, entry_c) if c != country],
             crossings=DEMO_CROSSINGS,
             topic_prefix=topics.prefix,
+            signing=settings.signing,
         )
         for country in ((exit_c, entry_c) if not settings.node_urls else ())
     ]
@@ -261,7 +265,7 @@ async def _play_demo(
         if settings.malformed:
             await asyncio.sleep(0)
             await transport.send_batch(
-                [malformed_record(k, exit_c, entry_c, topics, fault_subject) for k in settings.malformed]
+                [malformed_record(k, exit_c, entry_c, topics, fault_subject, settings.keys) for k in settings.malformed]
             )
         await asyncio.gather(*plays)
 

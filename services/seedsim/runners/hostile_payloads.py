@@ -3,8 +3,10 @@
 Each fault is a real attack or mistake an integrator meets: XML that does not
 parse, an external-entity (XXE) payload, an entity-expansion bomb, a document
 that parses but breaks the schema, a message from a sender the node does not
-know. They carry proper CloudEvents headers, so they reach the node's
-validation rather than failing at the envelope.
+know. They carry proper CloudEvents headers, signed with the key of the node
+they are sent as (the network's, default this process's development keyring), so
+they reach the node's validation rather than failing at the envelope or the
+signature: the content rule fires, not a signature rule.
 
 An injected record also carries the header :data:`INJECTED_HEADER` (``seedsim-injected``,
 naming the runner), which no node reads: it tells a trace's reader that the
@@ -17,9 +19,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from seedsim.core.message_signing import Signer
+from seedsim.core.network_keys import NetworkKeys, development_keys
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
+from seedsim.core.trust_list import TrustListError
 from seedsim.messages.seed import EXPORT_DATA
+from seedsim.nodes.inbox_node import inbox_record
 
 BROKEN_XML = b"<?xml version='1.0'?><md:MetaData xmlns:md='urn:wco:datamodel:WCO:DocumentMetaData-DMS:2'><Declaration>"
 XXE = (
@@ -60,15 +66,24 @@ def is_injected(record: Record) -> bool:
     return record.header(INJECTED_HEADER) is not None
 
 
-def malformed_record(kind: str, sender: str, recipient: str, topics: Topics, subject: str = "MALFORMED") -> Record:
-    """A record as ``sender`` would send it to ``recipient``, with a bad payload; its key and ce_subject
-    are ``<subject>-<kind>``."""
+def malformed_record(
+    kind: str,
+    sender: str,
+    recipient: str,
+    topics: Topics,
+    subject: str = "MALFORMED",
+    keys: NetworkKeys | None = None,
+) -> Record:
+    """A record as ``sender`` would send it to ``recipient``, with a bad payload, signed with ``sender``'s key
+    in ``keys`` (default: the development keyring); its key and ce_subject are ``<subject>-<kind>``."""
     env = EXPORT_DATA.envelope(sender, recipient, subject=f"{subject}-{kind}", trigger="EXIT")
-    return injected(
-        Record(
-            topic=topics.inbox(recipient),
-            key=env.subject.encode(),
-            value=PAYLOADS[kind],
-            headers=tuple(env.to_headers()),
-        )
-    )
+    return injected(inbox_record(topics, env, PAYLOADS[kind], signer_of(sender, keys)))
+
+
+def signer_of(sender: str, keys: NetworkKeys | None) -> Signer | None:
+    """How a record injected as ``sender`` is signed: with its key in ``keys`` (default: the development keyring);
+    unsigned when ``keys`` hold none (the receiver then refuses it unanswered, F310, as it would such a forgery)."""
+    try:
+        return (keys or development_keys()).signer(sender)
+    except TrustListError:
+        return None

@@ -34,12 +34,13 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from seedsim.config import AgencyConfig, AgencyKind
 from seedsim.core.envelope import Envelope
 from seedsim.core.message_type import MessageCatalogue, MessageType
+from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.transport import Transport
 from seedsim.core.xml_safety import parse_untrusted
@@ -84,7 +85,12 @@ def certificate_ref(doc: Any) -> str:
 
 class AgencyNode(InboxNode):
     def __init__(
-        self, config: AgencyConfig, transport: Transport, catalogue: MessageCatalogue, store: AgencyStore | None = None
+        self,
+        config: AgencyConfig,
+        transport: Transport,
+        catalogue: MessageCatalogue,
+        store: AgencyStore | None = None,
+        keys: NetworkKeys | None = None,
     ):
         super().__init__(
             config.node,
@@ -94,6 +100,8 @@ class AgencyNode(InboxNode):
             catalogue,
             config.topic_prefix,
             config.max_xml_bytes,
+            keys,
+            timedelta(seconds=config.clock_skew_s),
         )
         self.config = config
         self.kind = config.kind

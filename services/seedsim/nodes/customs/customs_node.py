@@ -24,7 +24,7 @@ import asyncio
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -37,6 +37,7 @@ from seedsim.core.envelope import Envelope, new_id
 from seedsim.core.identifiers import is_valid_office, make_mrn
 from seedsim.core.interop import Stage, traced
 from seedsim.core.message_type import MessageCatalogue, MessageType
+from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.response import (
     GOODS_ENTERED,
     AdditionalInformation,
@@ -141,7 +142,12 @@ class CustomsNode(InboxNode):
     """A national customs node: lodging desk, consignment events, SEED matching, queries."""
 
     def __init__(
-        self, config: NodeConfig, transport: Transport, catalogue: MessageCatalogue, store: CustomsStore | None = None
+        self,
+        config: NodeConfig,
+        transport: Transport,
+        catalogue: MessageCatalogue,
+        store: CustomsStore | None = None,
+        keys: NetworkKeys | None = None,
     ):
         super().__init__(
             config.node,
@@ -151,6 +157,8 @@ class CustomsNode(InboxNode):
             catalogue,
             config.topic_prefix,
             config.max_xml_bytes,
+            keys,
+            timedelta(seconds=config.clock_skew_s),
         )
         self.config = config
         self.agency_name = f"Customs {config.node}"
@@ -592,9 +600,10 @@ class CustomsNode(InboxNode):
         """Send what a UB step names, reduced to that UB's data set for the message, in the consignment's trace (as
         the child of span ``parent_span_id`` when it answers a message)."""
         mt = self.catalogue.by_name[send.message]
-        env = mt.envelope(self.node, to, subject=ucr, at=at, correlation_id=correlation, trigger=send.step.event)
+        # ce_time is when the message is sent (receivers check it against their clock), not the event's time
+        env = mt.envelope(self.node, to, subject=ucr, correlation_id=correlation, trigger=send.step.event)
         payload = self.outgoing(mt, payload, to, send.step.event, send.ub.id)
-        send_tx(tx, self.node, self.topics, self.store, env, payload, mt, parent_span_id)
+        send_tx(tx, self.node, self.topics, self.store, env, payload, mt, parent_span_id, signer=self.signer)
         return env
 
     def _entry_tx(self, tx: Tx, ucr: str, office: str, at: datetime) -> dict[str, Any]:
@@ -764,10 +773,9 @@ class CustomsNode(InboxNode):
         )
         cons = self.store.consignment(tx, ucr) if ucr else None
         correlation = cons["correlation_id"] if cons else None
-        env = CONSIGNMENT_QUERY.envelope(
-            self.node, to, id=q.query_id, subject=ucr or mrn, at=at, correlation_id=correlation
-        )
-        send_tx(tx, self.node, self.topics, self.store, env, CONSIGNMENT_QUERY.write(q), CONSIGNMENT_QUERY)
+        env = CONSIGNMENT_QUERY.envelope(self.node, to, id=q.query_id, subject=ucr or mrn, correlation_id=correlation)
+        payload = CONSIGNMENT_QUERY.write(q)
+        send_tx(tx, self.node, self.topics, self.store, env, payload, CONSIGNMENT_QUERY, signer=self.signer)
         self.store.save_query(tx, asked, q.query_id, _iso(at))
         return {"query_id": q.query_id, "sent_to": to}
 

@@ -41,6 +41,7 @@ from typing import Any
 from seedsim.bootstrap import Network, make_transport, running_network
 from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.interop import InteropRecord, Stage, decode_interop
+from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
 from seedsim.core.wco import MetaData
@@ -86,6 +87,7 @@ class RunSettings:
     record: Path | None = None  # a trace file: every record the run sends (see runners.traces.trace_recorder)
     watch: Watch | None = None  # subscribes an observer (the monitor) to the run's topics before the nodes start
     node_urls: dict[str, str] | None = None  # drive nodes elsewhere over HTTP (heard through kafka), start none
+    keys: NetworkKeys | None = None  # signs what the run injects in a node's name; None: the development keys
 
 
 @dataclass
@@ -303,18 +305,18 @@ class _Play:
 
     async def inject(self) -> None:
         """Hostile records into the nodes' inboxes, sent alongside the traffic."""
-        records = []
+        records, keys = [], self.settings.keys
         for n, f in enumerate(self.sc.faults):
             if isinstance(f, Malformed):
                 sender = f.sender or (self.sc.partners(f.node) or [self.sc.nodes[0]])[0]
                 records += [
-                    malformed_record(f.payload, sender, f.node, self.topics, f"FAULT{self.tag}{n}-{k}")
+                    malformed_record(f.payload, sender, f.node, self.topics, f"FAULT{self.tag}{n}-{k}", keys)
                     for k in range(1, f.count + 1)
                 ]
             elif isinstance(f, UnknownSender):
                 export = self.consignments[0][0].legs[0].exit_declaration
                 records += [
-                    unknown_sender_record(f.sender, f.node, self.topics, export, f"FAULT{self.tag}{n}-{k}")
+                    unknown_sender_record(f.sender, f.node, self.topics, export, f"FAULT{self.tag}{n}-{k}", keys)
                     for k in range(1, f.count + 1)
                 ]
         if records:

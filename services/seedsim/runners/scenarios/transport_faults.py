@@ -26,11 +26,13 @@ import random
 from collections.abc import Sequence
 
 from seedsim.core.declaration import Declaration
+from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Handler, Record, Transport
 from seedsim.core.wco import MetaData
 from seedsim.messages.seed import EXPORT_DATA
-from seedsim.runners.hostile_payloads import injected
+from seedsim.nodes.inbox_node import inbox_record
+from seedsim.runners.hostile_payloads import injected, signer_of
 
 
 class FaultyTransport:
@@ -124,10 +126,11 @@ class FaultyTransport:
         return len(again)
 
 
-def unknown_sender_record(sender: str, recipient: str, topics: Topics, export: Declaration, subject: str) -> Record:
-    """Well-formed exit data from a node the recipient does not exchange with."""
+def unknown_sender_record(
+    sender: str, recipient: str, topics: Topics, export: Declaration, subject: str, keys: NetworkKeys | None = None
+) -> Record:
+    """Well-formed exit data from a node the recipient does not exchange with, signed with that node's key in
+    ``keys`` (default: the development keyring, which has a key for any node), so the partner rule answers it."""
     env = EXPORT_DATA.envelope(sender, recipient, subject=subject, trigger="EXIT")
     payload = export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=sender))
-    return injected(
-        Record(topic=topics.inbox(recipient), key=subject.encode(), value=payload, headers=tuple(env.to_headers()))
-    )
+    return injected(inbox_record(topics, env, payload, signer_of(sender, keys)))

@@ -39,7 +39,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from seedsim.core.envelope import SOURCE_PREFIX
 from seedsim.core.topics import Topics
@@ -135,11 +135,13 @@ async def redrive(
     wait_s: float = 60.0,
     source: str = "trace",
     progress: ReplayProgress | None = None,
+    resign: Callable[[Record], Record] | None = None,
 ) -> ReplayReport:
     """Play ``entries`` again through the fresh ``nodes`` (customs and agency, by id; started by the caller).
 
     ``watch`` counts what the nodes read and ``copies`` keeps what they send each other (both subscribed before
-    the transport started); ``wait_s`` bounds each wait for them; ``source`` names the trace in errors.
+    the transport started); ``wait_s`` bounds each wait for them; ``source`` names the trace in errors; ``resign``
+    signs a record sent as recorded again, with a new time (see :func:`.trace_replay.replay`).
     """
     to = tuple(nodes)
     report = ReplayReport(to=to)
@@ -198,6 +200,8 @@ async def redrive(
                 if ce_id is not None:
                     ids.setdefault(ce_id, True)
                 out = Record(topic=topics.inbox(node), value=record.value, key=record.key, headers=record.headers)
+                if resign is not None:
+                    out = resign(out)
             at = loop.time()
             await transport.send_batch([out])
             report.sent.append(Sent(out.topic, out.key, ce_id, entry.line, record.timestamp_ms, at))

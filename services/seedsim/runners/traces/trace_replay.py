@@ -30,6 +30,13 @@ Ids
     message whose headers name one (an acknowledgement names the message it
     answers in its ``FunctionalReferenceID``, see :mod:`seedsim.core.response`).
 
+Signatures
+    Every message between nodes is signed (:mod:`seedsim.core.message_signing`) and its ``ce_time``
+    must be within minutes of the receiver's clock. With ``resign`` (what ``seedsim trace replay``
+    passes: the replaying network's keys), each signed record is sent with a new ``ce_time`` and
+    signed by its sender's key, so the nodes verify it as sent now (a trace recorded unsigned, before
+    messages were signed, is signed too). Without it, records go as recorded, signatures included.
+
 Stopping
     A cancelled replay (Ctrl-C in the command) stops before the next send and
     returns its report, ``interrupted`` set, saying how far it got. A bad trace
@@ -191,13 +198,15 @@ async def replay(
     topic_prefix: str | None = None,
     total: int = 0,
     progress: ReplayProgress | None = None,
+    resign: Callable[[Record], Record] | None = None,
 ) -> ReplayReport:
     """Send ``entries``' records addressed to the nodes ``to`` over ``transport`` (started by the caller).
 
     ``speed``: the recorded gaps are divided by it (None: no pause, batches);
     ``max_wait_s`` caps a pause. ``topic_prefix`` sends to that prefix's inboxes
     instead of the recorded topics (nodes started with another prefix).
-    ``total`` (when known) is passed to ``progress`` with the count sent.
+    ``total`` (when known) is passed to ``progress`` with the count sent. ``resign`` re-signs each record as it is
+    sent (see Signatures above).
     """
     if speed is not None and speed <= 0:
         raise ValueError(f"speed must be positive, not {speed}")
@@ -228,6 +237,8 @@ async def replay(
             record = _outbound(entry, topic)
             if rewrite is not None:
                 record = rewrite(record)
+            if resign is not None:
+                record = resign(record)
             ts = entry.record.timestamp_ms
             source = (record.header("ce_source") or "").removeprefix(SOURCE_PREFIX) or None
             sent = Sent(record.topic, record.key, record.header(ID_HEADER), entry.line, ts, 0.0, source)
