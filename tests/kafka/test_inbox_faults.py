@@ -21,6 +21,7 @@ from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
 from seedsim.core.envelope import SOURCE_PREFIX
 from seedsim.core.interop import Stage
+from seedsim.core.network_keys import development_keys
 from seedsim.core.record_bounds import MAX_RECORD_BYTES
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
@@ -48,7 +49,18 @@ def poison(topics: Topics, value: bytes, subject: str = "POISON", source: str = 
     h = {k: v for k, v in env.to_headers()}
     h["ce_source"] = (SOURCE_PREFIX + source).encode()
     h.update(headers)
-    return Record(topic=topics.inbox("ME"), key=b"poison", value=value, headers=tuple(h.items()))
+    return signed_by_rs(Record(topic=topics.inbox("ME"), key=b"poison", value=value, headers=tuple(h.items())))
+
+
+def signed_by_rs(record: Record) -> Record:
+    """``record`` signed with RS's key when it claims to come from RS and can be signed (its signed headers are
+    UTF-8): what reaches the checks behind the signature. A forged source has no key: it goes unsigned."""
+    if record.header("ce_source") != SOURCE_PREFIX + "RS":
+        return record
+    try:
+        return development_keys().signer("RS").sign_record(record)
+    except ValueError:  # a header that is not UTF-8: refused before the signature is read
+        return record
 
 
 async def produce(bootstrap: str, records: list[Record], max_bytes: int = 2 * 1024 * 1024) -> None:
@@ -118,7 +130,8 @@ async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
             corrected = await nodes["RS"].store.read(
                 lambda c: c.execute("SELECT payload FROM messages WHERE direction='out' LIMIT 1").fetchone()[0]
             )
-            await produce(kafka_bootstrap, [Record(broken_first.topic, corrected, b"poison", broken_first.headers)])
+            resent = signed_by_rs(Record(broken_first.topic, corrected, b"poison", broken_first.headers))
+            await produce(kafka_bootstrap, [resent])
             await produce(kafka_bootstrap, [broken_first])  # the very same record again: a silent duplicate
             arrived = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData") >= 10, timeout=60)
             assert arrived, f"valid messages behind the poison did not arrive: {summary.counts()}"
@@ -133,9 +146,9 @@ async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
 
         dead = await read_topic(kafka_bootstrap, topics.dead_letter("ME"), expect=10)
         rules = sorted(dict(m.headers)["dlq_rule"].decode() for m in dead)
-        # 600 KB subject, non-UTF-8 header and the conflicting resend: F300; 'R S' and the forged: F301;
-        # the broken XML (two sizes) and the schema violation
-        assert rules == sorted(["F300"] * 3 + ["F301"] * 4 + ["XML102", "XML104", "XSD100"]), rules
+        # 600 KB subject, non-UTF-8 header and the conflicting resend: F300; 'R S' and the forged, signed by no
+        # key of the trust list: F310; the broken XML (two sizes) and the schema violation
+        assert rules == sorted(["F300"] * 3 + ["F310"] * 4 + ["XML102", "XML104", "XSD100"]), rules
         for m in dead:
             assert len(m.value) + sum(len(k) + len(v) for k, v in m.headers) < MAX_RECORD_BYTES
         big = [dict(m.headers) for m in dead if "dlq_value_omitted" in dict(m.headers)]

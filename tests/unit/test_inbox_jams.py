@@ -5,7 +5,6 @@ are not UTF-8, a store that cannot write, /health, and a start that does not wai
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 from lxml import etree
 
@@ -13,6 +12,7 @@ from seedsim.bootstrap import make_customs_node
 from seedsim.config import NodeConfig
 from seedsim.core.envelope import Envelope, EnvelopeError
 from seedsim.core.interop import Stage
+from seedsim.core.network_keys import development_keys
 from seedsim.core.record_bounds import MAX_HEADER_BYTES, cut, legal_topic, unsendable
 from seedsim.core.response import Response
 from seedsim.core.transport import Record
@@ -65,10 +65,15 @@ async def test_a_header_that_is_not_utf8_is_dead_lettered_and_the_inbox_goes_on(
 async def test_the_same_id_with_another_payload_is_refused_naming_the_first(corridor):
     bus, nodes = corridor
     env = EXPORT_DATA.envelope("RS", "ME", subject="RESENT", trigger="EXIT")
-    first = Record(topic=T.inbox("ME"), value=SCHEMA_VIOLATION, key=b"RESENT", headers=tuple(env.to_headers()))
+    rs = development_keys().signer("RS")  # RS signs each payload it sends
+
+    def signed(value: bytes) -> Record:
+        return Record(T.inbox("ME"), value, b"RESENT", tuple(rs.sign(env.to_headers(), value)))
+
+    first = signed(SCHEMA_VIOLATION)
     await bus.send_batch([first])
     await settle(bus)
-    await bus.send_batch([replace(first, value=SCHEMA_VIOLATION.replace(b"<unknown/>", b""))])  # corrected, same id
+    await bus.send_batch([signed(SCHEMA_VIOLATION.replace(b"<unknown/>", b""))])  # corrected, same id
     await bus.send_batch([first])  # the very same again: a redelivery
     await settle(bus)
     nacks = [
@@ -97,7 +102,8 @@ async def test_a_nack_is_not_sent_where_no_topic_should_be_made(corridor):
         env = EXPORT_DATA.envelope(source, "ME", subject="FORGED", trigger="EXIT")
         await bus.send_batch([Record(topic=T.inbox("ME"), value=b"<x/>", headers=tuple(env.to_headers()))])
     await settle(bus)
-    assert [r.header("dlq_rule") for r in bus.log(T.dead_letter("ME"))] == ["F301", "F301"]
+    # neither is signed by a key of the trust list (F310): dead-lettered, never answered
+    assert [r.header("dlq_rule") for r in bus.log(T.dead_letter("ME"))] == ["F310", "F310"]
     assert not [t for t in bus._logs if "forged" in t or " " in t], "a topic was made for a forged sender"
 
 
