@@ -73,7 +73,15 @@ OTHER_CHECKS = [
         NO,
     ),
     Row("W204", 204, "POST /documents without ?consignment=", E, NO, NO),
-    Row("F300", 300, "CloudEvents headers missing or wrong (dead-lettered, no acknowledgement)", NO, E, NO),
+    Row(
+        "F300",
+        300,
+        "CloudEvents headers missing, wrong, not UTF-8 or over 1024 bytes (dead-lettered, no acknowledgement); "
+        "a ce_id already used for another payload (a conflicting duplicate: acknowledged negatively)",
+        NO,
+        E,
+        NO,
+    ),
     Row("F301", 301, "a sender that is not a partner of the node", NO, E, NO),
     Row("F302", 302, "addressed to another node (ce_recipient)", NO, E, NO),
     Row("F303", 303, "not a type seedsim knows (root element, or ce_type)", E, E, E),
