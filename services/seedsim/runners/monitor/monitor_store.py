@@ -188,8 +188,8 @@ class Adding(NamedTuple):
 class MonitorStore(SqliteStore):
     SCHEMA = SCHEMA
     #: pages of 32 KiB: the keys of a batch land on random pages of the key index, and each page a transaction
-    #: changes is written whole, so the fewer the pages of the index, the fewer the writes (measured, at 230,000
-    #: records: about 40 % less time per record in SQLite than pages of 4 KiB; 64 KiB did no better)
+    #: changes is written whole, so the fewer the pages of the index, the fewer the writes (measured, storing
+    #: 230,000 records: about a quarter less time per record than pages of 4 KiB; 64 KiB did no better)
     PAGE_SIZE = 32768
     #: at most 16 MiB of pages in memory: the key index of about 1.3 million records (12 bytes an entry) and the
     #: pages being written, so that a lookup seldom reads a page from the file
