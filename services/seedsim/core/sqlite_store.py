@@ -144,6 +144,10 @@ class SqliteStore:
     """Base class: subclasses add their tables in ``SCHEMA``."""
 
     SCHEMA = ""
+    #: the page size of a new database file, in bytes (None: SQLite's, 4096); a file keeps the size it was made with
+    PAGE_SIZE: int | None = None
+    #: the most the connection's page cache holds, in KiB (None: SQLite's, 2000 KiB)
+    CACHE_KIB: int | None = None
 
     def __init__(self, path: str | Path):
         self.path = str(path)
@@ -155,6 +159,10 @@ class SqliteStore:
     def _open(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        if self.PAGE_SIZE is not None:  # before anything is written (and before WAL, which fixes the size)
+            conn.execute(f"PRAGMA page_size={int(self.PAGE_SIZE)}")
+        if self.CACHE_KIB is not None:
+            conn.execute(f"PRAGMA cache_size=-{int(self.CACHE_KIB)}")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
@@ -229,6 +237,10 @@ class SqliteStore:
     async def transaction(self, fn: Callable[..., T], *args: Any) -> tuple[T, list[tuple[int, Record]]]:
         """Run ``fn(tx, *args)`` in one transaction; returns its result and the outbox it filled."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._in_tx, fn, args)
+
+    def start_transaction(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[tuple[T, list[tuple[int, Record]]]]:
+        """As :meth:`transaction`, handed to the store's thread at once: the caller goes on and awaits it later."""
+        return asyncio.get_running_loop().run_in_executor(self._executor, self._in_tx, fn, args)
 
     async def read(self, fn: Callable[..., T], *args: Any) -> T:
         def _read() -> T:

@@ -77,6 +77,8 @@ class InteropMatrix:
     def __init__(self) -> None:
         self.cells: dict[Flow, MatrixCell] = {}
         self._received: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        #: the cells by (sender, receiver, type), as :meth:`add` finds them: a tuple hashes in C, a Flow in Python
+        self._by_key: dict[tuple[str, str, str], MatrixCell] = {}
 
     def cell(self, flow: Flow) -> MatrixCell:
         found = self.cells.get(flow)
@@ -85,19 +87,23 @@ class InteropMatrix:
         return found
 
     def add(self, rec: InteropRecord) -> None:
-        column = _COUNTED.get(rec.stage)
-        if column is None and rec.stage not in _ANSWERED:
+        stage = rec.stage
+        column = _COUNTED.get(stage)
+        if column is None and stage not in _ANSWERED:
             return
         sender, message_type = rec.sender, rec.message_type
-        if rec.stage == Stage.RECEIVED and rec.message_id:
+        if stage == Stage.RECEIVED and rec.message_id:
             self._remember(rec.message_id, sender or UNKNOWN, message_type or UNKNOWN)
-        elif rec.stage == Stage.DEAD_LETTERED and rec.message_id and rec.message_id in self._received:
+        elif stage == Stage.DEAD_LETTERED and rec.message_id and rec.message_id in self._received:
             sender, message_type = self._received[rec.message_id]
-        receiver = rec.receiver or (rec.node if rec.stage != Stage.SENT else None)
-        cell = self.cell(Flow(sender or UNKNOWN, receiver or UNKNOWN, message_type or UNKNOWN))
+        receiver = rec.receiver or (rec.node if stage != Stage.SENT else None)
+        key = (sender or UNKNOWN, receiver or UNKNOWN, message_type or UNKNOWN)
+        cell = self._by_key.get(key)
+        if cell is None:
+            cell = self._by_key[key] = self.cell(Flow(*key))
         if column is not None:
             cell.counts[column] += 1
-        if rec.stage in _ANSWERED and rec.latency_ms is not None:
+        if stage in _ANSWERED and rec.latency_ms is not None:
             cell.latency.add(rec.latency_ms)
 
     def _remember(self, message_id: str, sender: str, message_type: str) -> None:

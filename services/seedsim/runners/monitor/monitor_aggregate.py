@@ -30,6 +30,7 @@ from seedsim.utility_blocks.model import UtilityBlock
 
 FEED = 50
 KEPT = 200
+_ALERTS = (Stage.ALERT, Stage.RISK_ALERT)
 
 
 def stage_entry(rec: InteropRecord) -> dict[str, Any]:
@@ -78,16 +79,17 @@ class MonitorAggregate:
 
     def add(self, rec: InteropRecord) -> None:
         """Count ``rec`` (the caller makes sure each record comes once)."""
+        stage = rec.stage
         self.records += 1
-        self.stages[rec.stage] += 1
-        if rec.message_type == ACK_TYPE and rec.stage in ACK_STAGES:
-            self.ack_stages[rec.stage] += 1
+        self.stages[stage] += 1
+        if rec.message_type == ACK_TYPE and stage in ACK_STAGES:
+            self.ack_stages[stage] += 1
         self.nodes.add(rec.node)
         self.matrix.add(rec)
         self._feed.append(rec)
-        if rec.stage in (Stage.ALERT, Stage.RISK_ALERT):
+        if stage in _ALERTS:
             self.alerts.append(alert_entry(rec))
-        elif rec.stage == Stage.DEAD_LETTERED:
+        elif stage == Stage.DEAD_LETTERED:
             self.dead_letters.append(dead_letter_entry(rec))
 
     def feed(self) -> list[dict[str, Any]]:

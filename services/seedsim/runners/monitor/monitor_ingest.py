@@ -4,7 +4,10 @@
 it decodes a batch (:mod:`.monitored_records`), stores it in one transaction and only then
 returns, so the transport commits the batch's offsets after the records are on disk. Only the
 records the store did not hold before reach the aggregate, the metrics and the live listeners
-(the dashboard's server-sent events): a redelivered batch changes nothing.
+(the dashboard's server-sent events): a redelivered batch changes nothing. They are counted as
+soon as the store's thread has inserted them, while it commits (SQLite's commit does not hold
+the GIL, so the two overlap); should the commit fail, the aggregate is rebuilt from the store
+before the error goes up, so it never counts what was not stored.
 
 The monitor reads, in a consumer group of its own: the interop topic and the dead-letter topics,
 and the inboxes (for each message's XML as received: see :mod:`.monitored_records`). A restart
@@ -18,7 +21,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 
 from seedsim.core.interop import InteropRecord
 from seedsim.core.topics import Topics
@@ -32,35 +34,39 @@ log = logging.getLogger("seedsim.monitor")
 
 #: how many stored records a rebuild reads at a time
 REBUILD_CHUNK = 5000
-#: how many records of a batch are written in one transaction (while the next are decoded). A whole poll
-#: (Kafka's max_poll_records is 500) in one: measured faster than chunks of 100 pipelined with decoding,
-#: since the SQLite writer binds its parameters holding the GIL and the two threads barely overlap
-CHUNK = 500
-
 #: told of each new interop record (the dashboard's live feed)
 Listener = Callable[[InteropRecord], None]
-
-
-def _epoch(t: datetime) -> float:
-    return t.timestamp()
 
 
 def to_store(record: Record) -> StoredRecord | None:
     """What the store keeps of ``record`` (None: nothing the monitor reads)."""
     what = monitored(record)
     if isinstance(what, InteropRecord):
-        return StoredRecord(what.id, INTEROP, what.stage.value, what.consignment, _epoch(what.ts), record, False, what)
+        return StoredRecord(
+            what.id, INTEROP, what.stage.value, what.consignment, what.ts.timestamp(), record, False, what
+        )
     if isinstance(what, DeadLetter):
         kept = Record(record.topic, what.payload, record.key, record.headers)
         return StoredRecord(
-            "dlq:" + what.key, DEAD_LETTER, None, what.consignment, _epoch(what.ts), kept, what.truncated, what
+            "dlq:" + what.key, DEAD_LETTER, None, what.consignment, what.ts.timestamp(), kept, what.truncated, what
         )
     if isinstance(what, ReceivedMessage):
         kept = Record(record.topic, what.payload, record.key, record.headers)
         return StoredRecord(
-            f"in:{what.node}:{what.message_id}", RECEIVED, None, what.consignment, _epoch(what.ts), kept, what.truncated
+            f"in:{what.node}:{what.message_id}",
+            RECEIVED,
+            None,
+            what.consignment,
+            what.ts.timestamp(),
+            kept,
+            what.truncated,
         )
     return None
+
+
+def _retrieved(done: asyncio.Future[list[StoredRecord]]) -> None:
+    if not done.cancelled():
+        done.exception()  # what the caller raised already: asyncio need not log it as never retrieved
 
 
 class MonitorIngest:
@@ -70,6 +76,9 @@ class MonitorIngest:
         self.unreadable = 0
         self._busy = 0
         self._last_batch_at = time.monotonic()
+        #: held from storing a batch to counting it, and by a rebuild: so that a batch is counted exactly once,
+        #: by the aggregate it was counted into or by the rebuild that read it from the store
+        self._counting = asyncio.Lock()
 
     def _apply(self, rec: InteropRecord) -> None:
         self.aggregate.add(rec)
@@ -94,16 +103,25 @@ class MonitorIngest:
             await asyncio.sleep(quiet_s / 3)
 
     async def _handle(self, records: Sequence[Record]) -> None:
-        # in chunks, pipelined: the store's thread writes one chunk while this thread decodes the next and counts
-        # the one before (each chunk its own transaction, in order, all committed before this returns)
-        storing: asyncio.Future[list[StoredRecord]] | None = None
-        for start in range(0, len(records), CHUNK):
-            items = self._decoded(records[start : start + CHUNK])
-            new = await storing if storing is not None else []
-            storing = asyncio.ensure_future(self.store.add_batch(items)) if items else None
+        items = self._decoded(records)
+        if not items:
+            return
+        async with self._counting:
+            adding = self.store.adding(items)  # one transaction, on the store's thread
+            try:
+                new = await adding.inserted
+            except BaseException:
+                adding.committed.add_done_callback(_retrieved)  # rolled back (or it commits, if this was cancelled)
+                raise
+            # counted while the store's thread commits the batch (SQLite's commit runs without the GIL); the
+            # transport commits the batch's offsets once this returns, after the commit
             self._count(new)
-        if storing is not None:
-            self._count(await storing)
+            try:
+                await adding.committed
+            except Exception:
+                # counted, but not stored: the aggregate is made again from what the store holds
+                await self._rebuild()
+                raise
 
     def _decoded(self, records: Sequence[Record]) -> list[StoredRecord]:
         items = []
@@ -117,17 +135,23 @@ class MonitorIngest:
         return items
 
     def _count(self, new: list[StoredRecord]) -> None:
+        add, observe, listeners = self.aggregate.add, self.metrics.observe, self.listeners  # once, not per record
         for item in new:
             what = item.decoded
             if isinstance(what, InteropRecord):
-                self._apply(what)
-                for listener in self.listeners:
+                add(what)
+                observe(what)
+                for listener in listeners:
                     listener(what)
             elif isinstance(what, DeadLetter):
                 self.metrics.dead_letter(what.node, what.rule)
 
     async def rebuild(self) -> int:
         """Start the aggregate and the metrics afresh from every interop record in the store, in order; how many."""
+        async with self._counting:  # not while a batch is being stored and counted
+            return await self._rebuild()
+
+    async def _rebuild(self) -> int:
         self.aggregate = MonitorAggregate(self.aggregate.blocks)
         self.metrics = MonitorMetrics()
         seq, n = 0, 0

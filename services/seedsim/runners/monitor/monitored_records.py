@@ -1,9 +1,9 @@
 """What the monitor reads on a topic: an interop record, a dead letter, or a message as received.
 
-The wire formats are read here and nowhere else in the monitor, through the readers the trace
-views already use (:mod:`seedsim.runners.traces.trace_records`): interop records through
-``interop_of`` (so when their wire format changes, one reader changes), messages through their
-CloudEvents headers (``TracedMessage``). A dead letter is the copy of a refused message on an
+The wire formats are read here and nowhere else in the monitor, through the readers every other
+reader uses: interop records through ``core.interop.decode_interop`` (so when their wire format
+changes, one reader changes), messages through their CloudEvents headers (``TracedMessage``, of
+:mod:`seedsim.runners.traces.trace_records`). A dead letter is the copy of a refused message on an
 inbox's dead-letter topic, with why it was refused in ``dlq_*`` headers. A message keeps at most
 :data:`MAX_PAYLOAD` bytes of its payload: the monitor shows what arrived, not an archive.
 """
@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from seedsim.core.interop import InteropRecord
+from seedsim.core.interop import InteropRecord, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
-from seedsim.runners.traces.trace_records import TracedMessage, interop_of, is_dead_letter_topic, is_interop_topic
+from seedsim.runners.traces.trace_records import TracedMessage, is_dead_letter_topic, is_interop_topic
 
 #: ``.inbox.``: what the name of an inbox topic holds, whatever its prefix (spelled in seedsim.core.topics)
 INBOX_MARK = Topics("p").inbox("n").removeprefix("p").removesuffix("n")
@@ -116,7 +116,7 @@ Monitored = InteropRecord | DeadLetter | ReceivedMessage
 def monitored(record: Record) -> Monitored | None:
     """What ``record`` is to the monitor; None for what it does not read (the driver topic, unreadable values)."""
     if is_interop_topic(record.topic):
-        return interop_of(record)
+        return decode_interop(record.value)  # what interop_of does, without its frame (thousands a second)
     if is_dead_letter_topic(record.topic):
         return DeadLetter.of(record)
     if INBOX_MARK in record.topic:
