@@ -11,8 +11,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
+from seedsim.core.envelope import UBS_HEADER
 from seedsim.core.interop import InteropRecord, Stage
-from seedsim.core.message_signing import SIGNATURE_HEADER, signed_content, verify
+from seedsim.core.message_signing import SIGNATURE_HEADER, SIGNED_HEADERS, signed_content, verify
 from seedsim.core.network_keys import NetworkKeys, development_keys, init_folder, revoke, rotate
 from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
@@ -65,6 +66,21 @@ def test_every_attribute_and_the_value_are_covered() -> None:
     # a signed header given twice: no single value was signed
     twice = [*record.headers, ("ce_subject", b"UCR-2")]
     assert verify(twice, record.value, keys.trust, NOW).issue.rule == "F315"
+
+
+def test_the_utility_blocks_a_message_names_are_signed_and_a_message_without_them_is_signed_as_before() -> None:
+    NOW = datetime.now(UTC)
+    keys = development_keys()
+    env = EXPORT_DATA.envelope("RS", "ME", subject="UCR-1", trigger="EXIT", at=NOW, ubs=("UB-SEED-EXIT",))
+    named = inbox_record(T, env, b"<x/>", keys.signer("RS", NOW))
+    assert named.header(UBS_HEADER) == "UB-SEED-EXIT" and rule(keys, named) is None
+    changed = [(k, b"UB-SEED-TIR" if k == UBS_HEADER else v) for k, v in named.headers]
+    assert verify(changed, named.value, keys.trust, NOW).issue.rule == "F315"
+    # a system that never sends the attribute (an external integrator's) signs the same content as before it existed
+    plain = message(keys, at=NOW)
+    assert plain.header(UBS_HEADER) is None and rule(keys, plain) is None
+    content = json.loads(signed_content([(k, v) for k, v in plain.headers if k != SIGNATURE_HEADER], plain.value))
+    assert set(content["attributes"]) == set(SIGNED_HEADERS)
 
 
 def test_unsigned_unreadable_and_unknown_keys_are_refused_unanswered() -> None:

@@ -53,6 +53,7 @@ async def test_the_aggregate_counts_what_the_demo_summary_counts(tmp_path):
     seed_exit = levels["UB-SEED-EXIT"]
     assert seed_exit["sent"] == result.counts["sent"]  # the demo's exit data and entry confirmations, all of them
     assert seed_exit["status"] in ("ok", "breach") and seed_exit["ack_rate"] == 1.0
+    assert seed_exit["measured"] == "by conversation"  # each message named UB-SEED-EXIT
     # the demo sends no certificate, carnet, transit or VAT proof: those UBs have no traffic, although their
     # business process also ends with the EntryConfirmation the demo sends
     for ub in ("UB-SEED-PHYTO", "UB-SEED-TIR", "UB-SEED-ATA", "UB-SEED-TRANSIT", "UB-SEED-VAT"):

@@ -49,6 +49,9 @@ async def test_the_api_counts_what_the_run_counted(watched_run):
 
     levels = {s["ub"]: s for s in (await client.get("/api/service-levels")).json()}
     assert levels["UB-SEED-EXIT"]["sent"] > 0 and levels["UB-SEED-EXIT"]["status"] in ("ok", "breach")
+    # every message of the run (the injected malformed ones too) named its UB: measured over its conversations
+    assert levels["UB-SEED-EXIT"]["measured"] == "by conversation"
+    assert levels["UB-SEED-EXIT"]["sent"] == result.counts["sent"]
 
     openapi = (await client.get("/openapi.json")).json()
     for path in ("/api/counters", "/api/network", "/api/matrix", "/api/service-levels", "/api/alerts"):
@@ -84,6 +87,9 @@ async def test_metrics_and_the_dashboard(watched_run):
     assert page.status_code == 200
     assert 'data-node="RS"' in page.text and 'data-node="ME"' in page.text
     assert f'id="counter-sent" data-counter="sent">{result.counts["sent"]}<' in page.text
+    # the service levels say how each UB was measured
+    exit_row = re.search(r'<tr class="ub [^"]*" data-ub="UB-SEED-EXIT">(.*?)</tr>', page.text, re.S)
+    assert exit_row and '<td class="measured">by conversation</td>' in exit_row.group(1)
     # everything the page loads comes from the monitor itself (no CDN: it works air-gapped)
     loaded = re.findall(r'(?:src|href)="([^"#]*)"', page.text)
     assert "/static/dashboard.js" in loaded and all(u.startswith("/") for u in loaded), loaded

@@ -47,6 +47,13 @@ async def test_each_step_is_shown_as_the_ub_file_says_and_the_network_highlights
         assert f'current" data-edge="{last.sender}->{last.receiver}"' in panels
         for node in (last.sender, last.receiver):
             assert f'current" data-node="{node}"' in panels
+
+        # the played UB's service level counts its own conversation, every other UB has none
+        levels = {s["ub"]: s for s in (await api.get("/api/service-levels")).json()}
+        played = len([s for s in steps if s.message != "Acknowledgement"])
+        assert (levels[ub_id]["sent"], levels[ub_id]["acknowledged"]) == (played, played)
+        assert levels[ub_id]["measured"] == "by conversation"
+        assert [u for u, level in levels.items() if level["status"] != "no traffic"] == [ub_id]
     finally:
         await api.aclose()
         await monitor.close()

@@ -153,7 +153,12 @@ def test_service_levels_come_with_a_verdict_per_utility_block(ub_run: Played):
     levels = {sl["ub"]: sl for sl in ub_run.report["service_levels"]}
     assert levels["UB-SEED-ATA"]["status"] == "ok"
     assert levels["UB-SEED-ATA"]["sent"] == ub_run.result["counts"]["sent"]
+    assert levels["UB-SEED-ATA"]["measured"] == "by conversation"
     assert "UB-SEED-ATA" in ub_run.html
+    row = re.search(
+        r"<tr><td><span class=\"verdict status-ok\">ok</span></td>\s*<td>UB-SEED-ATA<.*?</tr>", ub_run.html, re.S
+    )
+    assert row and "<td>by conversation</td>" in row.group(0)
 
 
 class _Tags(HTMLParser):

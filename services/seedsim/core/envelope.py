@@ -7,7 +7,12 @@ without parsing its XML. Extension attributes used by seedsim:
 * ``ce_recipient``: the node the message is addressed to;
 * ``ce_correlationid``: one id for a whole conversation about a consignment;
 * ``ce_causationid``: the id of the message this one answers;
-* ``ce_trigger``: the consignment event that caused it (PRE_ARRIVAL, EXIT, ENTRY).
+* ``ce_trigger``: the consignment event that caused it (PRE_ARRIVAL, EXIT, ENTRY);
+* ``ce_seedsimubs``: the Utility Blocks whose conversations the message belongs to, comma-separated
+  (``UB-SEED-EXIT,UB-SEED-TIR``), as its sender knows them; an acknowledgement (and any answer)
+  carries those of the message it answers. Optional: a system that does not send it is measured by
+  message type (:mod:`seedsim.runners.monitor.service_levels`). Ids that are not UB ids are left out
+  when read (the attribute only tells monitoring what a message belongs to, it never refuses one).
 
 ``traceparent`` and ``tracestate`` (W3C Trace Context) tie a conversation together for
 OpenTelemetry: the trace id is the conversation's, each message has a span of its own, and an
@@ -48,6 +53,11 @@ SCHEMA_URI_PREFIX = "urn:seedsim:schema:"
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type")
+#: the CloudEvents extension attribute naming a message's Utility Blocks (extension names are lowercase
+#: alphanumerics: no dash, no underscore)
+UBS_HEADER = "ce_seedsimubs"
+#: a Utility Block id, as ``ce_seedsimubs`` lists them
+_UB_ID = re.compile(r"^UB-[A-Z0-9][A-Z0-9-]{0,62}$")
 #: headers that never refuse a message: over the bound, they are read as absent
 _TRACE_HEADERS = ("traceparent", "tracestate")
 
@@ -64,6 +74,18 @@ def dataschema_uri(schema: str) -> str:
     as the same URI.
     """
     return schema if _SCHEME.match(schema) else SCHEMA_URI_PREFIX + schema
+
+
+def ubs_value(ubs: tuple[str, ...] | list[str]) -> str:
+    """The ``ce_seedsimubs`` value of ``ubs``: the ids, comma-separated."""
+    return ",".join(ubs)
+
+
+def read_ubs(value: str | None) -> tuple[str, ...]:
+    """The UB ids of a ``ce_seedsimubs`` value, in order, once each; what is not a UB id is left out."""
+    if not value:
+        return ()
+    return tuple(dict.fromkeys(u for u in (part.strip() for part in value.split(",")) if _UB_ID.match(u)))
 
 
 def new_id() -> str:
@@ -85,6 +107,8 @@ class Envelope:
     content_type: str = XML_CONTENT_TYPE
     traceparent: str | None = None
     tracestate: str | None = None
+    #: the Utility Blocks whose conversations this message belongs to (``ce_seedsimubs``); () when not known
+    ubs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # a schema path given by a caller (or read from an old record) becomes its absolute URI
@@ -107,6 +131,7 @@ class Envelope:
             "ce_correlationid": self.correlation_id,
             "ce_causationid": self.causation_id,
             "ce_trigger": self.trigger,
+            UBS_HEADER: ubs_value(self.ubs),
             "traceparent": self.traceparent,
             "tracestate": self.tracestate,
         }
@@ -154,6 +179,7 @@ class Envelope:
             content_type=h.get("content-type", XML_CONTENT_TYPE),
             traceparent=h.get("traceparent"),
             tracestate=h.get("tracestate"),
+            ubs=read_ubs(h.get(UBS_HEADER)),
         )
 
     @property
@@ -169,8 +195,8 @@ class Envelope:
         return trace.span_id if trace is not None else None
 
     def reply(self, source: str, type: str, time: datetime) -> Envelope:
-        """The envelope of an answer to this message: same conversation, and the next span of the same trace
-        (:meth:`TraceContext.answering`)."""
+        """The envelope of an answer to this message: same conversation (and Utility Blocks), and the next span of
+        the same trace (:meth:`TraceContext.answering`)."""
         message_id, correlation_id = new_id(), self.correlation_id or self.id
         trace = TraceContext.answering(self.trace, correlation_id, message_id)
         return replace(

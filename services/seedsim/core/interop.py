@@ -10,6 +10,13 @@ A record about a message places it in its conversation's trace (:mod:`seedsim.co
 ``parent_span_id`` of the message it answers. So a monitor joins the interop records of one
 conversation by trace id, and can draw its spans as OpenTelemetry would. Records written before
 these fields existed read as they are (the fields are optional).
+
+A record about a message also names the Utility Blocks whose conversations that message belongs to
+(``ubs``, from its ``ce_seedsimubs`` attribute: :mod:`seedsim.core.envelope`), at every stage: sent,
+received, valid or invalid, acked or nacked, the answer received, dead-lettered. So the monitor
+measures each UB over its own conversations. Empty when the message named none (a record written
+before the field existed, a message from a system that does not send the attribute, a message no
+UB governs): the monitor then attributes it by its type.
 """
 
 from __future__ import annotations
@@ -66,12 +73,19 @@ class InteropRecord(BaseModel):
     span_id: str | None = None
     #: the span of the message that one answers (an acknowledgement, a query response...)
     parent_span_id: str | None = None
+    #: the Utility Blocks whose conversations the message belongs to (its ``ce_seedsimubs``); empty: not known
+    ubs: list[str] = Field(default_factory=list)
+
+    def _left_out(self) -> set[str] | None:
+        return None if self.ubs else {"ubs"}
 
     def to_json(self) -> bytes:
-        return self.model_dump_json(exclude_none=True).encode()
+        return self.model_dump_json(exclude_none=True, exclude=self._left_out()).encode()
 
     def log_line(self) -> str:
-        return json.dumps(self.model_dump(mode="json", exclude_none=True), separators=(",", ":"))
+        return json.dumps(
+            self.model_dump(mode="json", exclude_none=True, exclude=self._left_out()), separators=(",", ":")
+        )
 
 
 def decode_interop(value: bytes) -> InteropRecord | None:

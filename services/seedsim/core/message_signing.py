@@ -20,7 +20,11 @@ The scheme
     ``ce_subject``, ``ce_time``), the conversation (``ce_correlationid``, ``ce_causationid``,
     ``ce_trigger``), and what the payload is (``ce_specversion``, ``ce_dataschema``,
     ``content-type``). So no header can be swapped, added or dropped, and not one byte of the value
-    changed, without the signature failing. ``traceparent``/``tracestate`` are not signed (tracing
+    changed, without the signature failing. :data:`SIGNED_WHEN_PRESENT` (``ce_seedsimubs``, the
+    Utility Blocks a message belongs to) is a member of the attributes only when the record carries
+    it: a signer that never sends it (an external integrator's system) signs the same content as
+    before, and a value changed on the way fails the signature (dropped on the way, it is not noticed:
+    the message then counts by its type in monitoring, nothing else reads it). ``traceparent``/``tracestate`` are not signed (tracing
     may be rewritten on the way); a signed header repeated on a record is refused, so a reader cannot
     be made to read a value other than the signed one.
 
@@ -54,7 +58,7 @@ from datetime import datetime, timedelta
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from seedsim.core.envelope import SOURCE_PREFIX
+from seedsim.core.envelope import SOURCE_PREFIX, UBS_HEADER
 from seedsim.core.transport.port import Record
 from seedsim.core.trust_list import TrustList, b64url, b64url_decode
 from seedsim.core.validation import Issue
@@ -76,6 +80,8 @@ SIGNED_HEADERS = (
     "ce_dataschema",
     "content-type",
 )
+#: attributes the signature covers when the record carries them, left out of the canonical content otherwise
+SIGNED_WHEN_PRESENT = (UBS_HEADER,)
 ALG = "EdDSA"
 #: the window around the receiver's clock a message's ce_time must fall in, by default
 DEFAULT_SKEW = timedelta(minutes=5)
@@ -90,7 +96,7 @@ def signed_content(headers: Headers, value: bytes) -> bytes:
     attributes: dict[str, str | None] = dict.fromkeys(SIGNED_HEADERS)
     seen: set[str] = set()
     for name, raw in headers:
-        if name in attributes:
+        if name in attributes or name in SIGNED_WHEN_PRESENT:
             if name in seen:
                 raise ValueError(f"header {name} appears twice")
             seen.add(name)

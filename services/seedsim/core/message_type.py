@@ -56,13 +56,14 @@ class MessageType:
         causation_id: str | None = None,
         trigger: str | None = None,
         at: datetime | None = None,
+        ubs: tuple[str, ...] = (),
     ) -> Envelope:
         """The CloudEvents envelope of a message of this type from node ``source`` to node ``to``.
 
         A new id and a new conversation unless given; ``ce_dataschema`` names this type's XSD by its
         absolute URI (``urn:seedsim:schema:<schema>``; ``schema`` stays the path the validator reads).
         The ``traceparent`` puts the message in its conversation's trace, as a span of its own
-        (:meth:`TraceContext.of_conversation`).
+        (:meth:`TraceContext.of_conversation`). ``ubs``: the Utility Blocks whose conversations it belongs to.
         """
         id, correlation_id = id or new_id(), correlation_id or new_id()
         return Envelope(
@@ -77,6 +78,7 @@ class MessageType:
             trigger=trigger,
             dataschema=dataschema_uri(self.schema),
             traceparent=TraceContext.of_conversation(correlation_id, id).traceparent,
+            ubs=tuple(ubs),
         )
 
     def matches(self, root: etree._Element) -> bool:

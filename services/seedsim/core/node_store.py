@@ -9,11 +9,18 @@ table's schema and every query on it are here.
 Each row keeps the message's XML as it went out or came in (``payload``), which
 ``GET /messages/{id}`` returns. A database written by a version that did not
 keep payloads gets the column when it is opened; its old rows have none.
+
+A message sent also keeps the Utility Blocks whose conversations it belongs to (``ubs``,
+comma-separated, as its ``ce_seedsimubs`` said), so that the acknowledgement's interop record
+names them whatever the receiver sent back; and the types a node exchanged with a neighbour about
+a consignment tell which conversations that consignment had at the node
+(:meth:`NodeStore.exchanged_types`). A database from before gets the column when opened.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from seedsim.core.sqlite_store import SqliteStore, Tx
@@ -30,6 +37,7 @@ CREATE TABLE IF NOT EXISTS messages (
     at TEXT NOT NULL,
     acked_at TEXT,
     payload BLOB,                 -- the XML as sent or received
+    ubs TEXT,                     -- the Utility Blocks it belongs to, comma-separated
     PRIMARY KEY (message_id, direction)
 );
 CREATE INDEX IF NOT EXISTS messages_ucr ON messages(ucr);
@@ -56,6 +64,8 @@ class NodeStore(SqliteStore):
         columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(messages)")}
         if "payload" not in columns:  # a database from a version that did not keep payloads
             self._conn.execute("ALTER TABLE messages ADD COLUMN payload BLOB")
+        if "ubs" not in columns:  # a database from a version that did not keep them
+            self._conn.execute("ALTER TABLE messages ADD COLUMN ubs TEXT")
 
     @staticmethod
     def log_message(
@@ -69,20 +79,28 @@ class NodeStore(SqliteStore):
         result: str | None,
         at: str,
         payload: bytes | None = None,
+        ubs: Sequence[str] = (),
     ) -> None:
         tx.execute(
-            "INSERT OR REPLACE INTO messages(message_id, direction, type, peer, ucr, trigger, result, at, payload) "
-            "VALUES (?,?,?,?,?,?,?,?,?)",
-            (message_id, direction, type_, peer, ucr, trigger, result, at, payload),
+            "INSERT OR REPLACE INTO messages(message_id, direction, type, peer, ucr, trigger, result, at, payload, ubs)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (message_id, direction, type_, peer, ucr, trigger, result, at, payload, ",".join(ubs) or None),
         )
 
     @staticmethod
     def sent_message(tx: Tx, message_id: str | None) -> dict[str, Any] | None:
-        """The message this node sent with ``message_id``: what an acknowledgement answers."""
+        """The message this node sent with ``message_id``: what an acknowledgement answers (``ubs``: the Utility
+        Blocks it belongs to, a list)."""
         row = tx.execute(
-            f"SELECT {LISTED} FROM messages WHERE message_id = ? AND direction = 'out'", (message_id,)
+            f"SELECT {LISTED}, ubs FROM messages WHERE message_id = ? AND direction = 'out'", (message_id,)
         ).fetchone()
-        return dict(row) if row is not None else None
+        return {**dict(row), "ubs": (row["ubs"] or "").split(",") if row["ubs"] else []} if row is not None else None
+
+    @staticmethod
+    def exchanged_types(tx: Tx, ucr: str, peer: str) -> set[str]:
+        """The types of the messages this node sent to or received from ``peer`` about consignment ``ucr``."""
+        rows = tx.execute("SELECT DISTINCT type FROM messages WHERE ucr = ? AND peer = ?", (ucr, peer))
+        return {r[0] for r in rows if r[0]}
 
     @staticmethod
     def mark_acknowledged(tx: Tx, message_id: str | None, positive: bool, at: str) -> None:

@@ -38,6 +38,13 @@ sets both ways: what it sends goes through :meth:`InboxNode.outgoing` (elements
 outside the data set are stripped), and what it receives is checked against
 the data set after the schema and the business rules (UB301: an element
 outside it, UB302: a minimum element missing), refused like any invalid message.
+
+Every message a node sends names the Utility Blocks whose conversations it belongs to
+(``ce_seedsimubs``: given by whoever knows, else :meth:`InboxNode.conversations` from the plan);
+an acknowledgement and any answer carry those of the message they answer. Every interop record
+about a message names them (``ubs``): the receiver's from the header it read, the sender's of an
+acknowledgement from its own message log, so a receiver that does not echo the attribute changes
+nothing. A record nobody proved the sender of (F310-F315) names none.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
 from seedsim.core.codes import countries
-from seedsim.core.envelope import Envelope, EnvelopeError
+from seedsim.core.envelope import UBS_HEADER, Envelope, EnvelopeError, read_ubs
 from seedsim.core.interop import InteropRecord, Stage, decode_interop, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_signing import DEFAULT_SKEW, SignatureCheck, Signer
@@ -174,7 +181,9 @@ def send_tx(
     """Queue ``payload`` for ``env.recipient``'s inbox signed by ``signer``, log it as sent and write the ``sent``
     interop record (with the span of the message it answers, ``parent_span_id``, when it is an answer)."""
     tx.send(inbox_record(topics, env, payload, signer))
-    store.log_message(tx, env.id, "out", mt.name, env.recipient, env.subject, env.trigger, None, iso(env.time), payload)
+    store.log_message(
+        tx, env.id, "out", mt.name, env.recipient, env.subject, env.trigger, None, iso(env.time), payload, env.ubs
+    )
     tx.send(
         interop_record(
             topics,
@@ -187,6 +196,7 @@ def send_tx(
             receiver=env.recipient,
             message_type=mt.name,
             event=env.trigger,
+            ubs=list(env.ubs),
             **traced(env.trace, parent_span_id),
         )
     )
@@ -197,34 +207,36 @@ async def send_from(node: Any, mt: MessageType, payload: bytes, to: str, minimis
     reduced to its Utility Block data set unless ``minimise`` is False (a faulty sender's message, sent as it is).
 
     Uses only the node's public parts: one store transaction (message log, outbox,
-    interop record), the transport, then the outbox rows are marked sent.
+    interop record), the transport, then the outbox rows are marked sent. ``ubs`` (in ``kw``): the Utility Blocks
+    whose conversation it is (the UB player's); else the node's plan says (:meth:`InboxNode.conversations`).
     """
     env = mt.envelope(node.node, to, **kw)
     minimised = minimise and hasattr(node, "outgoing")
-    handed = DriverAction(
-        node.node,
-        SEND,
-        {
-            "type": mt.name,
-            "to": to,
-            "payload_b64": base64.b64encode(payload).decode("ascii"),
-            "subject": env.subject,
-            "correlation_id": env.correlation_id,
-            "trigger": env.trigger,
-            "as_is": not minimised,
-        },
-    )
+    args = {
+        "type": mt.name,
+        "to": to,
+        "payload_b64": base64.b64encode(payload).decode("ascii"),
+        "subject": env.subject,
+        "correlation_id": env.correlation_id,
+        "trigger": env.trigger,
+        "as_is": not minimised,
+    }
+    handed = DriverAction(node.node, SEND, {**args, "ubs": list(env.ubs)} if env.ubs else args)
     if minimised:
         payload = node.outgoing(mt, payload, to, trigger=env.trigger)
 
-    def queue(tx: Tx) -> None:
+    def queue(tx: Tx) -> Envelope:
+        sent = env
+        if not sent.ubs and hasattr(node, "conversations"):
+            sent = replace(env, ubs=node.conversations(tx, mt.name, env.trigger, to, env.subject))
         tx.send(handed.to_record(node.topics))
-        send_tx(tx, node.node, node.topics, node.store, env, payload, mt, signer=node.signer)
+        send_tx(tx, node.node, node.topics, node.store, sent, payload, mt, signer=node.signer)
+        return sent
 
-    _, outbox = await node.store.transaction(queue)
+    sent, outbox = await node.store.transaction(queue)
     await node.transport.send_batch([r for _, r in outbox])
     await node.store.mark_sent([seq for seq, _ in outbox])
-    return env
+    return sent
 
 
 class InboxNode:
@@ -427,6 +439,7 @@ class InboxNode:
                     Stage.DEAD_LETTERED,
                     message_id=(record.header("ce_id") or "")[:200] or None,
                     sender=self.node,
+                    ubs=list(read_ubs(record.header(UBS_HEADER))),
                     result="parked",
                     detail=f"not sent to {record.topic[:100]}, parked in the node's store: {why}"[:300],
                 )
@@ -457,7 +470,9 @@ class InboxNode:
         if action.action != SEND:
             raise Refusal(Why.CONFLICT, refusal.not_now(f"node {self.node} cannot {action.action}"))
         mt = self.catalogue.by_name[str(a["type"])]
-        kw = {k: action.text(k) for k in ("subject", "correlation_id", "trigger")}
+        kw: dict[str, Any] = {k: action.text(k) for k in ("subject", "correlation_id", "trigger")}
+        # the UBs it was handed with (a trace recorded before they were kept has none: the plan says)
+        kw["ubs"] = tuple(str(u) for u in a.get("ubs") or ())
         payload = base64.b64decode(a["payload_b64"])
         env = await send_from(self, mt, payload, str(a["to"]), minimise=not a.get("as_is"), **kw)
         return {"message_id": env.id}
@@ -480,18 +495,36 @@ class InboxNode:
             return payload
         return self.plan.outgoing(mt.name, payload, trigger, to, utility_block)
 
+    def conversations(self, tx: Tx, message: str, trigger: str | None, to: str, subject: str | None) -> tuple[str, ...]:
+        """The Utility Blocks whose conversations a ``message`` to ``to`` about consignment ``subject`` belongs to
+        (:meth:`~seedsim.utility_blocks.node_plan.NodePlan.conversations`: for a type several UBs share, those the
+        consignment had with ``to`` at this node, from the message log); none without a plan."""
+        if self.plan is None:
+            return ()
+
+        def had() -> set[str]:
+            return self.store.exchanged_types(tx, subject, to) if subject else set()
+
+        return tuple(self.plan.conversations(message, trigger, to, had))
+
     def send(
         self, tx: Tx, mt: MessageType, payload: bytes, to: str, utility_block: str | None = None, **kw: Any
     ) -> Envelope:
-        """Queue a message to node ``to`` inside a transaction (see :func:`send_tx`), minimised to its UB data set."""
+        """Queue a message to node ``to`` inside a transaction (see :func:`send_tx`), minimised to its UB data set,
+        naming the UBs it belongs to (``ubs`` in ``kw``, else :meth:`conversations`)."""
         env = mt.envelope(self.node, to, **kw)
+        if not env.ubs:
+            env = replace(env, ubs=self.conversations(tx, mt.name, env.trigger, to, env.subject))
         payload = self.outgoing(mt, payload, to, env.trigger, utility_block)
         send_tx(tx, self.node, self.topics, self.store, env, payload, mt, signer=self.signer)
         return env
 
     def reply(self, tx: Tx, env: Envelope, mt: MessageType, payload: bytes, now: datetime) -> Envelope:
-        """Answer ``env`` with a message of type ``mt``: same conversation and trace, addressed to its sender."""
+        """Answer ``env`` with a message of type ``mt``: same conversation and trace (and UBs: those the plan says
+        when ``env`` named none), addressed to its sender."""
         out = replace(env.reply(self.node, mt.ce_type, now), dataschema=mt.schema)
+        if not out.ubs:
+            out = replace(out, ubs=self.conversations(tx, mt.name, out.trigger, out.recipient or "", out.subject))
         send_tx(
             tx,
             self.node,
@@ -644,8 +677,15 @@ class InboxNode:
         )
 
     def _dead_letter(
-        self, tx: Tx, record: Record, issue: Issue, message_id: str | None, consignment: str | None = None
+        self,
+        tx: Tx,
+        record: Record,
+        issue: Issue,
+        message_id: str | None,
+        consignment: str | None = None,
+        ubs: Sequence[str] | None = None,
     ) -> None:
+        """Dead-letter ``record``; its interop record names the UBs ``ubs`` (None: those its header names)."""
         headers, value = bounded_copy(record)
         headers += [
             ("dlq_error_class", issue.error_class.name.lower().encode()),
@@ -666,6 +706,7 @@ class InboxNode:
             receiver=self.node,
             result=issue.rule,
             detail=issue.message[:300],
+            ubs=list(read_ubs(record.header(UBS_HEADER)) if ubs is None else ubs),
             **traced(TraceContext.parse(record.header("traceparent"), record.header("tracestate"))),
         )
 
@@ -686,7 +727,7 @@ class InboxNode:
             result="unverified",
             detail=f"claims to be {env.id} from {env.source}",
         )
-        self._dead_letter(tx, record, check.issue, None, env.subject)
+        self._dead_letter(tx, record, check.issue, None, env.subject, ubs=())  # what it claims is not proven
         return Outcome("dead_lettered", [check.issue])
 
     def _dead_letter_only_tx(self, tx: Tx, record: Record, issue: Issue) -> None:
@@ -705,7 +746,7 @@ class InboxNode:
             tx.mark_handled(pos_id, "bad_envelope", iso(now))
             issue = Issue("F300", 300, str(exc))
             self.interop(tx, Stage.RECEIVED, receiver=self.node, result="bad_envelope")
-            self._dead_letter(tx, record, issue, None)
+            self._dead_letter(tx, record, issue, None, ubs=())
             return Outcome("dead_lettered", [issue])
 
         # the signature first: nothing of an unproven record is stored (not its id) nor parsed
@@ -726,6 +767,7 @@ class InboxNode:
                 sender=env.source,
                 receiver=self.node,
                 detail="redelivered message ignored",
+                ubs=list(env.ubs),
                 **traced(env.trace),
             )
             return Outcome("duplicate")
@@ -795,6 +837,7 @@ class InboxNode:
             receiver=self.node,
             message_type=mt.name if mt else env.type,
             event=env.trigger,
+            ubs=list(env.ubs),
             **traced(env.trace),
         )
 
@@ -819,7 +862,7 @@ class InboxNode:
         )
         if (mt is None or mt.acknowledged) and self.answerable(env.source):
             self._acknowledge(tx, env, answer_issues(errors), now, common)
-        self._dead_letter(tx, record, errors[0], env.id, env.subject)
+        self._dead_letter(tx, record, errors[0], env.id, env.subject, env.ubs)
 
     def _conflicting_duplicate(
         self, tx: Tx, record: Record, env: Envelope, first: dict[str, Any], now: datetime
@@ -883,6 +926,8 @@ class InboxNode:
             result=ack.function_code,
             latency_ms=latency,
             detail=None if row else "acknowledges a message this node did not send",
+            # the UBs of the message acknowledged, as this node sent it (whatever the answer's header says)
+            ubs=row["ubs"] if row else [],
             # the acknowledged message is one this node sent: its span id is derived from its id
             **traced(env.trace, message_span_id(original) if row is not None else None),
         )

@@ -6,7 +6,9 @@ that parses but breaks the schema, a message from a sender the node does not
 know. They carry proper CloudEvents headers, signed with the key of the node
 they are sent as (the network's, default this process's development keyring), so
 they reach the node's validation rather than failing at the envelope or the
-signature: the content rule fires, not a signature rule.
+signature: the content rule fires, not a signature rule. Like the exit data a
+customs node sends, they name UB-SEED-EXIT as their conversation (``ce_seedsimubs``),
+so the monitor counts the refusals against that Utility Block.
 
 An injected record also carries the header :data:`INJECTED_HEADER` (``seedsim-injected``,
 naming the runner), which no node reads: it tells a trace's reader that the
@@ -45,6 +47,9 @@ SCHEMA_VIOLATION = (
     b"<Declaration><FunctionCode>9</FunctionCode><TypeCode>EXA</TypeCode><unknown/></Declaration></md:MetaData>"
 )
 
+#: the Utility Block whose conversation exit data between customs nodes is (schemas/utility-blocks/seed-exit.yaml)
+EXIT_DATA_UB = "UB-SEED-EXIT"
+
 PAYLOADS = {
     "broken_xml": BROKEN_XML,
     "external_entity": XXE,
@@ -76,7 +81,7 @@ def malformed_record(
 ) -> Record:
     """A record as ``sender`` would send it to ``recipient``, with a bad payload, signed with ``sender``'s key
     in ``keys`` (default: the development keyring); its key and ce_subject are ``<subject>-<kind>``."""
-    env = EXPORT_DATA.envelope(sender, recipient, subject=f"{subject}-{kind}", trigger="EXIT")
+    env = EXPORT_DATA.envelope(sender, recipient, subject=f"{subject}-{kind}", trigger="EXIT", ubs=(EXIT_DATA_UB,))
     return injected(inbox_record(topics, env, PAYLOADS[kind], signer_of(sender, keys)))
 
 

@@ -415,6 +415,7 @@ class Player:
             subject=subject,
             correlation_id=conv.correlation_id,
             trigger=out.step.event,
+            ubs=(self.ub.id,),  # the conversation played is this UB's
         )
         return env.id
 

@@ -63,6 +63,13 @@ def _headers_schema(ce_type: str | None, dataschema: str | None = None) -> dict:
             **text,
             "description": "the consignment event that caused the message (PRE_ARRIVAL, EXIT, ENTRY, ...)",
         },
+        envelope.UBS_HEADER: {
+            **text,
+            "pattern": "^UB-[A-Z0-9][A-Z0-9-]*(,UB-[A-Z0-9][A-Z0-9-]*)*$",
+            "description": "the Utility Blocks whose conversations the message belongs to, comma-separated; an "
+            "answer repeats those of the message it answers (optional: monitoring measures a message without it "
+            "by its type)",
+        },
         "traceparent": {
             **text,
             "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",

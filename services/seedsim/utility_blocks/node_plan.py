@@ -34,11 +34,22 @@ one strips (:func:`~seedsim.utility_blocks.data_set.minimise`) the other
 accepts (:func:`~seedsim.utility_blocks.data_set.check`, rules UB301 and
 UB302). A sender that knows its UB (a customs node running UB-SEED-EXIT)
 strips to that UB's data set alone.
+
+**Conversations.** Which UBs' conversations a message belongs to is what the
+sender writes on it (``ce_seedsimubs``), so the monitor measures each UB over
+its own messages (:mod:`seedsim.runners.monitor.service_levels`).
+:meth:`NodePlan.conversations` starts from the UBs governing it; a type several
+of them name (EntryConfirmation closes UB-SEED-EXIT, -TIR, -ATA, -TRANSIT and
+-VAT) belongs to those of which the consignment already had another message with
+that neighbour at this node: an EntryConfirmation answering exit data is
+UB-SEED-EXIT's, and UB-SEED-TIR's too when a TIR carnet came with it. A UB the
+message would open (UB-SEED-VAT's EntryConfirmation) is not one the node can
+tell from what it holds, so it is left out of a shared type.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,6 +126,8 @@ class NodePlan:
         self.blocks = blocks
         # the data set of a (message, event, sender, receiver) is looked up for every message sent and received
         self._rules: dict[tuple, DataSetRules | None] = {}
+        # and the UBs governing it, for every message sent
+        self._governing: dict[tuple[str, str | None, str, str], list[UtilityBlock]] = {}
 
     @classmethod
     def load(cls, node_id: str, directory: Path | str | None = None) -> NodePlan:
@@ -168,17 +181,33 @@ class NodePlan:
 
     def governing(self, message: str, trigger: str | None, sender: str, receiver: str) -> list[UtilityBlock]:
         """The UBs that may govern ``message`` from ``sender`` to ``receiver`` on ``trigger`` (any event if None)."""
-        return [
-            ub
-            for ub in self.blocks.values()
-            if any(
-                s.message == message
-                and (trigger is None or s.event == trigger)
-                and plays(sender, ub, s.from_role)
-                and plays(receiver, ub, s.to_role)
-                for s in ub.business_process.steps
-            )
-        ]
+        key = (message, trigger, sender, receiver)
+        found = self._governing.get(key)
+        if found is None:
+            found = self._governing[key] = [
+                ub
+                for ub in self.blocks.values()
+                if any(
+                    s.message == message
+                    and (trigger is None or s.event == trigger)
+                    and plays(sender, ub, s.from_role)
+                    and plays(receiver, ub, s.to_role)
+                    for s in ub.business_process.steps
+                )
+            ]
+        return found
+
+    def conversations(
+        self, message: str, trigger: str | None, receiver: str, had: Callable[[], Collection[str]]
+    ) -> list[str]:
+        """The ids of the UBs whose conversations ``message`` from this node to ``receiver`` on ``trigger`` belongs
+        to: the one governing it; of several, those of which ``had()`` (the types this node exchanged with
+        ``receiver`` about the consignment, asked only then) holds another message."""
+        governing = self.governing(message, trigger, self.node, receiver)
+        if len(governing) <= 1:
+            return [ub.id for ub in governing]
+        exchanged = set(had())
+        return [ub.id for ub in governing if exchanged & (set(ub.messages()) - {message, ACKNOWLEDGEMENT})]
 
     def rules(
         self, message: str, trigger: str | None, sender: str, receiver: str, utility_block: str | None = None

@@ -598,10 +598,12 @@ class CustomsNode(InboxNode):
         parent_span_id: str | None = None,
     ) -> Envelope:
         """Send what a UB step names, reduced to that UB's data set for the message, in the consignment's trace (as
-        the child of span ``parent_span_id`` when it answers a message)."""
+        the child of span ``parent_span_id`` when it answers a message), naming the UBs whose conversations it
+        belongs to (an EntryConfirmation: those the consignment had with ``to`` here, :meth:`conversations`)."""
         mt = self.catalogue.by_name[send.message]
+        ubs = self.conversations(tx, send.message, send.step.event, to, ucr)
         # ce_time is when the message is sent (receivers check it against their clock), not the event's time
-        env = mt.envelope(self.node, to, subject=ucr, correlation_id=correlation, trigger=send.step.event)
+        env = mt.envelope(self.node, to, subject=ucr, correlation_id=correlation, trigger=send.step.event, ubs=ubs)
         payload = self.outgoing(mt, payload, to, send.step.event, send.ub.id)
         send_tx(tx, self.node, self.topics, self.store, env, payload, mt, parent_span_id, signer=self.signer)
         return env

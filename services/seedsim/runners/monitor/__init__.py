@@ -8,7 +8,7 @@ of its own; it turns them into the picture a person can use:
 * :mod:`.monitored_records`: what a record on a topic is (the one place records are decoded);
 * :mod:`.monitor_aggregate`: counters, :mod:`.interop_matrix` (sender x receiver x message type),
   :mod:`.network_graph` (nodes and flows, coloured by health), :mod:`.service_levels` (each
-  Utility Block against its governance section), alerts and dead letters: pure Python, no I/O,
+  Utility Block against its governance section, over its own conversations: :mod:`.ub_cells`), alerts and dead letters: pure Python, no I/O,
   so a trace file feeds it as well as a live topic;
 * :mod:`.monitor_store`: SQLite, each record stored once (by id) before its offset is committed;
   a restart rebuilds the aggregate from it;

@@ -38,7 +38,8 @@ from seedsim.runners.monitor.latency_histogram import LatencyHistogram
 UNKNOWN = "?"
 REMEMBERED = 50_000
 COLUMNS = ("sent", "delivered", "valid", "invalid", "acknowledged", "nacked", "dead_lettered")
-_COUNTED = {
+#: the column each stage counts in
+COUNTED = {
     Stage.SENT: "sent",
     Stage.RECEIVED: "delivered",
     Stage.VALID: "valid",
@@ -47,7 +48,8 @@ _COUNTED = {
     Stage.NACKED: "nacked",
     Stage.DEAD_LETTERED: "dead_lettered",
 }
-_ANSWERED = (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)
+#: the stages whose latency is a round trip (sending to reading the answer)
+ANSWERED = (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED)
 
 
 @dataclass(frozen=True, order=True)
@@ -63,6 +65,14 @@ class Flow:
 class MatrixCell:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COLUMNS, 0))
     latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+
+    def count(self, stage: Stage, latency_ms: float | None) -> None:
+        """Count a record of ``stage`` (in its column, and its round-trip latency if it is an answer's)."""
+        column = COUNTED.get(stage)
+        if column is not None:
+            self.counts[column] += 1
+        if latency_ms is not None and stage in ANSWERED:
+            self.latency.add(latency_ms)
 
     def merge(self, other: MatrixCell) -> None:
         for k, n in other.counts.items():
@@ -86,11 +96,12 @@ class InteropMatrix:
             found = self.cells[flow] = MatrixCell()
         return found
 
-    def add(self, rec: InteropRecord) -> None:
+    def add(self, rec: InteropRecord) -> str | None:
+        """Count ``rec`` in its cell; the message type it was counted under (a dead letter's is that of the message
+        received), None when its stage counts nowhere."""
         stage = rec.stage
-        column = _COUNTED.get(stage)
-        if column is None and stage not in _ANSWERED:
-            return
+        if stage not in COUNTED and stage not in ANSWERED:
+            return None
         sender, message_type = rec.sender, rec.message_type
         if stage == Stage.RECEIVED and rec.message_id:
             self._remember(rec.message_id, sender or UNKNOWN, message_type or UNKNOWN)
@@ -101,10 +112,8 @@ class InteropMatrix:
         cell = self._by_key.get(key)
         if cell is None:
             cell = self._by_key[key] = self.cell(Flow(*key))
-        if column is not None:
-            cell.counts[column] += 1
-        if stage in _ANSWERED and rec.latency_ms is not None:
-            cell.latency.add(rec.latency_ms)
+        cell.count(stage, rec.latency_ms)
+        return key[2]
 
     def _remember(self, message_id: str, sender: str, message_type: str) -> None:
         self._received[message_id] = (sender, message_type)

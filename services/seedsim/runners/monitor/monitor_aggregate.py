@@ -6,8 +6,9 @@ it keeps in bounded memory:
 
 * the counters a run's summary prints (:func:`seedsim.runners.interop_summary.summary_counts`,
   so the monitor and ``seedsim run`` count alike), and a count per stage;
-* the :class:`.interop_matrix.InteropMatrix`, from which the network and each UB's service
-  level are derived on request;
+* the :class:`.interop_matrix.InteropMatrix`, from which the network is derived on request, and
+  the :class:`.ub_cells.UbCells` (each UB's conversations, and records naming none by type), from
+  which each UB's service level is;
 * the latest :data:`FEED` stages, :data:`KEPT` alerts (matching and risk, with both values) and
   :data:`KEPT` dead letters (rule and reason); the store keeps them all;
 * on request, the latency distributions per message type and per link (from the matrix's
@@ -25,6 +26,7 @@ from seedsim.runners.interop_summary import ACK_STAGES, ACK_TYPE, summary_counts
 from seedsim.runners.monitor.interop_matrix import Flow, InteropMatrix
 from seedsim.runners.monitor.network_graph import network
 from seedsim.runners.monitor.service_levels import service_level
+from seedsim.runners.monitor.ub_cells import UbCells
 from seedsim.runners.traces.trace_outcomes import Alert
 from seedsim.utility_blocks.model import UtilityBlock
 
@@ -72,6 +74,7 @@ class MonitorAggregate:
         self.stages: Counter[Stage] = Counter()
         self.ack_stages: Counter[Stage] = Counter()
         self.matrix = InteropMatrix()
+        self.ub_cells = UbCells()
         self.nodes: set[str] = set()
         self._feed: deque[InteropRecord] = deque(maxlen=FEED)
         self.alerts: deque[dict[str, Any]] = deque(maxlen=KEPT)
@@ -85,7 +88,9 @@ class MonitorAggregate:
         if rec.message_type == ACK_TYPE and stage in ACK_STAGES:
             self.ack_stages[stage] += 1
         self.nodes.add(rec.node)
-        self.matrix.add(rec)
+        counted_as = self.matrix.add(rec)
+        if counted_as is not None:
+            self.ub_cells.add(rec, counted_as)
         self._feed.append(rec)
         if stage in _ALERTS:
             self.alerts.append(alert_entry(rec))
@@ -107,7 +112,7 @@ class MonitorAggregate:
         return network(self.matrix, self.nodes)
 
     def service_levels(self) -> list[dict[str, Any]]:
-        return [service_level(ub, self.matrix, self.blocks) for ub in self.blocks]
+        return [service_level(ub, self.ub_cells, self.blocks) for ub in self.blocks]
 
     def latencies(self) -> dict[str, list[dict[str, Any]]]:
         """Round-trip latency distributions (send to reading the answer) per message type and per link

@@ -29,7 +29,9 @@ key                   what it holds
 ``matrix``            the interop matrix: one row per sender x receiver x message type, with sent,
                       delivered, valid, invalid, acknowledged, nacked, dead_lettered, p50_ms, p95_ms
 ``service_levels``    per Utility Block: measured against its governance section, ``status`` ok,
-                      breach or no traffic, and its ``breaches``
+                      breach or no traffic, its ``breaches``, and how it was ``measured`` (``by
+                      conversation``: records naming the UB; ``by message type``: records of a
+                      trace or system that names none; or both)
 ``alerts``            ``{"total": N, "latest": [...]}``: matching alerts (both values) and risk alerts
 ``dead_letters``      ``{"total": N, "latest": [...]}``: each with its rule and reason
 ``latency``           ``{"by_message_type": [...], "by_link": [...]}``: count, p50_ms, p95_ms and the

@@ -72,7 +72,9 @@ def _applied_twice(s: InteropSummary) -> list[str]:
 
 
 def ub_latencies(s: InteropSummary, ub_id: str) -> list[float]:
-    """Send -> acknowledgement latencies of the messages a Utility Block's steps send."""
+    """Send -> acknowledgement latencies of the messages of a Utility Block's conversations: those whose records
+    name it (``ubs``); a record naming no UB (a trace recorded before they did) counts when its type is one the
+    UB's steps send."""
     ub = blocks_in().get(ub_id)
     if ub is None:
         raise ValueError(f"no Utility Block {ub_id!r} for ub_latency_p95_ms")
@@ -80,7 +82,9 @@ def ub_latencies(s: InteropSummary, ub_id: str) -> list[float]:
     return [
         r.latency_ms
         for r in s.records
-        if r.stage == Stage.ACK_RECEIVED and r.message_type in sent and r.latency_ms is not None
+        if r.stage == Stage.ACK_RECEIVED
+        and (ub_id in r.ubs if r.ubs else r.message_type in sent)
+        and r.latency_ms is not None
     ]
 
 

@@ -32,7 +32,7 @@ from seedsim.core.transport import Handler, Record, Transport
 from seedsim.core.wco import MetaData
 from seedsim.messages.seed import EXPORT_DATA
 from seedsim.nodes.inbox_node import inbox_record
-from seedsim.runners.hostile_payloads import injected, signer_of
+from seedsim.runners.hostile_payloads import EXIT_DATA_UB, injected, signer_of
 
 
 class FaultyTransport:
@@ -131,6 +131,6 @@ def unknown_sender_record(
 ) -> Record:
     """Well-formed exit data from a node the recipient does not exchange with, signed with that node's key in
     ``keys`` (default: the development keyring, which has a key for any node), so the partner rule answers it."""
-    env = EXPORT_DATA.envelope(sender, recipient, subject=subject, trigger="EXIT")
+    env = EXPORT_DATA.envelope(sender, recipient, subject=subject, trigger="EXIT", ubs=(EXIT_DATA_UB,))
     payload = export.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=sender))
     return injected(inbox_record(topics, env, payload, signer_of(sender, keys)))
