@@ -76,6 +76,8 @@ def test_the_utility_blocks_a_message_names_are_signed_and_a_message_without_the
     assert named.header(UBS_HEADER) == "UB-SEED-EXIT" and rule(keys, named) is None
     changed = [(k, b"UB-SEED-TIR" if k == UBS_HEADER else v) for k, v in named.headers]
     assert verify(changed, named.value, keys.trust, NOW).issue.rule == "F315"
+    dropped = [(k, v) for k, v in named.headers if k != UBS_HEADER]  # dropped on the way: the signed content differs
+    assert verify(dropped, named.value, keys.trust, NOW).issue.rule == "F315"
     # a system that never sends the attribute (an external integrator's) signs the same content as before it existed
     plain = message(keys, at=NOW)
     assert plain.header(UBS_HEADER) is None and rule(keys, plain) is None

@@ -23,8 +23,8 @@ The scheme
     changed, without the signature failing. :data:`SIGNED_WHEN_PRESENT` (``ce_seedsimubs``, the
     Utility Blocks a message belongs to) is a member of the attributes only when the record carries
     it: a signer that never sends it (an external integrator's system) signs the same content as
-    before, and a value changed on the way fails the signature (dropped on the way, it is not noticed:
-    the message then counts by its type in monitoring, nothing else reads it). ``traceparent``/``tracestate`` are not signed (tracing
+    before, and a value changed or dropped on the way fails the signature (the signer's content had
+    it, the receiver's has not). ``traceparent``/``tracestate`` are not signed (tracing
     may be rewritten on the way); a signed header repeated on a record is refused, so a reader cannot
     be made to read a value other than the signed one.
 
