@@ -19,7 +19,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -33,7 +33,15 @@ from seedsim.core import codes
 from seedsim.core.declaration import Declaration
 from seedsim.core.declaration_rules import LODGING_RULES
 from seedsim.core.message_type import MessageCatalogue
-from seedsim.core.validation import Issue, RuleContext, ValidationReport, check, check_bytes, parse_checked
+from seedsim.core.validation import (
+    Issue,
+    RuleContext,
+    ValidationReport,
+    check,
+    check_bytes,
+    compiled_schema,
+    parse_checked,
+)
 from seedsim.core.wco import NS_DEC
 from seedsim.core.xml_safety import XmlLimits
 from seedsim.message_catalogue import CATALOGUE
@@ -164,22 +172,71 @@ def _validate_file(path: Path, lodging: LodgingDesk | None = None) -> DocumentRe
     return validate_document(data, str(path), lodging=lodging)
 
 
+def _validate_chunk(paths: list[Path], lodging: LodgingDesk | None = None) -> list[DocumentReport]:
+    """What one worker process does with one chunk: the same as the sequential loop, on fewer files."""
+    return [_validate_file(p, lodging) for p in paths]
+
+
+def _compile_schemas(lodging: LodgingDesk | None = None) -> None:
+    """Compile every schema a document may need (each is kept per process and thread by ``compiled_schema``).
+
+    Called in the command's process before its workers are forked, so they inherit the compiled schemas,
+    and as each worker's initializer, which then finds them already there (or compiles them once)."""
+    for mt in CATALOGUE:
+        compiled_schema(mt.schema)
+    if lodging is not None:
+        compiled_schema(lodging.national_schema)
+
+
 #: below this many files, starting worker processes costs more than it saves
 PARALLEL_FROM = 256
+#: files a worker is handed at a time: enough that passing them costs little, few enough for smooth progress
+CHUNK = 64
+
+
+def workers_available() -> int:
+    """The cores this process may run on (its CPU affinity, which a container or ``taskset`` may narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def validate_files(
+    files: Sequence[Path],
+    workers: int | None = None,
+    lodging: LodgingDesk | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[DocumentReport]:
+    """Validate ``files``; the reports come in the files' order, the same whether or not it ran in parallel.
+
+    From :data:`PARALLEL_FROM` files on, one pool of worker processes (one per core by default) takes them
+    :data:`CHUNK` at a time; ``progress(done, total)`` is told as each file or chunk is done."""
+    total = len(files)
+    workers = workers if workers is not None else workers_available()
+    reports: list[DocumentReport] = []
+    if workers <= 1 or total < PARALLEL_FROM:
+        for f in files:
+            reports.append(_validate_file(f, lodging))
+            if progress is not None:
+                progress(len(reports), total)
+        return reports
+    _compile_schemas(lodging)
+    chunks = [list(files[i : i + CHUNK]) for i in range(0, total, CHUNK)]
+    with ProcessPoolExecutor(max_workers=workers, initializer=_compile_schemas, initargs=(lodging,)) as pool:
+        for done in pool.map(partial(_validate_chunk, lodging=lodging), chunks):
+            reports += done
+            if progress is not None:
+                progress(len(reports), total)
+    return reports
 
 
 def validate_paths(
     paths: Iterable[str], workers: int | None = None, lodging: LodgingDesk | None = None
 ) -> list[DocumentReport]:
     """Validate every document found (declarations at ``lodging``, if given); large corpora are spread over the
-    machine's cores."""
-    files = expand(paths)
-    workers = workers if workers is not None else (os.cpu_count() or 1)
-    one = partial(_validate_file, lodging=lodging)
-    if workers > 1 and len(files) >= PARALLEL_FROM:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, files, chunksize=64))
-    return [one(f) for f in files]
+    machine's cores (:func:`validate_files`)."""
+    return validate_files(expand(paths), workers, lodging)
 
 
 # -- reports ---------------------------------------------------------------------------------------

@@ -9,18 +9,17 @@ goes to stderr.
 
 from __future__ import annotations
 
-import glob
 import json
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.shared_options import Verbose
-from seedsim.commands.terminal import TERMINAL, ProgressHook
+from seedsim.commands.terminal import TERMINAL
 
 Output = Annotated[
     Path | None,
@@ -74,11 +73,23 @@ def validate(
             show_default="a customs node's: wco/seedsim_metadata.xsd",
         ),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            "-j",
+            envvar="SEEDSIM_JOBS",
+            min=1,
+            help="Worker processes validating at once when there are many files (256 or more);"
+            " 1 validates them all in this process. The report is the same either way.",
+            show_default="one per core",
+        ),
+    ] = None,
     verbose: Verbose = False,
 ) -> int:
     """Validate documents against their schema and business rules; exit 0 only when all are valid."""
     TERMINAL.set_verbose(verbose)
-    from seedsim.conformance import FORMATS, LodgingDesk, expand
+    from seedsim.conformance import FORMATS, LodgingDesk, expand, validate_files
 
     if as_ is not JudgedAs.lodging and (country or national_schema):
         raise preflight.Refused("--country and --national-schema are the lodging desk's: add --as lodging")
@@ -90,30 +101,13 @@ def validate(
         TERMINAL.error("no documents found at " + " ".join(paths))
         return 2
     with TERMINAL.progress("files validated", stream=sys.stderr) as progress:
-        reports = _validated(files, progress, lodging)
+        reports = validate_files(files, jobs, lodging, progress)
     text = FORMATS[format.value](reports)
     if output:
         output.write_text(text + "\n", encoding="utf-8")
     else:
         TERMINAL.line(text)
     return 0 if all(r.valid for r in reports) else 1
-
-
-def _validated(files: list[Path], progress: ProgressHook, lodging: Any = None) -> list:
-    """Validate ``files`` a slice at a time, reporting progress; large slices use every core, as validate_paths does."""
-    from seedsim.conformance import PARALLEL_FROM, validate_paths
-
-    step = 1 if len(files) < PARALLEL_FROM else PARALLEL_FROM
-    reports: list = []
-    for i in range(0, len(files), step):
-        # each file as a path validate_paths reads literally: a name with * ? [ is escaped, not taken as a pattern
-        reports += validate_paths((_literal(str(f)) for f in files[i : i + step]), lodging=lodging)
-        progress(len(reports), len(files))
-    return reports
-
-
-def _literal(path: str) -> str:
-    return glob.escape(path) if any(c in path for c in "*?[") else path
 
 
 def asyncapi(

@@ -83,8 +83,10 @@ class MessageType:
 
     def matches(self, root: etree._Element) -> bool:
         body = body_in(root)
-        if body is None:
-            body = root
+        return self.matches_body(root if body is None else body)
+
+    def matches_body(self, body: etree._Element) -> bool:
+        """Whether the message a document carries (``body_in``, or the root of a wrapper holding none) is of this type."""
         if body.tag != self.element:
             return False
         if self.discriminator:
@@ -111,6 +113,10 @@ class MessageCatalogue:
             self._by_ce_type[mt.ce_type] = mt
         #: name -> type, e.g. ``by_name["ExportData"]``
         self.by_name: Mapping[str, MessageType] = {mt.name: mt for mt in self._by_ce_type.values()}
+        # element -> the types carried in it, in catalogue order: detect tries only those
+        self._by_element: dict[object, list[MessageType]] = {}
+        for mt in self._by_ce_type.values():
+            self._by_element.setdefault(mt.element, []).append(mt)
 
     def __iter__(self) -> Iterator[MessageType]:
         return iter(self._by_ce_type.values())
@@ -123,4 +129,7 @@ class MessageCatalogue:
 
     def detect(self, root: etree._Element) -> list[MessageType]:
         """The types a document could be, from its root element (and TypeCode/FunctionCode where types share one)."""
-        return [mt for mt in self._by_ce_type.values() if mt.matches(root)]
+        body = body_in(root)
+        if body is None:
+            body = root
+        return [mt for mt in self._by_element.get(body.tag, ()) if mt.matches_body(body)]

@@ -180,10 +180,22 @@ def _reading_plan(cls: type[XmlModel], ns: str) -> tuple[tuple[_Slot, ...], dict
 
 
 def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
-    """Read an instance of ``cls`` from ``el``; children in other namespaces or unknown are ignored."""
+    """Read an instance of ``cls`` from ``el``; children in other namespaces or unknown are ignored.
+
+    The whole tree's values are gathered first and validated by pydantic in one call (in Rust, level
+    after level), rather than one call per element from Python: a declaration reads in about 3/4 of the
+    time. Where anything in that goes wrong -- a value that does not convert, a model that does not
+    validate -- it is read again element by element (:func:`_read_by_level`), so what is raised, and what
+    lenient reading keeps, is exactly what reading level by level gives."""
+    try:
+        return cls.model_validate(_values(cls, el, ns))
+    except Exception:
+        return _read_by_level(cls, el, ns)
+
+
+def _own_values(own: tuple[_Slot, ...], el: etree._Element) -> dict[str, Any]:
+    """An element's attributes and own text, by field name: where reading a model starts."""
     data: dict[str, Any] = {}
-    own, by_tag = _reading_plan(cls, ns)
-    slot: _Slot | None
     for slot in own:
         if slot.kind == "attribute":
             raw = el.get(slot.tag)
@@ -191,14 +203,52 @@ def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
                 data[slot.name] = _scalar(slot.scalar, raw)
         else:
             data[slot.name] = _scalar(slot.scalar, el.text or "")
+    return data
+
+
+def _put(data: dict[str, Any], slot: _Slot, value: Any) -> None:
+    """A child's value into its field: appended to a repeated one, else the first occurrence kept."""
+    if slot.repeated:
+        data.setdefault(slot.name, []).append(value)
+    elif slot.name not in data:
+        data[slot.name] = value
+
+
+def _known_children(by_tag: dict[object, _Slot], el: etree._Element) -> Iterator[tuple[_Slot, etree._Element]]:
+    """The children of ``el`` a model declares, with their slot; others (and comments, PIs: their tags are not
+    str) are ignored."""
     for child in el:
-        slot = by_tag.get(child.tag)  # comments and PIs have non-str tags and never match
-        if slot is None:
-            continue
+        slot = by_tag.get(child.tag)
+        if slot is not None:
+            yield slot, child
+
+
+def _values(cls: type[XmlModel], el: etree._Element, ns: str) -> dict[str, Any]:
+    """The values of ``el`` and its descendants as nested dicts of field names, for ``cls.model_validate``."""
+    own, by_tag = _reading_plan(cls, ns)
+    data = _own_values(own, el)
+    for slot, child in _known_children(by_tag, el):
+        value: Any
+        if slot.model is not None:
+            value = _values(slot.model, child, slot.ns or ns)
+        elif slot.scalar is str:  # most leaves: _scalar's first step, without the call
+            text = child.text
+            value = text.strip() if text else ""
+        else:
+            value = _scalar(slot.scalar, child.text or "")
+        _put(data, slot, value)
+    return data
+
+
+def _read_by_level(cls: type[M], el: etree._Element, ns: str) -> M:
+    """Read ``cls`` from ``el`` validating each element's model as it is read (lenient reading acts here)."""
+    own, by_tag = _reading_plan(cls, ns)
+    data = _own_values(own, el)
+    for slot, child in _known_children(by_tag, el):
         child_ns = slot.ns or ns
         try:
             value = (
-                from_element(slot.model, child, child_ns)
+                _read_by_level(slot.model, child, child_ns)
                 if slot.model is not None
                 else _scalar(slot.scalar, child.text or "")
             )
@@ -206,10 +256,7 @@ def from_element(cls: type[M], el: etree._Element, ns: str) -> M:
             if not _lenient.get():
                 raise
             continue
-        if slot.repeated:
-            data.setdefault(slot.name, []).append(value)
-        elif slot.name not in data:
-            data[slot.name] = value
+        _put(data, slot, value)
     try:
         return cls.model_validate(data)
     except ValidationError:
