@@ -88,6 +88,7 @@ from seedsim.core.xml_safety import XmlLimits
 from seedsim.messages.seed import ACKNOWLEDGEMENT
 from seedsim.nodes import refusal
 from seedsim.nodes.driver_records import SEND, DriverAction
+from seedsim.nodes.node_metrics import DEAD_LETTER_FAILED, ILLEGAL_TOPIC, TOO_LARGE, TRANSPORT_REFUSED, NodeMetrics
 from seedsim.nodes.refusal import Refusal, Why
 
 log = logging.getLogger("seedsim.node")
@@ -265,6 +266,8 @@ class InboxNode:
         #: records parked since start (the parking table keeps them all), and when the last one was
         self.parked = 0
         self.last_parked_at: str | None = None
+        #: what GET /metrics says (seedsim.nodes.node_metrics)
+        self.metrics = NodeMetrics(node)
         #: since when, and why, the store cannot write / sending fails (None: it works)
         self._store_down: tuple[datetime, str] | None = None
         self._send_failing: tuple[datetime, str] | None = None
@@ -431,14 +434,18 @@ class InboxNode:
                     detail=f"not sent to {record.topic[:100]}, parked in the node's store: {why}"[:300],
                 )
             )
-        self._count_parked(len(rows))
+            never = unsendable(record) is not None
+            self._count_parked(
+                1, (ILLEGAL_TOPIC if not legal_topic(record.topic) else TOO_LARGE) if never else TRANSPORT_REFUSED
+            )
         try:
             await self.transport.send_batch(said)
         except Exception as exc:  # the log and the parking table still say it
             log.warning("node %s: could not send the interop record of a parked record: %s", self.node, exc)
 
-    def _count_parked(self, n: int) -> None:
+    def _count_parked(self, n: int, reason: str) -> None:
         self.parked += n
+        self.metrics.count_parked(reason, n)
         self.last_parked_at = iso(now_utc())
 
     async def run(self, fn, *args):
@@ -630,7 +637,7 @@ class InboxNode:
             self._store_failing(exc)
             raise StoreUnavailable(f"node {self.node}: the store cannot write: {exc}") from exc
         self._store_failing(None)
-        self._count_parked(1)
+        self._count_parked(1, DEAD_LETTER_FAILED)
         log.error("node %s: parked %s@%s@%s: %s", self.node, record.topic, record.partition, record.offset, reason)
 
     def _park_tx(self, tx: Tx, record: Record, reason: str) -> None:
