@@ -23,7 +23,7 @@ keeps the node from working (``GET /health`` answers 503 with it).
 
 The same ``ce_id`` with the same payload is a redelivery (ignored, interop
 ``duplicate``); with another payload it is a conflicting duplicate, refused
-(F300) with a negative acknowledgement naming the first message and a dead
+(F306) with a negative acknowledgement naming the first message and a dead
 letter: a corrected resend carries a new id.
 
 These are the customs node's rules, extracted so that agency nodes behave the
@@ -52,7 +52,7 @@ from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
 from seedsim.core.codes import countries
-from seedsim.core.envelope import Envelope, EnvelopeError
+from seedsim.core.envelope import Envelope, EnvelopeError, HeaderTooLong
 from seedsim.core.interop import InteropRecord, Stage, decode_interop, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_signing import DEFAULT_SKEW, SignatureCheck, Signer
@@ -710,7 +710,7 @@ class InboxNode:
             if tx.already_handled(pos_id):
                 return Outcome("duplicate")
             tx.mark_handled(pos_id, "bad_envelope", iso(now))
-            issue = Issue("F300", 300, str(exc))
+            issue = Issue("F305", 305, str(exc)) if isinstance(exc, HeaderTooLong) else Issue("F300", 300, str(exc))
             self.interop(tx, Stage.RECEIVED, receiver=self.node, result="bad_envelope")
             self._dead_letter(tx, record, issue, None)
             return Outcome("dead_lettered", [issue])
@@ -836,8 +836,8 @@ class InboxNode:
         mt = self.catalogue.by_ce_type(env.type)
         common = self._about(env, mt)
         issue = Issue(
-            "F300",
-            300,
+            "F306",
+            306,
             f"ce_id {env.id} names the message received at {first['handled_at']} ({first['outcome']}, payload SHA-256 "
             f"{first['digest'][:16]}...), and this payload differs (SHA-256 {digest(record.value)[:16]}...): "
             "a conflicting duplicate is refused; a corrected resend carries a new ce_id",
