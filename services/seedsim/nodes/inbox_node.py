@@ -345,6 +345,9 @@ class InboxNode:
         if self._store_down is not None:
             since, why = self._store_down
             problems.append(f"the store cannot write since {iso(since)} (inbox paused, nothing committed): {why}")
+        self.keys.trust.refresh()  # a file changed while no message came: /health says so all the same
+        if self.keys.trust.problem:
+            problems.append(f"the trust list file cannot be used: {self.keys.trust.problem}")
         if self._send_failing is not None:
             since, why = self._send_failing
             if (now_utc() - since).total_seconds() > self.stuck_after_s:
