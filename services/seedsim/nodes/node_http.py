@@ -173,7 +173,8 @@ def node_app(
         summary="Liveness",
         description=(
             "200 and `status: ok` while the node works; 503 and `status: unhealthy` when it is stuck: its store "
-            "cannot write (the inbox is paused, nothing committed) or sending has kept failing. `problems` says why. "
+            "cannot write (the inbox is paused, nothing committed), sending has kept failing, or its trust list file has "
+            "become unreadable or invalid (the last good list stays in use). `problems` says why. "
             "`parked` (records set aside since start, kept in the store's parking table) and `outbox_draining` "
             "(what a crash left unsent still going out) appear when there is something to say."
         ),
