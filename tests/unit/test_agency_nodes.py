@@ -163,3 +163,22 @@ async def test_http_api_health_issue_and_lookup(net):
         assert (await client.get("/issued/nothing")).status_code == 404
         await settle()
         assert any(m["type"] == "Acknowledgement" for m in (await client.get("/messages")).json())
+
+
+async def test_a_retried_issue_request_issues_and_sends_nothing_again(net):
+    bus, nodes = net
+    app = create_app(nodes["RS-CCI"], manage_lifecycle=False)
+    request = {"to": "ME", "consignment": "RS-RETRY-1"}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cci") as client:
+        first = await client.post("/issue", json=request)
+        again = await client.post("/issue", json=request)
+        other = await client.post("/issue", json={"to": "ME", "consignment": "RS-RETRY-2"})
+        await settle()
+        sent = [m for m in (await client.get("/messages")).json() if m["type"] == "CertificateOfOrigin"]
+    assert first.status_code == again.status_code == other.status_code == 200
+    assert "repeat" not in first.json() and again.json() == {**first.json(), "repeat": True}
+    assert "repeat" not in other.json() and other.json()["issued"] != first.json()["issued"]
+    certificates = received(bus, "ME", "CertificateOfOrigin")
+    assert len(certificates) == 2, "the retried request sent a second certificate"
+    issued = await nodes["RS-CCI"].store.read(lambda c: c.execute("SELECT count(*) FROM issued").fetchone()[0])
+    assert issued == 2 and len(sent) == 2

@@ -85,7 +85,8 @@ async def test_the_same_id_with_another_payload_is_refused_naming_the_first(corr
     said = nacks[1].errors[0].description
     assert f"ce_id {env.id} names the message received at" in said and "rejected" in said
     assert "a corrected resend carries a new ce_id" in said
-    assert [r.header("dlq_rule") for r in bus.log(T.dead_letter("ME"))] == ["XSD100", "F300"]
+    assert [r.header("dlq_rule") for r in bus.log(T.dead_letter("ME"))] == ["XSD100", "F306"]
+    assert nacks[1].errors[0].validation_code == "F306"
     me = [r for r in interop(bus) if r.node == "ME" and r.message_id == env.id]
     assert [r.stage for r in me if r.stage in (Stage.INVALID, Stage.DUPLICATE)] == [
         Stage.INVALID,
@@ -240,3 +241,15 @@ async def test_start_serves_at_once_and_drains_the_outbox_in_the_background(tmp_
         await me.stop()
     assert draining["outbox_draining"] is True and draining["status"] == "ok"
     assert len(bus.log("seedsim.later")) == 3 and "outbox_draining" not in drained
+
+
+async def test_a_record_with_a_header_over_the_bound_is_dead_lettered_under_its_own_rule_unanswered(corridor):
+    bus, nodes = corridor
+    env = EXPORT_DATA.envelope("RS", "ME", subject="LONG", trigger="EXIT")
+    headers = tuple((k, b"S" * 600_000 if k == "ce_subject" else v) for k, v in env.to_headers())
+    await bus.send_batch([Record(topic=T.inbox("ME"), value=b"<x/>", key=b"LONG", headers=headers)])
+    await settle(bus)
+    [dead] = bus.log(T.dead_letter("ME"))
+    assert dead.header("dlq_rule") == "F305" and dead.header("dlq_error_class") == "functional"
+    assert "ce_subject is 600000 bytes, over the 1024-byte bound" in dead.header("dlq_reason")
+    assert not bus.log(T.inbox("RS")), "a record with an over-long header was answered"

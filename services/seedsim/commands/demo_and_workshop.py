@@ -20,21 +20,19 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.shared_options import (
+    NO_LOGIN,
     Json,
     Kafka,
-    KafkaCaFile,
-    KafkaPassword,
-    KafkaSecurityProtocol,
-    KafkaUsername,
     KeysFolder,
     Monitor,
     MonitorPort,
     Nodes,
     Verbose,
-    kafka_credentials,
+    kafka_login,
 )
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 DEFAULT_MALFORMED = "broken_xml,external_entity,schema_violation"
 
@@ -84,13 +82,11 @@ def _given(ctx: typer.Context, names: tuple[str, ...]) -> list[str]:
     return given
 
 
+@kafka_login
 def demo(
     ctx: typer.Context,
     kafka: Kafka = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     nodes: Nodes = None,
     consignments: Annotated[
         int, typer.Option(envvar="SEEDSIM_CONSIGNMENTS", min=1, help="How many consignments cross the border.")
@@ -206,7 +202,6 @@ def demo(
             "--record with --nodes: nodes that run elsewhere send through their own broker connection, not this run's;"
             " capture their topics with kcat -C -J (or seedsim trace record) instead"
         )
-    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if kafka:
         preflight.kafka_reachable(kafka, credentials=login)
     monitor_refused(ctx, monitor, json_)

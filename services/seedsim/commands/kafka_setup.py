@@ -17,15 +17,13 @@ import typer
 from seedsim.commands import preflight
 from seedsim.commands.serve import TopicPrefix
 from seedsim.commands.shared_options import (
+    NO_LOGIN,
     Kafka,
-    KafkaCaFile,
-    KafkaPassword,
-    KafkaSecurityProtocol,
-    KafkaUsername,
     Verbose,
-    kafka_credentials,
+    kafka_login,
 )
 from seedsim.commands.terminal import TERMINAL
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 kafka_app = typer.Typer(help="Set up a secured Kafka broker for a seedsim network.", no_args_is_help=True)
 
@@ -46,6 +44,7 @@ def users_of(value: str | None) -> dict[str, str]:
 
 
 @kafka_app.command("setup")
+@kafka_login
 def setup(
     nodes: Annotated[
         str,
@@ -58,10 +57,7 @@ def setup(
         ),
     ],
     kafka: Kafka = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     users: Annotated[
         str | None,
         typer.Option(
@@ -84,7 +80,6 @@ def setup(
     TERMINAL.set_verbose(verbose)
     if not kafka:
         raise preflight.Refused("kafka setup acts on a broker: give its address with --kafka or SEEDSIM_KAFKA")
-    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     accounts = users_of(users)
     network = preflight.partners(nodes)
     preflight.kafka_reachable(kafka, credentials=login)

@@ -133,7 +133,9 @@ def revoke(
     if key.revoked is not None:
         raise preflight.Refused(f"key {kid} was already revoked on {key.revoked:%Y-%m-%d %H:%M}Z")
     revoke_key(keys, kid, reason)
-    TERMINAL.line(f"{node.upper()}: key {kid} revoked; nodes refuse it once they read the trust list again (restart)")
+    TERMINAL.line(
+        f"{node.upper()}: key {kid} revoked; running nodes refuse it within a second or two (they read the trust list file again when it changes)"
+    )
     return 0
 
 

@@ -22,17 +22,15 @@ from seedsim.commands import preflight
 from seedsim.commands.serve import Host, TopicPrefix, _OneLineErrors
 from seedsim.commands.shared_options import (
     MONITOR_PORT_OPTION,
+    NO_LOGIN,
     Kafka,
-    KafkaCaFile,
-    KafkaPassword,
-    KafkaSecurityProtocol,
-    KafkaUsername,
     MonitorPort,
     Verbose,
-    kafka_credentials,
+    kafka_login,
 )
 from seedsim.commands.terminal import TERMINAL
 from seedsim.core import codes
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 Retention = Annotated[
     str | None,
@@ -47,12 +45,10 @@ DEFAULT_DB = Path("var/monitor.sqlite3")
 T = TypeVar("T")
 
 
+@kafka_login
 def monitor(
     kafka: Kafka = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     port: MonitorPort = 8080,
     host: Host = "127.0.0.1",
     db: Annotated[
@@ -80,7 +76,6 @@ def monitor(
             "nothing to monitor: give --kafka HOST:PORT (the broker the nodes use), or --db FILE of an earlier monitor;"
             " to watch an in-process run, use seedsim demo --monitor or seedsim run SCENARIO --monitor"
         )
-    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if kafka:
         preflight.kafka_reachable(kafka, credentials=login)
     preflight.writable_database(db)

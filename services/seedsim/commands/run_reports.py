@@ -23,12 +23,9 @@ import typer
 from seedsim.commands import preflight
 from seedsim.commands.preflight import Refused
 from seedsim.commands.shared_options import (
-    KafkaCaFile,
-    KafkaPassword,
-    KafkaSecurityProtocol,
-    KafkaUsername,
+    NO_LOGIN,
     ReportOutput,
-    kafka_credentials,
+    kafka_login,
     write_output,
 )
 from seedsim.commands.terminal import TERMINAL
@@ -99,6 +96,7 @@ def _scenario(given: str | None) -> Scenario | None:
         raise Refused(f"--scenario {given}: not a valid scenario: {'; '.join(exc.problems)}") from None
 
 
+@kafka_login
 def report(
     trace: Annotated[
         str | None,
@@ -124,10 +122,7 @@ def report(
             help="With --kafka: the run's topic prefix (seedsim run --kafka prints it in its first line).",
         ),
     ] = "seedsim",
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     from_: Annotated[
         str | None,
         typer.Option(
@@ -177,7 +172,6 @@ def report(
     if output is not None and (output.is_dir() or not output.parent.is_dir()):
         raise Refused(f"-o {output}: give a file in a folder that exists, e.g. report.{format_.value}")
     chosen = _scenario(scenario)
-    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     built = (
         _from_trace(trace, chosen, skip_bad)
         if trace is not None

@@ -24,23 +24,22 @@ from seedsim.commands import preflight
 from seedsim.commands.demo_and_workshop import monitor_refused, run_runner
 from seedsim.commands.run_reports import ReportOption, write_run_report
 from seedsim.commands.shared_options import (
+    NO_LOGIN,
     Json,
     Kafka,
-    KafkaCaFile,
-    KafkaPassword,
-    KafkaSecurityProtocol,
-    KafkaUsername,
     KeysFolder,
     Monitor,
     MonitorPort,
     Nodes,
     Verbose,
-    kafka_credentials,
+    kafka_login,
 )
 from seedsim.commands.terminal import TERMINAL
 from seedsim.commands.trace_files import RecordOption
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 
+@kafka_login
 def run(
     ctx: typer.Context,
     scenario: Annotated[
@@ -53,10 +52,7 @@ def run(
         ),
     ],
     kafka: Kafka = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     seed: Annotated[
         int | None,
         typer.Option(help="Override the scenario's seed (same seed, same counts).", show_default="the scenario's"),
@@ -92,7 +88,6 @@ def run(
         raise preflight.Refused(
             f"'{scenario}' does not exist, nor is it a shipped scenario: name a scenario file, a folder, or one of {names}"
         )
-    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if kafka:
         preflight.kafka_reachable(kafka, credentials=login)
     if record and scenario.is_dir():

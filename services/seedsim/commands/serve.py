@@ -22,15 +22,13 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.shared_options import (
+    NO_LOGIN,
     Kafka,
-    KafkaCaFile,
-    KafkaPassword,
-    KafkaSecurityProtocol,
-    KafkaUsername,
     Verbose,
-    kafka_credentials,
+    kafka_login,
 )
 from seedsim.commands.terminal import TERMINAL
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 if TYPE_CHECKING:
     from seedsim.config import ServiceConfig
@@ -100,6 +98,7 @@ NodeKeys = Annotated[
 DEV_KEYS = Path("var") / "keys"
 
 
+@kafka_login
 def node(
     country: Annotated[
         str,
@@ -113,10 +112,7 @@ def node(
     port: Port = 8000,
     host: Host = "127.0.0.1",
     kafka: Kafka = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     db: Db = None,
     national_schema: Annotated[
         str,
@@ -141,7 +137,6 @@ def node(
     from seedsim.nodes.customs.customs_api import create_app
     from seedsim.samples.crossings import DEMO_CROSSINGS
 
-    login = (kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     shared = _service_settings(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     )
@@ -151,6 +146,7 @@ def node(
     return _serve(config, lambda c: create_app(make_customs_node(c)), what, db is None, folder)
 
 
+@kafka_login
 def agency(
     id: Annotated[
         str,
@@ -165,10 +161,7 @@ def agency(
     port: Port = 8100,
     host: Host = "127.0.0.1",
     kafka: Kafka = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     db: Db = None,
     partners: Partners = None,
     topic_prefix: TopicPrefix = "seedsim",
@@ -184,7 +177,6 @@ def agency(
     from seedsim.config import AgencyConfig
     from seedsim.nodes.agency.agency_api import create_app
 
-    login = (kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     shared = _service_settings(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     )
@@ -195,7 +187,7 @@ def agency(
 
 def _service_settings(
     kafka: str | None,
-    login: tuple[str | None, str | None, str | None, Path | None],
+    login: KafkaCredentials,
     port: int,
     host: str,
     db: Path | None,
@@ -212,7 +204,7 @@ def _service_settings(
         raise preflight.Refused("--signing-key needs the trust list that names it: give --trust-list too")
     return {
         "kafka": kafka,
-        **login_settings(kafka_credentials(*login)),
+        **login_settings(login),
         "port": port,
         "host": host,
         "db": db,

@@ -8,8 +8,12 @@ uses it, naming the variable, and by no other command.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 
@@ -82,6 +86,48 @@ def kafka_credentials(
             f"Kafka credentials: {exc}; set --kafka-username, --kafka-password, --kafka-security-protocol"
             " (SEEDSIM_KAFKA_USERNAME, SEEDSIM_KAFKA_PASSWORD, SEEDSIM_KAFKA_SECURITY_PROTOCOL)"
         ) from None
+
+
+#: the Kafka login options, as :func:`kafka_login` gives them to a command: (parameter name, option)
+KAFKA_LOGIN_OPTIONS: tuple[tuple[str, Any], ...] = (
+    ("kafka_username", KafkaUsername),
+    ("kafka_password", KafkaPassword),
+    ("kafka_security_protocol", KafkaSecurityProtocol),
+    ("kafka_ca_file", KafkaCaFile),
+)
+#: the placeholder default of a command's ``login`` parameter (:func:`kafka_login` always gives it)
+NO_LOGIN = KafkaCredentials()
+
+C = TypeVar("C", bound=Callable[..., Any])
+
+
+def kafka_login(command: C) -> C:
+    """A command whose ``login: KafkaCredentials`` parameter comes from the Kafka login options.
+
+    typer sees the four options (:data:`KAFKA_LOGIN_OPTIONS`: ``--kafka-username``, ``--kafka-password``,
+    ``--kafka-security-protocol``, ``--kafka-ca-file``, each with its ``SEEDSIM_KAFKA_*`` variable) where the
+    command has ``login``; the command is called with the credentials they make (:func:`kafka_credentials`:
+    Refused, one line and exit 2, when they do not fit together). One definition serves every command that
+    connects to Kafka."""
+    signature = inspect.signature(command, eval_str=True)
+    params = list(signature.parameters.values())
+    at = [p.name for p in params].index("login")
+    options = [
+        inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=option)
+        for name, option in KAFKA_LOGIN_OPTIONS
+    ]
+
+    @functools.wraps(command)
+    def with_login(*args: Any, **kwargs: Any) -> Any:
+        given = [kwargs.pop(name, None) for name, _ in KAFKA_LOGIN_OPTIONS]
+        return command(*args, login=kafka_credentials(*given), **kwargs)
+
+    with_login.__signature__ = signature.replace(parameters=[*params[:at], *options, *params[at + 1 :]])  # type: ignore[attr-defined]
+    with_login.__annotations__ = {
+        **{k: v for k, v in typing.get_type_hints(command, include_extras=True).items() if k != "login"},
+        **dict(KAFKA_LOGIN_OPTIONS),
+    }
+    return cast(C, with_login)
 
 
 Json = Annotated[bool, typer.Option("--json", help="Print only the results, as JSON.")]

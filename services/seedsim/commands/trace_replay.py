@@ -56,14 +56,11 @@ import typer
 
 from seedsim.commands import preflight
 from seedsim.commands.shared_options import (
+    NO_LOGIN,
     Kafka,
-    KafkaCaFile,
-    KafkaPassword,
-    KafkaSecurityProtocol,
-    KafkaUsername,
     KeysFolder,
     Verbose,
-    kafka_credentials,
+    kafka_login,
 )
 from seedsim.commands.terminal import TERMINAL, ProgressHook
 from seedsim.core.transport.kafka_credentials import KafkaCredentials
@@ -165,15 +162,13 @@ def tolerance_map(values: list[str]) -> dict[str, float]:
     return result
 
 
+@kafka_login
 def record(
     output: Annotated[
         str, typer.Option("--output", "-o", help="The trace file to write (.gz compresses; - is stdout).")
     ],
     kafka: CaptureFrom = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     topics: Annotated[
         str | None,
         typer.Option(
@@ -209,7 +204,6 @@ def record(
         start = None if from_ is None else time_ms(from_)
     except ValueError:
         raise preflight.Refused(f"--from {from_!r} is not a time such as 2025-05-01T10:00:00Z") from None
-    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     preflight.kafka_reachable(kafka, credentials=login)
     with (
         TraceWriter(output, TraceHeader(source=f"kafka {kafka}")) as writer,
@@ -224,16 +218,14 @@ def record(
     return 0
 
 
+@kafka_login
 def replay(
     trace: Annotated[Path, typer.Argument(help="The trace file (seedsim's or kcat -C -J's; .gz read as it is).")],
     to: Annotated[
         list[str], typer.Option("--to", help="A node to replay to (repeat, or RS,ME): its inbox's records are sent.")
     ],
     kafka: Kafka = None,
-    kafka_username: KafkaUsername = None,
-    kafka_password: KafkaPassword = None,
-    kafka_security_protocol: KafkaSecurityProtocol = None,
-    kafka_ca_file: KafkaCaFile = None,
+    login: KafkaCredentials = NO_LOGIN,
     speed: Annotated[str, typer.Option(help="1x (as recorded), 10x (ten times faster), or max.")] = "max",
     max_wait: Annotated[str, typer.Option("--max-wait", help="The longest pause between two records.")] = "2s",
     rewrite_ids: Annotated[
@@ -289,7 +281,6 @@ def replay(
         )
     if not trace.is_file():
         raise preflight.Refused(f"{trace}: no such trace file")
-    login = kafka_credentials(kafka_username, kafka_password, kafka_security_protocol, kafka_ca_file)
     if keys is not None and fresh:
         raise preflight.Refused("the fresh nodes trust this run's development keys: leave out --keys with --fresh")
     signing = preflight.keys_folder(keys) if keys is not None else None

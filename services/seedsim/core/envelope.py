@@ -66,6 +66,11 @@ class EnvelopeError(ValueError):
     """Headers that do not make a CloudEvent; the reason says which attribute."""
 
 
+class HeaderTooLong(EnvelopeError):
+    """A CloudEvents header over ``MAX_HEADER_BYTES``: a rule of its own (F305), apart from other malformed
+    envelopes (F300), because its cause is a sender's oversized field, not a wrong or missing one."""
+
+
 def dataschema_uri(schema: str) -> str:
     """The absolute URI of a schema: ``wco/seedsim_metadata.xsd`` -> ``urn:seedsim:schema:wco/seedsim_metadata.xsd``.
 
@@ -148,7 +153,7 @@ class Envelope:
             if k in _TRACE_HEADERS:
                 del h[k]
             elif k.startswith("ce_") or k == "content-type":
-                raise EnvelopeError(
+                raise HeaderTooLong(
                     f"{k} is {len(h[k].encode())} bytes, over the {MAX_HEADER_BYTES}-byte bound of a header field"
                 )
         missing = [k for k in _REQUIRED if not h.get(k)]

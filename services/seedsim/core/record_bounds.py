@@ -8,7 +8,7 @@ envelope, the whole value and headers into a dead-letter copy) must therefore
 keep those copies under the limit *by construction*, whatever it was sent:
 
 * a CloudEvents header field is at most :data:`MAX_HEADER_BYTES` bytes: an
-  envelope with a longer one is malformed (F300, dead-lettered), so every
+  envelope with a longer one is refused (F305, dead-lettered), so every
   field an answer repeats is short;
 * a dead-letter copy carries the original value only up to
   :data:`MAX_DEAD_LETTER_VALUE` bytes; over it, the copy carries a reference
@@ -33,7 +33,7 @@ from seedsim.core.transport import Record
 
 #: the largest record a node sends (value, key and headers): under Kafka's default 1 MiB ``message.max.bytes``
 MAX_RECORD_BYTES = 1_000_000
-#: the longest CloudEvents header value a node reads (longer: the envelope is malformed, F300)
+#: the longest CloudEvents header value a node reads (longer: the envelope is refused, F305)
 MAX_HEADER_BYTES = 1024
 #: the largest value a dead-letter copy carries; over it the copy holds a reference and a digest instead
 MAX_DEAD_LETTER_VALUE = 512 * 1024

@@ -282,6 +282,12 @@ class SqliteStore:
             ]
         )
 
+    async def parked_counts(self) -> dict[str, int]:
+        """How many records the parking table holds, by kind (``inbox``, ``outbox``)."""
+        return await self.read(
+            lambda c: {r[0]: r[1] for r in c.execute("SELECT kind, count(*) FROM parked GROUP BY kind")}
+        )
+
     async def mark_sent(self, seqs: Sequence[int]) -> None:
         """Forget outbox rows the transport confirmed: the outbox holds only what is still to send."""
         if not seqs:

@@ -14,9 +14,15 @@ per key, never per node, so a node can have two keys at once while it rotates:
   (``reason`` says why).
 
 The file is JSON (``{"format": "seedsim-trust-list/1", "keys": [...]}``), written atomically. A
-:class:`TrustList` loaded from a file reads it again when asked for a key id it does not hold and the
-file has changed since, so a key added by an integrator (or ``seedsim keys rotate``) is taken by
-running nodes without a restart.
+:class:`TrustList` loaded from a file reads it again when it has changed (its modification time or
+size), so a key added by an integrator, rotated or revoked (``seedsim keys rotate|revoke``) is taken
+by running nodes without a restart: a key id it does not hold makes it look at once, and otherwise it
+looks at most every :data:`RELOAD_EVERY_S` seconds (one ``stat``; a message costs a clock reading), so
+a revocation takes effect within that. A file that has become unreadable or is no longer a valid trust
+list does not replace the last good one: that stays in use, and :attr:`TrustList.problem` says why
+(a node's ``/health`` answers 503 with it), until the file is valid again. Refusing every message
+instead would let a typo in a shared file stop the whole network; the last good list still refuses
+every key it did not trust.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import base64
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -35,6 +42,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 FORMAT = "seedsim-trust-list/1"
+#: how often, at most, a trust list read from a file looks whether the file changed (seconds)
+RELOAD_EVERY_S = 1.0
 
 
 class TrustListError(ValueError):
@@ -122,10 +131,17 @@ class TrustedKey:
 class TrustList:
     """The keys a network trusts, by key id; loaded from (and saved to) a file, or held in memory."""
 
-    def __init__(self, keys: Iterable[TrustedKey] = (), path: Path | None = None) -> None:
+    def __init__(
+        self, keys: Iterable[TrustedKey] = (), path: Path | None = None, reload_every: float = RELOAD_EVERY_S
+    ) -> None:
         self.keys: dict[str, TrustedKey] = {}
         self.path = path
+        self.reload_every = reload_every
+        #: why the file's current content is not in use (None: it is, or there is no file)
+        self.problem: str | None = None
         self._stamp: tuple[int, int] | None = None
+        self._seen: tuple[int, int] | None = None
+        self._looked = time.monotonic()
         for k in keys:
             self.add(k)
 
@@ -135,13 +151,13 @@ class TrustList:
         self.keys[key.kid] = key
 
     def get(self, kid: str) -> TrustedKey | None:
-        """The key ``kid``; an unknown id first reads the file again if it changed (a key added meanwhile)."""
-        if kid not in self.keys and self.path is not None and self._file_stamp() != self._stamp:
-            self._read()
+        """The key ``kid`` as the file says now (see :meth:`refresh`; an unknown id looks at the file at once)."""
+        self.refresh(now=kid not in self.keys)
         return self.keys.get(kid)
 
     def of_node(self, node: str) -> list[TrustedKey]:
         """``node``'s keys, the one valid longest first."""
+        self.refresh()
         return sorted((k for k in self.keys.values() if k.node == node), key=lambda k: k.not_after, reverse=True)
 
     def revoke(self, kid: str, at: datetime, reason: str | None = None) -> TrustedKey:
@@ -160,6 +176,27 @@ class TrustList:
             return None
         return (st.st_mtime_ns, st.st_size) if st else None
 
+    def refresh(self, now: bool = False) -> None:
+        """Read the file again if it changed since it was last looked at; it is looked at when ``now`` or when
+        ``reload_every`` seconds have passed. A file that cannot be read or is not a valid trust list leaves the
+        keys as they were and sets :attr:`problem`; a valid one clears it. Never raises."""
+        if self.path is None:
+            return
+        clock = time.monotonic()
+        if not now and clock - self._looked < self.reload_every:
+            return
+        self._looked = clock
+        stamp = self._file_stamp()
+        if stamp == self._seen:
+            return
+        self._seen = stamp
+        try:
+            self._read()
+        except TrustListError as exc:
+            self.problem = f"{exc}; the trust list read before is still in use"
+        else:
+            self.problem = None
+
     def _read(self) -> None:
         assert self.path is not None
         stamp = self._file_stamp()
@@ -177,7 +214,7 @@ class TrustList:
             if key.kid in keys:
                 raise TrustListError(f"{self.path}: key id {key.kid!r} appears twice")
             keys[key.kid] = key
-        self.keys, self._stamp = keys, stamp
+        self.keys, self._stamp, self._seen = keys, stamp, stamp
 
     @classmethod
     def load(cls, path: Path) -> TrustList:
@@ -201,6 +238,7 @@ class TrustList:
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
         self.path, self._stamp = target, self._file_stamp()
+        self._seen = self._stamp
         return target
 
 

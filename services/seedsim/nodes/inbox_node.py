@@ -23,7 +23,7 @@ keeps the node from working (``GET /health`` answers 503 with it).
 
 The same ``ce_id`` with the same payload is a redelivery (ignored, interop
 ``duplicate``); with another payload it is a conflicting duplicate, refused
-(F300) with a negative acknowledgement naming the first message and a dead
+(F306) with a negative acknowledgement naming the first message and a dead
 letter: a corrected resend carries a new id.
 
 These are the customs node's rules, extracted so that agency nodes behave the
@@ -59,7 +59,7 @@ from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
 from seedsim.core.codes import countries
-from seedsim.core.envelope import UBS_HEADER, Envelope, EnvelopeError, read_ubs
+from seedsim.core.envelope import UBS_HEADER, Envelope, EnvelopeError, HeaderTooLong, read_ubs
 from seedsim.core.interop import InteropRecord, Stage, decode_interop, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_signing import DEFAULT_SKEW, SignatureCheck, Signer
@@ -95,6 +95,7 @@ from seedsim.core.xml_safety import XmlLimits
 from seedsim.messages.seed import ACKNOWLEDGEMENT
 from seedsim.nodes import refusal
 from seedsim.nodes.driver_records import SEND, DriverAction
+from seedsim.nodes.node_metrics import DEAD_LETTER_FAILED, ILLEGAL_TOPIC, TOO_LARGE, TRANSPORT_REFUSED, NodeMetrics
 from seedsim.nodes.refusal import Refusal, Why
 
 log = logging.getLogger("seedsim.node")
@@ -277,6 +278,8 @@ class InboxNode:
         #: records parked since start (the parking table keeps them all), and when the last one was
         self.parked = 0
         self.last_parked_at: str | None = None
+        #: what GET /metrics says (seedsim.nodes.node_metrics)
+        self.metrics = NodeMetrics(node)
         #: since when, and why, the store cannot write / sending fails (None: it works)
         self._store_down: tuple[datetime, str] | None = None
         self._send_failing: tuple[datetime, str] | None = None
@@ -354,6 +357,9 @@ class InboxNode:
         if self._store_down is not None:
             since, why = self._store_down
             problems.append(f"the store cannot write since {iso(since)} (inbox paused, nothing committed): {why}")
+        self.keys.trust.refresh()  # a file changed while no message came: /health says so all the same
+        if self.keys.trust.problem:
+            problems.append(f"the trust list file cannot be used: {self.keys.trust.problem}")
         if self._send_failing is not None:
             since, why = self._send_failing
             if (now_utc() - since).total_seconds() > self.stuck_after_s:
@@ -444,14 +450,18 @@ class InboxNode:
                     detail=f"not sent to {record.topic[:100]}, parked in the node's store: {why}"[:300],
                 )
             )
-        self._count_parked(len(rows))
+            never = unsendable(record) is not None
+            self._count_parked(
+                1, (ILLEGAL_TOPIC if not legal_topic(record.topic) else TOO_LARGE) if never else TRANSPORT_REFUSED
+            )
         try:
             await self.transport.send_batch(said)
         except Exception as exc:  # the log and the parking table still say it
             log.warning("node %s: could not send the interop record of a parked record: %s", self.node, exc)
 
-    def _count_parked(self, n: int) -> None:
+    def _count_parked(self, n: int, reason: str) -> None:
         self.parked += n
+        self.metrics.count_parked(reason, n)
         self.last_parked_at = iso(now_utc())
 
     async def run(self, fn, *args):
@@ -663,7 +673,7 @@ class InboxNode:
             self._store_failing(exc)
             raise StoreUnavailable(f"node {self.node}: the store cannot write: {exc}") from exc
         self._store_failing(None)
-        self._count_parked(1)
+        self._count_parked(1, DEAD_LETTER_FAILED)
         log.error("node %s: parked %s@%s@%s: %s", self.node, record.topic, record.partition, record.offset, reason)
 
     def _park_tx(self, tx: Tx, record: Record, reason: str) -> None:
@@ -744,7 +754,7 @@ class InboxNode:
             if tx.already_handled(pos_id):
                 return Outcome("duplicate")
             tx.mark_handled(pos_id, "bad_envelope", iso(now))
-            issue = Issue("F300", 300, str(exc))
+            issue = Issue("F305", 305, str(exc)) if isinstance(exc, HeaderTooLong) else Issue("F300", 300, str(exc))
             self.interop(tx, Stage.RECEIVED, receiver=self.node, result="bad_envelope")
             self._dead_letter(tx, record, issue, None, ubs=())
             return Outcome("dead_lettered", [issue])
@@ -872,8 +882,8 @@ class InboxNode:
         mt = self.catalogue.by_ce_type(env.type)
         common = self._about(env, mt)
         issue = Issue(
-            "F300",
-            300,
+            "F306",
+            306,
             f"ce_id {env.id} names the message received at {first['handled_at']} ({first['outcome']}, payload SHA-256 "
             f"{first['digest'][:16]}...), and this payload differs (SHA-256 {digest(record.value)[:16]}...): "
             "a conflicting duplicate is refused; a corrected resend carries a new ce_id",

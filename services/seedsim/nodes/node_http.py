@@ -30,6 +30,7 @@ from seedsim.nodes.http_errors import (
     is_xml,
 )
 from seedsim.nodes.inbox_node import InboxNode
+from seedsim.nodes.node_metrics import CONTENT_TYPE
 from seedsim.nodes.refusal import Refusal, Why
 
 DOCS_ASSETS = "/docs/assets"
@@ -172,7 +173,8 @@ def node_app(
         summary="Liveness",
         description=(
             "200 and `status: ok` while the node works; 503 and `status: unhealthy` when it is stuck: its store "
-            "cannot write (the inbox is paused, nothing committed) or sending has kept failing. `problems` says why. "
+            "cannot write (the inbox is paused, nothing committed), sending has kept failing, or its trust list file has "
+            "become unreadable or invalid (the last good list stays in use). `problems` says why. "
             "`parked` (records set aside since start, kept in the store's parking table) and `outbox_draining` "
             "(what a crash left unsent still going out) appear when there is something to say."
         ),
@@ -187,6 +189,20 @@ def node_app(
             **state,
         }
         return JSONResponse(body, status_code=503 if state.get("problems") else 200)
+
+    @app.get(
+        "/metrics",
+        summary="Prometheus metrics",
+        description=(
+            "`seedsim_records_parked_total{node,reason}`: records parked since start (reason: dead_letter_failed, "
+            "too_large, illegal_topic, transport_refused); `seedsim_parked_records{node,kind}`: records the parking "
+            "table holds now (kind: inbox, outbox)."
+        ),
+        response_class=Response,
+    )
+    async def metrics() -> Response:
+        held = await node.store.parked_counts()
+        return Response(node.metrics.exposition(held), media_type=CONTENT_TYPE)
 
     return app
 

@@ -76,8 +76,7 @@ OTHER_CHECKS = [
     Row(
         "F300",
         300,
-        "CloudEvents headers missing, wrong, not UTF-8 or over 1024 bytes (dead-lettered, no acknowledgement); "
-        "a ce_id already used for another payload (a conflicting duplicate: acknowledged negatively)",
+        "CloudEvents headers missing, wrong or not UTF-8 (dead-lettered, no acknowledgement)",
         NO,
         E,
         NO,
@@ -85,6 +84,16 @@ OTHER_CHECKS = [
     Row("F301", 301, "a sender that is not a partner of the node", NO, E, NO),
     Row("F302", 302, "addressed to another node (ce_recipient)", NO, E, NO),
     Row("F303", 303, "not a type seedsim knows (root element, or ce_type)", E, E, E),
+    Row("F305", 305, "a CloudEvents header over 1024 bytes (dead-lettered, no acknowledgement)", NO, E, NO),
+    Row(
+        "F306",
+        306,
+        "a ce_id already used for another payload: a conflicting duplicate, acknowledged negatively naming the first "
+        "message (a corrected resend carries a new ce_id)",
+        NO,
+        E,
+        NO,
+    ),
     Row("I401", 401, "the node failed on the message after retries: dead-lettered", NO, E, NO),
     Row("I402", 402, "`seedsim validate` cannot read the file", NO, NO, E),
     Row("UB301", 301, "an element outside the Utility Block's data set for the message", NO, E, NO),

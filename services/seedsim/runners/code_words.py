@@ -64,6 +64,8 @@ NETWORK_RULES = {
     "F301": "a sender the node does not exchange with",
     "F302": "a message addressed to another node",
     "F303": "a message type the node does not know",
+    "F305": "a CloudEvents header too long to answer",
+    "F306": "a message id already used for another payload",
     "F310": "an unsigned message",
     "F311": "a signature that cannot be read",
     "F312": "signed with a key the network does not trust",

@@ -36,6 +36,11 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
     @app.post(
         "/issue",
         summary="Issue a certificate (NPPO, CCI) and send it, or register a TIR carnet (TIR)",
+        description=(
+            "Repeat-safe per consignment: the same `to` and `consignment` again (a client retrying its request) "
+            'issues nothing and sends nothing, and answers what the first request did with `"repeat": true`. '
+            "A request naming no consignment issues a new document each time."
+        ),
         responses=error_responses(400, 409, 413, 415),
     )
     async def issue(req: IssueRequest) -> dict[str, Any]:
@@ -54,7 +59,7 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
                     f"{req.to} is not a partner of {node.node}: it sends to {node.partners_text()}", "/to", req.to
                 ),
             )
-        return await node.issue(req.to.upper() if req.to else None, req.consignment)
+        return await node.issue_once(req.to.upper() if req.to else None, req.consignment)
 
     @app.get("/issued/{ref}", summary="A certificate or carnet this node issued", responses=error_responses(404))
     async def issued(

@@ -32,6 +32,7 @@ agency's answers carry its country.
 from __future__ import annotations
 
 import base64
+import json
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -170,6 +171,26 @@ class AgencyNode(InboxNode):
         """
         doc = doc if doc is not None else self.make_document(to.split("-")[0] if to else None)
         return await self.run(self._issue_tx, doc, to, consignment, correlation_id)
+
+    async def issue_once(self, to: str | None, consignment: str | None) -> dict[str, Any]:
+        """``POST /issue``: :meth:`issue`, once per consignment and recipient. The same request again (a client
+        retrying it) issues nothing and sends nothing: it answers what the first did, with ``"repeat": true``. A
+        request naming no consignment cannot be told from a new one, so each issues a document."""
+        if consignment is None:
+            return await self.issue(to, None)
+        first = await self.store.read(self.store.issue_answer, to or "", consignment)
+        if first is not None:
+            return {**first, "repeat": True}
+        doc = self.make_document(to.split("-")[0] if to else None)
+        return await self.run(self._issue_once_tx, doc, to, consignment)
+
+    def _issue_once_tx(self, tx: Tx, doc: Any, to: str | None, consignment: str) -> dict[str, Any]:
+        first = self.store.issue_answer(tx, to or "", consignment)  # a retry that came in meanwhile
+        if first is not None:
+            return {**first, "repeat": True}
+        answer = self._issue_tx(tx, doc, to, consignment, None)
+        self.store.save_issue_answer(tx, to or "", consignment, json.dumps(answer), iso(now_utc()))
+        return answer
 
     def _issue_tx(
         self, tx: Tx, doc: Any, to: str | None, consignment: str | None, correlation_id: str | None
