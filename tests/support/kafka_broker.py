@@ -43,6 +43,11 @@ Command line
 ``python tests/support/kafka_broker.py``
     start a broker, print its bootstrap address on stdout, run until Ctrl-C
     (e.g. for ``seedsim demo --kafka``).
+``python tests/support/kafka_broker.py --secured``
+    the same, secured as the test suite's broker is (``admin``'s password:
+    ``$SEEDSIM_KAFKA_ADMIN_PASSWORD``, else ``admin-secret``); export its
+    address as ``SEEDSIM_KAFKA_BOOTSTRAP`` and the tests use it instead of
+    starting their own.
 ``python tests/support/kafka_broker.py --install-only``
     only download the jars into the cache (a CI setup step); prints the dir.
 """
@@ -810,6 +815,11 @@ def main(argv: list[str] | None = None) -> int:
         description="Start a throwaway Kafka broker (prints its bootstrap address) or install its jars."
     )
     parser.add_argument("--install-only", action="store_true", help="only download the broker jars into the cache")
+    parser.add_argument(
+        "--secured",
+        action="store_true",
+        help=f"a secured broker, as the tests use (SCRAM-SHA-512, an authoriser; super user {ADMIN_USER})",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
@@ -820,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         started = time.monotonic()
-        with KafkaBroker() as broker:
+        with KafkaBroker(users={} if args.secured else None) as broker:
             print(broker.bootstrap, flush=True)
             print(
                 f"Kafka broker ready ({broker.mode}) in {time.monotonic() - started:.1f}s at {broker.bootstrap}; "
