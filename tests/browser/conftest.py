@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.kafka.conftest import kafka_bootstrap  # noqa: F401  (the broker fixture, shared with tests/kafka)
+from tests.kafka.conftest import secured_kafka  # noqa: F401  (the broker fixture, shared with tests/kafka)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

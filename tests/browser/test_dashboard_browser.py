@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from seedsim.core.transport.kafka_acls import MONITOR_USER
 from seedsim.runners.scenarios.scenario_loader import find, load
 from tests.unit.seedsim_cli import REPO, SEEDSIM, Running, clean_env, free_port
 
@@ -30,14 +31,16 @@ def _screenshot_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def test_the_dashboard_shows_a_run_over_kafka(browser, kafka_bootstrap, tmp_path):
+def test_the_dashboard_shows_a_run_over_kafka(browser, secured_kafka, tmp_path):
     prefix = f"seedsim.t-browser-{uuid.uuid4().hex[:8]}"
     port = free_port()
     nodes = load(find(SCENARIO)).nodes
+    # as in docker compose: the administrator sets the network up, the monitor logs in as monitor, the run as admin
+    secured_kafka.set_up([str(n) for n in nodes], extra_users=(MONITOR_USER,), prefix=prefix)
     monitor = Running(
         "monitor",
         "--kafka",
-        kafka_bootstrap,
+        secured_kafka.bootstrap,
         "--topic-prefix",
         prefix,
         "--db",
@@ -46,17 +49,18 @@ def test_the_dashboard_shows_a_run_over_kafka(browser, kafka_bootstrap, tmp_path
         str(port),
         "--nodes",
         ",".join(nodes),
+        env=secured_kafka.env(secured_kafka.user(MONITOR_USER)),
     )
     run = None
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         monitor.wait_for("stop it with Ctrl-C", timeout=90)
         run = subprocess.Popen(
-            [*SEEDSIM, "run", SCENARIO, "--kafka", kafka_bootstrap, "--topic-prefix", prefix, "--json"],
+            [*SEEDSIM, "run", SCENARIO, "--kafka", secured_kafka.bootstrap, "--topic-prefix", prefix, "--json"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            env=clean_env(),
+            env=clean_env(**secured_kafka.admin_env),
             cwd=REPO,
         )
         # during the run: the page is loaded once, and fills as records arrive

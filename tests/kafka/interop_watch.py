@@ -5,6 +5,7 @@ from __future__ import annotations
 from seedsim.core.interop import decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka import KafkaTransport
+from seedsim.core.transport.kafka_credentials import KafkaCredentials
 from seedsim.runners.interop_summary import InteropSummary
 
 __all__ = ["InteropSummary", "watch", "watched"]
@@ -24,7 +25,8 @@ def watch(observer: KafkaTransport, topics: Topics, group: str) -> InteropSummar
     return summary
 
 
-def watched(bootstrap: str, topics: Topics) -> tuple[KafkaTransport, InteropSummary]:
-    """A transport (start it, stop it) whose consumer adds every interop record of ``topics`` to the summary."""
-    monitor = KafkaTransport(bootstrap, client_id="test-monitor")
+def watched(bootstrap: str, topics: Topics, credentials: KafkaCredentials) -> tuple[KafkaTransport, InteropSummary]:
+    """A transport (start it, stop it) whose consumer adds every interop record of ``topics`` to the summary,
+    logged in with ``credentials``."""
+    monitor = KafkaTransport(bootstrap, client_id="test-monitor", credentials=credentials)
     return monitor, watch(monitor, topics, group=f"{topics.prefix}-monitor")

@@ -24,6 +24,7 @@ from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.node_clients import HttpClient
 from seedsim.samples.consignments import ConsignmentGenerator, GeneratedConsignment
 from seedsim.samples.crossings import DEMO_CROSSINGS
+from tests.kafka.conftest import SecuredKafka
 from tests.kafka.interop_watch import InteropSummary, watch
 from tests.unit.seedsim_cli import SEEDSIM, clean_env, free_port
 
@@ -147,9 +148,13 @@ def healthy(url: str) -> bool:
 
 
 @contextmanager
-def seedsim_nodes(kafka: str, prefix: str, folder: Path, countries: tuple[str, ...]) -> Iterator[list[NodeProcess]]:
+def seedsim_nodes(
+    kafka: SecuredKafka, prefix: str, folder: Path, countries: tuple[str, ...], also_on_network: tuple[str, ...] = ()
+) -> Iterator[list[NodeProcess]]:
     """Customs nodes for ``countries`` on broker ``kafka`` (topic prefix ``prefix``), each answering /health; they
-    are stopped on the way out."""
+    are stopped on the way out. As docker-compose runs them: the administrator sets the network up first (topics,
+    a user per node, ACLs; ``also_on_network``: members that run no node here) and each node logs in as itself."""
+    kafka.set_up([*countries, *also_on_network], prefix=prefix)
     nodes: list[NodeProcess] = []
     try:
         for country in countries:
@@ -159,7 +164,8 @@ def seedsim_nodes(kafka: str, prefix: str, folder: Path, countries: tuple[str, .
                 proc = subprocess.Popen(
                     [*SEEDSIM, "node", "--country", country, "--port", str(port)],
                     env=clean_env(
-                        SEEDSIM_KAFKA=kafka,
+                        **kafka.env(kafka.user(country)),
+                        SEEDSIM_KAFKA=kafka.bootstrap,
                         SEEDSIM_TOPIC_PREFIX=prefix,
                         SEEDSIM_DB=str(folder / f"{country}.sqlite3"),
                         SEEDSIM_PARTNERS=",".join(countries),

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture
 def own_broker() -> Iterator[SecuredKafka]:
     """A secured broker of this test's own: killing the session's would break the other tests."""
-    with KafkaBroker(users={}) as broker:
+    with KafkaBroker(users={}, local=True) as broker:
         yield SecuredKafka(broker)
 
 

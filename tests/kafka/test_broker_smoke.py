@@ -1,4 +1,4 @@
-"""Smoke test: the broker from ``kafka_bootstrap`` and aiokafka work together.
+"""Smoke test: the session's broker and aiokafka work together (as the super user: the authoriser is not the point).
 
 Covers what seedsim relies on: admin topic creation, keyed produce with
 headers (idempotent, acks=all), consumption in a consumer group with manual
@@ -15,14 +15,16 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from tests.kafka.conftest import SecuredKafka
+
 pytestmark = pytest.mark.kafka
 
 N = 100
 PARTITIONS = 3
 
 
-async def _create_topic(bootstrap: str, topic: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def _create_topic(kafka: SecuredKafka, topic: str) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap, **kafka.options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
@@ -36,11 +38,12 @@ async def _create_topic(bootstrap: str, topic: str) -> None:
         await admin.close()
 
 
-async def test_produce_consume_commit_roundtrip(kafka_bootstrap: str) -> None:
+async def test_produce_consume_commit_roundtrip(secured_kafka: SecuredKafka) -> None:
+    kafka = secured_kafka
     suffix = uuid.uuid4().hex[:10]
     topic, group = f"smoke-{suffix}", f"smoke-group-{suffix}"
     async with asyncio.timeout(90):
-        await _create_topic(kafka_bootstrap, topic)
+        await _create_topic(kafka, topic)
 
         expected = {
             f"key-{i:03d}".encode(): (
@@ -49,7 +52,9 @@ async def test_produce_consume_commit_roundtrip(kafka_bootstrap: str) -> None:
             )
             for i in range(N)
         }
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", enable_idempotence=True)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=kafka.bootstrap, acks="all", enable_idempotence=True, **kafka.options()
+        )
         await producer.start()
         try:
             futures = [
@@ -64,10 +69,11 @@ async def test_produce_consume_commit_roundtrip(kafka_bootstrap: str) -> None:
         def member() -> AIOKafkaConsumer:
             return AIOKafkaConsumer(
                 topic,
-                bootstrap_servers=kafka_bootstrap,
+                bootstrap_servers=kafka.bootstrap,
                 group_id=group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                **kafka.options(),
             )
 
         consumer = member()

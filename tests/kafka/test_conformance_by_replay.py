@@ -32,6 +32,8 @@ except ImportError:  # ... plain `pytest` puts tests/ there (rootdir-relative pa
     from kafka.test_trace_redrive_kafka import seedsim
     from unit.seedsim_cli import REPO, Running, free_port
 
+from tests.kafka.conftest import SecuredKafka
+
 pytestmark = pytest.mark.kafka
 
 SCENARIO = REPO / "scenarios" / "fault-malformed.yaml"  # valid traffic RS -> ME, and records ME refuses
@@ -51,19 +53,25 @@ def sent_by_rs_to_me(golden: Path) -> set[str]:
     return subjects
 
 
-def against(golden: Path, tmp_path: Path, kafka: str, name: str, partners: str) -> subprocess.CompletedProcess[str]:
-    """Start a node standing as ME with ``partners``, replay the golden messages to it, diff its answers."""
+def against(
+    golden: Path, tmp_path: Path, kafka: SecuredKafka, name: str, partners: str
+) -> subprocess.CompletedProcess[str]:
+    """Start a node standing as ME with ``partners`` (logged in as ME, on a network the administrator set up),
+    replay the golden messages to it as the operator, diff its answers."""
     prefix = f"seedsim.test-sut-{name}-{uuid.uuid4().hex[:8]}"
+    # on the network: the golden run's senders (HR, its unknown sender, is answered too) and ME's partners
+    kafka.set_up(["ME", "RS", "HR", *partners.split(",")], prefix=prefix)
     sut = Running(
         "node", "--country", "ME", "--port", str(free_port()), "--db", str(tmp_path / f"{name}.sqlite3"),
-        "--kafka", kafka, "--topic-prefix", prefix, "--partners", partners, "--keys", str(tmp_path / "keys"),
+        "--kafka", kafka.bootstrap, "--topic-prefix", prefix, "--partners", partners, "--keys", str(tmp_path / "keys"),
+        env=kafka.env(kafka.user("ME")),
     )  # fmt: skip
     try:
         sut.wait_for("listening on", timeout=120)
         # the replay re-signs each message with its sender's key in the keys the node under test trusts
         replay = seedsim(
-            "trace", "replay", str(golden), "--to", "ME", "--kafka", kafka, "--topic-prefix", prefix,
-            "--record", f"{name}.jsonl", "--keys", str(tmp_path / "keys"), cwd=tmp_path,
+            "trace", "replay", str(golden), "--to", "ME", "--kafka", kafka.bootstrap, "--topic-prefix", prefix,
+            "--record", f"{name}.jsonl", "--keys", str(tmp_path / "keys"), cwd=tmp_path, env=kafka.admin_env,
         )  # fmt: skip
         assert replay.returncode == 0, replay.stdout + replay.stderr
     finally:
@@ -72,23 +80,24 @@ def against(golden: Path, tmp_path: Path, kafka: str, name: str, partners: str) 
 
 
 def test_a_node_under_test_is_compared_on_what_it_received_and_its_deviations_are_named(
-    kafka_bootstrap: str, tmp_path: Path
+    secured_kafka: SecuredKafka, tmp_path: Path
 ) -> None:
     run = seedsim(
-        "run", str(SCENARIO), "--kafka", kafka_bootstrap, "--topic-prefix", f"seedsim.test-gold-{uuid.uuid4().hex[:8]}",
-        "--record", "golden.jsonl", cwd=tmp_path,
+        "run", str(SCENARIO), "--kafka", secured_kafka.bootstrap,
+        "--topic-prefix", f"seedsim.test-gold-{uuid.uuid4().hex[:8]}", "--record", "golden.jsonl", cwd=tmp_path,
+        env=secured_kafka.admin_env,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     golden = tmp_path / "golden.jsonl"
     from_rs = sent_by_rs_to_me(golden)
     assert len(from_rs) == 14  # 10 consignments, and the 4 malformed records said to come from RS
 
-    same = against(golden, tmp_path, kafka_bootstrap, "same", "RS")
+    same = against(golden, tmp_path, secured_kafka, "same", "RS")
     assert same.returncode == 0, same.stdout
     assert "EQUAL" in same.stdout
     assert "not compared: matching, alerts and risk alerts: only the messages ME received" in same.stdout
 
-    other = against(golden, tmp_path, kafka_bootstrap, "other", "AL,BA")
+    other = against(golden, tmp_path, secured_kafka, "other", "AL,BA")
     assert other.returncode == 1, other.stdout
     assert f"DIFFERENT: {len(from_rs)} of " in other.stdout
     for subject in from_rs:

@@ -28,9 +28,9 @@ def received_any(url: str) -> bool:
         return False
 
 
-def test_a_node_killed_during_the_demo_is_named_in_one_line(kafka_bootstrap, tmp_path):
+def test_a_node_killed_during_the_demo_is_named_in_one_line(secured_kafka, tmp_path):
     prefix = f"seedsim.t-killed-{uuid.uuid4().hex[:8]}"
-    with seedsim_nodes(kafka_bootstrap, prefix, tmp_path, ("RS", "ME")) as nodes:
+    with seedsim_nodes(secured_kafka, prefix, tmp_path, ("RS", "ME")) as nodes:
         rs, me = nodes
         demo = Running(
             "demo",
@@ -39,11 +39,12 @@ def test_a_node_killed_during_the_demo_is_named_in_one_line(kafka_bootstrap, tmp
             "--nodes",
             f"RS={rs.url},ME={me.url}",
             "--kafka",
-            kafka_bootstrap,
+            secured_kafka.bootstrap,
             "--topic-prefix",
             prefix,
             "--timeout",
             "20",
+            env=secured_kafka.admin_env,  # the runner logs in as admin, as in compose
         )
         try:
             deadline = time.monotonic() + 120

@@ -13,19 +13,23 @@ from aiokafka import AIOKafkaConsumer
 from seedsim.core.interop import Stage
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka import KafkaTransport
+from seedsim.core.transport.kafka_acls import MONITOR_USER
 from seedsim.runners.demo import DemoSettings, run_demo
+from tests.kafka.conftest import SecuredKafka
 from tests.kafka.node_processes import rs_and_me
 
 pytestmark = pytest.mark.kafka
 
 
-async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30) -> list:
+async def read_topic(kafka: SecuredKafka, topic: str, expect: int, timeout: float = 30) -> list:
+    """The records of ``topic``, read by the test's own consumer (as the super user: any topic, any group)."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap,
+        bootstrap_servers=kafka.bootstrap,
         group_id=f"test-{uuid.uuid4().hex[:6]}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **kafka.options(),
     )
     await consumer.start()
     got = []
@@ -43,14 +47,15 @@ async def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 3
     return got
 
 
-async def test_200_consignments_over_kafka(kafka_bootstrap, tmp_path):
+async def test_200_consignments_over_kafka(secured_kafka, tmp_path):
     prefix = f"t-{uuid.uuid4().hex[:8]}"
     result = await run_demo(
         DemoSettings(
             consignments=200,
             seed=2026,
             discrepancies=5,
-            kafka=kafka_bootstrap,
+            kafka=secured_kafka.bootstrap,
+            kafka_credentials=secured_kafka.admin,  # the demo plays every node in one process: the operator
             topic_prefix=prefix,
             db_dir=tmp_path,
             show_flows=0,
@@ -72,7 +77,7 @@ async def test_200_consignments_over_kafka(kafka_bootstrap, tmp_path):
     alerts = [r for r in s.records if r.stage == Stage.ALERT]
     assert sorted(r.result for r in alerts) == ["M01", "M02", "M03", "M05", "M06"]
 
-    dlq = await read_topic(kafka_bootstrap, Topics(prefix).dead_letter("ME"), expect=3)
+    dlq = await read_topic(secured_kafka, Topics(prefix).dead_letter("ME"), expect=3)
     assert len(dlq) == 3
     reasons = {dict(m.headers)["dlq_rule"].decode() for m in dlq}
     assert reasons == {"XML102", "XML101", "XSD100"}
@@ -83,12 +88,16 @@ async def test_200_consignments_over_kafka(kafka_bootstrap, tmp_path):
         assert h["ce_id"] and h["ce_source"] == b"urn:seedsim:node:RS"
 
 
-async def test_demo_summary_is_the_same_on_kafka_and_in_process(kafka_bootstrap, tmp_path):
+async def test_demo_summary_is_the_same_on_kafka_and_in_process(secured_kafka, tmp_path):
     settings = dict(consignments=40, seed=7, discrepancies=4, show_flows=0, timeout=180)
     local = await run_demo(DemoSettings(**settings, db_dir=tmp_path / "bus"), out=lambda s: None)
     kafka = await run_demo(
         DemoSettings(
-            **settings, kafka=kafka_bootstrap, topic_prefix=f"t-{uuid.uuid4().hex[:8]}", db_dir=tmp_path / "kafka"
+            **settings,
+            kafka=secured_kafka.bootstrap,
+            kafka_credentials=secured_kafka.admin,
+            topic_prefix=f"t-{uuid.uuid4().hex[:8]}",
+            db_dir=tmp_path / "kafka",
         ),
         out=lambda s: None,
     )
@@ -96,11 +105,13 @@ async def test_demo_summary_is_the_same_on_kafka_and_in_process(kafka_bootstrap,
     assert local.counts == kafka.counts
 
 
-async def test_receiver_killed_mid_stream_loses_nothing_and_applies_nothing_twice(kafka_bootstrap, tmp_path):
-    prefix = f"t-{uuid.uuid4().hex[:8]}"
+async def test_receiver_killed_mid_stream_loses_nothing_and_applies_nothing_twice(secured_kafka, tmp_path):
+    kafka = secured_kafka  # as production runs them: a network set up, each node and the monitor logged in as itself
+    prefix = (await kafka.network(["RS", "ME"], extra_users=(MONITOR_USER,))).prefix
     n = 150
-    monitor = KafkaTransport(kafka_bootstrap, client_id="test-monitor")
-    async with rs_and_me(kafka_bootstrap, prefix, tmp_path, monitor, lambda node: {}) as pair:
+    monitor = KafkaTransport(kafka.bootstrap, client_id="test-monitor", credentials=kafka.user(MONITOR_USER))
+    login = lambda node: kafka.env(kafka.user(node))  # noqa: E731
+    async with rs_and_me(kafka.bootstrap, prefix, tmp_path, monitor, login) as pair:
         summary = pair.summary
         sending = pair.exits(await pair.send_exports(99, n))
         # kill the receiver once it is part-way through the stream

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.kafka
 CROSS = DEMO_CROSSINGS[0]
 
 
-async def test_forged_exit_data_over_kafka_is_refused_and_changes_nothing(kafka_bootstrap, tmp_path):
+async def test_forged_exit_data_over_kafka_is_refused_and_changes_nothing(secured_kafka, tmp_path):
+    kafka_bootstrap = secured_kafka.bootstrap
     folder = tmp_path / "keys"
     init_folder(folder, ["RS", "ME"])
     topics = Topics(f"t-{uuid.uuid4().hex[:8]}")
@@ -44,7 +45,8 @@ async def test_forged_exit_data_over_kafka_is_refused_and_changes_nothing(kafka_
         for c, p in (("RS", "ME"), ("ME", "RS"))
     ]  # fmt: skip
     seen: list = []
-    transport = KafkaTransport(kafka_bootstrap, client_id="test-forgeries")
+    # RS and ME share this process's transport, and the test reads and forges through it: the super user's login
+    transport = KafkaTransport(kafka_bootstrap, client_id="test-forgeries", credentials=secured_kafka.admin)
 
     async def keep(records) -> None:
         seen.extend(records)

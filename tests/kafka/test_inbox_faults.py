@@ -34,6 +34,7 @@ from seedsim.nodes.customs.customs_node import Event
 from seedsim.runners.hostile_payloads import BROKEN_XML, SCHEMA_VIOLATION
 from seedsim.samples.consignments import ConsignmentGenerator
 from seedsim.samples.crossings import DEMO_CROSSINGS
+from tests.kafka.conftest import SecuredKafka
 from tests.kafka.interop_watch import watched
 from tests.kafka.test_exchange_over_kafka import read_topic
 from tests.support.unwritable_store import Unwritable
@@ -63,9 +64,14 @@ def signed_by_rs(record: Record) -> Record:
         return record
 
 
-async def produce(bootstrap: str, records: list[Record], max_bytes: int = 2 * 1024 * 1024) -> None:
-    """Send as an outsider would: its own producer, allowed larger requests than a node's."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, max_request_size=max_bytes, acks="all")
+async def produce(
+    kafka: SecuredKafka, records: list[Record], max_bytes: int = 2 * 1024 * 1024, as_user: str = "RS"
+) -> None:
+    """Send as a hostile partner would: logged in as ``as_user`` (only a partner may write to ME's inbox), with its
+    own producer, allowed larger requests than a node's."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap, max_request_size=max_bytes, acks="all", **kafka.options(kafka.user(as_user))
+    )
     await producer.start()
     try:
         for r in records:
@@ -83,6 +89,12 @@ async def exits(nodes, seed: int, n: int, first: int = 1) -> None:
         await nodes["RS"].on_event(Event.EXIT, c.ucr, CROSS.exit_office, CROSS.entry_office)
 
 
+def operator_transport(kafka: SecuredKafka) -> KafkaTransport:
+    """The transport RS and ME share in this process: one login for both, so the super user's (it creates the
+    topics it sends to); the nodes in their own processes, each logged in as itself: test_broker_auth.py."""
+    return KafkaTransport(kafka.bootstrap, credentials=kafka.admin)
+
+
 def configs(tmp_path, topics: Topics):
     return [
         NodeConfig(
@@ -92,15 +104,16 @@ def configs(tmp_path, topics: Topics):
     ]
 
 
-async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
-    topics = Topics(f"t-{uuid.uuid4().hex[:8]}")
-    monitor, summary = watched(kafka_bootstrap, topics)
+async def test_poison_records_do_not_jam_the_inbox(secured_kafka, tmp_path):
+    kafka = secured_kafka
+    topics = await kafka.network(["RS", "ME"])  # RS's user sends the poison
+    monitor, summary = watched(kafka.bootstrap, topics, kafka.admin)
     await monitor.start()
     try:
-        async with running_network(configs(tmp_path, topics), KafkaTransport(kafka_bootstrap)) as net:
+        async with running_network(configs(tmp_path, topics), operator_transport(kafka)) as net:
             nodes = net.customs
-            # an outsider raised the inbox's size limit, to send 10 MB
-            admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+            # the administrator raised the inbox's size limit (no one else may), and RS sends 10 MB
+            admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap, **kafka.options())
             await admin.start()
             try:
                 altered = await admin.alter_configs(
@@ -124,15 +137,15 @@ async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
                 poison(topics, b"<x/>", ce_subject=b"\xff\xfe not UTF-8"),  # a header that is not UTF-8
                 broken_first,
             ]
-            await produce(kafka_bootstrap, poisons, max_bytes=16 * 1024 * 1024)
+            await produce(kafka, poisons, max_bytes=16 * 1024 * 1024)
             await exits(nodes, seed=41, n=10)  # valid traffic behind the poison
             # the broken message's corrected resend under the same id: refused, not dropped in silence
             corrected = await nodes["RS"].store.read(
                 lambda c: c.execute("SELECT payload FROM messages WHERE direction='out' LIMIT 1").fetchone()[0]
             )
             resent = signed_by_rs(Record(broken_first.topic, corrected, b"poison", broken_first.headers))
-            await produce(kafka_bootstrap, [resent])
-            await produce(kafka_bootstrap, [broken_first])  # the very same record again: a silent duplicate
+            await produce(kafka, [resent])
+            await produce(kafka, [broken_first])  # the very same record again: a silent duplicate
             arrived = await summary.wait_for(lambda s: s.count(Stage.ACK_RECEIVED, "ExportData") >= 10, timeout=60)
             assert arrived, f"valid messages behind the poison did not arrive: {summary.counts()}"
             assert await summary.wait_for(lambda s: s.count(Stage.DUPLICATE) >= 1, timeout=30)
@@ -144,7 +157,7 @@ async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
             assert health.status_code == 200 and health.json()["status"] == "ok", health.text
             me_db = tmp_path / "ME.sqlite3"
 
-        dead = await read_topic(kafka_bootstrap, topics.dead_letter("ME"), expect=10)
+        dead = await read_topic(kafka, topics.dead_letter("ME"), expect=10)
         rules = sorted(dict(m.headers)["dlq_rule"].decode() for m in dead)
         # 600 KB subject: F305; non-UTF-8 header: F300; the conflicting resend: F306; 'R S' and the forged, signed
         # by no key of the trust list: F310; the broken XML (two sizes) and the schema violation
@@ -157,11 +170,7 @@ async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
         long_subject = next(dict(m.headers) for m in dead if b"600000 bytes" in dict(m.headers)["dlq_reason"])
         assert b"ce_subject" in long_subject["dlq_headers_cut"] and len(long_subject["ce_subject"]) <= 1024
 
-        answers = [
-            m
-            for m in await read_topic(kafka_bootstrap, topics.inbox("RS"), expect=14)
-            if dict(m.headers).get("ce_type")
-        ]
+        answers = [m for m in await read_topic(kafka, topics.inbox("RS"), expect=14) if dict(m.headers).get("ce_type")]
         nacks = [
             Response.from_root(etree.fromstring(m.value))
             for m in answers
@@ -171,7 +180,7 @@ async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
         assert any(f"ce_id {corrected_id} names the message received at" in d for d in refused), refused
         assert any("a corrected resend carries a new ce_id" in d for d in refused)
 
-        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap)
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, **kafka.options())
         await consumer.start()
         try:
             made = {t for t in await consumer.topics() if t.startswith(topics.prefix)}
@@ -184,13 +193,13 @@ async def test_poison_records_do_not_jam_the_inbox(kafka_bootstrap, tmp_path):
         await monitor.stop()
 
 
-async def test_a_store_that_cannot_write_loses_nothing_and_applies_nothing_twice(kafka_bootstrap, tmp_path):
+async def test_a_store_that_cannot_write_loses_nothing_and_applies_nothing_twice(secured_kafka, tmp_path):
     topics = Topics(f"t-{uuid.uuid4().hex[:8]}")
-    monitor, summary = watched(kafka_bootstrap, topics)
+    monitor, summary = watched(secured_kafka.bootstrap, topics, secured_kafka.admin)
     await monitor.start()
     n = 30
     try:
-        async with running_network(configs(tmp_path, topics), KafkaTransport(kafka_bootstrap)) as net:
+        async with running_network(configs(tmp_path, topics), operator_transport(secured_kafka)) as net:
             nodes = net.customs
             store = nodes["ME"].store
             app = create_app(nodes["ME"], manage_lifecycle=False)

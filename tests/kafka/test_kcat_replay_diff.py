@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from seedsim.runners.traces import read_trace
+from tests.kafka.conftest import SecuredKafka
 
 try:  # `python -m pytest` puts the repo root on sys.path ...
     from tests.kafka.test_trace_redrive_kafka import seedsim
@@ -46,9 +47,9 @@ def kcat(*args: str) -> bytes:
     return done.stdout
 
 
-def topics_of(bootstrap: str, prefix: str) -> list[str]:
-    """The broker's topics under ``prefix``, as ``kcat -L -J`` lists them."""
-    listing = json.loads(kcat("-L", "-J", "-b", bootstrap))
+def topics_of(kafka: SecuredKafka, prefix: str) -> list[str]:
+    """The broker's topics under ``prefix``, as ``kcat -L -J`` lists them (to the super user: the tester's tool)."""
+    listing = json.loads(kcat("-L", "-J", *kafka.kcat()))
     return sorted(t["topic"] for t in listing["topics"] if t["topic"].startswith(prefix + "."))
 
 
@@ -60,31 +61,34 @@ def fields(path: Path) -> set[tuple[object, ...]]:
     }
 
 
-def test_a_kcat_capture_of_a_run_replays_to_the_runs_own_recorded_outcome(kafka_bootstrap: str, tmp_path: Path) -> None:
+def test_a_kcat_capture_of_a_run_replays_to_the_runs_own_recorded_outcome(
+    secured_kafka: SecuredKafka, tmp_path: Path
+) -> None:
     prefix = f"seedsim.test-kcat-{uuid.uuid4().hex[:8]}"
+    kafka, operator = secured_kafka.bootstrap, secured_kafka.admin_env  # the run and the replay create their topics
     run = seedsim(
-        "run", str(SCENARIO), "--kafka", kafka_bootstrap, "--topic-prefix", prefix, "--record", "own.jsonl",
-        cwd=tmp_path,
+        "run", str(SCENARIO), "--kafka", kafka, "--topic-prefix", prefix, "--record", "own.jsonl",
+        cwd=tmp_path, env=operator,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     own = tmp_path / "own.jsonl"
 
-    topics = topics_of(kafka_bootstrap, prefix)
+    topics = topics_of(secured_kafka, prefix)
     assert {f"{prefix}.driver", f"{prefix}.interop", f"{prefix}.inbox.rs", f"{prefix}.inbox.me"} <= set(topics)
     captured = tmp_path / "kcat.jsonl"
     with captured.open("wb") as out:  # what a tester does: each topic from its beginning to its end, one file
         for topic in reversed(topics):  # the driver topic last: every message before what caused it
-            out.write(kcat("-C", "-J", "-e", "-q", "-b", kafka_bootstrap, "-t", topic, "-o", "beginning"))
+            out.write(kcat("-C", "-J", "-e", "-q", *secured_kafka.kcat(), "-t", topic, "-o", "beginning"))
     assert read_trace(captured).header is None, "kcat's file, as kcat wrote it"
     # the run's own recording and kcat read the same records at the same positions, field for field
     assert fields(captured) == fields(own)
     assert sum(e.record.topic.endswith(".driver") for e in read_trace(captured)) == len(driver_records(own)) == 60
 
-    fresh_on_kafka = ("--kafka", kafka_bootstrap, "--topic-prefix", f"seedsim.test-kcat-fresh-{uuid.uuid4().hex[:8]}")
-    for name, where in (("bus.jsonl", ()), ("kafka.jsonl", fresh_on_kafka)):
+    fresh_on_kafka = ("--kafka", kafka, "--topic-prefix", f"seedsim.test-kcat-fresh-{uuid.uuid4().hex[:8]}")
+    for name, where, login in (("bus.jsonl", (), None), ("kafka.jsonl", fresh_on_kafka, operator)):
         replay = seedsim(
             "trace", "replay", str(captured), "--to", "RS,ME", "--fresh", *where, "--record", name,
-            *tolerance_args(SCENARIO_TOLERANCES), cwd=tmp_path,
+            *tolerance_args(SCENARIO_TOLERANCES), cwd=tmp_path, env=login,
         )  # fmt: skip
         assert replay.returncode == 0, replay.stdout + replay.stderr
         assert "re-drove 2 fresh node(s) with 60 driver record(s)" in replay.stdout

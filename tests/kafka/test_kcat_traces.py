@@ -24,6 +24,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from seedsim.core.transport import Record
 from seedsim.runners.traces import TraceHeader, read_trace, write_trace
+from tests.kafka.conftest import SecuredKafka
 
 pytestmark = pytest.mark.kafka
 
@@ -58,14 +59,15 @@ def kcat() -> str:
     return path
 
 
-async def produce(bootstrap: str, topic: str) -> list[Record]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+async def produce(kafka: SecuredKafka, topic: str) -> list[Record]:
+    """Create ``topic`` and produce :data:`PRODUCED` into it, as the super user (a probe, not a node)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap, **kafka.options())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=PARTITIONS, replication_factor=1)])
     finally:
         await admin.close()
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap, acks="all", **kafka.options())
     await producer.start()
     try:
         sent = []
@@ -77,9 +79,10 @@ async def produce(bootstrap: str, topic: str) -> list[Record]:
         await producer.stop()
 
 
-def capture(bootstrap: str, topic: str) -> bytes:
+def capture(kafka: SecuredKafka, topic: str) -> bytes:
+    """``topic`` as kcat captures it, logged in as the super user."""
     proc = subprocess.run(
-        [kcat(), "-C", "-J", "-e", "-q", "-b", bootstrap, "-t", topic, "-o", "beginning"],
+        [kcat(), "-C", "-J", "-e", "-q", *kafka.kcat(), "-t", topic, "-o", "beginning"],
         capture_output=True,
         timeout=60,
     )
@@ -87,12 +90,12 @@ def capture(bootstrap: str, topic: str) -> bytes:
     return proc.stdout
 
 
-async def test_a_kcat_capture_reads_as_a_trace_with_every_field_and_header_in_order(kafka_bootstrap, tmp_path):
+async def test_a_kcat_capture_reads_as_a_trace_with_every_field_and_header_in_order(secured_kafka, tmp_path):
     topic = f"kcat-trace-{uuid.uuid4().hex[:10]}"
     async with asyncio.timeout(90):
-        sent = await produce(kafka_bootstrap, topic)
+        sent = await produce(secured_kafka, topic)
     captured = tmp_path / "capture.json"
-    captured.write_bytes(capture(kafka_bootstrap, topic))
+    captured.write_bytes(capture(secured_kafka, topic))
 
     reader = read_trace(captured)
     assert reader.header is None, "a kcat file has no seedsim header and is read as it is"
@@ -102,18 +105,20 @@ async def test_a_kcat_capture_reads_as_a_trace_with_every_field_and_header_in_or
     assert all(e.tstype == "create" and e.broker >= 0 for e in entries)
 
 
-async def test_seedsim_writes_a_kcat_capture_back_with_kcats_fields_in_kcats_order(kafka_bootstrap, tmp_path):
+async def test_seedsim_writes_a_kcat_capture_back_with_kcats_fields_in_kcats_order(secured_kafka, tmp_path):
     topic = f"kcat-order-{uuid.uuid4().hex[:10]}"
     async with asyncio.timeout(90):
-        await produce(kafka_bootstrap, topic)
-    kcat_lines = capture(kafka_bootstrap, topic).splitlines()
+        await produce(secured_kafka, topic)
+    kcat_lines = capture(secured_kafka, topic).splitlines()
     captured = tmp_path / "capture.json"
     captured.write_bytes(b"\n".join(kcat_lines) + b"\n")
 
     rewritten = tmp_path / "rewritten.trace.jsonl"
-    assert write_trace(rewritten, TraceHeader(source=f"kafka {kafka_bootstrap}"), read_trace(captured)) == len(PRODUCED)
+    assert write_trace(rewritten, TraceHeader(source=f"kafka {secured_kafka.bootstrap}"), read_trace(captured)) == len(
+        PRODUCED
+    )
     header, *ours = [json.loads(line) for line in rewritten.read_text(encoding="utf-8").splitlines()]
-    assert header["source"] == f"kafka {kafka_bootstrap}"
+    assert header["source"] == f"kafka {secured_kafka.bootstrap}"
     textual = 0
     for kcat_line, our in zip(kcat_lines, ours, strict=True):
         theirs = json.loads(kcat_line.decode("utf-8", "surrogateescape"))

@@ -2,7 +2,8 @@
 
 The monitor stores each record before its offset is committed and counts a record once by its id,
 so a monitor killed mid-run (Ctrl-C ends the process at once) and started again on the same
-database loses nothing and counts nothing twice.
+database loses nothing and counts nothing twice. As in docker compose, the administrator sets the network up,
+the monitor logs in as ``monitor`` and the run as ``admin``.
 """
 
 import json
@@ -13,6 +14,8 @@ import uuid
 
 import pytest
 
+from seedsim.core.transport.kafka_acls import MONITOR_USER
+from tests.kafka.conftest import SecuredKafka
 from tests.unit.seedsim_cli import REPO, SEEDSIM, Running, assert_no_traceback, clean_env, free_port
 
 pytestmark = pytest.mark.kafka
@@ -23,25 +26,27 @@ def _counters(port):
         return json.loads(r.read())
 
 
-def _monitor(kafka, prefix, db, port):
+def _monitor(kafka: SecuredKafka, prefix, db, port):
     run = Running(
-        "monitor", "--kafka", kafka, "--topic-prefix", prefix, "--db", str(db), "--port", str(port), "--nodes", "RS,ME"
-    )
+        "monitor", "--kafka", kafka.bootstrap, "--topic-prefix", prefix, "--db", str(db), "--port", str(port),
+        "--nodes", "RS,ME", env=kafka.env(kafka.user(MONITOR_USER)),
+    )  # fmt: skip
     run.wait_for("stop it with Ctrl-C", timeout=90)
     return run
 
 
-def test_a_monitor_restarted_mid_run_counts_what_the_run_counted(kafka_bootstrap, tmp_path):
+def test_a_monitor_restarted_mid_run_counts_what_the_run_counted(secured_kafka, tmp_path):
     prefix = f"seedsim.t-monitor-{uuid.uuid4().hex[:8]}"
+    secured_kafka.set_up(["RS", "ME"], extra_users=(MONITOR_USER,), prefix=prefix)
     db, port = tmp_path / "monitor.sqlite3", free_port()
-    first = _monitor(kafka_bootstrap, prefix, db, port)
+    first = _monitor(secured_kafka, prefix, db, port)
     second = None
     scenario = subprocess.Popen(
-        [*SEEDSIM, "run", "rs-me-seed-core", "--kafka", kafka_bootstrap, "--topic-prefix", prefix, "--json"],
+        [*SEEDSIM, "run", "rs-me-seed-core", "--kafka", secured_kafka.bootstrap, "--topic-prefix", prefix, "--json"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=clean_env(),
+        env=clean_env(**secured_kafka.admin_env),
         cwd=REPO,
     )
     try:
@@ -54,7 +59,7 @@ def test_a_monitor_restarted_mid_run_counts_what_the_run_counted(kafka_bootstrap
         assert_no_traceback(err)
         assert scenario.poll() is None, "the monitor was stopped after the run, not in the middle of it"
 
-        second = _monitor(kafka_bootstrap, prefix, db, port)
+        second = _monitor(secured_kafka, prefix, db, port)
         out, err = scenario.communicate(timeout=300)
         assert scenario.returncode == 0, out + err
         summary = json.loads(out)["counts"]

@@ -5,7 +5,8 @@ in the metadata, no group coordinator yet, a partition without a leader yet): a 
 lines as failures. The transport creates topics before use and starts a consumer only once its
 topics have leaders and its group a coordinator; what aiokafka still retries goes to DEBUG. These
 tests run `seedsim demo --kafka` as a user does and read its stderr, and drive the transport
-alone with the log captured. The demo's records, read back off the broker, are CloudEvents as the
+alone with the log captured (all as the broker's super user: these tests are about what is said, not about
+the authoriser; ``test_broker_auth.py`` is). The demo's records, read back off the broker, are CloudEvents as the
 CloudEvents Python SDK's Kafka binding reads them, with ``ce_dataschema`` an absolute URI.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import logging
+import os
 import re
 import socket
 import subprocess
@@ -32,6 +34,7 @@ from seedsim.core.transport import Record
 from seedsim.core.transport.kafka import KafkaNotReady, KafkaTransport
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.seed import ACKNOWLEDGEMENT, ENTRY_CONFIRMATION, EXPORT_DATA
+from tests.kafka.conftest import SecuredKafka
 
 pytestmark = pytest.mark.kafka
 
@@ -45,9 +48,9 @@ def seedsim_command() -> list[str]:
     return [str(Path(sys.executable).parent / "seedsim")]
 
 
-async def topic_partitions(bootstrap: str, topics: list[str] | None = None) -> dict[str, list[int]]:
+async def topic_partitions(kafka: SecuredKafka, topics: list[str] | None = None) -> dict[str, list[int]]:
     """The topics of the cluster (or those named) and their partitions."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap, **kafka.options())
     await admin.start()
     try:
         names = topics if topics is not None else await admin.list_topics()
@@ -56,10 +59,10 @@ async def topic_partitions(bootstrap: str, topics: list[str] | None = None) -> d
         await admin.close()
 
 
-async def read_all(bootstrap: str, topics: list[str]) -> list:
+async def read_all(kafka: SecuredKafka, topics: list[str]) -> list:
     """Every record of ``topics``, from the first offset to the end (no consumer group)."""
-    parts = [TopicPartition(t, p) for t, ps in (await topic_partitions(bootstrap, topics)).items() for p in ps]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    parts = [TopicPartition(t, p) for t, ps in (await topic_partitions(kafka, topics)).items() for p in ps]
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap, enable_auto_commit=False, **kafka.options())
     await consumer.start()
     try:
         consumer.assign(parts)
@@ -76,17 +79,19 @@ async def read_all(bootstrap: str, topics: list[str]) -> list:
 
 
 @pytest.fixture(scope="module")
-def demo_run(kafka_bootstrap, tmp_path_factory):
-    """`seedsim demo --kafka ADDR --consignments 20`, as a user types it: the process and the topics it made."""
-    before = set(asyncio.run(topic_partitions(kafka_bootstrap)))
+def demo_run(secured_kafka, tmp_path_factory):
+    """`seedsim demo --kafka ADDR --consignments 20`, as a user types it (logged in as the administrator, who may
+    create the demo's topics): the process and the topics it made."""
+    before = set(asyncio.run(topic_partitions(secured_kafka)))
     done = subprocess.run(
-        [*seedsim_command(), "demo", "--kafka", kafka_bootstrap, "--consignments", "20"],
+        [*seedsim_command(), "demo", "--kafka", secured_kafka.bootstrap, "--consignments", "20"],
+        env={**os.environ, **secured_kafka.admin_env},
         cwd=tmp_path_factory.mktemp("demo"),
         capture_output=True,
         text=True,
         timeout=300,
     )
-    made = sorted(set(asyncio.run(topic_partitions(kafka_bootstrap))) - before)
+    made = sorted(set(asyncio.run(topic_partitions(secured_kafka))) - before)
     return done, made
 
 
@@ -98,12 +103,12 @@ def test_a_passing_demo_over_kafka_prints_no_error(demo_run):
     assert alarming == []
 
 
-async def test_the_demo_records_are_cloudevents_naming_their_xsd_by_an_absolute_uri(demo_run, kafka_bootstrap):
+async def test_the_demo_records_are_cloudevents_naming_their_xsd_by_an_absolute_uri(demo_run, secured_kafka):
     done, made = demo_run
     assert done.returncode == 0
     inboxes = [t for t in made if ".inbox." in t and not t.endswith(".dlq")]
     assert len(inboxes) == 2, made
-    records = await read_all(kafka_bootstrap, inboxes)
+    records = await read_all(secured_kafka, inboxes)
     seen = set()
     for rec in records:
         event = from_binary(KafkaMessage(headers=dict(rec.headers), key=rec.key, value=rec.value or b""), JSONFormat())
@@ -117,7 +122,7 @@ async def test_the_demo_records_are_cloudevents_naming_their_xsd_by_an_absolute_
     assert {EXPORT_DATA.name, ACKNOWLEDGEMENT.name, ENTRY_CONFIRMATION.name} <= seen
 
 
-async def test_fresh_topics_and_groups_are_ready_before_the_first_record(kafka_bootstrap, caplog):
+async def test_fresh_topics_and_groups_are_ready_before_the_first_record(secured_kafka, caplog):
     """Subscribed before start and after it, to topics that do not exist yet: every record arrives, nothing is logged."""
     caplog.set_level(logging.WARNING)
     run = uuid.uuid4().hex[:8]
@@ -127,7 +132,7 @@ async def test_fresh_topics_and_groups_are_ready_before_the_first_record(kafka_b
     async def handler(records):
         got.extend(records)
 
-    transport = KafkaTransport(kafka_bootstrap, client_id=f"quiet-{run}")
+    transport = KafkaTransport(secured_kafka.bootstrap, client_id=f"quiet-{run}", credentials=secured_kafka.admin)
     transport.subscribe([early], group=f"quiet-{run}-early", handler=handler)
     await transport.start()
     try:
@@ -144,9 +149,9 @@ async def test_fresh_topics_and_groups_are_ready_before_the_first_record(kafka_b
     assert [f"{r.name} {r.levelname} {r.getMessage()}" for r in caplog.records] == []
 
 
-async def test_a_topic_the_broker_refuses_is_said_once_with_the_reason(kafka_bootstrap, caplog):
+async def test_a_topic_the_broker_refuses_is_said_once_with_the_reason(secured_kafka, caplog):
     caplog.set_level(logging.WARNING)
-    transport = KafkaTransport(kafka_bootstrap)
+    transport = KafkaTransport(secured_kafka.bootstrap, credentials=secured_kafka.admin)
     with pytest.raises(KafkaNotReady, match=r"refused to create topic bad topic!: .*") as refused:
         await transport.ensure_topics(["bad topic!"])
     assert "Traceback" not in str(refused.value)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from seedsim.runners.traces import read_trace
+from tests.kafka.conftest import SecuredKafka
 
 try:  # `python -m pytest` puts the repo root on sys.path ...
     from tests.kafka.test_trace_capture_replay import everything_on
@@ -28,13 +29,13 @@ pytestmark = pytest.mark.kafka
 
 
 async def test_a_kafka_recording_has_the_brokers_partition_and_offset_for_every_record(
-    kafka_bootstrap: str, tmp_path: Path
+    secured_kafka: SecuredKafka, tmp_path: Path
 ) -> None:
     trace = tmp_path / "t.jsonl"
     prefix = f"seedsim.test-positions-{uuid.uuid4().hex[:8]}"
     proc = seedsim(
-        "run", str(REPO / "scenarios" / "fault-duplicates-reordering.yaml"), "--kafka", kafka_bootstrap,
-        "--topic-prefix", prefix, "--record", str(trace), timeout=240,
+        "run", str(REPO / "scenarios" / "fault-duplicates-reordering.yaml"), "--kafka", secured_kafka.bootstrap,
+        "--topic-prefix", prefix, "--record", str(trace), timeout=240, env=secured_kafka.admin_env,
     )  # fmt: skip
     assert_no_traceback(proc.stdout, proc.stderr)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -48,5 +49,5 @@ async def test_a_kafka_recording_has_the_brokers_partition_and_offset_for_every_
 
     topics = sorted({e.record.topic for e in entries})
     assert f"{prefix}.inbox.ba" in topics and f"{prefix}.interop" in topics, "delayed records and interop recorded"
-    on_broker = await everything_on(kafka_bootstrap, topics)
+    on_broker = await everything_on(secured_kafka, topics)
     assert set(recorded) == on_broker  # the same payload at the same topic, partition and offset; nothing more

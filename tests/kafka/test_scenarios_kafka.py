@@ -17,10 +17,13 @@ pytestmark = pytest.mark.kafka
 @pytest.mark.parametrize(
     "name", ["western-balkans-corridor", "rs-me-seed-core", "risk-profiles", "fault-node-down", "fault-malformed"]
 )
-async def test_scenario_meets_its_expectations_over_kafka(name, kafka_bootstrap, tmp_path):
+async def test_scenario_meets_its_expectations_over_kafka(name, secured_kafka, tmp_path):
     lines: list[str] = []
     settings = RunSettings(
-        kafka=kafka_bootstrap, topic_prefix=f"seedsim.test-{name}-{uuid.uuid4().hex[:8]}", db_dir=tmp_path
+        kafka=secured_kafka.bootstrap,
+        kafka_credentials=secured_kafka.admin,  # a run plays every node in one process: the operator, as in compose
+        topic_prefix=f"seedsim.test-{name}-{uuid.uuid4().hex[:8]}",
+        db_dir=tmp_path,
     )
     result = await run_scenario(load(SCENARIO_DIR / f"{name}.yaml"), settings, out=lines.append)
     assert result.completed, "\n".join(lines)
@@ -29,16 +32,19 @@ async def test_scenario_meets_its_expectations_over_kafka(name, kafka_bootstrap,
     assert "over Kafka" in lines[0]
 
 
-async def test_foreign_records_on_the_interop_topic_are_skipped_not_fatal(kafka_bootstrap, tmp_path):
+async def test_foreign_records_on_the_interop_topic_are_skipped_not_fatal(secured_kafka, tmp_path):
     """Someone else's records on the interop topic (not JSON, JSON of another shape), written with kcat before the
     run: every reader of the topic (the runner, the nodes' replay watch, the monitor) skips them and the run's
     expectations are met as without them."""
     prefix = f"seedsim.test-foreign-{uuid.uuid4().hex[:8]}"
     junk = b"not json at all\n" + b'{"node": 42, "stage": "no such stage"}\n' + b"[1, 2, 3]\n"
+    await secured_kafka.create_topics(Topics(prefix).interop)  # the broker makes no topic on first use
     subprocess.run(
-        ["kcat", "-P", "-b", kafka_bootstrap, "-t", Topics(prefix).interop], input=junk, check=True, timeout=60
+        ["kcat", "-P", *secured_kafka.kcat(), "-t", Topics(prefix).interop], input=junk, check=True, timeout=60
     )
     lines: list[str] = []
-    settings = RunSettings(kafka=kafka_bootstrap, topic_prefix=prefix, db_dir=tmp_path)
+    settings = RunSettings(
+        kafka=secured_kafka.bootstrap, kafka_credentials=secured_kafka.admin, topic_prefix=prefix, db_dir=tmp_path
+    )
     result = await run_scenario(load(SCENARIO_DIR / "rs-me-seed-core.yaml"), settings, out=lines.append)
     assert result.completed and result.ok, "\n".join(lines)

@@ -14,19 +14,20 @@ from tests.unit.test_trace_cli import run_counts_from, stats_of
 pytestmark = pytest.mark.kafka
 
 
-def test_a_run_over_kafka_recorded_to_gzip_counts_what_the_run_reported(kafka_bootstrap, tmp_path):
+def test_a_run_over_kafka_recorded_to_gzip_counts_what_the_run_reported(secured_kafka, tmp_path):
     trace = tmp_path / "t.jsonl.gz"
     proc = seedsim(
         "run",
         str(REPO / "scenarios" / "fault-malformed.yaml"),
         "--kafka",
-        kafka_bootstrap,
+        secured_kafka.bootstrap,
         "--topic-prefix",
         f"seedsim.test-record-{uuid.uuid4().hex[:8]}",
         "--record",
         str(trace),
         "--json",
         timeout=240,
+        env=secured_kafka.admin_env,  # the operator's run: it creates its topics
     )
     assert_no_traceback(proc.stdout, proc.stderr)
     assert proc.returncode == 0, proc.stderr
@@ -37,6 +38,6 @@ def test_a_run_over_kafka_recorded_to_gzip_counts_what_the_run_reported(kafka_bo
     with gzip.open(trace, "rt") as f:
         header = json.loads(f.readline())
         first = json.loads(f.readline())
-    assert header["source"] == f"kafka {kafka_bootstrap}"
+    assert header["source"] == f"kafka {secured_kafka.bootstrap}"
     assert header["scenario"] == result["scenario"] and header["seed"] == result["seed"]
     assert first["tstype"] == "create" and isinstance(first["ts"], int)

@@ -24,12 +24,15 @@ except ImportError:  # ... plain `pytest` puts tests/ there (rootdir-relative pa
     from unit.test_trace_redrive import SCENARIO, SCENARIO_TOLERANCES, driver_records, tolerance_args
     from unit.test_trace_replay_cli import command
 
+from tests.kafka.conftest import SecuredKafka
+
 pytestmark = pytest.mark.kafka
 
 
-def seedsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def seedsim(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``seedsim ARGS`` in ``cwd``; ``env``: SEEDSIM_* settings (the login of a command that uses Kafka)."""
     done = subprocess.run(
-        command(*args), capture_output=True, text=True, timeout=300, env=clean_env(), cwd=cwd,
+        command(*args), capture_output=True, text=True, timeout=300, env=clean_env(**(env or {})), cwd=cwd,
         stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert_no_traceback(done.stdout, done.stderr)
@@ -37,12 +40,13 @@ def seedsim(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_a_kafka_run_replayed_into_fresh_nodes_over_kafka_and_on_the_bus_is_identical(
-    kafka_bootstrap: str, tmp_path: Path
+    secured_kafka: SecuredKafka, tmp_path: Path
 ) -> None:
     assert REPO.is_dir()
+    kafka, operator = secured_kafka.bootstrap, secured_kafka.admin_env  # the run and the replay create their topics
     run = seedsim(
-        "run", str(SCENARIO), "--kafka", kafka_bootstrap, "--topic-prefix", f"seedsim.test-golden-{uuid.uuid4().hex[:8]}",
-        "--record", "golden.jsonl", cwd=tmp_path,
+        "run", str(SCENARIO), "--kafka", kafka, "--topic-prefix", f"seedsim.test-golden-{uuid.uuid4().hex[:8]}",
+        "--record", "golden.jsonl", cwd=tmp_path, env=operator,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     golden = tmp_path / "golden.jsonl"
@@ -50,9 +54,9 @@ def test_a_kafka_run_replayed_into_fresh_nodes_over_kafka_and_on_the_bus_is_iden
     assert driven == 60  # 12 consignments: 2 declarations lodged and 3 events fired each
 
     on_kafka = seedsim(
-        "trace", "replay", str(golden), "--to", "RS,ME", "--fresh", "--kafka", kafka_bootstrap,
+        "trace", "replay", str(golden), "--to", "RS,ME", "--fresh", "--kafka", kafka,
         "--topic-prefix", f"seedsim.test-redrive-{uuid.uuid4().hex[:8]}", "--speed", "max",
-        "--record", "kafka.jsonl", *tolerance_args(SCENARIO_TOLERANCES), cwd=tmp_path,
+        "--record", "kafka.jsonl", *tolerance_args(SCENARIO_TOLERANCES), cwd=tmp_path, env=operator,
     )  # fmt: skip
     assert on_kafka.returncode == 0, on_kafka.stdout + on_kafka.stderr
     assert f"re-drove 2 fresh node(s) with {driven} driver record(s)" in on_kafka.stdout

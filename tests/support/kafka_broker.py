@@ -23,8 +23,13 @@ obtains a broker in the first way that works, in this order:
 
 ``KafkaBroker(users={...})`` is a *secured* broker, as production runs one
 (SASL SCRAM-SHA-512 logins, KRaft's ``StandardAuthorizer``, no topic made on
-first use): always a local one, whatever the variables say.  A local broker
-can be crashed (``kill()``) and started again on its data (``restart()``).
+first use); the test suite's session broker is one.  It is the broker in
+``SEEDSIM_KAFKA_BOOTSTRAP`` when that is set (which must then be secured so:
+e.g. docker compose's, ``localhost:9094``, with ``admin``'s password in
+``SEEDSIM_KAFKA_ADMIN_PASSWORD``), otherwise a local one (step 3): Docker is
+never used for it, as testcontainers' Kafka module cannot format SCRAM users
+into a KRaft broker.  A local broker can be crashed (``kill()``) and started
+again on its data (``restart()``).
 
 Anything that goes wrong raises ``RuntimeError`` saying what failed, the tail
 of the broker's log, and what to install or set.  Nothing here ever skips a
@@ -38,6 +43,11 @@ Command line
 ``python tests/support/kafka_broker.py``
     start a broker, print its bootstrap address on stdout, run until Ctrl-C
     (e.g. for ``seedsim demo --kafka``).
+``python tests/support/kafka_broker.py --secured``
+    the same, secured as the test suite's broker is (``admin``'s password:
+    ``$SEEDSIM_KAFKA_ADMIN_PASSWORD``, else ``admin-secret``); export its
+    address as ``SEEDSIM_KAFKA_BOOTSTRAP`` and the tests use it instead of
+    starting their own.
 ``python tests/support/kafka_broker.py --install-only``
     only download the jars into the cache (a CI setup step); prints the dir.
 """
@@ -83,6 +93,7 @@ ENV_HOME = "SEEDSIM_KAFKA_HOME"  # cache root, default <repo>/.cache/kafka
 ENV_DOCKER = "SEEDSIM_KAFKA_DOCKER"  # "0"/"false"/"no": never try Docker
 ENV_IMAGE = "SEEDSIM_KAFKA_IMAGE"  # image for the Docker path
 ENV_LOG_LEVEL = "SEEDSIM_KAFKA_LOG_LEVEL"  # log4j root level of the local broker
+ENV_ADMIN_PASSWORD = "SEEDSIM_KAFKA_ADMIN_PASSWORD"  # the super user's password of a secured broker (as compose)
 
 # Confluent Platform 7.9 ships Apache Kafka 3.9, the same line as the local
 # broker; testcontainers' KafkaContainer only knows the cp-kafka image layout.
@@ -440,12 +451,14 @@ class KafkaBroker:
     one: its only client listener takes SASL SCRAM-SHA-512, the users are
     created when the storage is formatted (``--add-scram``), an authoriser
     (KRaft's ``StandardAuthorizer``) denies whatever no ACL allows, ``admin``
-    (password ``admin_password``) is the super user, and topics are never
-    created on first use.  A secured broker is always a local one (neither an
-    external broker nor testcontainers' can be configured so).
+    (password ``admin_password``, else ``$SEEDSIM_KAFKA_ADMIN_PASSWORD``, else
+    ``admin-secret``) is the super user, and topics are never created on first
+    use.  A secured broker is the one in ``SEEDSIM_KAFKA_BOOTSTRAP`` (taken to be
+    secured so) or a local one, never testcontainers' (it cannot be configured so).
 
     ``kill()`` crashes a local broker (SIGKILL) and ``restart()`` starts it
-    again on the same data directory and ports, as after a power cut.
+    again on the same data directory and ports, as after a power cut
+    (``local=True``: a local broker whatever the variables say).
     """
 
     def __init__(
@@ -454,12 +467,14 @@ class KafkaBroker:
         start_timeout: float = START_TIMEOUT,
         extra_properties: Mapping[str, object] | None = None,
         users: Mapping[str, str] | None = None,
-        admin_password: str = ADMIN_PASSWORD,
+        admin_password: str | None = None,
+        local: bool = False,
     ) -> None:
         self.start_timeout = start_timeout
         self.extra_properties = dict(extra_properties or {})
         self.users = dict(users) if users is not None else None
-        self.admin_password = admin_password
+        self.local = local
+        self.admin_password = admin_password or os.environ.get(ENV_ADMIN_PASSWORD) or ADMIN_PASSWORD
         self._ports: tuple[int, int] | None = None
         self.mode: str | None = None
         self.workdir: Path | None = None
@@ -487,8 +502,11 @@ class KafkaBroker:
         if self._bootstrap is not None:
             return self
         external = os.environ.get(ENV_BOOTSTRAP, "").strip()
-        if self.users is not None:  # only a broker we configure ourselves can be secured
-            self._start_local()
+        if self.users is not None:  # secured: a broker the user vouches is secured, or one we configure ourselves
+            if external and not self.local:
+                self._use_external_secured(external)
+            else:
+                self._start_local()
         elif external:
             self._use_external(external)
         elif _docker_available():
@@ -540,6 +558,20 @@ class KafkaBroker:
         except TimeoutError as exc:
             raise RuntimeError(
                 f"{ENV_BOOTSTRAP}={bootstrap} does not answer a Kafka metadata request: {exc}. "
+                f"Start that broker, or unset {ENV_BOOTSTRAP} to let the tests start their own."
+            ) from exc
+        self.mode, self._bootstrap = "external", bootstrap
+
+    def _use_external_secured(self, bootstrap: str) -> None:
+        """A running broker taken to be secured as ours is (SCRAM-SHA-512, an authoriser, ``admin`` its super user
+        with ``admin_password``): its SASL listener answers no anonymous request, so only its port is checked here
+        and the first login says whether the rest holds. ``users`` are not made (the tests make theirs at set-up)."""
+        host, _, port = bootstrap.rpartition(":")
+        try:
+            socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=5).close()
+        except (OSError, ValueError) as exc:
+            raise RuntimeError(
+                f"{ENV_BOOTSTRAP}={bootstrap} does not accept a connection: {exc}. "
                 f"Start that broker, or unset {ENV_BOOTSTRAP} to let the tests start their own."
             ) from exc
         self.mode, self._bootstrap = "external", bootstrap
@@ -783,6 +815,11 @@ def main(argv: list[str] | None = None) -> int:
         description="Start a throwaway Kafka broker (prints its bootstrap address) or install its jars."
     )
     parser.add_argument("--install-only", action="store_true", help="only download the broker jars into the cache")
+    parser.add_argument(
+        "--secured",
+        action="store_true",
+        help=f"a secured broker, as the tests use (SCRAM-SHA-512, an authoriser; super user {ADMIN_USER})",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
@@ -793,7 +830,7 @@ def main(argv: list[str] | None = None) -> int:
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         started = time.monotonic()
-        with KafkaBroker() as broker:
+        with KafkaBroker(users={} if args.secured else None) as broker:
             print(broker.bootstrap, flush=True)
             print(
                 f"Kafka broker ready ({broker.mode}) in {time.monotonic() - started:.1f}s at {broker.bootstrap}; "
