@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import uuid
 
+import httpx
 import pytest
 
 from tests.kafka.node_processes import seedsim_nodes
@@ -25,9 +26,9 @@ pytestmark = pytest.mark.kafka
 
 def test_a_scenario_plays_twice_against_the_same_nodes_elsewhere(secured_kafka, tmp_path):
     prefix = f"seedsim.t-remote-{uuid.uuid4().hex[:8]}"
-    # HR: fault-malformed's unknown sender, whom ME answers with a negative acknowledgement; its inbox is on the
-    # network (a node may not create a topic, and an answer that cannot be sent holds up ME's outbox)
-    with seedsim_nodes(secured_kafka, prefix, tmp_path, ("RS", "ME"), also_on_network=("HR",)) as nodes:
+    # HR, fault-malformed's unknown sender, has no inbox on this network and ME may not create one: ME's negative
+    # acknowledgement to HR is refused for good by the broker, parked, and everything behind it still goes out
+    with seedsim_nodes(secured_kafka, prefix, tmp_path, ("RS", "ME")) as nodes:
         urls = {node.country: node.url for node in nodes}
         argv = ["run", "fault-malformed", "--json", "--kafka", secured_kafka.bootstrap, "--topic-prefix", prefix]
         # the nodes made their development keys in their folder (./var/keys): the run signs its faults with them
@@ -56,6 +57,14 @@ def test_a_scenario_plays_twice_against_the_same_nodes_elsewhere(secured_kafka, 
             in r.stdout
         )
         assert "fault-malformed: all expectations met" in r.stdout
+        me = next(node for node in nodes if node.country == "ME")
+        metrics = httpx.get(f"{me.url}/metrics", timeout=10).text
+        parked = [line for line in metrics.splitlines() if line.startswith("seedsim_records_parked_total{")]
+        assert any('reason="transport_refused"' in line and float(line.rsplit(" ", 1)[1]) >= 1 for line in parked), (
+            metrics
+        )
+        health = httpx.get(f"{me.url}/health", timeout=10)
+        assert health.status_code == 200 and health.json()["parked"] >= 1, health.text
         for node in nodes:
             assert node.proc.poll() is None, f"node {node.country} died:\n{node.log.read_text()}"
             assert "Traceback" not in node.log.read_text(errors="replace"), node.log.read_text()

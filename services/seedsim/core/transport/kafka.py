@@ -79,6 +79,13 @@ class KafkaNotReady(ConnectionError):
     """The broker answers but refuses a topic, or a topic or consumer group is not ready in time; the text says which."""
 
 
+class KafkaTopicRefused(KafkaNotReady):
+    """The broker does not let this user create or use a topic: trying again does not help until its administrator
+    changes the ACLs, so a sender parks the record (``retriable`` False, as Kafka's own permanent errors say)."""
+
+    retriable = False
+
+
 class KafkaAuthFailed(ConnectionError):
     """The broker refused the user name or password (SASL authentication failed); the text names the user."""
 
@@ -215,7 +222,7 @@ class KafkaTransport:
         described = await admin.describe_topics(topics)
         hidden = [d["topic"] for d in described if d["error_code"] == TopicAuthorizationFailedError.errno]
         if hidden:
-            raise KafkaNotReady(
+            raise KafkaTopicRefused(
                 f"Kafka at {self.bootstrap} does not let {self.credentials.describe()} use topic(s) {', '.join(hidden)}: "
                 "ask the broker's administrator for these ACLs (README, 'Securing the broker')"
             )
@@ -475,7 +482,7 @@ async def create_topics(
         if not code or code == TopicAlreadyExistsError.errno:  # already there: another node created it first
             continue
         if code == TopicAuthorizationFailedError.errno:
-            raise KafkaNotReady(
+            raise KafkaTopicRefused(
                 f"topic {answer['topic']} does not exist on Kafka at {bootstrap} and {credentials.describe()} "
                 "may not create it: the broker's administrator creates a network's topics "
                 "(`seedsim kafka setup`, README 'Securing the broker')"
