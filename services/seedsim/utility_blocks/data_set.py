@@ -62,11 +62,19 @@ class DataSetRules:
         wrappers = {p[:i] for p in self.paths for i in range(1, len(p)) if p[i] == "/"}
         return frozenset(self.paths) | frozenset(wrappers) | self.required_by_xsd
 
+    @cached_property
+    def _verdicts(self) -> dict[str, bool]:
+        """:meth:`allows` per path already asked: the same few paths come back in every message of the type."""
+        return {}
+
     def allows(self, path: str) -> bool:
         """In the data set, wrapping a data-set element, required by the XSD, or inside a data-set element."""
-        if path in self._kept:
-            return True
-        return any(path[:i] in self.paths for i in range(1, len(path)) if path[i] == "/")
+        verdict = self._verdicts.get(path)
+        if verdict is None:
+            verdict = self._verdicts[path] = path in self._kept or any(
+                path[:i] in self.paths for i in range(1, len(path)) if path[i] == "/"
+            )
+        return verdict
 
 
 def _element_path(path: str) -> str:
