@@ -117,11 +117,18 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+@cache
+def _writing_plan(cls: type[XmlModel], ns: str) -> tuple[tuple[_Slot, str], ...]:
+    """Each slot with the Clark name its elements get under a parent in ``ns``: built once per model and namespace,
+    not once per element written."""
+    return tuple((s, f"{{{s.ns or ns}}}{s.tag}") for s in _plan(cls))
+
+
 def to_element(model: XmlModel, tag: str, ns: str, parent: etree._Element | None = None) -> etree._Element:
     """Write ``model`` as element ``{ns}tag`` (appended to ``parent`` if given)."""
     qname = f"{{{ns}}}{tag}"
     el = etree.SubElement(parent, qname) if parent is not None else etree.Element(qname, nsmap={None: ns})
-    for slot in _plan(type(model)):
+    for slot, child_qname in _writing_plan(type(model), ns):
         value = getattr(model, slot.name)
         if value is None or (slot.repeated and not value):
             continue
@@ -130,12 +137,11 @@ def to_element(model: XmlModel, tag: str, ns: str, parent: etree._Element | None
         elif slot.kind == "text":
             el.text = _fmt(value)
         else:
-            child_ns = slot.ns or ns
             for item in value if slot.repeated else (value,):
                 if slot.model is not None:
-                    to_element(item, slot.tag, child_ns, el)
-                else:
-                    etree.SubElement(el, f"{{{child_ns}}}{slot.tag}").text = _fmt(item)
+                    to_element(item, slot.tag, slot.ns or ns, el)
+                else:  # a str (most leaves) as it is: _fmt's last step, without the call
+                    etree.SubElement(el, child_qname).text = item if type(item) is str else _fmt(item)
     return el
 
 

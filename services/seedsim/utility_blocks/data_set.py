@@ -38,6 +38,9 @@ from seedsim.message_catalogue import CATALOGUE
 from seedsim.utility_blocks.model import Element, UtilityBlock
 from seedsim.utility_blocks.xsd_paths import required_paths
 
+#: the most paths whose verdict one rule set remembers (a message type has a few hundred)
+VERDICTS_KEPT = 4096
+
 
 @dataclass(frozen=True)
 class DataSetRules:
@@ -62,11 +65,21 @@ class DataSetRules:
         wrappers = {p[:i] for p in self.paths for i in range(1, len(p)) if p[i] == "/"}
         return frozenset(self.paths) | frozenset(wrappers) | self.required_by_xsd
 
+    @cached_property
+    def _verdicts(self) -> dict[str, bool]:
+        """:meth:`allows` per path already asked: the same few paths come back in every message of the type.
+        At most :data:`VERDICTS_KEPT` of them, so that documents full of made-up elements cannot grow it."""
+        return {}
+
     def allows(self, path: str) -> bool:
         """In the data set, wrapping a data-set element, required by the XSD, or inside a data-set element."""
-        if path in self._kept:
-            return True
-        return any(path[:i] in self.paths for i in range(1, len(path)) if path[i] == "/")
+        verdicts = self._verdicts
+        verdict = verdicts.get(path)
+        if verdict is None:
+            verdict = path in self._kept or any(path[:i] in self.paths for i in range(1, len(path)) if path[i] == "/")
+            if len(verdicts) < VERDICTS_KEPT:
+                verdicts[path] = verdict
+        return verdict
 
 
 def _element_path(path: str) -> str:
