@@ -108,16 +108,18 @@ async def test_a_nack_is_not_sent_where_no_topic_should_be_made(corridor):
     assert not [t for t in bus._logs if "forged" in t or " " in t], "a topic was made for a forged sender"
 
 
+def queue_unsendable(tx) -> None:
+    """Queue what no broker would take (a topic name it refuses, a value over the record bound) between two
+    records it would: ``seedsim.fine`` must still go out."""
+    tx.send(Record(topic="seedsim.inbox.r s", value=b"to an illegal topic"))
+    tx.send(Record(topic=T.interop, value=b"x" * 2_000_000))
+    tx.send(Record(topic="seedsim.fine", value=b"fine"))
+
+
 async def test_an_outbox_row_the_broker_would_refuse_is_parked_and_the_rest_goes_out(corridor):
     bus, nodes = corridor
     me = nodes["ME"]
-
-    def queue(tx):
-        tx.send(Record(topic="seedsim.inbox.r s", value=b"to an illegal topic"))
-        tx.send(Record(topic=T.interop, value=b"x" * 2_000_000))
-        tx.send(Record(topic="seedsim.fine", value=b"fine"))
-
-    await me.run(queue)
+    await me.run(queue_unsendable)
     assert [r.value for r in bus.log("seedsim.fine")] == [b"fine"]
     parked = await me.store.parked()
     assert [(p["kind"], p["topic"]) for p in parked] == [("outbox", "seedsim.inbox.r s"), ("outbox", T.interop)]

@@ -10,6 +10,7 @@ from seedsim.core.interop import Stage
 from seedsim.core.transport import Record
 from seedsim.messages.seed import EXPORT_DATA
 from tests.unit.node_api import client
+from tests.unit.test_inbox_jams import queue_unsendable
 from tests.unit.test_node_exchange import T, interop, settle
 
 
@@ -42,13 +43,7 @@ async def test_metrics_say_nothing_is_parked_on_a_node_that_parked_nothing(corri
 async def test_outbox_rows_a_broker_would_refuse_are_counted_as_parked_by_reason(corridor):
     _bus, nodes = corridor
     me = nodes["ME"]
-
-    def queue(tx):
-        tx.send(Record(topic="seedsim.inbox.r s", value=b"to an illegal topic"))
-        tx.send(Record(topic=T.interop, value=b"x" * 2_000_000))
-        tx.send(Record(topic="seedsim.fine", value=b"fine"))
-
-    await me.run(queue)
+    await me.run(queue_unsendable)
     metrics = await scrape(me)
     assert parked(metrics, "illegal_topic") == 1 and parked(metrics, "too_large") == 1
     assert parked(metrics, "transport_refused") == 0 and parked(metrics, "dead_letter_failed") == 0
