@@ -51,7 +51,7 @@ if str(REPO) not in sys.path:
 
 from seedsim.bootstrap import make_customs_node, make_transport, running_network  # noqa: E402
 from seedsim.config import NodeConfig  # noqa: E402
-from seedsim.core.interop import InteropRecord, Stage  # noqa: E402
+from seedsim.core.interop import Stage, decode_interop  # noqa: E402
 from seedsim.core.topics import Topics  # noqa: E402
 from seedsim.core.transport import Record  # noqa: E402
 from seedsim.core.transport.memory import InMemoryBus  # noqa: E402
@@ -163,7 +163,8 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
 
     async def on_interop(records) -> None:  # a batch of one partition's records, as run_demo's monitor
         for record in [records] if isinstance(records, Record) else records:
-            summary.add(InteropRecord.model_validate_json(record.value))
+            for rec in decode_interop(record.value):  # a batch of the records of one node transaction
+                summary.add(rec)
 
     gen = ConsignmentGenerator(seed, CROSSING)
     consignments = [gen.make(i) for i in range(1, n + 1)]

@@ -2,11 +2,13 @@
 
 The stream is that of a real demo run on the in-process bus (every interop record of 50
 consignments RS -> ME, with planted discrepancies and malformed messages, plus their dead-letter
-copies), repeated under new record ids, message ids and consignment references until it is the
-stream of ``--consignments`` consignments. The monitor ingests it as it does from a transport:
-batches of ``--batch`` records (Kafka's max_poll_records is 500) through ``MonitorIngest.handle``:
+copies; the interop records in the batch records the nodes wrote), repeated under new record ids,
+message ids and consignment references until it is the stream of ``--consignments`` consignments
+(rounded up to whole copies of the run). The monitor ingests it as it does from a transport:
+batches of ``--batch`` Kafka records (Kafka's max_poll_records is 500) through ``MonitorIngest.handle``:
 decode, store in SQLite (one transaction per batch, on the store's thread) and only the new records
-into the aggregate. ``--inboxes`` adds the messages as received (their XML), which the consignment
+into the aggregate. ``records`` and ``records_per_s`` count what the monitor reads one by one
+(interop records, dead letters, messages), whatever number of Kafka records carried them. ``--inboxes`` adds the messages as received (their XML), which the consignment
 view shows. Printed: consignments/s and records/s, the Python heap's peak (tracemalloc) and the
 process's resident memory growth while ingesting (ru_maxrss; the stream itself is built in memory
 before), then the same stream delivered a second time (every
@@ -27,7 +29,7 @@ import tracemalloc
 import uuid
 from pathlib import Path
 
-from seedsim.core.interop import InteropRecord
+from seedsim.core.interop import InteropRecord, batch_values, decode_interop
 from seedsim.core.transport import Record
 from seedsim.runners.demo import DemoSettings, run_demo
 from seedsim.runners.monitor.monitor_aggregate import MonitorAggregate
@@ -35,13 +37,14 @@ from seedsim.runners.monitor.monitor_ingest import MonitorIngest
 from seedsim.runners.monitor.monitor_metrics import MonitorMetrics
 from seedsim.runners.monitor.monitor_store import MonitorStore
 from seedsim.runners.monitor.monitored_records import monitored
+from seedsim.runners.traces.trace_records import is_interop_topic
 from seedsim.utility_blocks import load_all
 
 TEMPLATE = 50
 
 
-async def template(inboxes: bool) -> tuple[dict[str, list[Record]], int]:
-    """The records of a real demo run, by consignment (and how many consignments they are)."""
+async def template(inboxes: bool) -> tuple[list[Record], int]:
+    """The records of a real demo run, in the order they came (and how many consignments they are about)."""
     heard: list[Record] = []
 
     def watch(transport, topics, nodes):
@@ -53,44 +56,39 @@ async def template(inboxes: bool) -> tuple[dict[str, list[Record]], int]:
 
     with tempfile.TemporaryDirectory() as tmp:
         await run_demo(DemoSettings(consignments=TEMPLATE, db_dir=Path(tmp), watch=watch), out=lambda s: None)
-    by: dict[str, list[Record]] = {}
-    for r in heard:
-        what = monitored(r)
-        ref = getattr(what, "consignment", None) or "none"
-        by.setdefault(ref, []).append(r)
-    return by, TEMPLATE
+    return heard, TEMPLATE
 
 
-def renamed(records: list[Record], old: str, new: str, k: int) -> list[Record]:
-    """The records of consignment ``old`` as those of ``new``: fresh record ids, the same message ids suffixed."""
+def renamed(records: list[Record], k: int) -> list[Record]:
+    """The records of the template run as those of its ``k``-th copy: every consignment reference and message id
+    suffixed, fresh interop record ids; the interop records in batches as the nodes wrote them."""
+
+    def ref(value: str | None) -> str | None:
+        return f"{value}-{k}" if value else value
+
     out = []
     for r in records:
-        what = monitored(r)
-        if isinstance(what, InteropRecord):
-            update = {"id": uuid.uuid4().hex, "consignment": new}
-            if what.message_id:
-                update["message_id"] = f"{what.message_id}-{k}"
-            value = what.model_copy(update=update).to_json()
-            out.append(Record(r.topic, value, new.encode(), r.headers, timestamp_ms=r.timestamp_ms))
+        if is_interop_topic(r.topic):
+            recs = [
+                x.model_copy(
+                    update={"id": uuid.uuid4().hex, "consignment": ref(x.consignment), "message_id": ref(x.message_id)}
+                )
+                for x in decode_interop(r.value)
+            ]
+            out += [Record(r.topic, v, r.key, r.headers, timestamp_ms=r.timestamp_ms) for v in batch_values(recs)]
         else:
             headers = tuple(
-                (h, f"{v.decode()}-{k}".encode())
-                if h == "ce_id"
-                else (h, new.encode())
-                if h == "ce_subject"
-                else (h, v)
-                for h, v in r.headers
+                (h, f"{v.decode()}-{k}".encode()) if h in ("ce_id", "ce_subject") else (h, v) for h, v in r.headers
             )
-            out.append(Record(r.topic, r.value, new.encode(), headers, timestamp_ms=r.timestamp_ms))
+            key = f"{r.key.decode()}-{k}".encode() if r.key else r.key
+            out.append(Record(r.topic, r.value, key, headers, timestamp_ms=r.timestamp_ms))
     return out
 
 
-def stream(by: dict[str, list[Record]], n: int) -> list[Record]:
-    refs = sorted(by)
+def stream(template: list[Record], copies: int) -> list[Record]:
     out: list[Record] = []
-    for k in range(n):
-        ref = refs[k % len(refs)]
-        out += renamed(by[ref], ref, f"BENCH{k:08d}", k)
+    for k in range(copies):
+        out += renamed(template, k)
     return out
 
 
@@ -102,23 +100,32 @@ async def ingest_all(ingest: MonitorIngest, records: list[Record], batch: int) -
 
 
 async def main(args: argparse.Namespace) -> dict:
-    by, per = await template(args.inboxes)
-    records = stream(by, args.consignments)
-    print(f"{args.consignments} consignments: {len(records)} records (template: {per} consignments of a demo run)")
+    heard, per = await template(args.inboxes)
+    copies = -(-args.consignments // per)
+    records = stream(heard, copies)
+    consignments = copies * per
+    # what the monitor reads, one each: interop records (a batch holds several), dead letters, messages
+    monitored_n = sum(len(monitored(r)) for r in records)
+    print(
+        f"{consignments} consignments: {monitored_n} records in {len(records)} Kafka records"
+        f" (template: {per} consignments of a demo run)"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         store = MonitorStore(Path(tmp) / "monitor.sqlite3")
         await store.open()
         ingest = MonitorIngest(store, MonitorAggregate(load_all().values()), MonitorMetrics())
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        cpu = time.process_time()
         took = await ingest_all(ingest, records, args.batch)
+        cpu = time.process_time() - cpu  # every thread of the process: the store's too
         rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         # the aggregate's own size, measured apart (tracemalloc slows everything it watches)
         tracemalloc.start()
         probe = MonitorAggregate(load_all().values())
         for r in records:
-            what = monitored(r)
-            if isinstance(what, InteropRecord):
-                probe.add(what)
+            for what in monitored(r):
+                if isinstance(what, InteropRecord):
+                    probe.add(what)
         _now, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         again = await ingest_all(ingest, records, args.batch)
@@ -128,15 +135,17 @@ async def main(args: argparse.Namespace) -> dict:
         size = (Path(tmp) / "monitor.sqlite3").stat().st_size
         await store.close()
     result = {
-        "consignments": args.consignments,
-        "records": len(records),
+        "consignments": consignments,
+        "records": monitored_n,
+        "kafka_records": len(records),
         "inboxes": args.inboxes,
-        "consignments_per_s": round(args.consignments / took),
-        "records_per_s": round(len(records) / took),
+        "consignments_per_s": round(consignments / took),
+        "records_per_s": round(monitored_n / took),
+        "cpu_us_per_record": round(cpu / monitored_n * 1e6, 2),
         "aggregate_heap_peak_mb": round(peak / 2**20, 1),
         "rss_growth_while_ingesting_mb": round((rss_after - rss_before) / 1024, 1),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "redelivered_records_per_s": round(len(records) / again),
+        "redelivered_records_per_s": round(monitored_n / again),
         "rebuild_records_per_s": round(rebuilt / rebuild_s),
         "db_mb": round(size / 2**20, 1),
         "counted_sent": ingest.aggregate.counters()["sent"],

@@ -18,7 +18,7 @@ def watch(observer: KafkaTransport, topics: Topics, group: str) -> InteropSummar
 
     async def on_interop(records):
         for record in records:
-            if (rec := decode_interop(record.value)) is not None:
+            for rec in decode_interop(record.value):
                 summary.add(rec)
 
     observer.subscribe([topics.interop], group=group, handler=on_interop)

@@ -17,7 +17,7 @@ import pytest
 from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
 from seedsim.core.envelope import new_id
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.message_signing import SIGNATURE_HEADER
 from seedsim.core.network_keys import NetworkKeys, init_folder
 from seedsim.core.topics import Topics
@@ -54,7 +54,7 @@ async def test_forged_exit_data_over_kafka_is_refused_and_changes_nothing(secure
     transport.subscribe([topics.interop, topics.dead_letter("ME"), topics.inbox("RS"), topics.inbox("ME")], "t", keep)
 
     def interop() -> list[InteropRecord]:
-        return [InteropRecord.model_validate_json(r.value) for r in seen if r.topic == topics.interop]
+        return [rec for r in seen if r.topic == topics.interop for rec in decode_interop(r.value)]
 
     async def until(condition, timeout=60.0):
         deadline = time.monotonic() + timeout

@@ -12,7 +12,6 @@ duplicate and nothing else happens, the idempotency test on a real broker.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from aiokafka import AIOKafkaConsumer
 
 from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka import KafkaTransport
 from seedsim.runners.scenarios.scenario_loader import SCENARIO_DIR, load
@@ -133,7 +132,7 @@ async def test_a_scenario_captured_from_kafka_and_replayed_into_its_nodes_is_all
     all_in = asyncio.Event()
 
     async def on_interop(records) -> None:
-        seen.extend(InteropRecord.model_validate_json(r.value) for r in records)
+        seen.extend(rec for r in records for rec in decode_interop(r.value))
         if sum(r.stage == Stage.DUPLICATE for r in seen) >= len(inbound):
             all_in.set()
 
@@ -149,7 +148,9 @@ async def test_a_scenario_captured_from_kafka_and_replayed_into_its_nodes_is_all
         )
         for n in nodes
     ]
-    before = Counter(json.loads(e.record.value)["stage"] for e in entries if e.record.topic == topics.interop)
+    before = Counter(
+        rec.stage.value for e in entries if e.record.topic == topics.interop for rec in decode_interop(e.record.value)
+    )
     async with running_network(configs, transport, db_dir=db_dir):
         report = await replay(read_trace(path), nodes, transport, speed=None)
         await asyncio.wait_for(all_in.wait(), 60)
@@ -188,8 +189,7 @@ def verdicts(path: Path, node: str) -> dict[str, str]:
     """message id -> the receiving node's verdict on it (valid, invalid), from a trace's interop records."""
     out = {}
     for e in read_trace(path):
-        if e.record.topic.endswith(".interop"):
-            rec = InteropRecord.model_validate_json(e.record.value)
+        for rec in decode_interop(e.record.value) if e.record.topic.endswith(".interop") else []:
             if rec.node == node and rec.stage in (Stage.VALID, Stage.INVALID) and rec.message_id:
                 out[rec.message_id] = rec.stage.value
     return out

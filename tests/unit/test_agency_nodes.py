@@ -12,7 +12,7 @@ from lxml import etree
 
 from seedsim.bootstrap import running_network
 from seedsim.config import AgencyConfig, NodeConfig
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
@@ -46,7 +46,7 @@ async def settle():
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [InteropRecord.model_validate_json(r.value) for r in bus.log(T.interop)]
+    return [rec for r in bus.log(T.interop) for rec in decode_interop(r.value)]
 
 
 def received(bus, node: str, type_name: str):

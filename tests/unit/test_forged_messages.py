@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from seedsim.core.envelope import new_id
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.message_signing import SIGNATURE_HEADER, Signer
 from seedsim.core.network_keys import development_keys, new_key
 from seedsim.core.response import acknowledgement
@@ -45,7 +45,7 @@ async def until(condition, timeout=10.0):
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [InteropRecord.model_validate_json(r.value) for r in bus.log(T.interop)]
+    return [rec for r in bus.log(T.interop) for rec in decode_interop(r.value)]
 
 
 def forgeries(record: Record, claimed: str) -> dict[str, Record]:

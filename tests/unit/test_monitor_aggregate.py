@@ -19,7 +19,7 @@ async def test_the_aggregate_counts_what_the_demo_summary_counts(tmp_path):
         out=lambda line: None,
     )
     assert result.completed
-    read = [monitored(r) for r in heard]
+    read = [x for r in heard for x in monitored(r)]
     agg = aggregate((x for x in read if isinstance(x, InteropRecord)), load_all().values())
     assert agg.counters() == result.counts
 
@@ -66,7 +66,7 @@ async def test_the_aggregate_counts_what_a_scenario_summary_counts(tmp_path):
     scenario = load(find("fault-malformed"))
     result = await run_scenario(scenario, RunSettings(db_dir=tmp_path, watch=keeping(heard)), out=lambda line: None)
     assert result.ok
-    agg = aggregate(x for x in map(monitored, heard) if isinstance(x, InteropRecord))
+    agg = aggregate(x for r in heard for x in monitored(r) if isinstance(x, InteropRecord))
     assert agg.counters() == result.counts
     assert {d["rule"] for d in agg.dead_letters} == {
         r.result for r in result.summary.records if r.stage.value == "dead_lettered"

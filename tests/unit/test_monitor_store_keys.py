@@ -88,7 +88,7 @@ async def test_a_store_of_the_layout_before_the_hash_keeps_its_records_and_its_d
     db = tmp_path / "old-monitor.sqlite3"
     conn = sqlite3.connect(db)
     conn.executescript(OLD_LAYOUT)
-    half = [it for r in heard[: len(heard) // 2] if (it := to_store(r)) is not None]
+    half = [it for r in heard[: len(heard) // 2] for it in to_store(r)]
     conn.executemany(
         "INSERT OR IGNORE INTO monitored(key, kind, stage, consignment, at, topic, value, headers, truncated)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -8,7 +8,7 @@ import pytest
 from lxml import etree
 
 from seedsim.core.envelope import Envelope
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
@@ -29,7 +29,7 @@ async def settle(bus, rounds=50):
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [InteropRecord.model_validate_json(r.value) for r in bus.log(T.interop)]
+    return [rec for r in bus.log(T.interop) for rec in decode_interop(r.value)]
 
 
 async def lodge_and_exit(nodes, c):

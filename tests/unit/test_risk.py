@@ -10,7 +10,7 @@ import pytest
 
 from seedsim.bootstrap import make_customs_node, running_network
 from seedsim.config import BorderCrossing, NodeConfig
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.wco import MetaData
@@ -124,7 +124,7 @@ async def settle():
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [InteropRecord.model_validate_json(r.value) for r in bus.log(Topics().interop)]
+    return [rec for r in bus.log(Topics().interop) for rec in decode_interop(r.value)]
 
 
 async def test_risk_alerts_are_recorded_on_pre_arrival_data_before_entry_and_told_from_matching_alerts(corridor):

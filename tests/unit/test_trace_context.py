@@ -20,7 +20,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased
 from opentelemetry.trace import SpanKind, get_current_span
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.network_keys import development_keys
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
@@ -53,7 +53,7 @@ def trace_of(record: Record) -> tuple[str, str, str]:
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [InteropRecord.model_validate_json(r.value) for r in bus.log(T.interop)]
+    return [rec for r in bus.log(T.interop) for rec in decode_interop(r.value)]
 
 
 async def settle(until, rounds=300):

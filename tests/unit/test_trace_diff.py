@@ -23,7 +23,7 @@ import seedsim.runners.demo as demo
 import seedsim.runners.hostile_payloads as hostile
 import seedsim.runners.scenarios.scenario_run as scenario_run
 from seedsim.core.identifiers import make_mrn
-from seedsim.core.interop import Stage
+from seedsim.core.interop import Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.core.transport.memory import InMemoryBus
@@ -195,7 +195,8 @@ def test_two_runs_of_the_same_seed_are_equal_though_every_id_and_time_differs(go
     # the raw traces share no message id, no interop record id and no message time
     assert ce_ids(golden) and not ce_ids(golden) & ce_ids(again)
     interop_ids = [
-        {json.loads(r.value)["id"] for r in run.records if r.topic == Topics().interop} for run in (golden, again)
+        {rec.id for r in run.records if r.topic == Topics().interop for rec in decode_interop(r.value)}
+        for run in (golden, again)
     ]
     assert not interop_ids[0] & interop_ids[1]
     times = [{r.header("ce_time") for r in run.records if r.header("ce_time")} for run in (golden, again)]

@@ -15,7 +15,7 @@ from lxml import etree
 
 from seedsim.bootstrap import running_network
 from seedsim.config import NodeConfig
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.network_keys import development_keys
 from seedsim.core.response import Response
 from seedsim.core.topics import Topics
@@ -58,7 +58,7 @@ async def settle(bus, until=lambda: False, rounds=100):
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [InteropRecord.model_validate_json(r.value) for r in bus.log(T.interop)]
+    return [rec for r in bus.log(T.interop) for rec in decode_interop(r.value)]
 
 
 # -- data minimisation, on the document -----------------------------------------------------------

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from seedsim.core.interop import InteropRecord, Stage
+from seedsim.core.interop import InteropRecord, Stage, decode_interop
 from seedsim.core.topics import Topics
 from seedsim.core.wco import MetaData
 from seedsim.message_catalogue import CATALOGUE
@@ -26,7 +26,7 @@ TIR, CASH = CATALOGUE.by_name["TIRCarnet"], CATALOGUE.by_name["CashDeclaration"]
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [InteropRecord.model_validate_json(r.value) for r in bus.log(T.interop)]
+    return [rec for r in bus.log(T.interop) for rec in decode_interop(r.value)]
 
 
 async def settle(until, rounds=200):

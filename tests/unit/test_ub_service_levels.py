@@ -48,7 +48,7 @@ PHYTO, EXIT_ONLY, CARNET = 3, 2, 1
 
 
 def interop(bus) -> list[InteropRecord]:
-    return [rec for r in bus.log(T.interop) if (rec := decode_interop(r.value)) is not None]
+    return [rec for r in bus.log(T.interop) for rec in decode_interop(r.value)]
 
 
 async def settle(until, rounds: int = 500) -> None:
@@ -203,7 +203,7 @@ async def test_a_run_of_exit_data_alone_leaves_the_phytosanitary_ub_without_traf
         out=lambda line: None,
     )
     assert result.completed
-    recs = [x for x in map(monitored, heard) if isinstance(x, InteropRecord)]
+    recs = [x for r in heard for x in monitored(r) if isinstance(x, InteropRecord)]
     levels = {s["ub"]: s for s in aggregate(recs, load_all().values()).service_levels()}
     assert (levels["UB-SEED-PHYTO"]["sent"], levels["UB-SEED-PHYTO"]["status"]) == (0, "no traffic")
     assert levels["UB-SEED-EXIT"]["sent"] == result.counts["sent"] == 15
@@ -220,11 +220,13 @@ def without_ubs(trace: Path, old: Path) -> int:
     with TraceWriter(old, TraceHeader(source="bus")) as writer:
         for entry in read_trace(trace):
             r = entry.record
-            if r.topic == T.interop:
-                body = json.loads(r.value)
-                named += bool(body.pop("ubs", None))
-                r = replace(r, value=json.dumps(body).encode())
-            elif any(k == UBS_HEADER for k, _ in r.headers):
+            if r.topic == T.interop:  # one record per value, as the interop topic held them then
+                for rec in decode_interop(r.value):
+                    body = json.loads(rec.to_json())
+                    named += bool(body.pop("ubs", None))
+                    writer.write(replace(r, value=json.dumps(body).encode()))
+                continue
+            if any(k == UBS_HEADER for k, _ in r.headers):
                 headers = tuple((k, v) for k, v in r.headers if k != UBS_HEADER)
                 r = replace(r, headers=headers)
             writer.write(r)

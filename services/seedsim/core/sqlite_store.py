@@ -87,6 +87,8 @@ class Tx:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.outbox: list[tuple[int, Record]] = []
+        #: what the transaction gathered to send as few records at commit (:meth:`gather`), in order
+        self.gathered: list[tuple[Callable[[list[Any]], list[Record]], Any]] = []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -133,6 +135,22 @@ class Tx:
         )
         assert cur.lastrowid is not None  # an INSERT always sets it
         self.outbox.append((cur.lastrowid, record))
+
+    def gather(self, batch: Callable[[list[Any]], list[Record]], item: Any) -> None:
+        """Queue ``item`` to be sent with what else this transaction gathers for ``batch`` (a hashable callable):
+        at commit, ``batch`` makes them into records for the outbox, in one call. So a transaction's interop
+        records travel as one batch record (:class:`seedsim.core.interop.InteropBatch`), not one record each."""
+        self.gathered.append((batch, item))
+
+    def send_gathered(self) -> None:
+        """Put what the transaction gathered in the outbox (before it commits): one call of each batch."""
+        groups: dict[Callable[[list[Any]], list[Record]], list[Any]] = {}
+        for batch, item in self.gathered:
+            groups.setdefault(batch, []).append(item)
+        self.gathered = []
+        for batch, items in groups.items():
+            for record in batch(items):
+                self.send(record)
 
 
 def _row_record(row: sqlite3.Row) -> tuple[int, Record]:
@@ -189,6 +207,7 @@ class SqliteStore:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(tx, *args)
+            tx.send_gathered()
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
@@ -211,7 +230,7 @@ class SqliteStore:
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             for i, item in enumerate(items):
-                mark = len(tx.outbox)
+                mark, gathered = len(tx.outbox), len(tx.gathered)
                 self._conn.execute("SAVEPOINT unit")
                 try:
                     results.append(fn(tx, item, *args))
@@ -219,9 +238,11 @@ class SqliteStore:
                     self._conn.execute("ROLLBACK TO unit")
                     self._conn.execute("RELEASE unit")
                     del tx.outbox[mark:]
+                    del tx.gathered[gathered:]
                     rest = list(items[i:])
                     break
                 self._conn.execute("RELEASE unit")
+            tx.send_gathered()
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise

@@ -60,7 +60,7 @@ from typing import Any
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
 from seedsim.core.codes import countries
 from seedsim.core.envelope import UBS_HEADER, Envelope, EnvelopeError, HeaderTooLong, read_ubs
-from seedsim.core.interop import InteropRecord, Stage, decode_interop, emit_to_log, traced
+from seedsim.core.interop import InteropBatch, InteropRecord, Stage, decode_interop, emit_to_log, traced
 from seedsim.core.interop import log as interop_log
 from seedsim.core.message_signing import DEFAULT_SKEW, SignatureCheck, Signer
 from seedsim.core.message_type import MessageCatalogue, MessageType
@@ -149,11 +149,10 @@ class Outcome:
     issues: list[Issue] = field(default_factory=list)
 
 
-def interop_record(topics: Topics, node: str, stage: Stage, **kw: Any) -> Record:
-    rec = InteropRecord(node=node, stage=stage, **kw)
-    return Record(
-        topic=topics.interop, key=(rec.consignment or rec.message_id or "").encode() or None, value=rec.to_json()
-    )
+def interop_record(tx: Tx, topics: Topics, node: str, stage: Stage, **kw: Any) -> None:
+    """Write an interop record in ``tx``: gathered with the transaction's others into one batch record of the
+    interop topic, queued in the outbox when it commits (:class:`seedsim.core.interop.InteropBatch`)."""
+    tx.gather(InteropBatch(topics.interop, node), InteropRecord(node=node, stage=stage, **kw))
 
 
 def inbox_record(topics: Topics, env: Envelope, payload: bytes, signer: Signer | None) -> Record:
@@ -185,21 +184,20 @@ def send_tx(
     store.log_message(
         tx, env.id, "out", mt.name, env.recipient, env.subject, env.trigger, None, iso(env.time), payload, env.ubs
     )
-    tx.send(
-        interop_record(
-            topics,
-            node,
-            Stage.SENT,
-            message_id=env.id,
-            correlation_id=env.correlation_id,
-            consignment=env.subject,
-            sender=node,
-            receiver=env.recipient,
-            message_type=mt.name,
-            event=env.trigger,
-            ubs=list(env.ubs),
-            **traced(env.trace, parent_span_id),
-        )
+    interop_record(
+        tx,
+        topics,
+        node,
+        Stage.SENT,
+        message_id=env.id,
+        correlation_id=env.correlation_id,
+        consignment=env.subject,
+        sender=node,
+        receiver=env.recipient,
+        message_type=mt.name,
+        event=env.trigger,
+        ubs=list(env.ubs),
+        **traced(env.trace, parent_span_id),
     )
 
 
@@ -429,7 +427,7 @@ class InboxNode:
             chunks.pop(0)
         self._sent_seqs.extend(seq for seq, _ in sent)
         if interop_log.isEnabledFor(logging.INFO):
-            emit_to_log([rec for _, r in sent if r.topic == self.topics.interop if (rec := decode_interop(r.value))])
+            emit_to_log([rec for _, r in sent if r.topic == self.topics.interop for rec in decode_interop(r.value)])
 
     async def _park_outbox(self, rows: list[tuple[int, Record, str]]) -> None:
         """Move outbox rows that will never be sent to the parking table, and say so: in the log, in the count
@@ -439,10 +437,9 @@ class InboxNode:
         for _seq, record, why in rows:
             log.error("node %s: parked a record for %s (it will not be sent): %s", self.node, record.topic[:100], why)
             said.append(
-                interop_record(
-                    self.topics,
-                    self.node,
-                    Stage.DEAD_LETTERED,
+                InteropRecord(
+                    node=self.node,
+                    stage=Stage.DEAD_LETTERED,
                     message_id=(record.header("ce_id") or "")[:200] or None,
                     sender=self.node,
                     ubs=list(read_ubs(record.header(UBS_HEADER))),
@@ -455,7 +452,7 @@ class InboxNode:
                 1, (ILLEGAL_TOPIC if not legal_topic(record.topic) else TOO_LARGE) if never else TRANSPORT_REFUSED
             )
         try:
-            await self.transport.send_batch(said)
+            await self.transport.send_batch(InteropBatch(self.topics.interop, self.node)(said))
         except Exception as exc:  # the log and the parking table still say it
             log.warning("node %s: could not send the interop record of a parked record: %s", self.node, exc)
 
@@ -471,7 +468,7 @@ class InboxNode:
         return result
 
     def interop(self, tx: Tx, stage: Stage, **kw: Any) -> None:
-        tx.send(interop_record(self.topics, self.node, stage, **kw))
+        interop_record(tx, self.topics, self.node, stage, **kw)
 
     async def redo(self, action: DriverAction) -> dict[str, Any]:
         """Do again what drove this node (a driver record read from a trace); subclasses add their own actions.

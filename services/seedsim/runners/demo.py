@@ -24,7 +24,7 @@ from pathlib import Path
 
 from seedsim.bootstrap import make_transport, running_network
 from seedsim.config import NodeConfig
-from seedsim.core.interop import InteropRecord, Stage, decode_interop
+from seedsim.core.interop import InteropRecord, Stage, interop_in
 from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Transport
@@ -157,7 +157,7 @@ async def run_demo(
     summary.listeners.append(on_record)
 
     async def on_interop(records) -> None:
-        for rec in filter(None, (decode_interop(r.value) for r in records)):  # a foreign record is skipped
+        for rec in interop_in(records):  # a foreign record holds none
             summary.add(rec)
 
     configs = [

@@ -319,9 +319,7 @@ class Watcher:
     async def _on(self, records) -> None:
         for r in records:
             if r.topic.endswith(".interop"):
-                rec = decode_interop(r.value)
-                if rec is not None:
-                    self.interop.append(rec)
+                self.interop.extend(decode_interop(r.value))
             elif r.header("ce_type") == ACKNOWLEDGEMENT.ce_type and r.header("ce_causationid"):
                 self.acks[r.header("ce_causationid")] = r
         self._changed.set()

@@ -228,7 +228,12 @@ def asyncapi_document(blocks: dict[str, UtilityBlock], prefix: str = "seedsim") 
             "interop": {
                 "address": topics.interop,
                 "title": "interoperability records",
-                "description": "one JSON record per stage of every exchange, from every node",
+                "description": (
+                    "a record per stage of every exchange, from every node; a node writes the records of one"
+                    " transaction as one Kafka record (a batch, keyed by the node): JSON Lines, a header line"
+                    ' {"format":"seedsim.interop.batch","version":1,"records":N} then one InteropRecord per line'
+                    " (a value of a single InteropRecord, as written before batches, reads as a batch of one)"
+                ),
                 "messages": {"InteropRecord": {"$ref": "#/components/messages/InteropRecord"}},
             },
         },
@@ -264,6 +269,7 @@ def asyncapi_document(blocks: dict[str, UtilityBlock], prefix: str = "seedsim") 
                 "InteropRecord": {
                     "name": "InteropRecord",
                     "title": "interoperability record",
+                    "summary": "one line of a batch on the interop channel (see the channel's description)",
                     "contentType": "application/json",
                     "payload": {"$ref": "#/components/schemas/InteropRecord"},
                 },

@@ -28,20 +28,20 @@ def timeline(consignment: str, stored: list[tuple[str, Record, bool]]) -> dict[s
     received: dict[tuple[str, str], dict[str, Any]] = {}
     dead: dict[str, dict[str, Any]] = {}
     for _kind, record, truncated in stored:
-        what = monitored(record)
-        if isinstance(what, InteropRecord):
-            records.append(what)
-        elif isinstance(what, ReceivedMessage):
-            received[(what.node, what.message_id)] = _xml(what.payload, truncated)
-        elif isinstance(what, DeadLetter):
-            dead[what.key] = {
-                "node": what.node,
-                "rule": what.rule,
-                "reason": what.reason,
-                "pointer": what.pointer,
-                "error_class": what.error_class,
-                **_xml(what.payload, truncated),
-            }
+        for what in monitored(record):
+            if isinstance(what, InteropRecord):
+                records.append(what)
+            elif isinstance(what, ReceivedMessage):
+                received[(what.node, what.message_id)] = _xml(what.payload, truncated)
+            elif isinstance(what, DeadLetter):
+                dead[what.key] = {
+                    "node": what.node,
+                    "rule": what.rule,
+                    "reason": what.reason,
+                    "pointer": what.pointer,
+                    "error_class": what.error_class,
+                    **_xml(what.payload, truncated),
+                }
     records.sort(key=lambda r: r.ts)
     steps = []
     for rec in records:

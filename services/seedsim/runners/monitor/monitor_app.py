@@ -36,7 +36,7 @@ LIST = 30
 
 
 def _decoded(records: list[Any]) -> list[Any]:
-    return [x for x in map(monitored, records) if x is not None]
+    return [x for record in records for x in monitored(record)]
 
 
 def create_app(ingest: MonitorIngest, store: MonitorStore, source: str, board: WorkshopBoard | None = None) -> FastAPI:
@@ -73,9 +73,9 @@ def create_app(ingest: MonitorIngest, store: MonitorStore, source: str, board: W
     async def dead_letters(limit: int) -> list[dict[str, Any]]:
         copies: dict[str, DeadLetter] = {}
         for record, _truncated in await store.dead_letter_copies(limit):
-            dl = monitored(record)
-            if isinstance(dl, DeadLetter):
-                copies[dl.key] = dl
+            for dl in monitored(record):
+                if isinstance(dl, DeadLetter):
+                    copies[dl.key] = dl
         out = []
         for rec in _decoded(await store.with_stages([Stage.DEAD_LETTERED], limit)):
             entry = dead_letter_entry(rec)

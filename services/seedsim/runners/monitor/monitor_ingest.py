@@ -28,7 +28,7 @@ from seedsim.core.transport import Record, Transport
 from seedsim.runners.monitor.monitor_aggregate import MonitorAggregate
 from seedsim.runners.monitor.monitor_metrics import MonitorMetrics
 from seedsim.runners.monitor.monitor_store import DEAD_LETTER, INTEROP, RECEIVED, MonitorStore, StoredRecord
-from seedsim.runners.monitor.monitored_records import DeadLetter, ReceivedMessage, monitored
+from seedsim.runners.monitor.monitored_records import DeadLetter, ReceivedMessage, monitored, monitored_each
 
 log = logging.getLogger("seedsim.monitor")
 
@@ -38,30 +38,45 @@ REBUILD_CHUNK = 5000
 Listener = Callable[[InteropRecord], None]
 
 
-def to_store(record: Record) -> StoredRecord | None:
-    """What the store keeps of ``record`` (None: nothing the monitor reads)."""
-    what = monitored(record)
-    if isinstance(what, InteropRecord):
-        return StoredRecord(
-            what.id, INTEROP, what.stage.value, what.consignment, what.ts.timestamp(), record, False, what
-        )
-    if isinstance(what, DeadLetter):
-        kept = Record(record.topic, what.payload, record.key, record.headers)
-        return StoredRecord(
-            "dlq:" + what.key, DEAD_LETTER, None, what.consignment, what.ts.timestamp(), kept, what.truncated, what
-        )
-    if isinstance(what, ReceivedMessage):
-        kept = Record(record.topic, what.payload, record.key, record.headers)
-        return StoredRecord(
-            f"in:{what.node}:{what.message_id}",
-            RECEIVED,
-            None,
-            what.consignment,
-            what.ts.timestamp(),
-            kept,
-            what.truncated,
-        )
-    return None
+def to_store(record: Record) -> list[StoredRecord]:
+    """What the store keeps of ``record``, one row per thing the monitor reads in it (each interop record of a
+    batch alone); empty: nothing the monitor reads."""
+    items = []
+    for carried, what in monitored_each(record):
+        if isinstance(what, InteropRecord):
+            items.append(
+                StoredRecord(
+                    what.id, INTEROP, what.stage.value, what.consignment, what.ts.timestamp(), carried, False, what
+                )
+            )
+        elif isinstance(what, DeadLetter):
+            kept = Record(record.topic, what.payload, record.key, record.headers)
+            items.append(
+                StoredRecord(
+                    "dlq:" + what.key,
+                    DEAD_LETTER,
+                    None,
+                    what.consignment,
+                    what.ts.timestamp(),
+                    kept,
+                    what.truncated,
+                    what,
+                )
+            )
+        elif isinstance(what, ReceivedMessage):
+            kept = Record(record.topic, what.payload, record.key, record.headers)
+            items.append(
+                StoredRecord(
+                    f"in:{what.node}:{what.message_id}",
+                    RECEIVED,
+                    None,
+                    what.consignment,
+                    what.ts.timestamp(),
+                    kept,
+                    what.truncated,
+                )
+            )
+    return items
 
 
 def _retrieved(done: asyncio.Future[list[StoredRecord]]) -> None:
@@ -126,12 +141,12 @@ class MonitorIngest:
     def _decoded(self, records: Sequence[Record]) -> list[StoredRecord]:
         items = []
         for r in records:
-            item = to_store(r)
-            if item is None:
+            stored = to_store(r)
+            if not stored:
                 self.unreadable += 1
                 log.warning("monitor: %s@%s is not a record the monitor reads", r.topic, r.offset)
             else:
-                items.append(item)
+                items.extend(stored)
         return items
 
     def _count(self, new: list[StoredRecord]) -> None:
@@ -161,10 +176,10 @@ class MonitorIngest:
                 return n
             seq = chunk[-1][0]
             for _seq, record in chunk:
-                what = monitored(record)
-                if isinstance(what, InteropRecord):
-                    self._apply(what)
-                    n += 1
+                for what in monitored(record):
+                    if isinstance(what, InteropRecord):
+                        self._apply(what)
+                        n += 1
 
     def subscribe(self, transport: Transport, topics: Topics, nodes: Sequence[str], group: str) -> None:
         """Read the interop and dead-letter topics (and, in a group of their own, the nodes' inboxes)."""

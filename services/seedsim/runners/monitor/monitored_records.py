@@ -2,7 +2,8 @@
 
 The wire formats are read here and nowhere else in the monitor, through the readers every other
 reader uses: interop records through ``core.interop.decode_interop`` (so when their wire format
-changes, one reader changes), messages through their CloudEvents headers (``TracedMessage``, of
+changes, one reader changes; a record of the interop topic is a batch of them, and the monitor keeps
+each one alone: :func:`monitored_each`), messages through their CloudEvents headers (``TracedMessage``, of
 :mod:`seedsim.runners.traces.trace_records`). A dead letter is the copy of a refused message on an
 inbox's dead-letter topic, with why it was refused in ``dlq_*`` headers. A message keeps at most
 :data:`MAX_PAYLOAD` bytes of its payload: the monitor shows what arrived, not an archive.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from seedsim.core.interop import InteropRecord, decode_interop
+from seedsim.core.interop import InteropRecord, decode_interop, decode_interop_lines
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 from seedsim.runners.traces.trace_records import TracedMessage, is_dead_letter_topic, is_interop_topic
@@ -113,12 +114,29 @@ class ReceivedMessage:
 Monitored = InteropRecord | DeadLetter | ReceivedMessage
 
 
-def monitored(record: Record) -> Monitored | None:
-    """What ``record`` is to the monitor; None for what it does not read (the driver topic, unreadable values)."""
-    if is_interop_topic(record.topic):
-        return decode_interop(record.value)  # what interop_of does, without its frame (thousands a second)
+def _other(record: Record) -> DeadLetter | ReceivedMessage | None:
     if is_dead_letter_topic(record.topic):
         return DeadLetter.of(record)
     if INBOX_MARK in record.topic:
         return ReceivedMessage.of(record)
     return None
+
+
+def monitored(record: Record) -> list[Monitored]:
+    """What ``record`` is to the monitor: the interop records it holds (a batch, or one as the store keeps it),
+    or a dead letter, or a message; empty for what it does not read (the driver topic, unreadable values)."""
+    if is_interop_topic(record.topic):
+        return decode_interop(record.value)  # type: ignore[return-value]  # a list of one of Monitored's kinds
+    what = _other(record)
+    return [] if what is None else [what]
+
+
+def monitored_each(record: Record) -> list[tuple[Record, Monitored]]:
+    """As :func:`monitored`, each with the record that carries it alone: an interop record of a batch with a
+    record holding only its own line (what the store keeps, and reads back as one), anything else with
+    ``record`` itself."""
+    if is_interop_topic(record.topic):
+        topic, key, headers = record.topic, record.key, record.headers
+        return [(Record(topic, line, key, headers), rec) for line, rec in decode_interop_lines(record.value)]
+    what = _other(record)
+    return [] if what is None else [(record, what)]

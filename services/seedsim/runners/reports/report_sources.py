@@ -58,10 +58,9 @@ class RecordsRead:
 
     def add(self, item: TraceEntry | Record) -> None:
         record = record_of(item)
-        what = monitored(record)
-        if isinstance(what, InteropRecord):
-            self.interop.append(what)
-        elif what is None and is_interop_topic(record.topic):
+        read = monitored(record)
+        self.interop.extend(what for what in read if isinstance(what, InteropRecord))
+        if not read and is_interop_topic(record.topic):
             self.unreadable += 1
 
     def add_all(self, items: Iterable[TraceEntry | Record]) -> RecordsRead:

@@ -40,7 +40,7 @@ from typing import Any
 
 from seedsim.bootstrap import Network, make_transport, running_network
 from seedsim.config import AgencyConfig, NodeConfig
-from seedsim.core.interop import InteropRecord, Stage, decode_interop
+from seedsim.core.interop import InteropRecord, Stage, interop_in
 from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.topics import Topics
 from seedsim.core.transport.kafka_credentials import ANONYMOUS, KafkaCredentials
@@ -210,7 +210,7 @@ class _Play:
             self.out(describe(rec))
 
     async def on_interop(self, records) -> None:
-        for rec in filter(None, (decode_interop(r.value) for r in records)):  # a foreign record is skipped
+        for rec in interop_in(records):  # a foreign record holds none
             self.summary.add(rec)
 
     def done(self, s: InteropSummary) -> bool:

@@ -56,8 +56,9 @@ def is_dead_letter_topic(topic: str) -> bool:
     return topic.endswith(DEAD_LETTER_SUFFIX)
 
 
-def interop_of(record: Record) -> InteropRecord | None:
-    """The interop record on the interop topic (None when the value is not one)."""
+def interop_of(record: Record) -> list[InteropRecord]:
+    """The interop records a record of the interop topic holds (a batch; one in the first wire format); none when
+    its value is not an interop value."""
     return decode_interop(record.value)
 
 
@@ -124,19 +125,22 @@ class TracedMessage:
 def classified(entries: Iterable[TraceEntry | Record]) -> Iterator[tuple[Record, InteropRecord | TracedMessage | str]]:
     """Each record with what it is: a message, an interop record (the first time its id is seen: the
     outbox may publish one twice, and a summary counts it once), or why it is neither
-    (:data:`DEAD_LETTER`, :data:`DRIVER`, :data:`REPEATED`, :data:`UNREADABLE`)."""
+    (:data:`DEAD_LETTER`, :data:`DRIVER`, :data:`REPEATED`, :data:`UNREADABLE`). A record of the interop
+    topic comes once for each interop record it holds (a batch holds several), so what the views count
+    per record they count per interop record, whatever the wire format carried them in."""
     seen: set[str] = set()
     for item in entries:
         record = record_of(item)
         if is_interop_topic(record.topic):
-            rec = interop_of(record)
-            if rec is None:
+            recs = interop_of(record)
+            if not recs:
                 yield record, UNREADABLE
-            elif rec.id in seen:
-                yield record, REPEATED
-            else:
-                seen.add(rec.id)
-                yield record, rec
+            for rec in recs:
+                if rec.id in seen:
+                    yield record, REPEATED
+                else:
+                    seen.add(rec.id)
+                    yield record, rec
         elif is_dead_letter_topic(record.topic):
             yield record, DEAD_LETTER
         elif record.topic.endswith(DRIVER_SUFFIX):

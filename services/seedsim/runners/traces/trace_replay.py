@@ -55,7 +55,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from seedsim.core.envelope import SOURCE_PREFIX
-from seedsim.core.interop import decode_interop
+from seedsim.core.interop import interop_in
 from seedsim.core.topics import Topics
 from seedsim.core.transport import Record, Transport
 from seedsim.runners.traces.trace_format import TraceEntry, TraceError
@@ -284,9 +284,8 @@ class HandledWatch:
         transport.subscribe([interop_topic], group=f"seedsim-replay-watch-{uuid.uuid4().hex[:8]}", handler=self._on)
 
     async def _on(self, records: Sequence[Record]) -> None:
-        for r in records:
-            rec = decode_interop(r.value)
-            if rec is None or rec.node not in self.nodes:
+        for rec in interop_in(records):
+            if rec.node not in self.nodes:
                 continue
             if rec.stage in READ_STAGES and rec.id not in self._counted:
                 self._counted.add(rec.id)

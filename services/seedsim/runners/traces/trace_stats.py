@@ -7,7 +7,9 @@ meant to exchange. Messages (records on the inboxes, see
 on dead-letter topics are counted apart, not as messages again. Stages come
 from the interop records, de-duplicated by their id as
 :class:`seedsim.runners.interop_summary.InteropSummary` does, so a trace of a
-run gives the run's own stage counts. Only counters are kept, never the
+run gives the run's own stage counts. The interop topic counts its interop records one by one
+(a Kafka record there is a batch of them: :mod:`seedsim.core.interop`), so a trace recorded
+before batches and one recorded after give the same figures. Only counters are kept, never the
 records: a trace of any length is summarised in constant memory (bar the ids
 of interop records, needed to de-duplicate them).
 
