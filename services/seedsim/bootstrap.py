@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.core.message_type import MessageCatalogue
@@ -27,6 +28,8 @@ from seedsim.message_catalogue import CATALOGUE
 from seedsim.nodes.agency.agency_node import AgencyNode
 from seedsim.nodes.customs.customs_node import CustomsNode
 from seedsim.nodes.inbox_node import InboxNode
+
+N = TypeVar("N", bound=InboxNode)
 
 
 def make_transport(
@@ -64,7 +67,8 @@ def make_customs_node(
 ) -> CustomsNode:
     """A customs node on ``transport`` (default: its own, from ``config.kafka``), signing with ``keys`` (default:
     :func:`network_keys`)."""
-    return CustomsNode(config, transport or _own_transport(config), catalogue, keys=keys or network_keys(config))
+    node = CustomsNode(config, transport or _own_transport(config), catalogue, keys=keys or network_keys(config))
+    return _as_worker(node, config)
 
 
 def make_agency_node(
@@ -74,7 +78,15 @@ def make_agency_node(
     keys: NetworkKeys | None = None,
 ) -> AgencyNode:
     """A border-agency node on ``transport`` (default: its own, from ``config.kafka``), signing with ``keys``."""
-    return AgencyNode(config, transport or _own_transport(config), catalogue, keys=keys or network_keys(config))
+    node = AgencyNode(config, transport or _own_transport(config), catalogue, keys=keys or network_keys(config))
+    return _as_worker(node, config)
+
+
+def _as_worker(node: N, config: NodeConfig | AgencyConfig) -> N:
+    """``node`` as worker ``config.worker`` of its node: the outbox rows it queues are its own, and it sends only
+    those (and a gone worker's); see :mod:`seedsim.core.worker_lease`."""
+    node.store.worker = config.worker
+    return node
 
 
 @dataclass

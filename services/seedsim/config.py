@@ -78,6 +78,9 @@ class ServiceConfig(BaseModel):
     signing: bool = Field(
         True, description="False: sign and verify nothing; refused outside the in-process bus (the signing benchmark)"
     )
+    worker: int = Field(
+        0, ge=0, description="which of the node's worker processes this is (seedsim node --workers); they share db"
+    )
 
     @model_validator(mode="after")
     def _signing_off_in_process_only(self) -> ServiceConfig:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -94,6 +97,29 @@ NodeKeys = Annotated[
         show_default=False,
     ),
 ]
+Workers = Annotated[
+    int,
+    typer.Option(
+        envvar="SEEDSIM_WORKERS",
+        min=1,
+        max=16,
+        help="Worker processes of this node (Kafka only): one consumer group over its inbox partitions, one HTTP port"
+        " and one database file (WAL) shared.",
+    ),
+]
+#: which worker this process is, and the listening socket it serves on: given by the first worker to the others
+Worker = Annotated[
+    int, typer.Option("--worker", hidden=True, min=0, help="Which worker this process is (given by the first).")
+]
+ListenFd = Annotated[
+    int | None,
+    typer.Option(
+        "--listen-fd",
+        hidden=True,
+        help="The listening socket to serve on, given by the first worker. Default: bind --port.",
+        show_default=False,
+    ),
+]
 #: where a node on Kafka without a trust list keeps the development keys (beside its database)
 DEV_KEYS = Path("var") / "keys"
 
@@ -128,6 +154,9 @@ def node(
     trust_list: TrustListOption = None,
     signing_key: SigningKey = None,
     clock_skew: ClockSkew = "5m",
+    workers: Workers = 1,
+    worker: Worker = 0,
+    listen_fd: ListenFd = None,
     verbose: Verbose = False,
 ) -> int:
     """Run one customs node: its HTTP API and the worker that reads its inbox."""
@@ -141,9 +170,16 @@ def node(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     )
     folder = _keys_folder(keys, trust_list)
-    config = _config(NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, **shared)
+    if workers > 1 and not kafka:
+        raise preflight.Refused(
+            "--workers needs --kafka: a node's workers share its inbox as one Kafka consumer group (or drop --workers)"
+        )
+    config = _config(
+        NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, worker=worker, **shared
+    )
     what = f"customs node {config.node}"
-    return _serve(config, lambda c: create_app(make_customs_node(c)), what, db is None, folder)
+    team = WorkerTeam(workers if worker == 0 else 1, listen_fd)
+    return _serve(config, lambda c: create_app(make_customs_node(c)), what, db is None, folder, team)
 
 
 @kafka_login
@@ -275,6 +311,76 @@ def _config(model: type[ServiceConfig], **settings: Any) -> Any:
         raise preflight.Refused(f"these settings do not make a node: {problems}") from None
 
 
+class WorkerTeam:
+    """A node's worker processes: the first (this process, worker 0) binds the port and starts the others with
+    ``--worker I --listen-fd FD``, so they accept on the same socket, read the same database file and join the same
+    consumer group; it stops them when it stops. A worker that ends alone (killed) is said; the others take over its
+    inbox partitions (Kafka rebalances the group) and its unsent outbox (:mod:`seedsim.core.worker_lease`). A worker
+    whose first worker is gone stops too."""
+
+    def __init__(self, workers: int = 1, listen_fd: int | None = None) -> None:
+        self.workers = workers
+        self.listen_fd = listen_fd
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    @property
+    def helper(self) -> bool:
+        """This process is a worker started by the first one."""
+        return self.listen_fd is not None
+
+    def socket(self, config: ServiceConfig) -> socket.socket:
+        if self.listen_fd is None:
+            return _ready_to_start(config)
+        return socket.socket(fileno=self.listen_fd)
+
+    def start_others(self, sock: socket.socket) -> None:
+        fd = sock.fileno()
+        for i in range(1, self.workers):
+            self.procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "seedsim", *sys.argv[1:], "--worker", str(i), "--listen-fd", str(fd)],
+                    pass_fds=(fd,),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+
+    def banner_line(self, config: ServiceConfig) -> list[str]:
+        if self.workers < 2:
+            return []
+        pids = ", ".join(str(p.pid) for p in self.procs)
+        return [
+            f"  workers:   {self.workers} processes (this one, {os.getpid()}, and {pids}), consumer group "
+            f"{config.topic_prefix}-node-{config.node.lower()}, sharing {config.db_path()}"
+        ]
+
+    async def watch(self, server: Any) -> None:
+        """Say when a worker ends alone; as a helper, stop once the first worker is gone."""
+        parent, said = os.getppid(), set()
+        while not server.should_exit:
+            await asyncio.sleep(0.5)
+            if self.helper and os.getppid() != parent:
+                server.should_exit = True
+            for i, p in enumerate(self.procs, start=1):
+                if p.poll() is not None and i not in said:
+                    said.add(i)
+                    TERMINAL.line(
+                        f"worker {i} (pid {p.pid}) ended with {p.returncode}: the other workers take over its inbox"
+                        " partitions and its unsent outbox"
+                    )
+
+    def stop_others(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
 def _ready_to_start(config: ServiceConfig) -> socket.socket:
     """Everything the node needs is there: its broker answers, its database can be written, its port is free."""
     if config.kafka:
@@ -283,7 +389,14 @@ def _ready_to_start(config: ServiceConfig) -> socket.socket:
     return preflight.listening_socket(config.host, config.port)
 
 
-def banner(what: str, config: ServiceConfig, default_db: bool, db_existed: bool, keys: str = "") -> list[str]:
+def banner(
+    what: str,
+    config: ServiceConfig,
+    default_db: bool,
+    db_existed: bool,
+    keys: str = "",
+    workers: list[str] | None = None,
+) -> list[str]:
     """What a node says as it starts: where it listens, its docs, its state, its transport."""
     from seedsim.config import AgencyConfig
     from seedsim.core import codes
@@ -319,6 +432,7 @@ def banner(what: str, config: ServiceConfig, default_db: bool, db_existed: bool,
         f"  transport: {transport}",
         f"  partners:  {partners}",
         *([f"  keys:      {keys}"] if keys else []),
+        *(workers or []),
         "  stop it with Ctrl-C",
     ]
 
@@ -340,14 +454,20 @@ class _OneLineErrors(logging.Filter):
 
 
 def _serve(
-    config: ServiceConfig, make_app: Callable[[Any], Any], what: str, default_db: bool, keys: Path | None = None
+    config: ServiceConfig,
+    make_app: Callable[[Any], Any],
+    what: str,
+    default_db: bool,
+    keys: Path | None = None,
+    team: WorkerTeam | None = None,
 ) -> int:
     """Check what can be checked, then serve the node's app until Ctrl-C (or SIGTERM), saying where it is."""
     import uvicorn
 
+    team = team or WorkerTeam()
     db_existed = config.db_path().exists()
     config, keys_line = _with_keys(config, keys)
-    sock = _ready_to_start(config)
+    sock = team.socket(config)
     # a node always writes its interoperability records to its log, one JSON line per stage
     logging.getLogger("seedsim.interop").setLevel(logging.INFO)
     try:
@@ -361,21 +481,27 @@ def _serve(
     async def announce() -> None:
         while not server.started:
             await asyncio.sleep(0.05)
-        for line in banner(what, config, default_db, db_existed, keys_line):
+        if team.helper:
+            return
+        for line in banner(what, config, default_db, db_existed, keys_line, team.banner_line(config)):
             TERMINAL.line(line)
 
     async def serving() -> None:
         started = asyncio.create_task(announce())
+        watching = asyncio.create_task(team.watch(server))
         try:
             await server.serve(sockets=[sock])
         except SystemExit:  # how uvicorn ends when the app failed to start (it has logged why)
             pass
         finally:
             started.cancel()
+            watching.cancel()
 
     try:
+        team.start_others(sock)
         TERMINAL.run(serving)
     finally:
+        team.stop_others()
         sock.close()
     if not server.started:
         raise preflight.Refused(f"the {what} did not start: see the error above (-v for details)", exit_code=1)

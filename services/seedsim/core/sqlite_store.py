@@ -16,6 +16,13 @@ in the outbox and the parking table as they came, UTF-8 or not.
 
 All database work runs on one dedicated thread, so the event loop never
 blocks on disk, and transactions never interleave.
+
+A node may run as several worker processes sharing the file (``seedsim node
+--workers N``): WAL lets them read while one writes, a busy timeout makes a
+writer wait for another's transaction instead of failing, and ``handled`` being
+one table keeps idempotency by message id across workers. Each outbox row names
+the worker that queued it (``owner``); a worker sends only its own rows, and
+takes over those of a worker that is gone (:mod:`seedsim.core.worker_lease`).
 """
 
 from __future__ import annotations
@@ -30,8 +37,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from seedsim.core.transport import Record
+from seedsim.core.worker_lease import WorkerLease
 
 T = TypeVar("T")
+
+#: how long a transaction waits for another worker process's transaction on the same file, in ms
+BUSY_TIMEOUT_MS = 30_000
 
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS handled (
@@ -84,8 +95,10 @@ def headers_from_json(text: str) -> tuple[tuple[str, bytes], ...]:
 class Tx:
     """What a unit of work sees: the connection, plus the outbox of this transaction."""
 
-    def __init__(self, conn: sqlite3.Connection):
+    def __init__(self, conn: sqlite3.Connection, owner: int = 0):
         self.conn = conn
+        #: the worker process whose outbox rows this transaction queues
+        self.owner = owner
         self.outbox: list[tuple[int, Record]] = []
         #: what the transaction gathered to send as few records at commit (:meth:`gather`), in order
         self.gathered: list[tuple[Callable[[list[Any]], list[Record]], Any]] = []
@@ -130,8 +143,8 @@ class Tx:
     def send(self, record: Record) -> None:
         headers = headers_json(record.headers)
         cur = self.conn.execute(
-            "INSERT INTO outbox(topic, key, value, headers) VALUES (?, ?, ?, ?)",
-            (record.topic, record.key, record.value, headers),
+            "INSERT INTO outbox(topic, key, value, headers, owner) VALUES (?, ?, ?, ?, ?)",
+            (record.topic, record.key, record.value, headers, self.owner),
         )
         assert cur.lastrowid is not None  # an INSERT always sets it
         self.outbox.append((cur.lastrowid, record))
@@ -158,6 +171,12 @@ def _row_record(row: sqlite3.Row) -> tuple[int, Record]:
     return row["seq"], Record(topic=row["topic"], key=row["key"], value=row["value"], headers=headers)
 
 
+def _owned_outbox(conn: sqlite3.Connection) -> None:
+    """Give the outbox its ``owner`` column (the worker that queued a row) in a database from before workers."""
+    if "owner" not in {row["name"] for row in conn.execute("PRAGMA table_info(outbox)")}:
+        conn.execute("ALTER TABLE outbox ADD COLUMN owner INTEGER NOT NULL DEFAULT 0")
+
+
 class SqliteStore:
     """Base class: subclasses add their tables in ``SCHEMA``."""
 
@@ -173,10 +192,23 @@ class SqliteStore:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite:{Path(self.path).name}")
         self._conn: sqlite3.Connection | None = None
+        #: which of the node's worker processes this store serves (0: the first, or the only one); None: a store
+        #: that is not a node's (no worker lock is held, every outbox row is its own)
+        self.worker: int | None = None
+        self._lease: WorkerLease | None = None
+
+    @property
+    def owner(self) -> int:
+        """The ``owner`` of the outbox rows this process queues and sends."""
+        return self.worker or 0
 
     def _open(self) -> None:
+        if self.worker is not None and self.path != ":memory:":
+            self._lease = WorkerLease(self.path, self.worker)
+            self._lease.hold()
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: the other workers may be writing
         if self.PAGE_SIZE is not None:  # before anything is written (and before WAL, which fixes the size)
             conn.execute(f"PRAGMA page_size={int(self.PAGE_SIZE)}")
         if self.CACHE_KIB is not None:
@@ -187,6 +219,7 @@ class SqliteStore:
         conn.executescript(CORE_SCHEMA + self.SCHEMA)
         if "digest" not in {row["name"] for row in conn.execute("PRAGMA table_info(handled)")}:
             conn.execute("ALTER TABLE handled ADD COLUMN digest TEXT")  # a database from before digests were kept
+        _owned_outbox(conn)
         self._conn = conn
 
     async def open(self) -> None:
@@ -197,13 +230,16 @@ class SqliteStore:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+            if self._lease is not None:
+                self._lease.release()
+                self._lease = None
 
         await asyncio.get_running_loop().run_in_executor(self._executor, _close)
         self._executor.shutdown(wait=True)
 
     def _in_tx(self, fn: Callable[..., T], args: tuple[Any, ...]) -> tuple[T, list[tuple[int, Record]]]:
         assert self._conn is not None, "open() the store first"
-        tx = Tx(self._conn)
+        tx = Tx(self._conn, self.owner)
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             result = fn(tx, *args)
@@ -224,7 +260,7 @@ class SqliteStore:
         the caller can deal with the failure before going on, keeping the order.
         """
         assert self._conn is not None, "open() the store first"
-        tx = Tx(self._conn)
+        tx = Tx(self._conn, self.owner)
         results: list[Any] = []
         rest: list[Any] = []
         self._conn.execute("BEGIN IMMEDIATE")
@@ -271,7 +307,41 @@ class SqliteStore:
         return await asyncio.get_running_loop().run_in_executor(self._executor, _read)
 
     async def unsent(self) -> list[tuple[int, Record]]:
-        return await self.read(lambda c: [_row_record(r) for r in c.execute("SELECT * FROM outbox ORDER BY seq")])
+        """This worker's outbox rows, with those of workers that are gone (taken over): what it must send."""
+        await self.take_over()
+        return await self.read(
+            lambda c: [
+                _row_record(r) for r in c.execute("SELECT * FROM outbox WHERE owner = ? ORDER BY seq", (self.owner,))
+            ]
+        )
+
+    async def take_over(self) -> list[tuple[int, Record]]:
+        """Make this worker the owner of the outbox rows of workers that are not running, and return those rows.
+
+        A row of a live worker is left alone: that worker sends it (sending it here too would make the receiver
+        see a duplicate). The dead worker's lock is held while its rows move, so a restart of it waits."""
+
+        def _take(conn: sqlite3.Connection) -> list[tuple[int, Record]]:
+            if self._lease is None:
+                return []
+            owners = [r[0] for r in conn.execute("SELECT DISTINCT owner FROM outbox WHERE owner != ?", (self.owner,))]
+            taken: list[tuple[int, Record]] = []
+            for other in owners:
+                with self._lease.if_gone(other) as gone:
+                    if not gone:
+                        continue
+                    conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        rows = conn.execute("SELECT * FROM outbox WHERE owner = ? ORDER BY seq", (other,)).fetchall()
+                        conn.execute("UPDATE outbox SET owner = ? WHERE owner = ?", (self.owner, other))
+                    except BaseException:
+                        conn.execute("ROLLBACK")
+                        raise
+                    conn.execute("COMMIT")
+                    taken.extend(_row_record(r) for r in rows)
+            return sorted(taken, key=lambda row: row[0])
+
+        return await self.read(_take)
 
     async def probe_write(self, at: str) -> None:
         """Write one row and commit: raises when the database cannot be written (read-only, full, locked)."""

@@ -101,6 +101,8 @@ from seedsim.nodes.refusal import Refusal, Why
 log = logging.getLogger("seedsim.node")
 
 HANDLER_RETRIES = 3
+#: how often a worker looks for outbox rows left by a worker process that is gone (seedsim node --workers)
+TAKE_OVER_EVERY_S = 1.0
 #: how long sending may keep failing before GET /health says the node is stuck
 STUCK_AFTER_S = 30.0
 
@@ -273,6 +275,7 @@ class InboxNode:
         self._sent_seqs: list[int] = []
         self._flusher: asyncio.Task | None = None
         self._drainer: asyncio.Task | None = None
+        self._taker: asyncio.Task | None = None
         #: records parked since start (the parking table keeps them all), and when the last one was
         self.parked = 0
         self.last_parked_at: str | None = None
@@ -319,9 +322,10 @@ class InboxNode:
             handler=self.on_records,
         )
         self._flusher = asyncio.create_task(self._flush_sent_marks())
+        self._taker = asyncio.create_task(self._take_over_outbox())
 
     async def stop(self) -> None:
-        for task in (self._drainer, self._flusher):
+        for task in (self._drainer, self._flusher, self._taker):
             if task:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -336,6 +340,20 @@ class InboxNode:
             await self._dispatch(outbox)
         except Exception as exc:  # the rows stay in the outbox: sent at the next start
             log.error("node %s: draining the outbox failed: %s", self.node, exc)
+
+    async def _take_over_outbox(self) -> None:
+        """Send what another worker process of this node queued and could not send before it ended (killed,
+        crashed): its rows are taken over once its lock says it is gone (:meth:`SqliteStore.take_over`)."""
+        while True:
+            await asyncio.sleep(TAKE_OVER_EVERY_S)
+            try:
+                rows = await self.store.take_over()
+            except Exception as exc:  # the store cannot be read now: next round
+                log.warning("node %s: looking for a gone worker's outbox failed: %s", self.node, exc)
+                continue
+            if rows:
+                log.warning("node %s: sending %d record(s) a gone worker process left unsent", self.node, len(rows))
+                await self._drain(rows)
 
     # -- health -----------------------------------------------------------------------------------
 

@@ -44,6 +44,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     CommitFailedError,
     GroupAuthorizationFailedError,
+    IllegalStateError,
     KafkaError,
     TopicAlreadyExistsError,
     TopicAuthorizationFailedError,
@@ -318,17 +319,19 @@ class KafkaTransport:
                     pause = min(max(pause * 2, 0.2), 5.0)
                     log.warning("handler failed on %s, fetching again in %.1f s (not committed): %s", tp, pause, exc)
                     for t, ms in fetched[i:]:
-                        consumer.seek(t, ms[0].offset)
+                        if t in consumer.assignment():  # a partition moved to another member is fetched there
+                            consumer.seek(t, ms[0].offset)
                     await asyncio.sleep(pause)
                     break
                 pause = 0.0
                 if messages:
                     try:
                         await consumer.commit({TopicPartition(tp.topic, tp.partition): messages[-1].offset + 1})
-                    except CommitFailedError as exc:
-                        # the partition moved to another member during a rebalance: its records will be
-                        # redelivered there and recognised as duplicates by message id
-                        log.warning("commit of %s failed after a rebalance: %s", tp, exc)
+                    except (CommitFailedError, IllegalStateError) as exc:
+                        # the partition moved to another member (a worker of the same node joined or left) while
+                        # its batch was handled: its records are delivered there again and recognised as duplicates
+                        # by message id
+                        log.info("commit of %s not made, the group rebalanced: %s", tp, exc)
 
 
 #: aiokafka's timestamp types, as kcat names them

@@ -36,6 +36,8 @@ TRANSIENT = (
     "NotLeaderForPartition",
     "LeaderNotAvailable",
     "UnknownTopicOrPartition",
+    # a consumer group of several workers (seedsim node --workers) rebalances as one joins or leaves
+    "because it is rebalancing",
 )
 #: the same kind of message is shown again after this many seconds
 REPEAT_AFTER_S = 60.0
