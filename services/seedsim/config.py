@@ -7,6 +7,10 @@ offices, national schema, matching tolerances and risk profiles;
 them from its options and from ``SEEDSIM_*`` environment variables (what
 docker-compose sets), in that order of precedence; :mod:`seedsim.bootstrap`
 builds nodes from them.
+
+Every node keeps its handled message ids for an idempotency window and its message log for a retention, and
+purges what is older (:mod:`seedsim.core.retention`). A redelivery older than the idempotency window would be
+handled again: keep it longer than the broker's retention of the inbox topics (both 7 days by default).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from seedsim.core import codes
 from seedsim.core.identifiers import is_valid_office
+from seedsim.core.retention import IDEMPOTENCY_WINDOW_S, MESSAGE_LOG_RETENTION_S, PURGE_EVERY_S, Retention
 from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 
@@ -81,6 +86,26 @@ class ServiceConfig(BaseModel):
     worker: int = Field(
         0, ge=0, description="which of the node's worker processes this is (seedsim node --workers); they share db"
     )
+
+    idempotency_window_s: float = Field(
+        IDEMPOTENCY_WINDOW_S,
+        gt=0,
+        description="how long handled message ids are kept (s): a redelivery older than this is handled again, so keep"
+        " it longer than the broker's retention",
+    )
+    message_log_retention_s: float = Field(
+        MESSAGE_LOG_RETENTION_S,
+        gt=0,
+        description="how long the message log keeps a message and its payload (s); a message sent and not yet"
+        " acknowledged is kept up to the idempotency window",
+    )
+    purge_every_s: float = Field(
+        PURGE_EVERY_S, gt=0, description="how often the node deletes what is older than its retention (s)"
+    )
+
+    def retention(self) -> Retention:
+        """How long the node keeps handled ids and its message log (see :mod:`seedsim.core.retention`)."""
+        return Retention(self.idempotency_window_s, self.message_log_retention_s, self.purge_every_s)
 
     @model_validator(mode="after")
     def _signing_off_in_process_only(self) -> ServiceConfig:

@@ -86,6 +86,35 @@ ClockSkew = Annotated[
         help="How far a message's ce_time may be from this node's clock (90s, 5m): further is refused (F317).",
     ),
 ]
+IdempotencyWindow = Annotated[
+    str,
+    typer.Option(
+        "--idempotency-window",
+        envvar="SEEDSIM_IDEMPOTENCY_WINDOW",
+        callback=preflight.duration,
+        help="How long handled message ids are kept (7d, 36h): a redelivery older than this is handled again, so keep"
+        " it longer than the broker's retention of the inbox topics.",
+    ),
+]
+MessageLogRetention = Annotated[
+    str,
+    typer.Option(
+        "--message-log-retention",
+        envvar="SEEDSIM_MESSAGE_LOG_RETENTION",
+        callback=preflight.duration,
+        help="How long the message log (GET /messages, with payloads) keeps a message (7d, 12h); a message sent and"
+        " not yet acknowledged is kept up to --idempotency-window.",
+    ),
+]
+PurgeEvery = Annotated[
+    str,
+    typer.Option(
+        "--purge-every",
+        envvar="SEEDSIM_PURGE_EVERY",
+        callback=preflight.duration,
+        help="How often the node deletes handled ids and logged messages older than their retention (60s, 5m).",
+    ),
+]
 NodeKeys = Annotated[
     Path | None,
     typer.Option(
@@ -157,6 +186,9 @@ def node(
     workers: Workers = 1,
     worker: Worker = 0,
     listen_fd: ListenFd = None,
+    idempotency_window: IdempotencyWindow = "7d",
+    message_log_retention: MessageLogRetention = "7d",
+    purge_every: PurgeEvery = "60s",
     verbose: Verbose = False,
 ) -> int:
     """Run one customs node: its HTTP API and the worker that reads its inbox."""
@@ -168,7 +200,7 @@ def node(
 
     shared = _service_settings(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
-    )
+    ) | _retention_settings(idempotency_window, message_log_retention, purge_every)
     folder = _keys_folder(keys, trust_list)
     if workers > 1 and not kafka:
         raise preflight.Refused(
@@ -205,6 +237,9 @@ def agency(
     trust_list: TrustListOption = None,
     signing_key: SigningKey = None,
     clock_skew: ClockSkew = "5m",
+    idempotency_window: IdempotencyWindow = "7d",
+    message_log_retention: MessageLogRetention = "7d",
+    purge_every: PurgeEvery = "60s",
     verbose: Verbose = False,
 ) -> int:
     """Run one border-agency node (plant protection, chamber of commerce, TIR guarantee chain, tax)."""
@@ -215,7 +250,7 @@ def agency(
 
     shared = _service_settings(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
-    )
+    ) | _retention_settings(idempotency_window, message_log_retention, purge_every)
     folder = _keys_folder(keys, trust_list)
     config = _config(AgencyConfig, node=id, **shared)
     return _serve(config, lambda c: create_app(make_agency_node(c)), f"agency node {config.node}", db is None, folder)
@@ -249,6 +284,15 @@ def _service_settings(
         "trust_list": trust_list,
         "signing_key": signing_key,
         "clock_skew_s": preflight.duration_seconds(clock_skew),
+    }
+
+
+def _retention_settings(idempotency_window: str, message_log_retention: str, purge_every: str) -> dict[str, float]:
+    """How long the node keeps handled ids and its message log, and how often it purges (seedsim.core.retention)."""
+    return {
+        "idempotency_window_s": preflight.duration_seconds(idempotency_window),
+        "message_log_retention_s": preflight.duration_seconds(message_log_retention),
+        "purge_every_s": preflight.duration_seconds(purge_every),
     }
 
 

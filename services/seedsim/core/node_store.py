@@ -15,6 +15,10 @@ comma-separated, as its ``ce_seedsimubs`` said), so that the acknowledgement's i
 names them whatever the receiver sent back; and the types a node exchanged with a neighbour about
 a consignment tell which conversations that consignment had at the node
 (:meth:`NodeStore.exchanged_types`). A database from before gets the column when opened.
+
+The log is kept for a retention (:mod:`seedsim.core.retention`): :meth:`NodeStore.purge_messages` deletes
+older rows in batches, except a message sent that still awaits its acknowledgement, which is kept up to a
+longer limit (the idempotency window), so that a late acknowledgement is still matched to it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (message_id, direction)
 );
 CREATE INDEX IF NOT EXISTS messages_ucr ON messages(ucr);
+-- GET /messages lists the newest first; the retention's purge deletes by age
+CREATE INDEX IF NOT EXISTS messages_at ON messages(at);
 """
 
 #: the columns GET /messages and a consignment's story show (the payload is fetched one message at a time)
@@ -66,6 +72,17 @@ class NodeStore(SqliteStore):
             self._conn.execute("ALTER TABLE messages ADD COLUMN payload BLOB")
         if "ubs" not in columns:  # a database from a version that did not keep them
             self._conn.execute("ALTER TABLE messages ADD COLUMN ubs TEXT")
+
+    async def purge_messages(self, before: str, awaiting_before: str, unanswered: Sequence[str], batch: int) -> int:
+        """Delete the messages logged before ``before`` (ISO 8601, UTC), but keep a message sent and not yet
+        acknowledged, of a type that is acknowledged (not in ``unanswered``), until ``awaiting_before``: its
+        acknowledgement may still come. How many rows went."""
+        marks = ",".join("?" * len(unanswered)) or "NULL"
+        sql = (
+            "DELETE FROM messages WHERE rowid IN (SELECT rowid FROM messages WHERE at < ? AND NOT ("
+            f"direction = 'out' AND acked_at IS NULL AND COALESCE(type, '') NOT IN ({marks}) AND at >= ?) LIMIT ?)"
+        )
+        return await self.delete_in_batches(sql, (before, *unanswered, awaiting_before), batch)
 
     @staticmethod
     def log_message(

@@ -23,6 +23,10 @@ writer wait for another's transaction instead of failing, and ``handled`` being
 one table keeps idempotency by message id across workers. Each outbox row names
 the worker that queued it (``owner``); a worker sends only its own rows, and
 takes over those of a worker that is gone (:mod:`seedsim.core.worker_lease`).
+
+Handled ids are kept for a retention (the idempotency window, :mod:`seedsim.core.retention`):
+:meth:`SqliteStore.purge_handled` deletes older ones in batches, each batch its own transaction, so the
+inbox's transactions go in between and a purge of millions of rows never holds the store for long.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ CREATE TABLE IF NOT EXISTS handled (
     outcome TEXT NOT NULL,
     digest TEXT                   -- SHA-256 of the payload handled under this id (NULL: not kept)
 );
+-- the idempotency window's purge deletes by age
+CREATE INDEX IF NOT EXISTS handled_at ON handled(handled_at);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     topic TEXT NOT NULL,
@@ -305,6 +311,28 @@ class SqliteStore:
             return fn(self._conn, *args)
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, _read)
+
+    async def delete_in_batches(self, sql: str, params: Sequence[Any], batch: int) -> int:
+        """Run ``sql``, a DELETE whose last parameter is how many rows one run deletes at most (``batch``), until a
+        run deletes fewer: one transaction per run, so other work on the store goes in between. How many went."""
+
+        def _delete(tx: Tx) -> int:
+            return int(tx.execute(sql, (*params, batch)).rowcount)
+
+        total = 0
+        while True:
+            deleted, _ = await self.transaction(_delete)
+            total += deleted
+            if deleted < batch:
+                return total
+
+    async def purge_handled(self, before: str, batch: int) -> int:
+        """Forget the ids handled before ``before`` (ISO 8601, UTC): a redelivery of one is handled again. How many."""
+        return await self.delete_in_batches(
+            "DELETE FROM handled WHERE rowid IN (SELECT rowid FROM handled WHERE handled_at < ? LIMIT ?)",
+            (before,),
+            batch,
+        )
 
     async def unsent(self) -> list[tuple[int, Record]]:
         """This worker's outbox rows, with those of workers that are gone (taken over): what it must send."""

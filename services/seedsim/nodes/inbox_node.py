@@ -45,6 +45,11 @@ an acknowledgement and any answer carry those of the message they answer. Every 
 about a message names them (``ubs``): the receiver's from the header it read, the sender's of an
 acknowledgement from its own message log, so a receiver that does not echo the attribute changes
 nothing. A record nobody proved the sender of (F310-F315) names none.
+
+A node keeps handled ids for its idempotency window and its message log for a retention
+(:mod:`seedsim.core.retention`): :meth:`InboxNode.purge` deletes what is older, every ``retention.every_s``
+seconds while it runs, in batched transactions on the store's thread (the event loop never waits on it);
+``GET /metrics`` counts the rows purged. A redelivery within the window is still a duplicate.
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ from seedsim.core.record_bounds import (
     unsendable,
 )
 from seedsim.core.response import Response, acknowledgement
+from seedsim.core.retention import Retention
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.topics import Topics
 from seedsim.core.trace_context import TraceContext, message_span_id
@@ -259,8 +265,12 @@ class InboxNode:
         max_xml_bytes: int = 4 * 1024 * 1024,
         keys: NetworkKeys | None = None,
         clock_skew: timedelta = DEFAULT_SKEW,
+        retention: Retention | None = None,
     ):
         self.node = node
+        #: how long handled ids and the message log are kept, and how often the node purges
+        self.retention = retention or Retention()
+        self._purger: asyncio.Task | None = None
         #: the trust list it verifies with and the key it signs with (default: the process's development keyring)
         self.keys = keys or development_keys()
         self.clock_skew = clock_skew
@@ -323,9 +333,10 @@ class InboxNode:
         )
         self._flusher = asyncio.create_task(self._flush_sent_marks())
         self._taker = asyncio.create_task(self._take_over_outbox())
+        self._purger = asyncio.create_task(self._purge_every())
 
     async def stop(self) -> None:
-        for task in (self._drainer, self._flusher, self._taker):
+        for task in (self._drainer, self._flusher, self._taker, self._purger):
             if task:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
@@ -354,6 +365,41 @@ class InboxNode:
             if rows:
                 log.warning("node %s: sending %d record(s) a gone worker process left unsent", self.node, len(rows))
                 await self._drain(rows)
+
+    # -- retention --------------------------------------------------------------------------------
+
+    async def purge(self) -> dict[str, int]:
+        """Delete the handled ids older than the idempotency window and the message-log rows older than the log's
+        retention (a message sent still awaiting its acknowledgement: older than the idempotency window too);
+        how many rows of each went (also counted in ``GET /metrics``)."""
+        now, kept = now_utc(), self.retention
+        unanswered = [mt.name for mt in self.catalogue if not mt.acknowledged]
+        purged = {
+            "handled": await self.store.purge_handled(
+                iso(now - timedelta(seconds=kept.idempotency_window_s)), kept.batch
+            ),
+            "messages": await self.store.purge_messages(
+                iso(now - timedelta(seconds=kept.message_log_s)),
+                iso(now - timedelta(seconds=kept.awaiting_ack_s)),
+                unanswered,
+                kept.batch,
+            ),
+        }
+        for table, n in purged.items():
+            self.metrics.count_purged(table, n)
+        return purged
+
+    async def _purge_every(self) -> None:
+        """Purge every ``retention.every_s`` seconds, the first time one period after start (a node starts serving
+        at once, whatever an old database holds); a failed purge is tried again next time."""
+        while True:
+            await asyncio.sleep(self.retention.every_s)
+            try:
+                await self.purge()
+            except Exception as exc:
+                log.warning(
+                    "node %s: purging what is older than the retention failed, retrying later: %s", self.node, exc
+                )
 
     # -- health -----------------------------------------------------------------------------------
 

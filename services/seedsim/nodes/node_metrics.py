@@ -7,7 +7,10 @@ transport refuses for good, are parked in the store's ``parked`` table so the in
 * ``seedsim_records_parked_total{node, reason}`` counts the records parked since the node started,
   by why (:data:`PARK_REASONS`);
 * ``seedsim_parked_records{node, kind}`` is how many records the parking table holds now, by kind
-  (``inbox``: a record received, ``outbox``: a record not sent), kept across restarts.
+  (``inbox``: a record received, ``outbox``: a record not sent), kept across restarts;
+* ``seedsim_rows_purged_total{node, table}`` counts the rows the retention's purge deleted since the node
+  started (``handled``: ids older than the idempotency window, ``messages``: message-log rows older than the
+  log's retention; see :mod:`seedsim.core.retention`).
 
 A registry per node, not the process-wide default, so several nodes in one process (the demo,
 tests) do not share counts. The counts are plain integers, turned into metric families only when
@@ -34,6 +37,8 @@ TRANSPORT_REFUSED = "transport_refused"  # to send, refused for good by the tran
 PARK_REASONS = (DEAD_LETTER_FAILED, TOO_LARGE, ILLEGAL_TOPIC, TRANSPORT_REFUSED)
 #: what the parking table holds: the label values of seedsim_parked_records
 PARKED_KINDS = ("inbox", "outbox")
+#: what the retention's purge deletes from: the label values of seedsim_rows_purged_total
+PURGED_TABLES = ("handled", "messages")
 
 
 class NodeMetrics:
@@ -43,11 +48,15 @@ class NodeMetrics:
         self.node = node
         self.parked: Counter[str] = Counter({reason: 0 for reason in PARK_REASONS})
         self._held: Mapping[str, int] = {}
+        self.purged: Counter[str] = Counter({table: 0 for table in PURGED_TABLES})
         self.registry = CollectorRegistry()
         self.registry.register(_Exposed(self))
 
     def count_parked(self, reason: str, n: int = 1) -> None:
         self.parked[reason] += n
+
+    def count_purged(self, table: str, n: int) -> None:
+        self.purged[table] += n
 
     def exposition(self, held: Mapping[str, int]) -> bytes:
         """The Prometheus text format, with ``held`` (parked records in the store now, by kind)."""
@@ -61,13 +70,13 @@ class _Exposed(Collector):
 
     def collect(self) -> Iterator[Metric]:
         m = self.metrics
-        parked = CounterMetricFamily(
+        parked = _counter(
             "seedsim_records_parked",
             "Records parked since the node started (neither answered nor dead-lettered, or never sendable), by reason",
-            labels=["node", "reason"],
+            m.node,
+            "reason",
+            m.parked,
         )
-        for reason, n in sorted(m.parked.items()):
-            parked.add_metric([m.node, reason], n)
         held = GaugeMetricFamily(
             "seedsim_parked_records",
             "Records the node's parking table holds now, by kind (inbox: received, outbox: not sent)",
@@ -75,4 +84,19 @@ class _Exposed(Collector):
         )
         for kind in PARKED_KINDS:
             held.add_metric([m.node, kind], m._held.get(kind, 0))
-        yield from (parked, held)
+        purged = _counter(
+            "seedsim_rows_purged",
+            "Rows the retention's purge deleted since the node started, by table (handled ids, message log)",
+            m.node,
+            "table",
+            m.purged,
+        )
+        yield from (parked, held, purged)
+
+
+def _counter(name: str, documentation: str, node: str, label: str, counts: Counter[str]) -> CounterMetricFamily:
+    """A counter family of ``node`` with one sample per ``label`` value of ``counts``."""
+    family = CounterMetricFamily(name, documentation, labels=["node", label])
+    for value, n in sorted(counts.items()):
+        family.add_metric([node, value], n)
+    return family

@@ -103,6 +103,7 @@ class AgencyNode(InboxNode):
             config.max_xml_bytes,
             keys,
             timedelta(seconds=config.clock_skew_s),
+            config.retention(),
         )
         self.config = config
         self.kind = config.kind

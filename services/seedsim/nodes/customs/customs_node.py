@@ -159,6 +159,7 @@ class CustomsNode(InboxNode):
             config.max_xml_bytes,
             keys,
             timedelta(seconds=config.clock_skew_s),
+            config.retention(),
         )
         self.config = config
         self.agency_name = f"Customs {config.node}"
