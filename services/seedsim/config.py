@@ -22,6 +22,16 @@ from seedsim.core.identifiers import is_valid_office
 from seedsim.core.transport.kafka_credentials import KafkaCredentials
 
 
+def known_country(code: str) -> str:
+    """``code`` if it is an ISO 3166-1 alpha-2 code or XK (any administration may run a node), else a ValueError."""
+    if code not in codes.countries():
+        raise ValueError(
+            f"{code!r} is not an ISO 3166-1 alpha-2 country code (nor XK): name the administration by its "
+            "two capital letters, e.g. RS or HU"
+        )
+    return code
+
+
 class BorderCrossing(BaseModel):
     """A pair of offices facing each other across a border: exit on one side, entry on the other."""
 
@@ -34,6 +44,7 @@ class BorderCrossing(BaseModel):
     def _office(cls, v: str) -> str:
         if not is_valid_office(v):
             raise ValueError(f"{v!r} is not a customs office reference number (country + 6 characters)")
+        known_country(v[:2])
         return v
 
 
