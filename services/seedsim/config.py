@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -181,6 +182,11 @@ class NodeConfig(ServiceConfig):
     risk_profiles: list[str] | None = Field(
         None,
         description="risk profiles run on pre-arrival data: files, or names under schemas/risk-profiles/; none = every shipped profile, [] = none",
+    )
+    pre_arrival_format: Literal["auto", "seed", "ics-ens"] = Field(
+        "auto",
+        description="what the national system gets from received exit data: seed = the WCO DM exit data only; ics-ens = "
+        "also the EU entry summary declaration (ICS1 IE315) the ENS adapter writes; auto = ics-ens in an EU member state",
     )
 
     @field_validator("node")

@@ -23,6 +23,7 @@ from seedsim.core.declaration import Seal, TransportEquipment
 from seedsim.core.identifiers import random_mrn
 from seedsim.samples.consignments import ConsignmentGenerator
 from tests.unit.seedsim_cli import seedsim
+from tests.unit.test_any_country_nodes import play_rs_hu
 
 pytestmark = pytest.mark.external
 
@@ -182,3 +183,11 @@ def test_the_cli_writes_an_ie315_and_an_ie313_the_real_xsd_accepts(external, tmp
     sample = _dir(external) / "samples" / "CC315A-schemaValidSampleWithEnvelope-v11-2.xml"
     proc = seedsim("ens", "to-export", str(sample))
     assert proc.returncode == 0 and "<FunctionalReferenceID>ABC123</FunctionalReferenceID>" in proc.stdout
+
+
+async def test_the_ie315s_the_hu_node_keeps_on_the_rs_hu_corridor_are_xsd_valid(external, tmp_path):
+    schema = _schemas(external)["CC315A-v11-2"]
+    kept = await play_rs_hu(tmp_path)
+    assert len(kept) == 40
+    for ucr, xml, _ in kept:
+        assert schema.validate(etree.fromstring(xml)), (ucr, schema.error_log)

@@ -83,6 +83,9 @@ COMMODITY_CODE_MAX = 8
 
 Kind = Literal["IE315", "IE313"]
 
+#: the EU member states (2026): the customs union whose offices of first entry receive an ENS through ICS
+EU_MEMBER_STATES = frozenset("AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK".split())
+
 
 # -- the message as data: every group, in the XSD's order -----------------------------------------
 

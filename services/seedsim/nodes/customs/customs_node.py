@@ -66,8 +66,8 @@ from seedsim.messages.query import (
 )
 from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL
 from seedsim.nodes import refusal
+from seedsim.nodes.customs import ens_entry, risk
 from seedsim.nodes.customs import lodged_documents as documents
-from seedsim.nodes.customs import risk
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
 from seedsim.nodes.customs.matching import effective_tolerances, match
@@ -815,6 +815,15 @@ class CustomsNode(InboxNode):
         status = "exited_neighbour" if env.trigger == Event.EXIT.value else "pre_announced"
         self.store.set_consignment(tx, ucr, status, env.correlation_id or env.id, _iso(now), join_conversation=True)
         self._run_risk_profiles(tx, env, d, ucr, now)
+        self._hand_to_ics(tx, env, d, ucr, now)
+
+    def _hand_to_ics(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:
+        """An EU member state's node: the exit data as the ENS its national ICS takes (:mod:`.ens_entry`)."""
+        if not ens_entry.speaks_ens(self.config):
+            return
+        ens = ens_entry.entry_summary(self.config, d, env.id, now)
+        if ens is not None:
+            self.store.save_document(tx, ucr, ens_entry.ENS_DOCUMENT, ens[0], ens[1], _iso(now))
 
     def _run_risk_profiles(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:
         """Risk analysis before arrival: one alert of kind ``risk`` per profile hit (stage ``risk_alert``
