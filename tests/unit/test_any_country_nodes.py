@@ -87,7 +87,7 @@ async def test_the_hu_node_hands_the_exit_data_to_its_national_ics_as_an_ens(tmp
     assert len(kept) == 40  # one IE315 per consignment (the EXIT data replaced the PRE_ARRIVAL one)
     for ucr, xml, exit_data in kept:
         ens = read_ens(xml)
-        assert ens.kind == "IE315" and ens.entry_office.id == "HU403000" and ens.header.place == "RS011030"
+        assert ens.kind == "CC315A" and ens.entry_office.id == "HU403000" and ens.header.place == "RS011030"
         d = ens.declaration()
         assert d.ucr == ucr == exit_data.ucr and d.mrn == exit_data.mrn and d.lrn == exit_data.lrn
         assert d.consignor() == exit_data.consignor() and d.consignee() == exit_data.consignee()

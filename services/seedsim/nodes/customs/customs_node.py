@@ -64,9 +64,10 @@ from seedsim.messages.query import (
     ConsignmentQueryResponse,
     DeclarationSummary,
 )
+from seedsim.messages.safe import ADVANCE_CARGO_INFORMATION, AdvanceCargoInformation
 from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL
 from seedsim.nodes import refusal
-from seedsim.nodes.customs import ens_entry, risk
+from seedsim.nodes.customs import ens_entry, risk, safe_completeness
 from seedsim.nodes.customs import lodged_documents as documents
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
@@ -183,6 +184,8 @@ class CustomsNode(InboxNode):
             self._on_query(tx, env, doc, now)
         elif mt is CONSIGNMENT_QUERY_RESPONSE:
             self._on_query_response(tx, env, doc, now)
+        elif mt is ADVANCE_CARGO_INFORMATION:
+            self._on_advance_cargo(tx, env, doc, now)
 
     def after_ack(self, tx: Tx, sent: dict | None, ack: Response, now: datetime) -> None:
         """Exit data acknowledged by the neighbour: the consignment's status says so."""
@@ -824,6 +827,29 @@ class CustomsNode(InboxNode):
         ens = ens_entry.entry_summary(self.config, d, env.id, now)
         if ens is not None:
             self.store.save_document(tx, ucr, ens_entry.ENS_DOCUMENT, ens[0], ens[1], _iso(now))
+
+    def _on_advance_cargo(self, tx: Tx, env: Envelope, record: AdvanceCargoInformation, now: datetime) -> None:
+        """The office of entry's SAFE completeness check: an alert when a key data element is missing."""
+        found = safe_completeness.check(record)
+        if found is None:
+            return
+        self.store.add_alert(
+            tx, found.ucr, safe_completeness.RULE, found.elements, found.detail, _iso(now), kind=safe_completeness.KIND
+        )
+        self.interop(  # a finding of the security risk assessment before arrival, as a risk profile's hit
+            tx,
+            Stage.RISK_ALERT,
+            message_id=env.id,
+            correlation_id=env.correlation_id,
+            consignment=found.ucr,
+            sender=env.source,
+            receiver=self.node,
+            message_type=ADVANCE_CARGO_INFORMATION.name,
+            event=env.trigger,
+            result=safe_completeness.RULE,
+            detail=found.detail[:1000],
+            **traced(env.trace),
+        )
 
     def _run_risk_profiles(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:
         """Risk analysis before arrival: one alert of kind ``risk`` per profile hit (stage ``risk_alert``
