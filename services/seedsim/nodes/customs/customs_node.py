@@ -57,6 +57,7 @@ from seedsim.core.validation import (
     compiled_schema,
     parse_checked,
 )
+from seedsim.messages.aeo import AEO_IDENTITY_LIST
 from seedsim.messages.query import (
     CONSIGNMENT_QUERY,
     CONSIGNMENT_QUERY_RESPONSE,
@@ -67,7 +68,7 @@ from seedsim.messages.query import (
 from seedsim.messages.safe import ADVANCE_CARGO_INFORMATION, AdvanceCargoInformation
 from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL
 from seedsim.nodes import refusal
-from seedsim.nodes.customs import ens_entry, risk, safe_completeness
+from seedsim.nodes.customs import aeo_recognition, ens_entry, risk, safe_completeness
 from seedsim.nodes.customs import lodged_documents as documents
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
@@ -186,6 +187,8 @@ class CustomsNode(InboxNode):
             self._on_query_response(tx, env, doc, now)
         elif mt is ADVANCE_CARGO_INFORMATION:
             self._on_advance_cargo(tx, env, doc, now)
+        elif mt is AEO_IDENTITY_LIST:
+            aeo_recognition.keep(self.store, tx, env.source, doc, _iso(now))
 
     def after_ack(self, tx: Tx, sent: dict | None, ack: Response, now: datetime) -> None:
         """Exit data acknowledged by the neighbour: the consignment's status says so."""
@@ -858,7 +861,7 @@ class CustomsNode(InboxNode):
         A profile alerts once per consignment: the EXIT data repeats the PRE_ARRIVAL data, and an
         officer waiting for a truck needs one alarm, not two.
         """
-        for hit in risk.evaluate(d, self.risk_profiles):
+        for hit in risk.evaluate(d, self.risk_profiles, aeo_recognition.recognised(self.store, tx)):
             if self.store.has_risk_alert(tx, ucr, hit.profile.id):
                 continue
             self.store.add_alert(
@@ -866,7 +869,7 @@ class CustomsNode(InboxNode):
                 ucr,
                 hit.profile.id,
                 risk.RISK_ELEMENT,
-                f"[{hit.profile.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
+                f"[{hit.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
                 _iso(now),
                 kind="risk",
                 exit_value="; ".join(hit.reasons),
