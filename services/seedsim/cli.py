@@ -10,6 +10,7 @@
     seedsim run|demo ... --record FILE; seedsim trace stats|show|diff  traces: record, inspect, compare
     seedsim run SCENARIO --report DIR; seedsim report TRACE|--kafka   conformance reports (HTML, JSON, JUnit)
     seedsim ub list|show|docs, seedsim asyncapi, seedsim sample export-pair
+    seedsim ens from-export EXPORT.xml --entry-office HU403000; seedsim ens to-export ENS.xml   EU ICS ENS
 
 The sub-commands live in :mod:`seedsim.commands`; this module assembles them
 and runs one as a mature tool would: every option has help, a default and a
@@ -29,6 +30,7 @@ from seedsim import __version__
 from seedsim.commands import (
     demo_and_workshop,
     documents,
+    ens_command,
     interrupts,
     kafka_setup,
     keys_command,
@@ -89,6 +91,7 @@ trace_files.trace_app.command("replay")(trace_replay.replay)
 app.add_typer(trace_files.trace_app, name="trace")
 app.add_typer(kafka_setup.kafka_app, name="kafka")
 app.add_typer(keys_command.keys_app, name="keys")
+app.add_typer(ens_command.ens_app, name="ens")
 
 
 def _is_usage_error(exc: BaseException) -> bool:

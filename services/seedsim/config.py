@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -25,6 +26,16 @@ from seedsim.core import codes
 from seedsim.core.identifiers import is_valid_office
 from seedsim.core.retention import IDEMPOTENCY_WINDOW_S, MESSAGE_LOG_RETENTION_S, PURGE_EVERY_S, Retention
 from seedsim.core.transport.kafka_credentials import KafkaCredentials
+
+
+def known_country(code: str) -> str:
+    """``code`` if it is an ISO 3166-1 alpha-2 code or XK (any administration may run a node), else a ValueError."""
+    if code not in codes.countries():
+        raise ValueError(
+            f"{code!r} is not an ISO 3166-1 alpha-2 country code (nor XK): name the administration by its "
+            "two capital letters, e.g. RS or HU"
+        )
+    return code
 
 
 class BorderCrossing(BaseModel):
@@ -39,6 +50,7 @@ class BorderCrossing(BaseModel):
     def _office(cls, v: str) -> str:
         if not is_valid_office(v):
             raise ValueError(f"{v!r} is not a customs office reference number (country + 6 characters)")
+        known_country(v[:2])
         return v
 
 
@@ -198,6 +210,11 @@ class NodeConfig(ServiceConfig):
     risk_profiles: list[str] | None = Field(
         None,
         description="risk profiles run on pre-arrival data: files, or names under schemas/risk-profiles/; none = every shipped profile, [] = none",
+    )
+    pre_arrival_format: Literal["auto", "seed", "ics-ens"] = Field(
+        "auto",
+        description="what the national system gets from received exit data: seed = the WCO DM exit data only; ics-ens = "
+        "also the EU entry summary declaration (ICS1 IE315) the ENS adapter writes; auto = ics-ens in an EU member state",
     )
 
     @field_validator("node")

@@ -15,7 +15,17 @@ pytestmark = pytest.mark.kafka
 
 
 @pytest.mark.parametrize(
-    "name", ["western-balkans-corridor", "rs-me-seed-core", "risk-profiles", "fault-node-down", "fault-malformed"]
+    "name",
+    [
+        "western-balkans-corridor",
+        "rs-me-seed-core",
+        "risk-profiles",
+        "fault-node-down",
+        "fault-malformed",
+        # the SAFE completeness alerts and the AEO mutual recognition's lower-risk alerts, as on the bus
+        "ub-safe-advance-cargo",
+        "aeo-mra-risk",
+    ],
 )
 async def test_scenario_meets_its_expectations_over_kafka(name, secured_kafka, tmp_path):
     lines: list[str] = []

@@ -39,8 +39,10 @@ def test_the_commands_are_all_there():
         "trace",
         "kafka",
         "keys",
+        "ens",
     }
     assert ("ub", "show") in PATHS and ("sample", "export-pair") in PATHS
+    assert ("ens", "from-export") in PATHS and ("ens", "to-export") in PATHS
     assert ("trace", "stats") in PATHS and ("trace", "show") in PATHS and ("trace", "diff") in PATHS
     assert {("keys", c) for c in ("init", "rotate", "revoke", "show")} <= set(PATHS)
 

@@ -57,6 +57,7 @@ from seedsim.core.validation import (
     compiled_schema,
     parse_checked,
 )
+from seedsim.messages.aeo import AEO_IDENTITY_LIST
 from seedsim.messages.query import (
     CONSIGNMENT_QUERY,
     CONSIGNMENT_QUERY_RESPONSE,
@@ -64,10 +65,11 @@ from seedsim.messages.query import (
     ConsignmentQueryResponse,
     DeclarationSummary,
 )
+from seedsim.messages.safe import ADVANCE_CARGO_INFORMATION, AdvanceCargoInformation
 from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL
 from seedsim.nodes import refusal
+from seedsim.nodes.customs import aeo_recognition, ens_entry, risk, safe_completeness
 from seedsim.nodes.customs import lodged_documents as documents
-from seedsim.nodes.customs import risk
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
 from seedsim.nodes.customs.matching import effective_tolerances, match
@@ -184,6 +186,10 @@ class CustomsNode(InboxNode):
             self._on_query(tx, env, doc, now)
         elif mt is CONSIGNMENT_QUERY_RESPONSE:
             self._on_query_response(tx, env, doc, now)
+        elif mt is ADVANCE_CARGO_INFORMATION:
+            self._on_advance_cargo(tx, env, doc, now)
+        elif mt is AEO_IDENTITY_LIST:
+            aeo_recognition.keep(self.store, tx, env.source, doc, _iso(now))
 
     def after_ack(self, tx: Tx, sent: dict | None, ack: Response, now: datetime) -> None:
         """Exit data acknowledged by the neighbour: the consignment's status says so."""
@@ -816,6 +822,38 @@ class CustomsNode(InboxNode):
         status = "exited_neighbour" if env.trigger == Event.EXIT.value else "pre_announced"
         self.store.set_consignment(tx, ucr, status, env.correlation_id or env.id, _iso(now), join_conversation=True)
         self._run_risk_profiles(tx, env, d, ucr, now)
+        self._hand_to_ics(tx, env, d, ucr, now)
+
+    def _hand_to_ics(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:
+        """An EU member state's node: the exit data as the ENS its national ICS takes (:mod:`.ens_entry`)."""
+        if not ens_entry.speaks_ens(self.config):
+            return
+        ens = ens_entry.entry_summary(self.config, d, env.id, now)
+        if ens is not None:
+            self.store.save_document(tx, ucr, ens_entry.ENS_DOCUMENT, ens[0], ens[1], _iso(now))
+
+    def _on_advance_cargo(self, tx: Tx, env: Envelope, record: AdvanceCargoInformation, now: datetime) -> None:
+        """The office of entry's SAFE completeness check: an alert when a key data element is missing."""
+        found = safe_completeness.check(record)
+        if found is None:
+            return
+        self.store.add_alert(
+            tx, found.ucr, safe_completeness.RULE, found.elements, found.detail, _iso(now), kind=safe_completeness.KIND
+        )
+        self.interop(  # a finding of the security risk assessment before arrival, as a risk profile's hit
+            tx,
+            Stage.RISK_ALERT,
+            message_id=env.id,
+            correlation_id=env.correlation_id,
+            consignment=found.ucr,
+            sender=env.source,
+            receiver=self.node,
+            message_type=ADVANCE_CARGO_INFORMATION.name,
+            event=env.trigger,
+            result=safe_completeness.RULE,
+            detail=found.detail[:1000],
+            **traced(env.trace),
+        )
 
     def _run_risk_profiles(self, tx: Tx, env: Envelope, d: Declaration, ucr: str, now: datetime) -> None:
         """Risk analysis before arrival: one alert of kind ``risk`` per profile hit (stage ``risk_alert``
@@ -824,7 +862,7 @@ class CustomsNode(InboxNode):
         A profile alerts once per consignment: the EXIT data repeats the PRE_ARRIVAL data, and an
         officer waiting for a truck needs one alarm, not two.
         """
-        for hit in risk.evaluate(d, self.risk_profiles):
+        for hit in risk.evaluate(d, self.risk_profiles, aeo_recognition.recognised(self.store, tx)):
             if self.store.has_risk_alert(tx, ucr, hit.profile.id):
                 continue
             self.store.add_alert(
@@ -832,7 +870,7 @@ class CustomsNode(InboxNode):
                 ucr,
                 hit.profile.id,
                 risk.RISK_ELEMENT,
-                f"[{hit.profile.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
+                f"[{hit.severity}, {hit.profile.action}] {hit.profile.description} ({env.trigger} data from {env.source})",
                 _iso(now),
                 kind="risk",
                 exit_value="; ".join(hit.reasons),

@@ -16,6 +16,7 @@ each hit (see :meth:`CustomsNode._on_export_data`).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -72,17 +73,29 @@ class RiskProfile(_Strict):
     severity: Literal["low", "medium", "high"]
     action: Literal["notify", "document_check", "scanner", "physical_inspection"]
     criteria: Criteria
+    #: lower: a hit on a partner's mutually recognised AEO is one severity step lower (a low one is waived)
+    mutual_recognition: Literal["none", "lower"] = "none"
+
+
+#: severities from the lowest; a hit lowered below the first raises no alert
+SEVERITIES = ("low", "medium", "high")
 
 
 @dataclass(frozen=True)
 class RiskHit:
     profile: RiskProfile
     reasons: tuple[str, ...]  # what in the data met each criterion, e.g. "item 1 HS 847130 at 25.00 EUR/kg"
+    #: set when the hit is one severity step lower than its profile's, for a partner's mutually recognised AEO
+    lowered_to: str | None = None
+
+    @property
+    def severity(self) -> str:
+        return self.lowered_to or self.profile.severity
 
     @property
     def detail(self) -> str:
         p = self.profile
-        return f"[{p.severity}, {p.action}] {p.description}: {'; '.join(self.reasons)}"
+        return f"[{self.severity}, {p.action}] {p.description}: {'; '.join(self.reasons)}"
 
 
 # -- evaluation -----------------------------------------------------------------------------------
@@ -172,9 +185,44 @@ def _hit(d: Declaration, p: RiskProfile) -> RiskHit | None:
     return RiskHit(p, tuple(reasons))
 
 
-def evaluate(d: Declaration, profiles: list[RiskProfile]) -> list[RiskHit]:
-    """The profiles ``d`` hits, in the order given, each with what met its criteria."""
-    return [h for h in (_hit(d, p) for p in profiles) if h is not None]
+def recognition_key(value: str) -> str:
+    """How a trader's identifier or name is looked up among the recognised AEOs."""
+    return _norm(value)
+
+
+def _recognised_trader(d: Declaration, recognised: Mapping[str, str]) -> tuple[str, str] | None:
+    """(who, which authorisation) when the consignor, else the exporter, is in ``recognised``."""
+    for role, party in (("consignor", d.consignor()), ("exporter", d.exporter)):
+        for value in (party.id, party.name) if party else ():
+            if value and recognition_key(value) in recognised:
+                return f"{role} {value}", recognised[recognition_key(value)]
+    return None
+
+
+def _mutually_recognised(hit: RiskHit, d: Declaration, recognised: Mapping[str, str]) -> RiskHit | None:
+    """A hit under an MRA: one severity step lower for a partner's AEO, None (waived) below low."""
+    if hit.profile.mutual_recognition != "lower" or not recognised:
+        return hit
+    trader = _recognised_trader(d, recognised)
+    if trader is None:
+        return hit
+    step = SEVERITIES.index(hit.profile.severity) - 1
+    if step < 0:
+        return None
+    lowered = SEVERITIES[step]
+    because = (
+        f"{trader[0]} is a mutually recognised AEO ({trader[1]}): severity {hit.profile.severity} lowered to {lowered}"
+    )
+    return RiskHit(hit.profile, (*hit.reasons, because), lowered)
+
+
+def evaluate(d: Declaration, profiles: list[RiskProfile], recognised: Mapping[str, str] | None = None) -> list[RiskHit]:
+    """The profiles ``d`` hits, in the order given, each with what met its criteria. ``recognised`` maps the
+    identifiers and names (:func:`recognition_key`) of partners' mutually recognised AEOs to their authorisation:
+    a profile with ``mutual_recognition: lower`` treats those traders as lower risk."""
+    hits = (_hit(d, p) for p in profiles)
+    kept = (_mutually_recognised(h, d, recognised or {}) for h in hits if h is not None)
+    return [h for h in kept if h is not None]
 
 
 # -- loading ----------------------------------------------------------------------------------------

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from seedsim.config import BorderCrossing
+from seedsim.config import BorderCrossing, known_country
 from seedsim.samples.consignments import DISCREPANCY_KINDS, PROCEDURES
 from seedsim.utility_blocks.loader import blocks_in
 
-Country = Literal["AL", "BA", "ME", "MK", "RS", "XK"]
+#: a customs administration, by its ISO 3166-1 alpha-2 code (XK included): the six SEED+ ones or any other
+Country = Annotated[str, AfterValidator(known_country)]
 
 
 class Misplaced(ValueError):

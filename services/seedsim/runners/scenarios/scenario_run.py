@@ -340,8 +340,17 @@ class _Play:
 
     # -- Utility Blocks ------------------------------------------------------------------------
 
-    async def play_utility_blocks(self, nodes: dict) -> None:
+    def standing_data(self, i: int) -> bool:
+        """Whether utility_block traffic ``i`` is played before the consignments: listed before every consignment
+        traffic of a scenario that has some (standing data such as AEO identities, which the consignments' risk
+        analysis uses); any other is played after them."""
+        goods = [k for k, t in enumerate(self.sc.traffic) if not t.utility_block]
+        return bool(goods) and i < goods[0]
+
+    async def play_utility_blocks(self, nodes: dict, before_consignments: bool = False) -> None:
         for i, t, ub, roles in self.ub_traffic:
+            if self.standing_data(i) != before_consignments:
+                continue
             cast_nodes = {n: nodes[n] for n in set(roles.values())}
             for k in range(t.count):
                 player = Player(
@@ -465,6 +474,7 @@ class _Play:
                 asyncio.create_task(self.transport.down_for(f.node, f.after_ms / 1000, f.for_s, out)) for f in downs
             ]
             limiter = asyncio.Semaphore(self.settings.concurrency)
+            await self.play_utility_blocks(network.nodes, before_consignments=True)
             for t, cs in zip(sc.traffic, self.consignments, strict=False):
                 if t.mode == "lodge_only":
                     for c in cs:
