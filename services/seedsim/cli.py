@@ -21,30 +21,118 @@ piped into ``head`` ends it quietly.
 
 from __future__ import annotations
 
+import importlib
 import traceback
-from typing import Annotated
+from collections.abc import Callable, Iterator, MutableMapping
+from functools import cache
+from typing import Annotated, Any
 
 import typer
+import typer.core
+import typer.main
+import typer.models
 
 from seedsim import __version__
-from seedsim.commands import (
-    demo_and_workshop,
-    documents,
-    ens_command,
-    interrupts,
-    kafka_setup,
-    keys_command,
-    monitor_command,
-    run_reports,
-    sample_pair,
-    scenario_runs,
-    serve,
-    trace_files,
-    trace_replay,
-)
+from seedsim.commands import interrupts
 from seedsim.commands.preflight import Refused
 from seedsim.commands.shared_options import Verbose
 from seedsim.commands.terminal import OUTPUT_CLOSED_EXIT, TERMINAL, OutputClosed
+
+
+def _trace_app() -> typer.Typer:
+    """``seedsim trace``: reading a trace file, with recording and replaying it (which talk to Kafka) added."""
+    from seedsim.commands import trace_files, trace_replay
+
+    trace_files.trace_app.command("record")(trace_replay.record)
+    trace_files.trace_app.command("replay")(trace_replay.replay)
+    return trace_files.trace_app
+
+
+#: Every sub-command, in the order ``seedsim --help`` lists them (commands, then groups of them): its name, and where it is (a module of
+#: ``seedsim.commands`` and the function or typer app in it, or a function that assembles it). A command's module
+#: is imported only when that command runs or its help is shown: ``seedsim validate`` does not load the Kafka
+#: client, the monitor or the runners, and starts in a fraction of the time.
+COMMANDS: dict[str, tuple[str, str] | Callable[[], typer.Typer]] = {
+    "demo": ("demo_and_workshop", "demo"),
+    "node": ("serve", "node"),
+    "agency": ("serve", "agency"),
+    "run": ("scenario_runs", "run"),
+    "monitor": ("monitor_command", "monitor"),
+    "report": ("run_reports", "report"),
+    "validate": ("documents", "validate"),
+    "asyncapi": ("documents", "asyncapi"),
+    "ub": ("documents", "ub_app"),
+    "sample": ("sample_pair", "sample_app"),
+    "trace": _trace_app,
+    "kafka": ("kafka_setup", "kafka_app"),
+    "keys": ("keys_command", "keys_app"),
+    "ens": ("ens_command", "ens_app"),
+}
+
+
+@cache
+def _target(name: str) -> Any:
+    """The function or typer app of command ``name``, its module imported (once: the trace app is assembled once)."""
+    where = COMMANDS[name]
+    if callable(where):
+        return where()
+    module, attribute = where
+    return getattr(importlib.import_module(f"seedsim.commands.{module}"), attribute)
+
+
+def _click_command(name: str) -> Any:
+    """Command ``name`` as typer makes it when it is registered on the app (``app.command(name)`` for a function,
+    ``app.add_typer(sub, name=name)`` for a group of sub-commands)."""
+    target = _target(name)
+    if isinstance(target, typer.Typer):
+        group = typer.main.get_group(target)
+        group.name = name
+        return group
+    return typer.main.get_command_from_info(
+        typer.models.CommandInfo(name=name, callback=target),
+        pretty_exceptions_short=app.pretty_exceptions_short,
+        rich_markup_mode=app.rich_markup_mode,
+    )
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The app's sub-commands by name, each made (its module imported) when it is first looked up."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        command = self._made.get(name)
+        if command is None:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            command = self._made[name] = _click_command(name)
+        return command
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        raise TypeError(f"seedsim's commands are listed in seedsim.cli.COMMANDS: add {name} there")
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("seedsim's commands are listed in seedsim.cli.COMMANDS")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(COMMANDS)
+
+    def __len__(self) -> int:
+        return len(COMMANDS)
+
+
+class _LazyGroup(typer.core.TyperGroup):
+    """The ``seedsim`` group: its sub-commands made on demand (:class:`_LazyCommands`)."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands()
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The names, without making the commands (typer's own would make every one to list them)."""
+        return list(self.commands)
+
 
 app = typer.Typer(
     name="seedsim",
@@ -52,6 +140,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=_LazyGroup,
 )
 
 
@@ -74,24 +163,6 @@ def seedsim(
     Every option can also be set by a SEEDSIM_<OPTION> environment variable (SEEDSIM_KAFKA for --kafka...).
     """
     TERMINAL.set_verbose(verbose)
-
-
-app.command("demo")(demo_and_workshop.demo)
-app.command("node")(serve.node)
-app.command("agency")(serve.agency)
-app.command("run")(scenario_runs.run)
-app.command("monitor")(monitor_command.monitor)
-app.command("report")(run_reports.report)
-app.command("validate")(documents.validate)
-app.add_typer(documents.ub_app, name="ub")
-app.command("asyncapi")(documents.asyncapi)
-app.add_typer(sample_pair.sample_app, name="sample")
-trace_files.trace_app.command("record")(trace_replay.record)
-trace_files.trace_app.command("replay")(trace_replay.replay)
-app.add_typer(trace_files.trace_app, name="trace")
-app.add_typer(kafka_setup.kafka_app, name="kafka")
-app.add_typer(keys_command.keys_app, name="keys")
-app.add_typer(ens_command.ens_app, name="ens")
 
 
 def _is_usage_error(exc: BaseException) -> bool:

@@ -144,7 +144,9 @@ def unknown_document(root: etree._Element, catalogue: MessageCatalogue = CATALOG
 def sender_of(root: etree._Element) -> str | None:
     """For WCO documents, the responsible country in MetaData: validate as exchanged data."""
     for child in root:
-        if isinstance(child.tag, str) and etree.QName(child).localname == "ResponsibleCountryCode":
+        tag = child.tag
+        # the local name, in any namespace (or none), without building a QName for every child
+        if isinstance(tag, str) and (tag == "ResponsibleCountryCode" or tag.endswith("}ResponsibleCountryCode")):
             return (child.text or "").strip() or None
     return None
 

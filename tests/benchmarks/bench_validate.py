@@ -1,6 +1,6 @@
 """Validation throughput of ``seedsim validate`` next to ``xmllint --noout --schema`` on the same corpus.
 
-    .venv/bin/python tests/benchmarks/bench_validate.py [--documents 2000] [--json out.json]
+    .venv/bin/python tests/benchmarks/bench_validate.py [--documents 2000] [--json out.json] [--phases]
 
 A corpus of generated export/import declarations (about 1 in 10 planted with a
 business-rule error, so the rules have something to find) is written to a
@@ -18,6 +18,12 @@ cache, bytecode), then ``--repeat`` times in turns; the best run counts, the med
 with the CPU seconds (user + system, worker processes included) and the load average: on a busy machine
 the wall-clock figures of a two-process seedsim suffer more than those of a one-process xmllint.
 Needs xmllint (Debian: ``apt-get install libxml2-utils``).
+
+``--phases`` adds where one process's CPU goes per document (``time.process_time``, best of ``--repeat``
+passes over the corpus, each phase timed on its own): the hardened parse, type detection, the XSD, reading
+the document into its model, the business rules, and the whole of ``validate_document`` (which is what a
+worker does with a file once read); and the start-up of ``seedsim validate`` (of one document: the
+interpreter, the imports, the command line).
 """
 
 from __future__ import annotations
@@ -38,9 +44,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "services"))
 
-from seedsim.conformance import validate_paths  # noqa: E402
+from seedsim.conformance import sender_of, validate_document, validate_paths  # noqa: E402
 from seedsim.core.identifiers import make_mrn  # noqa: E402
+from seedsim.core.validation import RuleContext, compiled_schema, parse_checked, validate_xsd  # noqa: E402
 from seedsim.core.wco import MetaData  # noqa: E402
+from seedsim.core.xml_safety import XmlLimits  # noqa: E402
+from seedsim.message_catalogue import CATALOGUE  # noqa: E402
 from seedsim.samples.consignments import DISCREPANCY_KINDS, ConsignmentGenerator  # noqa: E402
 from seedsim.samples.crossings import DEMO_CROSSINGS  # noqa: E402
 
@@ -107,6 +116,37 @@ def in_process(folder: str) -> tuple[float, float, list]:
     return wall, cpu, reports
 
 
+def phases(files: list[Path], repeat: int) -> dict[str, float]:
+    """CPU microseconds per document of each phase of validating one document, in this one process."""
+    limits = XmlLimits()
+    datas = [f.read_bytes() for f in files]
+    roots = [parse_checked(d, limits)[0] for d in datas]
+    types = [CATALOGUE.detect(r)[0] for r in roots]
+    models = [mt.read(r) for mt, r in zip(types, roots, strict=True)]
+    contexts = [RuleContext(sender=sender_of(r)) for r in roots]
+    steps = {
+        "parse_and_hardening": lambda i: parse_checked(datas[i], limits),
+        "type_detection": lambda i: CATALOGUE.detect(roots[i]),
+        "xsd": lambda i: validate_xsd(roots[i], compiled_schema(types[i].schema)),
+        "xml_to_model": lambda i: types[i].read(roots[i]),
+        "business_rules": lambda i: types[i].rules.run(models[i], contexts[i]),
+        "whole_document": lambda i: validate_document(datas[i], str(files[i])),
+    }
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(repeat):  # in turns, as the tools are
+        for name, step in steps.items():
+            start = time.process_time()
+            for i in range(len(datas)):
+                step(i)
+            best[name] = min(best[name], time.process_time() - start)
+    return {name: round(seconds / len(datas) * 1e6, 1) for name, seconds in best.items()}
+
+
+def start_up(file: Path, repeat: int) -> float:
+    """CPU seconds (best of ``repeat``) of ``seedsim validate`` of one document: interpreter, imports, command line."""
+    return min(timed([sys.executable, "-m", "seedsim.cli", "validate", str(file)])[1] for _ in range(repeat))
+
+
 def summary(n: int, walls: list[float], cpus: list[float], valid: int) -> dict:
     """The best of the repeated runs (the least disturbed by whatever else ran), and the median next to it."""
     best = min(walls)
@@ -126,6 +166,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=5, help="runs of each tool, taken in turns; the best one counts")
     ap.add_argument("--json")
+    ap.add_argument("--phases", action="store_true", help="add the CPU per document of each phase, in one process")
     args = ap.parse_args()
     xmllint = shutil.which("xmllint")
     if not xmllint:
@@ -159,6 +200,9 @@ def main() -> int:
             wall, cpu, reports = in_process(tmp)
             runs["seedsim_in_process"][0].append(wall)
             runs["seedsim_in_process"][1].append(cpu)
+        if args.phases:
+            per_phase = phases(files, args.repeat)
+            startup = start_up(files[0], args.repeat)
 
     valid = {
         "xmllint": xmllint_valid,
@@ -170,6 +214,9 @@ def main() -> int:
         figures[k] = summary(n, *runs[k], valid[k])
     for k, name in (("seedsim_validate_cli", "cli"), ("seedsim_in_process", "in_process")):
         figures[f"ratio_{name}_vs_xmllint"] = round(figures[k]["docs_per_s"] / figures["xmllint"]["docs_per_s"], 3)
+    if args.phases:
+        figures["cpu_us_per_document"] = per_phase
+        figures["validate_start_up_cpu_seconds"] = round(startup, 3)
     figures["cores"] = len(os.sched_getaffinity(0))
     figures["load_average_1min"] = round(os.getloadavg()[0], 2)
     print(f"{n} documents ({n - valid['seedsim_in_process']} with a business-rule error xmllint cannot see)")
@@ -184,6 +231,9 @@ def main() -> int:
         f"  ratio seedsim validate / xmllint: {figures['ratio_cli_vs_xmllint']} (CLI),"
         f" {figures['ratio_in_process_vs_xmllint']} (in-process); aim >= 1"
     )
+    if args.phases:
+        print("  CPU per document, one process (us): " + ", ".join(f"{k} {v}" for k, v in per_phase.items()))
+        print(f"  start-up (seedsim validate of one document): {startup:.3f} s CPU")
     print(f"  {figures['cores']} cores, 1-minute load average at the end {figures['load_average_1min']}")
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))

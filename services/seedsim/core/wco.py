@@ -15,6 +15,7 @@ NS_RES = "urn:wco:datamodel:WCO:RES-DMS:2"
 NS_RES_DS = "urn:wco:datamodel:WCO:Response_DS:DMS:2"
 #: Clark name of the wrapper every WCO DM document travels in
 METADATA_TAG = f"{{{NS_METADATA}}}MetaData"
+_METADATA_PREFIX = f"{{{NS_METADATA}}}"
 
 WCO_DM_VERSION = "3.6"
 #: Value of MetaData/AgencyAssignedCustomizationVersionCode for documents seedsim writes.
@@ -50,7 +51,11 @@ def body_in(root: etree._Element) -> etree._Element | None:
     or the root itself for a document without the wrapper; None for a wrapper that holds no message."""
     if root.tag != METADATA_TAG:
         return root
-    return next((c for c in root if isinstance(c.tag, str) and not c.tag.startswith(f"{{{NS_METADATA}}}")), None)
+    for child in root:
+        tag = child.tag
+        if isinstance(tag, str) and not tag.startswith(_METADATA_PREFIX):
+            return child
+    return None
 
 
 def unwrap(root: etree._Element) -> tuple[MetaData | None, etree._Element]:
