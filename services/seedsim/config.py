@@ -117,6 +117,7 @@ class AgencyKind(str, Enum):
     CCI = "CCI"
     TIR = "TIR"
     TAX = "TAX"
+    VET = "VET"
 
 
 def agency_id(country: str, kind: AgencyKind | str) -> str:
@@ -127,7 +128,7 @@ class AgencyConfig(ServiceConfig):
     """A border-agency node, named by its country and kind."""
 
     node: str = Field(
-        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX), e.g. RS-NPPO"
+        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX, VET), e.g. RS-NPPO"
     )
     port: int = 8100
     seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")

@@ -38,7 +38,8 @@ class MessageType:
     description: str
     rules: RuleSet | None = None
     #: tells types with the same element apart: (child element, accepted value prefixes), e.g.
-    #: ("TypeCode", ("EX",)) for export declarations, ("FunctionCode", ("09",)) for a Response
+    #: ("TypeCode", ("EX",)) for export declarations, ("FunctionCode", ("09",)) for a Response; a path of
+    #: Clark names (``{ns}A/{ns}B``) reaches deeper, e.g. an SPS certificate's ``SPSExchangedDocument/TypeCode``
     discriminator: tuple[str, tuple[str, ...]] | None = None
     #: acknowledgements are not themselves acknowledged
     acknowledged: bool = True
@@ -91,7 +92,8 @@ class MessageType:
             return False
         if self.discriminator:
             child, prefixes = self.discriminator
-            value = (body.findtext(f"{{{etree.QName(body).namespace}}}{child}") or "").strip()
+            path = child if child.startswith("{") else f"{{{etree.QName(body).namespace}}}{child}"
+            value = (body.findtext(path) or "").strip()
             return any(value.startswith(p) for p in prefixes)
         return True
 
@@ -128,8 +130,12 @@ class MessageCatalogue:
         return self._by_ce_type.get(ce_type)
 
     def detect(self, root: etree._Element) -> list[MessageType]:
-        """The types a document could be, from its root element (and TypeCode/FunctionCode where types share one)."""
+        """The types a document could be, from its root element (and TypeCode/FunctionCode where types share one).
+
+        A type that names a discriminator is the more specific one: it comes before a type of the same element
+        that names none (a veterinary certificate, TypeCode 853, before the phytosanitary certificate)."""
         body = body_in(root)
         if body is None:
             body = root
-        return [mt for mt in self._by_element.get(body.tag, ()) if mt.matches_body(body)]
+        found = [mt for mt in self._by_element.get(body.tag, ()) if mt.matches_body(body)]
+        return sorted(found, key=lambda mt: mt.discriminator is None)
