@@ -118,6 +118,7 @@ class AgencyKind(str, Enum):
     TIR = "TIR"
     TAX = "TAX"
     VET = "VET"
+    MED = "MED"
 
 
 def agency_id(country: str, kind: AgencyKind | str) -> str:
@@ -128,7 +129,7 @@ class AgencyConfig(ServiceConfig):
     """A border-agency node, named by its country and kind."""
 
     node: str = Field(
-        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX, VET), e.g. RS-NPPO"
+        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX, VET, MED), e.g. RS-NPPO"
     )
     port: int = 8100
     seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")
@@ -171,6 +172,11 @@ class NodeConfig(ServiceConfig):
     risk_profiles: list[str] | None = Field(
         None,
         description="risk profiles run on pre-arrival data: files, or names under schemas/risk-profiles/; none = every shipped profile, [] = none",
+    )
+    required_certificates: list[str] = Field(
+        default_factory=lambda: ["VeterinaryCertificate"],
+        description="the certificates the office of entry requires before release, by message type "
+        "(seedsim.nodes.customs.certificate_link): VeterinaryCertificate, CertificateOfPharmaceuticalProduct",
     )
 
     @field_validator("node")

@@ -204,6 +204,7 @@ COUNTRIES = {
     "OriginVerificationResponse": lambda d: (d.responding_authority.address.country_code, None),
     "PhytosanitaryCertificate": lambda d: (d.consignment.export_country.id, d.consignment.import_country.id),
     "VeterinaryCertificate": lambda d: (d.consignment.export_country.id, d.consignment.import_country.id),
+    "CertificateOfPharmaceuticalProduct": lambda d: (d.exporting_country_id, d.importing_country_id),
 }
 
 

@@ -88,7 +88,7 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
 
     @app.post(
         "/issued/{ref}/withdraw",
-        summary="Withdraw (or replace) a certificate this node issued (NPPO, VET)",
+        summary="Withdraw (or replace) a certificate this node issued (NPPO, VET, MED)",
         description=(
             "The certificate is sent again with StatusCode 40 (withdrawn) to the node that received it; with "
             '`"replace": true` a new certificate for the same consignment follows, and the withdrawn one names it. '

@@ -29,6 +29,10 @@ trade, by kind:
   reference) with ``certificate_valid``, ``certificate_withdrawn``,
   ``certificate_replaced_by <number>`` or not found. An NPPO withdraws its
   phytosanitary certificates the same way.
+* ``MED`` -- the medicines authority: issues Certificates of a Pharmaceutical
+  Product (WHO Certification Scheme, :mod:`seedsim.messages.pharmaceutical`),
+  withdraws them (Status WITHDRAWN, sent again) and answers status queries as
+  the veterinary authority does.
 
 Each kind plays the agency roles of the Utility Blocks that name it (see
 :mod:`seedsim.utility_blocks.node_plan`): what it issues is reduced to the
@@ -56,6 +60,10 @@ from seedsim.core.sqlite_store import Tx
 from seedsim.core.transport import Transport
 from seedsim.core.xml_safety import parse_untrusted
 from seedsim.messages.origin import CHAMBERS, Finding, OriginVerificationRequest
+from seedsim.messages.pharmaceutical import (
+    CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT,
+    CertificateOfPharmaceuticalProduct,
+)
 from seedsim.messages.phyto import Note, SPSCertificate
 from seedsim.messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
 from seedsim.messages.veterinary import (
@@ -79,6 +87,7 @@ DESCRIPTIONS = {
     AgencyKind.TIR: "TIR guarantee chain (national association)",
     AgencyKind.TAX: "tax administration",
     AgencyKind.VET: "veterinary authority",
+    AgencyKind.MED: "medicines authority",
 }
 #: what each kind issues (None: it issues nothing that travels)
 ISSUES = {
@@ -86,9 +95,10 @@ ISSUES = {
     AgencyKind.CCI: "CertificateOfOrigin",
     AgencyKind.TIR: "TIRCarnet",
     AgencyKind.VET: VETERINARY_CERTIFICATE.name,
+    AgencyKind.MED: CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name,
 }
 #: the kinds that issue SPS certificates, which they may withdraw (StatusCode 40) or replace
-WITHDRAWS = (AgencyKind.NPPO, AgencyKind.VET)
+WITHDRAWS = (AgencyKind.NPPO, AgencyKind.VET, AgencyKind.MED)
 
 
 def generate_where(mt: MessageType, rng: random.Random, wanted: Callable[[Any], bool], tries: int = 200) -> Any:
@@ -103,7 +113,7 @@ def generate_where(mt: MessageType, rng: random.Random, wanted: Callable[[Any], 
 
 def certificate_ref(doc: Any) -> str:
     """The number a certificate or carnet is known by."""
-    for attr in ("reference_id", "id"):
+    for attr in ("reference_id", "id", "number"):
         if isinstance(getattr(doc, attr, None), str):
             return getattr(doc, attr)
     return doc.document.id  # an SPS certificate
@@ -156,6 +166,14 @@ class AgencyNode(InboxNode):
                 lambda d: (
                     d.consignment.export_country.id == here
                     and (to_country is None or d.consignment.import_country.id == to_country)
+                ),
+            )
+        elif self.kind is AgencyKind.MED:
+            doc = generate_where(
+                mt,
+                self.rng,
+                lambda d: (
+                    d.exporting_country_id == here and (to_country is None or d.importing_country_id == to_country)
                 ),
             )
         elif self.kind is AgencyKind.CCI:
@@ -253,6 +271,8 @@ class AgencyNode(InboxNode):
                 refusal.not_held(f"{self.node} issued no certificate {ref} it could withdraw", "{ref}", ref),
             )
         mt = self.catalogue.by_name[held["type"]]
+        if mt.name == CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name:
+            return self._withdraw_cpp_tx(tx, held, ref, replace)
         doc = SPSCertificate.model_validate_json(held["data"])
         if doc.document.status_code == WITHDRAWN:
             return {"withdrawn": ref, "repeat": True}
@@ -271,6 +291,27 @@ class AgencyNode(InboxNode):
             env = self.send(tx, mt, mt.write(doc), held["sent_to"], subject=held["consignment"] or ref)
             out.update(message_id=env.id, sent_to=held["sent_to"])
         if new is not None:
+            sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None)
+            out["replacement_message_id"] = sent.get("message_id")
+        return out
+
+    def _withdraw_cpp_tx(self, tx: Tx, held: dict[str, Any], ref: str, replace: bool) -> dict[str, Any]:
+        """A CPP withdrawn (Status WITHDRAWN, sent again); with ``replace``, a new certificate follows."""
+        mt = CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT
+        doc = CertificateOfPharmaceuticalProduct.model_validate_json(held["data"])
+        if doc.status == "WITHDRAWN":
+            return {"withdrawn": ref, "repeat": True}
+        out: dict[str, Any] = {"withdrawn": ref}
+        withdrawn = doc.model_copy(update={"status": "WITHDRAWN"})
+        self.store.save_issued(
+            tx, ref, mt.name, held["consignment"], held["sent_to"], withdrawn.model_dump_json(), iso(now_utc())
+        )
+        if held["sent_to"]:
+            env = self.send(tx, mt, mt.write(withdrawn), held["sent_to"], subject=held["consignment"] or ref)
+            out.update(message_id=env.id, sent_to=held["sent_to"])
+        if replace:
+            new = doc.model_copy(update={"number": f"{ref}-R{self.rng.randint(1, 99)}"})
+            out["replaced_by"] = new.number
             sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None)
             out["replacement_message_id"] = sent.get("message_id")
         return out
@@ -322,7 +363,12 @@ class AgencyNode(InboxNode):
         )
         if isinstance(doc, OriginVerificationRequest) and self.kind is AgencyKind.CCI:
             self._verify_origin(tx, env, doc, now)
-        elif isinstance(doc, ConsignmentQuery) and self.kind in (AgencyKind.NPPO, AgencyKind.TIR, AgencyKind.VET):
+        elif isinstance(doc, ConsignmentQuery) and self.kind in (
+            AgencyKind.NPPO,
+            AgencyKind.TIR,
+            AgencyKind.VET,
+            AgencyKind.MED,
+        ):
             self._answer_check(tx, env, doc, now)
 
     def _verify_origin(self, tx: Tx, env: Envelope, req: OriginVerificationRequest, now: datetime) -> None:
@@ -354,7 +400,7 @@ class AgencyNode(InboxNode):
     def _answer_check(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:
         held = self.store.issued(tx, q.ucr)
         status = {AgencyKind.NPPO: "certificate_issued", AgencyKind.TIR: "guarantee_valid"}.get(self.kind, "")
-        if held is not None and self.kind is AgencyKind.VET:
+        if held is not None and self.kind in (AgencyKind.VET, AgencyKind.MED):
             status = certificate_status(held)
         answer = ConsignmentQueryResponse(
             query_id=q.query_id,
@@ -371,6 +417,9 @@ def certificate_status(held: dict[str, Any]) -> str:
     """What a veterinary authority answers of a certificate or CHED it issued: valid, withdrawn, replaced."""
     if held["type"] == COMMON_HEALTH_ENTRY_DOCUMENT.name:
         return f"ched_{str(json.loads(held['data']).get('status', 'NEW')).lower()}"
+    if held["type"] == CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name:
+        valid = json.loads(held["data"]).get("status") != "WITHDRAWN"
+        return "certificate_valid" if valid else "certificate_withdrawn"
     cert = SPSCertificate.model_validate_json(held["data"])
     if cert.document.status_code != WITHDRAWN:
         return "certificate_valid"

@@ -19,10 +19,13 @@ record, next to the matching alerts; the entry's answer says ``release: false`` 
 class 5xx (customs) is the class of these rules.
 
 The link is generic: a :class:`Requirement` names a certificate type, the HS chapters that need it
-and how to read what a certificate of that type certifies (:class:`Certified`). The veterinary
-certificate is the one required today; the phytosanitary certificate reads the same way
-(:func:`sps_certified`, both are UN/CEFACT SPS certificates) and joins by adding its requirement to
-:data:`REQUIREMENTS` (the demo's fresh apples and raspberries would then need one).
+and how to read what a certificate of that type certifies (:class:`Certified`). A customs node
+requires those its configuration names (``NodeConfig.required_certificates``; by default the
+veterinary certificate). The WHO Certificate of a Pharmaceutical Product (HS chapter 30) is known but
+not required by default: the demo's traffic carries medicaments without one. The phytosanitary
+certificate reads as the veterinary one does (:func:`sps_certified`, both are UN/CEFACT SPS
+certificates) and joins by adding its requirement to :data:`REQUIREMENTS` (the demo's fresh apples
+and raspberries would then need one).
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ from seedsim.core.declaration import Declaration
 from seedsim.core.interop import Stage
 from seedsim.core.sqlite_store import Tx
 from seedsim.core.trace_context import conversation_trace_id
+from seedsim.messages.pharmaceutical import (
+    CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT,
+    PHARMACEUTICAL_CHAPTERS,
+    CertificateOfPharmaceuticalProduct,
+)
 from seedsim.messages.phyto import SPSCertificate
 from seedsim.messages.veterinary import ANIMAL_CHAPTERS, VETERINARY_CERTIFICATE, WITHDRAWN, replaced_by
 from seedsim.nodes.customs.customs_store import CustomsStore
@@ -98,10 +106,27 @@ class Requirement:
     read: Callable[[Any], Certified]
 
 
-#: the certificates the office of entry requires, by message type
+def cpp_certified(cert: CertificateOfPharmaceuticalProduct) -> Certified:
+    """A WHO CPP: the product's HS code; the applicant (manufacturer or exporter) stands for the consignor."""
+    return Certified(
+        ref=cert.number,
+        active=cert.status != "WITHDRAWN",
+        consignor=cert.applicant,
+        commodity_codes=[cert.product.hs_code],
+        net_kg=None,  # a CPP certifies a product, not a quantity
+    )
+
+
+#: the certificates an office of entry may require, by message type
 REQUIREMENTS = {
     VETERINARY_CERTIFICATE.name: Requirement(
         VETERINARY_CERTIFICATE.name, ANIMAL_CHAPTERS, "a veterinary certificate", sps_certified
+    ),
+    CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name: Requirement(
+        CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name,
+        PHARMACEUTICAL_CHAPTERS,
+        "a Certificate of a Pharmaceutical Product",
+        cpp_certified,
     ),
 }
 
@@ -140,12 +165,16 @@ def _same_party(a: str | None, b: str | None) -> bool:
     return " ".join((a or "").upper().split()) == " ".join((b or "").upper().split())
 
 
-def check(d: Declaration, held: list[dict[str, Any]], tolerance_pct: Decimal) -> list[Finding] | None:
-    """What stops release of the goods ``d`` declares, given the certificates ``held`` for the consignment; None
-    when none of its goods needs a certificate."""
+def check(
+    d: Declaration, held: list[dict[str, Any]], tolerance_pct: Decimal, required: list[str] | None = None
+) -> list[Finding] | None:
+    """What stops release of the goods ``d`` declares, given the certificates ``held`` for the consignment and the
+    certificate types ``required`` (default: all known); None when none of its goods needs a certificate."""
     found: list[Finding] = []
     needed = False
     for req in REQUIREMENTS.values():
+        if required is not None and req.message not in required:
+            continue
         items = [i for i in d.items if i.commodity and (i.commodity.commodity_code() or "")[:2] in req.chapters]
         if not items:
             continue
@@ -189,7 +218,8 @@ def at_entry(node: Any, tx: Tx, ucr: str, at: datetime) -> dict[str, Any]:
     what the entry answers of release (nothing when the goods need no certificate)."""
     row = node.store.declaration_for(tx, ucr, "import")
     d = Declaration.model_validate_json(row["data"]) if row else None
-    found = check(d, node.store.certificates_for(tx, ucr), node.tolerances.gross_mass_pct) if d else None
+    held, required = node.store.certificates_for(tx, ucr), node.config.required_certificates
+    found = check(d, held, node.tolerances.gross_mass_pct, required) if d else None
     if found is None:
         return {}
     cons = node.store.consignment(tx, ucr)
