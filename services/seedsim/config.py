@@ -157,6 +157,8 @@ class AgencyKind(str, Enum):
     CCI = "CCI"
     TIR = "TIR"
     TAX = "TAX"
+    VET = "VET"
+    MED = "MED"
 
 
 def agency_id(country: str, kind: AgencyKind | str) -> str:
@@ -167,7 +169,7 @@ class AgencyConfig(ServiceConfig):
     """A border-agency node, named by its country and kind."""
 
     node: str = Field(
-        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX), e.g. RS-NPPO"
+        description="agency node id: ISO 3166 country code, a dash, the kind (NPPO, CCI, TIR, TAX, VET, MED), e.g. RS-NPPO"
     )
     port: int = 8100
     seed: int | None = Field(None, description="random seed of the documents it issues (same seed, same documents)")
@@ -215,6 +217,11 @@ class NodeConfig(ServiceConfig):
         "auto",
         description="what the national system gets from received exit data: seed = the WCO DM exit data only; ics-ens = "
         "also the EU entry summary declaration (ICS1 IE315) the ENS adapter writes; auto = ics-ens in an EU member state",
+    )
+    required_certificates: list[str] = Field(
+        default_factory=lambda: ["VeterinaryCertificate"],
+        description="the certificates the office of entry requires before release, by message type "
+        "(seedsim.nodes.customs.certificate_link): VeterinaryCertificate, CertificateOfPharmaceuticalProduct",
     )
 
     @field_validator("node")

@@ -222,7 +222,7 @@ def agency(
             "--id",
             envvar="SEEDSIM_AGENCY",
             callback=preflight.agency_node_id,
-            help="The agency node: <country>-<kind>, kind NPPO, CCI, TIR or TAX (RS-NPPO, ME-CCI, TR-TIR, RS-TAX).",
+            help="The agency node: <country>-<kind>, kind NPPO, CCI, TIR, TAX, VET or MED (RS-NPPO, ME-CCI, TR-TIR, RS-TAX, RS-VET, RS-MED).",
             show_default=False,
         ),
     ],
@@ -324,7 +324,7 @@ def _with_keys(config: ServiceConfig, folder: Path | None) -> tuple[ServiceConfi
     if not (folder / TRUST_LIST_FILE).is_file():
         # every country's customs node (a runner's "unknown sender" is then a partner question, F301, as on the
         # in-process bus), the SEED+ agencies, this node and its partners
-        agencies = [f"{c}-{k}" for c in codes.SEED_COUNTRIES for k in ("NPPO", "CCI", "TIR", "TAX")]
+        agencies = [f"{c}-{k}" for c in codes.SEED_COUNTRIES for k in ("NPPO", "CCI", "TIR", "TAX", "VET", "MED")]
         countries = sorted(codes.countries())
         nodes = list(dict.fromkeys([*codes.SEED_COUNTRIES, *countries, *agencies, config.node, *config.partners]))
         try:

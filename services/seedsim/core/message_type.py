@@ -39,7 +39,8 @@ class MessageType:
     description: str
     rules: RuleSet | None = None
     #: tells types with the same element apart: (child element, accepted value prefixes), e.g.
-    #: ("TypeCode", ("EX",)) for export declarations, ("FunctionCode", ("09",)) for a Response
+    #: ("TypeCode", ("EX",)) for export declarations, ("FunctionCode", ("09",)) for a Response; a path of
+    #: Clark names (``{ns}A/{ns}B``) reaches deeper, e.g. an SPS certificate's ``SPSExchangedDocument/TypeCode``
     discriminator: tuple[str, tuple[str, ...]] | None = None
     #: acknowledgements are not themselves acknowledged
     acknowledged: bool = True
@@ -91,15 +92,18 @@ class MessageType:
         if body.tag != self.element:
             return False
         if self.discriminator:
-            value = (_first_child_text(body, self._discriminator_tag) or "").strip()
-            return value.startswith(tuple(self.discriminator[1]))
+            tag = self._discriminator_tag
+            found = _first_child_text(body, tag) if "/" not in tag else body.findtext(tag)
+            return (found or "").strip().startswith(tuple(self.discriminator[1]))
         return True
 
     @cached_property
     def _discriminator_tag(self) -> str:
-        """The Clark name of the discriminating child: in the namespace of :attr:`element` (the body it is read in)."""
+        """The Clark name of the discriminating child: in the namespace of :attr:`element` (the body it is read in),
+        unless the type names it (a path of Clark names, such as an SPS certificate's document type code)."""
         assert self.discriminator is not None
-        return f"{{{etree.QName(self.element).namespace}}}{self.discriminator[0]}"
+        child = self.discriminator[0]
+        return child if child.startswith("{") else f"{{{etree.QName(self.element).namespace}}}{child}"
 
 
 def _first_child_text(el: etree._Element, tag: str) -> str | None:
@@ -143,8 +147,12 @@ class MessageCatalogue:
         return self._by_ce_type.get(ce_type)
 
     def detect(self, root: etree._Element) -> list[MessageType]:
-        """The types a document could be, from its root element (and TypeCode/FunctionCode where types share one)."""
+        """The types a document could be, from its root element (and TypeCode/FunctionCode where types share one).
+
+        A type that names a discriminator is the more specific one: it comes before a type of the same element
+        that names none (a veterinary certificate, TypeCode 853, before the phytosanitary certificate)."""
         body = body_in(root)
         if body is None:
             body = root
-        return [mt for mt in self._by_element.get(body.tag, ()) if mt.matches_body(body)]
+        found = [mt for mt in self._by_element.get(body.tag, ()) if mt.matches_body(body)]
+        return sorted(found, key=lambda mt: mt.discriminator is None)

@@ -31,6 +31,7 @@ from seedsim.core.declaration_rules import LODGING_RULES, WARNING_WHEN_LODGED
 from seedsim.core.validation import Rule, RuleSet
 from seedsim.core.wco import NS_DEC
 from seedsim.message_catalogue import CATALOGUE
+from seedsim.nodes.customs.certificate_link import LINK_RULES
 from seedsim.nodes.customs.lodged_documents import NODE_BUILT
 
 
@@ -98,6 +99,8 @@ OTHER_CHECKS = [
     Row("I402", 402, "`seedsim validate` cannot read the file", NO, NO, E),
     Row("UB301", 301, "an element outside the Utility Block's data set for the message", NO, E, NO),
     Row("UB302", 302, "a minimum element of the Utility Block's data set is missing", NO, E, NO),
+    # the certificate link (seedsim.nodes.customs.certificate_link): alerts raised at ENTRY, before release
+    *(Row(r.id, r.code, f"certificate link at ENTRY: {r.text}", NO, "alert at ENTRY", NO) for r in LINK_RULES),
 ]
 
 

@@ -49,6 +49,7 @@ from seedsim.core.wco import body_in
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages.origin import REPLY_MONTHS, CertificateReference, add_months
 from seedsim.messages.seed import ACKNOWLEDGEMENT
+from seedsim.messages.veterinary import ched_for
 from seedsim.nodes.agency.agency_node import ISSUES, AgencyNode, certificate_ref, generate_where
 from seedsim.nodes.inbox_node import send_from
 from seedsim.runners.broken_messages import FAULTS, Breakage, break_message
@@ -202,6 +203,8 @@ COUNTRIES = {
     ),
     "OriginVerificationResponse": lambda d: (d.responding_authority.address.country_code, None),
     "PhytosanitaryCertificate": lambda d: (d.consignment.export_country.id, d.consignment.import_country.id),
+    "VeterinaryCertificate": lambda d: (d.consignment.export_country.id, d.consignment.import_country.id),
+    "CertificateOfPharmaceuticalProduct": lambda d: (d.exporting_country_id, d.importing_country_id),
 }
 
 
@@ -285,6 +288,11 @@ class Conversation:
                     "issue_date": max(doc.issue_date, req.issue_date),
                 }
             )
+        if message == "CommonHealthEntryDocument" and "VeterinaryCertificate" in self.docs:
+            # the CHED of the consignment the certificate sent before covers, notified after it was issued
+            cert = self.docs["VeterinaryCertificate"]
+            issued = datetime.fromisoformat(cert.document.issue_date_time.date_time_string)
+            return ched_for(cert, self.rng.randint(1, 9_999_999), issued + timedelta(hours=6))
         if message == "EntryConfirmation" and self.first_message_id:
             return doc.model_copy(update={"in_reply_to": self.first_message_id})
         return doc

@@ -7,7 +7,7 @@ its configuration) when it is built, and keeps a :class:`NodePlan`.
 code) plays every role of kind ``customs``; an agency node (id
 ``<country>-<KIND>``) plays the roles of kind ``agency`` whose id or
 description names its kind (:func:`agency_kind`: "nppo"/"phyto"/"plant" ->
-NPPO, "chamber" -> CCI, "tax" -> TAX, "tir"/"guarantee" -> TIR).
+NPPO, "chamber" -> CCI, "tax" -> TAX, "tir"/"guarantee" -> TIR, "veterinary" -> VET, "medicines" -> MED).
 
 **Sending on an event.** When a consignment event E fires at a node,
 :meth:`NodePlan.on_event` returns the UB steps whose ``event`` is E and whose
@@ -65,6 +65,8 @@ ACKNOWLEDGEMENT = "Acknowledgement"
 
 #: words in a role's id or description that say which kind of agency plays it
 AGENCY_WORDS = [
+    ("veterinary", "VET"),  # first: "veterinary certificate" must not read as anything else
+    ("medicines", "MED"),
     ("nppo", "NPPO"),
     ("phyto", "NPPO"),
     ("plant", "NPPO"),
@@ -77,7 +79,7 @@ AGENCY_WORDS = [
 
 
 def agency_kind(ub: UtilityBlock, role_id: str) -> str:
-    """The agency kind (NPPO, CCI, TIR, TAX) that plays an agency role; ValueError if the role does not say."""
+    """The agency kind (NPPO, CCI, TIR, TAX, VET, MED) that plays an agency role; ValueError if the role does not say."""
     role = ub.business_process.role(role_id)
     text = f"{role.id} {role.description}".lower() if role else role_id.lower()
     for word, kind in AGENCY_WORDS:

@@ -24,6 +24,17 @@ class IssueRequest(BaseModel):
     consignment: UcrText | None = Field(None, description="the consignment's reference (UCR), the message's subject")
 
 
+class WithdrawRequest(BaseModel):
+    replace: bool = Field(False, description="issue a replacement certificate for the same consignment and send it too")
+
+
+class ChedRequest(BaseModel):
+    to: NodeText = Field(description="the customs node at the border control post, e.g. ME")
+    certificate: DocumentRefText = Field(description="the veterinary certificate the CHED's Part I names")
+    consignment: UcrText | None = Field(None, description="the consignment's reference (UCR), the message's subject")
+    decided: bool = Field(True, description="false: Part I only (notified, no Part II decision yet)")
+
+
 def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
     app = node_app(
         node,
@@ -74,5 +85,36 @@ def create_app(node: AgencyNode, manage_lifecycle: bool = True) -> FastAPI:
                 ),
             )
         return {**dict(row), "data": json.loads(row["data"])}
+
+    @app.post(
+        "/issued/{ref}/withdraw",
+        summary="Withdraw (or replace) a certificate this node issued (NPPO, VET, MED)",
+        description=(
+            "The certificate is sent again with StatusCode 40 (withdrawn) to the node that received it; with "
+            '`"replace": true` a new certificate for the same consignment follows, and the withdrawn one names it. '
+            'Repeat-safe: a certificate already withdrawn answers `"repeat": true` and sends nothing.'
+        ),
+        responses=error_responses(404),
+    )
+    async def withdraw(
+        ref: Annotated[DocumentRefText, Path(description="the certificate number")], req: WithdrawRequest
+    ) -> dict[str, Any]:
+        return await node.withdraw(ref, req.replace)
+
+    @app.post(
+        "/ched",
+        summary="Enter the CHED of a consignment a veterinary certificate covers, and send it (VET)",
+        description="CHED-A for live animals, CHED-P for products of animal origin, numbered CHEDA/CHEDP.CC.YYYY.NNNNNNN.",
+        responses=error_responses(404, 409),
+    )
+    async def ched(req: ChedRequest) -> dict[str, Any]:
+        if not node.accepts(req.to.upper()):
+            raise Refusal(
+                Why.CONFLICT,
+                refusal.not_a_partner(
+                    f"{req.to} is not a partner of {node.node}: it sends to {node.partners_text()}", "/to", req.to
+                ),
+            )
+        return await node.issue_ched(req.to.upper(), req.certificate, req.consignment, req.decided)
 
     return app

@@ -19,6 +19,20 @@ trade, by kind:
   the carnet number) with ``guarantee_valid`` or not found. eTIR's own pair
   (E7/E8-style guarantee query and answer) is not in the catalogue.
 * ``TAX`` -- the tax administration: receives VAT-refund export proofs.
+* ``VET`` -- the veterinary authority (its TRACES NT instance): issues veterinary
+  certificates (:mod:`seedsim.messages.veterinary`) and, at the border control
+  post, the CHED of a consignment a certificate it holds covers
+  (:meth:`AgencyNode.issue_ched`); withdraws or replaces a certificate
+  (:meth:`AgencyNode.withdraw`: the withdrawn certificate, StatusCode 40, goes
+  to whoever received it, and the replacement after it); answers a status
+  query (a ConsignmentQuery whose UCR is the certificate number or the CHED
+  reference) with ``certificate_valid``, ``certificate_withdrawn``,
+  ``certificate_replaced_by <number>`` or not found. An NPPO withdraws its
+  phytosanitary certificates the same way.
+* ``MED`` -- the medicines authority: issues Certificates of a Pharmaceutical
+  Product (WHO Certification Scheme, :mod:`seedsim.messages.pharmaceutical`),
+  withdraws them (Status WITHDRAWN, sent again) and answers status queries as
+  the veterinary authority does.
 
 Each kind plays the agency roles of the Utility Blocks that name it (see
 :mod:`seedsim.utility_blocks.node_plan`): what it issues is reduced to the
@@ -46,10 +60,25 @@ from seedsim.core.sqlite_store import Tx
 from seedsim.core.transport import Transport
 from seedsim.core.xml_safety import parse_untrusted
 from seedsim.messages.origin import CHAMBERS, Finding, OriginVerificationRequest
+from seedsim.messages.pharmaceutical import (
+    CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT,
+    CertificateOfPharmaceuticalProduct,
+)
+from seedsim.messages.phyto import Note, SPSCertificate
 from seedsim.messages.query import CONSIGNMENT_QUERY_RESPONSE, ConsignmentQuery, ConsignmentQueryResponse
+from seedsim.messages.veterinary import (
+    COMMON_HEALTH_ENTRY_DOCUMENT,
+    REPLACED_BY,
+    VETERINARY_CERTIFICATE,
+    WITHDRAWN,
+    ched_for,
+    replaced_by,
+)
+from seedsim.nodes import refusal
 from seedsim.nodes.agency.agency_store import AgencyStore
 from seedsim.nodes.driver_records import ISSUE, DriverAction
 from seedsim.nodes.inbox_node import InboxNode, iso, now_utc
+from seedsim.nodes.refusal import Refusal, Why
 from seedsim.utility_blocks.node_plan import NodePlan
 
 DESCRIPTIONS = {
@@ -57,13 +86,19 @@ DESCRIPTIONS = {
     AgencyKind.CCI: "chamber of commerce",
     AgencyKind.TIR: "TIR guarantee chain (national association)",
     AgencyKind.TAX: "tax administration",
+    AgencyKind.VET: "veterinary authority",
+    AgencyKind.MED: "medicines authority",
 }
 #: what each kind issues (None: it issues nothing that travels)
 ISSUES = {
     AgencyKind.NPPO: "PhytosanitaryCertificate",
     AgencyKind.CCI: "CertificateOfOrigin",
     AgencyKind.TIR: "TIRCarnet",
+    AgencyKind.VET: VETERINARY_CERTIFICATE.name,
+    AgencyKind.MED: CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name,
 }
+#: the kinds that issue SPS certificates, which they may withdraw (StatusCode 40) or replace
+WITHDRAWS = (AgencyKind.NPPO, AgencyKind.VET, AgencyKind.MED)
 
 
 def generate_where(mt: MessageType, rng: random.Random, wanted: Callable[[Any], bool], tries: int = 200) -> Any:
@@ -78,7 +113,7 @@ def generate_where(mt: MessageType, rng: random.Random, wanted: Callable[[Any], 
 
 def certificate_ref(doc: Any) -> str:
     """The number a certificate or carnet is known by."""
-    for attr in ("reference_id", "id"):
+    for attr in ("reference_id", "id", "number"):
         if isinstance(getattr(doc, attr, None), str):
             return getattr(doc, attr)
     return doc.document.id  # an SPS certificate
@@ -125,13 +160,21 @@ class AgencyNode(InboxNode):
         if name is None:
             raise ValueError(f"a {DESCRIPTIONS[self.kind]} issues no documents")
         mt, here = self.catalogue.by_name[name], self.country
-        if self.kind is AgencyKind.NPPO:
+        if self.kind in (AgencyKind.NPPO, AgencyKind.VET):
             doc = generate_where(
                 mt,
                 self.rng,
                 lambda d: (
                     d.consignment.export_country.id == here
                     and (to_country is None or d.consignment.import_country.id == to_country)
+                ),
+            )
+        elif self.kind is AgencyKind.MED:
+            doc = generate_where(
+                mt,
+                self.rng,
+                lambda d: (
+                    d.exporting_country_id == here and (to_country is None or d.importing_country_id == to_country)
                 ),
             )
         elif self.kind is AgencyKind.CCI:
@@ -214,6 +257,91 @@ class AgencyNode(InboxNode):
             out.update(message_id=env.id, sent_to=to)
         return out
 
+    # -- withdrawing, replacing, the CHED --------------------------------------------------------
+
+    async def withdraw(self, ref: str, replace: bool = False) -> dict[str, Any]:
+        """Withdraw certificate ``ref`` (StatusCode 40) and send it so to whoever received it; with ``replace``, issue
+        a new certificate for the same consignment first (sent after the withdrawn one, which names it)."""
+        return await self.run(self._withdraw_tx, ref, replace)
+
+    def _withdraw_tx(self, tx: Tx, ref: str, replace: bool) -> dict[str, Any]:
+        held = self.store.issued(tx, ref)
+        if held is None or self.kind not in WITHDRAWS:
+            raise Refusal(
+                Why.NOT_FOUND,
+                refusal.not_held(f"{self.node} issued no certificate {ref} it could withdraw", "{ref}", ref),
+            )
+        mt = self.catalogue.by_name[held["type"]]
+        if mt.name == CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name:
+            return self._withdraw_cpp_tx(tx, held, ref, replace)
+        doc = SPSCertificate.model_validate_json(held["data"])
+        if doc.document.status_code == WITHDRAWN:
+            return {"withdrawn": ref, "repeat": True}
+        out: dict[str, Any] = {"withdrawn": ref}
+        new = None
+        if replace:
+            new = doc.model_copy(deep=True)
+            new.document.id = f"{ref}-R{self.rng.randint(1, 99)}"
+            doc.document.notes.append(Note(subject=REPLACED_BY, content=[new.document.id]))
+            out["replaced_by"] = new.document.id
+        doc.document.status_code = WITHDRAWN
+        self.store.save_issued(
+            tx, ref, mt.name, held["consignment"], held["sent_to"], doc.model_dump_json(), iso(now_utc())
+        )
+        if held["sent_to"]:
+            env = self.send(tx, mt, mt.write(doc), held["sent_to"], subject=held["consignment"] or ref)
+            out.update(message_id=env.id, sent_to=held["sent_to"])
+        if new is not None:
+            sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None)
+            out["replacement_message_id"] = sent.get("message_id")
+        return out
+
+    def _withdraw_cpp_tx(self, tx: Tx, held: dict[str, Any], ref: str, replace: bool) -> dict[str, Any]:
+        """A CPP withdrawn (Status WITHDRAWN, sent again); with ``replace``, a new certificate follows."""
+        mt = CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT
+        doc = CertificateOfPharmaceuticalProduct.model_validate_json(held["data"])
+        if doc.status == "WITHDRAWN":
+            return {"withdrawn": ref, "repeat": True}
+        out: dict[str, Any] = {"withdrawn": ref}
+        withdrawn = doc.model_copy(update={"status": "WITHDRAWN"})
+        self.store.save_issued(
+            tx, ref, mt.name, held["consignment"], held["sent_to"], withdrawn.model_dump_json(), iso(now_utc())
+        )
+        if held["sent_to"]:
+            env = self.send(tx, mt, mt.write(withdrawn), held["sent_to"], subject=held["consignment"] or ref)
+            out.update(message_id=env.id, sent_to=held["sent_to"])
+        if replace:
+            new = doc.model_copy(update={"number": f"{ref}-R{self.rng.randint(1, 99)}"})
+            out["replaced_by"] = new.number
+            sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None)
+            out["replacement_message_id"] = sent.get("message_id")
+        return out
+
+    async def issue_ched(
+        self, to: str, certificate: str, consignment: str | None = None, decided: bool = True
+    ) -> dict[str, Any]:
+        """The border control post's CHED (CHED-A or CHED-P, with its Part II decision when ``decided``) for the
+        consignment a veterinary certificate this authority holds covers (issued or received), sent to node ``to``."""
+        return await self.run(self._ched_tx, to, certificate, consignment, decided)
+
+    def _ched_tx(self, tx: Tx, to: str, certificate: str, consignment: str | None, decided: bool) -> dict[str, Any]:
+        held = self.store.issued(tx, certificate)
+        if held is None or held["type"] != VETERINARY_CERTIFICATE.name or self.kind is not AgencyKind.VET:
+            raise Refusal(
+                Why.NOT_FOUND,
+                refusal.not_held(
+                    f"{self.node} holds no veterinary certificate {certificate} to enter a CHED for",
+                    "/certificate",
+                    certificate,
+                ),
+            )
+        cert = SPSCertificate.model_validate_json(held["data"])
+        ched = ched_for(cert, self.rng.randint(1, 9_999_999), now_utc().replace(microsecond=0), decided)
+        mt = COMMON_HEALTH_ENTRY_DOCUMENT
+        self.store.save_issued(tx, ched.reference, mt.name, consignment, to, ched.model_dump_json(), iso(now_utc()))
+        env = self.send(tx, mt, mt.write(ched), to, subject=consignment or ched.reference)
+        return {"issued": ched.reference, "type": mt.name, "message_id": env.id, "sent_to": to}
+
     async def redo(self, action: DriverAction) -> dict[str, Any]:
         """Issue again the document a driver record holds (same document, new message id); else as any node."""
         if action.action != ISSUE:
@@ -236,7 +364,12 @@ class AgencyNode(InboxNode):
         )
         if isinstance(doc, OriginVerificationRequest) and self.kind is AgencyKind.CCI:
             self._verify_origin(tx, env, doc, now)
-        elif isinstance(doc, ConsignmentQuery) and self.kind in (AgencyKind.NPPO, AgencyKind.TIR):
+        elif isinstance(doc, ConsignmentQuery) and self.kind in (
+            AgencyKind.NPPO,
+            AgencyKind.TIR,
+            AgencyKind.VET,
+            AgencyKind.MED,
+        ):
             self._answer_check(tx, env, doc, now)
 
     def _verify_origin(self, tx: Tx, env: Envelope, req: OriginVerificationRequest, now: datetime) -> None:
@@ -267,7 +400,9 @@ class AgencyNode(InboxNode):
 
     def _answer_check(self, tx: Tx, env: Envelope, q: ConsignmentQuery, now: datetime) -> None:
         held = self.store.issued(tx, q.ucr)
-        status = {AgencyKind.NPPO: "certificate_issued", AgencyKind.TIR: "guarantee_valid"}[self.kind]
+        status = {AgencyKind.NPPO: "certificate_issued", AgencyKind.TIR: "guarantee_valid"}.get(self.kind, "")
+        if held is not None and self.kind in (AgencyKind.VET, AgencyKind.MED):
+            status = certificate_status(held)
         answer = ConsignmentQueryResponse(
             query_id=q.query_id,
             issue_date_time=now.replace(microsecond=0),
@@ -277,3 +412,17 @@ class AgencyNode(InboxNode):
             status=status if held else None,
         )
         self.reply(tx, env, CONSIGNMENT_QUERY_RESPONSE, CONSIGNMENT_QUERY_RESPONSE.write(answer), now)
+
+
+def certificate_status(held: dict[str, Any]) -> str:
+    """What a veterinary authority answers of a certificate or CHED it issued: valid, withdrawn, replaced."""
+    if held["type"] == COMMON_HEALTH_ENTRY_DOCUMENT.name:
+        return f"ched_{str(json.loads(held['data']).get('status', 'NEW')).lower()}"
+    if held["type"] == CERTIFICATE_OF_PHARMACEUTICAL_PRODUCT.name:
+        valid = json.loads(held["data"]).get("status") != "WITHDRAWN"
+        return "certificate_valid" if valid else "certificate_withdrawn"
+    cert = SPSCertificate.model_validate_json(held["data"])
+    if cert.document.status_code != WITHDRAWN:
+        return "certificate_valid"
+    by = replaced_by(cert)
+    return f"certificate_replaced_by {by}" if by else "certificate_withdrawn"

@@ -68,7 +68,7 @@ from seedsim.messages.query import (
 from seedsim.messages.safe import ADVANCE_CARGO_INFORMATION, AdvanceCargoInformation
 from seedsim.messages.seed import DATA_MATCHED, ENTRY_CONFIRMATION, EXPORT_DATA, NO_PRE_ARRIVAL
 from seedsim.nodes import refusal
-from seedsim.nodes.customs import aeo_recognition, ens_entry, risk, safe_completeness
+from seedsim.nodes.customs import aeo_recognition, certificate_link, ens_entry, risk, safe_completeness
 from seedsim.nodes.customs import lodged_documents as documents
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.customs.lodged_documents import DocumentResult
@@ -190,6 +190,8 @@ class CustomsNode(InboxNode):
             self._on_advance_cargo(tx, env, doc, now)
         elif mt is AEO_IDENTITY_LIST:
             aeo_recognition.keep(self.store, tx, env.source, doc, _iso(now))
+        elif certificate_link.is_certificate(mt.name):
+            certificate_link.receive(self.store, tx, mt.name, doc, env.subject, env.source, _iso(now))
 
     def after_ack(self, tx: Tx, sent: dict | None, ack: Response, now: datetime) -> None:
         """Exit data acknowledged by the neighbour: the consignment's status says so."""
@@ -411,6 +413,7 @@ class CustomsNode(InboxNode):
             answer = self._exit_tx(tx, event, ucr, office, entry_office, at)
         else:
             answer = self._entry_tx(tx, ucr, office, at)
+            answer.update(certificate_link.at_entry(self, tx, ucr, at))  # the certificates, before release
         self.store.save_event(tx, ucr, event.value, office, entry_office, holdings, json.dumps(answer), _iso(at))
         return answer
 

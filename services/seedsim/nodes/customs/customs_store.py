@@ -101,6 +101,17 @@ CREATE TABLE IF NOT EXISTS queries_sent (
 CREATE INDEX IF NOT EXISTS alerts_ucr ON alerts(ucr, kind, rule);
 CREATE INDEX IF NOT EXISTS answers_ucr ON answers(ucr);
 CREATE INDEX IF NOT EXISTS prearrival_mrn ON prearrival(mrn) WHERE mrn IS NOT NULL;
+-- certificates an agency sent for a consignment (veterinary, ...), their latest status: the certificate link
+CREATE TABLE IF NOT EXISTS certificates (
+    type TEXT NOT NULL,
+    ref TEXT NOT NULL,
+    ucr TEXT,
+    sender TEXT NOT NULL,
+    facts TEXT NOT NULL,          -- what it certifies and its status, as JSON (certificate_link.Certified)
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (type, ref)
+);
+CREATE INDEX IF NOT EXISTS certificates_ucr ON certificates(ucr);
 """
 
 
@@ -270,6 +281,20 @@ class CustomsStore(NodeStore):
         )
 
     @staticmethod
+    def save_certificate(tx: Tx, type_: str, ref: str, ucr: str | None, sender: str, facts: str, at: str) -> None:
+        """Keep a certificate received for a consignment; the same one again (withdrawn, say) replaces it."""
+        tx.execute(
+            "INSERT OR REPLACE INTO certificates(type, ref, ucr, sender, facts, received_at) VALUES (?,?,?,?,?,?)",
+            (type_, ref, ucr, sender, facts, at),
+        )
+
+    @staticmethod
+    def certificates_for(tx: Tx | sqlite3.Connection, ucr: str) -> list[dict]:
+        """The certificates received for a consignment, oldest first."""
+        conn = tx.conn if isinstance(tx, Tx) else tx
+        return rows(conn.execute("SELECT * FROM certificates WHERE ucr = ? ORDER BY received_at, ref", (ucr,)))
+
+    @staticmethod
     def has_risk_alert(tx: Tx, ucr: str, rule: str) -> bool:
         """Whether risk profile ``rule`` already alerted on the consignment."""
         return (
@@ -290,12 +315,16 @@ class CustomsStore(NodeStore):
     @staticmethod
     def holdings(tx: Tx, ucr: str) -> str:
         """What an event at the consignment reads, in one string: its declarations (MRN, version, status), lodged
-        documents and the pre-arrival data received. Equal strings: nothing was lodged or received in between."""
+        documents, the pre-arrival data and the certificates received. Equal strings: nothing was lodged or received
+        in between."""
         held = [
             rows(tx.execute("SELECT mrn, version, status FROM declarations WHERE ucr = ? ORDER BY mrn", (ucr,))),
             rows(tx.execute("SELECT seq, lodged_at FROM documents WHERE consignment = ? ORDER BY seq", (ucr,))),
             rows(tx.execute("SELECT message_id FROM prearrival WHERE ucr = ?", (ucr,))),
         ]
+        certificates = rows(tx.execute("SELECT type, ref, facts FROM certificates WHERE ucr = ? ORDER BY ref", (ucr,)))
+        if certificates:  # only then: the holdings of a consignment that has none read as they always did
+            held.append(certificates)
         return json.dumps(held, separators=(",", ":"))
 
     @staticmethod

@@ -47,6 +47,8 @@ def refusal(scenario: Scenario, node_urls: dict[str, str]) -> str | None:
     blocks = sorted({t.utility_block for t in scenario.traffic if t.utility_block})
     if blocks:
         why.append(f"its Utility Block traffic ({', '.join(blocks)}) is played on nodes in this process")
+    if any(t.certificates for t in scenario.traffic):
+        why.append("its certificates are issued by agency nodes in this process")
     settings = [
         name
         for name, value in (("risk_profiles", scenario.risk_profiles), ("matching", scenario.matching))

@@ -83,6 +83,18 @@ class Drift(_Strict):
     value_pct: float = Field(0, gt=-100, lt=100)
 
 
+class Certificates(_Strict):
+    """Veterinary certificates issued for a traffic's consignments, with planted faults (one per consignment at most)."""
+
+    missing: int = Field(0, ge=0)
+    withdrawn: int = Field(0, ge=0)
+    replaced: int = Field(0, ge=0)
+    mismatch: int = Field(0, ge=0)
+
+    def planted(self) -> list[str]:
+        return [k for k in ("missing", "withdrawn", "replaced", "mismatch") for _ in range(getattr(self, k))]
+
+
 class Traffic(_Strict):
     count: int = Field(ge=1)
     corridor: str
@@ -100,6 +112,8 @@ class Traffic(_Strict):
     procedures: dict[str, int] = Field(default_factory=dict)
     #: play this Utility Block through the nodes ``count`` times instead of generating consignments
     utility_block: str | None = Field(None, pattern=r"^UB-[A-Z0-9][A-Z0-9-]*$")
+    #: the exporting country's veterinary authority certifies each consignment (faults planted as said)
+    certificates: Certificates | None = None
 
     @model_validator(mode="after")
     def _mix(self) -> Traffic:
@@ -116,6 +130,7 @@ class Traffic(_Strict):
                     "vehicle",
                     "drift",
                     "procedures",
+                    "certificates",
                 )
                 if getattr(self, k)
             ]
@@ -123,6 +138,11 @@ class Traffic(_Strict):
                 raise ValueError(
                     f"a utility_block traffic plays the UB's own messages: drop {', '.join(crafted or ['mode'])}"
                 )
+        if self.certificates is not None and len(self.certificates.planted()) > self.count:
+            raise ValueError(
+                f"{len(self.certificates.planted())} planted certificate faults for {self.count} consignments: "
+                "plant at most one per consignment"
+            )
         bad = set(self.procedures) - set(PROCEDURES)
         if bad:
             raise ValueError(f"unknown procedure code(s) {sorted(bad)}: use {', '.join(PROCEDURES)}")

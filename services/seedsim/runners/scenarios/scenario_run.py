@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from seedsim.bootstrap import Network, make_transport, running_network
-from seedsim.config import AgencyConfig, NodeConfig
+from seedsim.config import AgencyConfig, AgencyKind, NodeConfig, agency_id
 from seedsim.core.interop import InteropRecord, Stage, interop_in
 from seedsim.core.network_keys import NetworkKeys
 from seedsim.core.topics import Topics
@@ -51,6 +51,7 @@ from seedsim.runners.hostile_payloads import malformed_record
 from seedsim.runners.interop_summary import SUMMARY_FIELDS, InteropSummary, percentile
 from seedsim.runners.node_clients import HttpClient, InProcessClient, NodeClient, RunnerError
 from seedsim.runners.run_watch import Watch
+from seedsim.runners.scenarios import certificates
 from seedsim.runners.scenarios import corridor as corridors
 from seedsim.runners.scenarios.expectations import Verdict, evaluate
 from seedsim.runners.scenarios.remote_nodes import refusal, run_tag
@@ -190,7 +191,16 @@ class _Play:
             faults = f"FAULT{self.tag}"
             self.summary.accept = lambda rec: rec.consignment in ours or (rec.consignment or "").startswith(faults)
         self.ub_traffic = ub_casts(scenario)
-        self.agencies = sorted({n for *_, roles in self.ub_traffic for n in roles.values() if "-" in n})
+        self.agencies = sorted(
+            {n for *_, roles in self.ub_traffic for n in roles.values() if "-" in n} | self.certifying_agencies()
+        )
+        #: (traffic no, consignment index) -> the certificate fault planted on it (certificates traffic)
+        self.certificate_faults = {
+            (i, k): fault
+            for i, t in enumerate(scenario.traffic)
+            if t.certificates
+            for k, fault in certificates.planted(t, traffic_seed(self.seed, i, t.seed)).items()
+        }
         self.ub_outcomes: list[tuple[str, StepOutcome]] = []
 
     # -- records -------------------------------------------------------------------------------
@@ -232,8 +242,36 @@ class _Play:
     async def lodge(self, node: str, declaration) -> None:
         await self.client.lodge(node, declaration.to_xml(MetaData(wco_type_name="DEC", responsible_country_code=node)))
 
+    def certifying_agencies(self) -> set[str]:
+        """The veterinary authorities of the exporting countries of traffic with certificates."""
+        return {
+            agency_id(self.sc.corridor(t.corridor).countries[0], AgencyKind.VET)
+            for t in self.sc.traffic
+            if t.certificates
+        }
+
+    async def certify(self, c: corridors.CorridorConsignment) -> None:
+        """The consignment's veterinary certificate (traffic with ``certificates``), acknowledged by the customs
+        node of its final office of entry before the consignment moves (:mod:`.certificates`)."""
+        t = self.sc.traffic[c.traffic]
+        if not t.certificates:
+            return
+        first, last = c.legs[0], c.legs[-1]
+        agency = self.nodes[agency_id(first.exit_country, AgencyKind.VET)]
+        fault = self.certificate_faults.get((c.traffic, c.index))
+        sent = await certificates.certify(
+            agency, first.exit_declaration, last.entry_country, c.ucr, c.traffic * 10_000 + c.index, fault
+        )
+        self.awaited.update(sent)
+
+        def acknowledged(s: InteropSummary) -> bool:
+            return set(sent) <= {r.message_id for r in s.records if r.stage == Stage.ACK_RECEIVED}
+
+        await self.summary.wait_for(acknowledged, timeout=self.timeout)
+
     async def play(self, c: corridors.CorridorConsignment, limiter: asyncio.Semaphore) -> None:
         async with limiter:
+            await self.certify(c)
             for leg in c.legs:
                 x = leg.crossing
                 await self.lodge(leg.exit_country, leg.exit_declaration)
@@ -418,6 +456,7 @@ class _Play:
         async with running_network(configs, self.transport, db_dir=self.settings.db_dir) as network:
             # each node writes what drives it to the driver topic, so a recorded run can be re-driven
             self.client: NodeClient = remote or InProcessClient(network.customs)
+            self.nodes = network.nodes
             try:
                 completed, elapsed = await self.play_all(network, downs)
                 if settle is not None:
