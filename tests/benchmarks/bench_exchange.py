@@ -155,6 +155,24 @@ async def phase_throughput(bootstrap: str, n: int, concurrency: int, discrepanci
 # ------------------------------------------------------------------------------------------------
 
 
+async def fire_exits_paced(client, consignments, rate: float) -> float:
+    """Fire EXIT at RS for each consignment, the i-th at t0 + i/rate (at once when the loop is behind), and wait
+    for every answer; returns the seconds the firing took (the offered rate is len / that)."""
+    loop = asyncio.get_running_loop()
+    tasks = []
+    t0 = loop.time()
+    for i, c in enumerate(consignments):
+        delay = t0 + i / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(
+            asyncio.create_task(client.event(EXIT_C, Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office))
+        )
+    offered_s = loop.time() - t0
+    await asyncio.gather(*tasks)
+    return offered_s
+
+
 async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrency: int) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
     topics = Topics(f"seedsim.bench-paced-{run_id}")
@@ -195,20 +213,8 @@ async def phase_paced(bootstrap: str, n: int, rate: float, seed: int, concurrenc
             stage_s = time.perf_counter() - t_stage
             await asyncio.sleep(1.0)  # let the sent-marks flusher and the consumers settle
 
-            # paced EXIT events: the i-th fires at t0 + i/rate (immediately when the loop is behind)
-            tasks = []
             t0 = loop.time()
-            for i, c in enumerate(consignments):
-                delay = t0 + i / rate - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(
-                    asyncio.create_task(
-                        client.event(EXIT_C, Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
-                    )
-                )
-            offered_s = loop.time() - t0
-            await asyncio.gather(*tasks)
+            offered_s = await fire_exits_paced(client, consignments, rate)
             events_done_s = loop.time() - t0
             done = await summary.wait_for(
                 lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "EXIT") >= n, timeout=120 + n / 5
