@@ -112,6 +112,17 @@ PurgeEvery = Annotated[
         help="How often the node deletes handled ids and logged messages older than their retention (60s, 5m).",
     ),
 ]
+ConsignmentRetention = Annotated[
+    str | None,
+    typer.Option(
+        "--consignment-retention",
+        envvar="SEEDSIM_CONSIGNMENT_RETENTION",
+        callback=preflight.duration,
+        help="How long a consignment nothing happened to is kept (90d), with its declarations, pre-arrival data,"
+        " alerts, answers and documents, matched or not. Default: kept for ever (the node's records for audit).",
+        show_default=False,
+    ),
+]
 NodeKeys = Annotated[
     Path | None,
     typer.Option(
@@ -160,6 +171,7 @@ def node(
     idempotency_window: IdempotencyWindow = "7d",
     message_log_retention: MessageLogRetention = "7d",
     purge_every: PurgeEvery = "60s",
+    consignment_retention: ConsignmentRetention = None,
     verbose: Verbose = False,
 ) -> int:
     """Run one customs node: its HTTP API and the worker that reads its inbox."""
@@ -173,6 +185,8 @@ def node(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     ) | _retention_settings(idempotency_window, message_log_retention, purge_every)
     folder = _keys_folder(keys, trust_list)
+    if consignment_retention is not None:
+        shared["consignment_retention_s"] = preflight.duration_seconds(consignment_retention)
     config = _config(NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, **shared)
     what = f"customs node {config.node}"
     return _serve(config, lambda c: create_app(make_customs_node(c)), what, db is None, folder)
