@@ -114,10 +114,21 @@ class ServiceConfig(BaseModel):
     purge_every_s: float = Field(
         PURGE_EVERY_S, gt=0, description="how often the node deletes what is older than its retention (s)"
     )
+    consignment_retention_s: float | None = Field(
+        None,
+        gt=0,
+        description="how long a customs node keeps a consignment nothing happened to, with its declarations,"
+        " pre-arrival data, alerts, answers and documents (s); none = for ever",
+    )
 
     def retention(self) -> Retention:
         """How long the node keeps handled ids and its message log (see :mod:`seedsim.core.retention`)."""
-        return Retention(self.idempotency_window_s, self.message_log_retention_s, self.purge_every_s)
+        return Retention(
+            self.idempotency_window_s,
+            self.message_log_retention_s,
+            self.purge_every_s,
+            consignments_s=self.consignment_retention_s,
+        )
 
     @model_validator(mode="after")
     def _signing_off_in_process_only(self) -> ServiceConfig:

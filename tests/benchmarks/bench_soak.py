@@ -6,8 +6,10 @@ One customs node (ME) reads N messages from its inbox: RS's exit data (PRE_ARRIV
 as a demo run sends them, each re-sent with a new ``ce_id``, a new consignment (UCR) every cycle of the demo's
 messages, the current time and RS's signature, so every message is new to the node, valid and handled in full
 (signature, schema, rules, data set, risk profiles, message log, handled id, acknowledgement, interop records).
-The node runs with a short retention (``--retention``, default 30 s for handled ids and the message log, purged
-every ``--purge-every`` seconds), so the soak shows that the purge keeps up and that nothing else grows.
+The node runs with a short retention (``--retention``, default 30 s for handled ids and the message log, and
+``--consignment-retention``, default 30 s, for the customs node's consignments; purged every ``--purge-every``
+seconds), so the soak shows that the purge keeps up and that nothing else grows. The database's size on disk (the
+file and its write-ahead log) is sampled with the RSS.
 
 The transport: by default a sink that hands the records to the node's inbox handler in batches of ``--batch``
 (as the in-process bus does) and counts what the node sends without keeping it (the in-process bus keeps every
@@ -56,6 +58,8 @@ TARGET_MB = 200.0
 #: the share of the soak that is warm-up (caches filling, SQLite's page cache, the first purge)
 WARM_UP = 0.2
 NODE, SENDER = "ME", "RS"
+#: the tables whose rows are counted at the end
+HELD = ("handled", "messages", "consignments", "prearrival", "alerts", "events")
 _UCR = re.compile(rb"-C(\d{7})")
 
 
@@ -151,6 +155,9 @@ async def soak(args: argparse.Namespace, templates: list[Any]) -> dict[str, Any]
             idempotency_window_s=retention,
             message_log_retention_s=retention,
             purge_every_s=duration_seconds(args.purge_every),
+            consignment_retention_s=duration_seconds(args.consignment_retention)
+            if args.consignment_retention
+            else None,
         )
         if args.kafka:
             transport: Any = make_transport(args.kafka, client_id="seedsim-soak-node")
@@ -192,7 +199,7 @@ async def soak(args: argparse.Namespace, templates: list[Any]) -> dict[str, Any]
             await node.purge()
             purged = dict(node.metrics.purged)
             held = await node.store.read(
-                lambda c: {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("handled", "messages")}
+                lambda c: {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in HELD}
             )
         finally:
             if driver is not transport:
@@ -261,6 +268,9 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--retention", default="30s", help="idempotency window and message-log retention")
     parser.add_argument("--purge-every", default="5s")
+    parser.add_argument(
+        "--consignment-retention", default="30s", help="the customs node's consignment retention; '' keeps them all"
+    )
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--sample-every", type=int, default=5000)
     parser.add_argument("--growth-mb", type=float, help="the RSS growth after warm-up still called flat")

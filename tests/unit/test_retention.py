@@ -146,6 +146,39 @@ async def test_exit_data_awaiting_its_match_is_kept_when_the_log_is_purged(corri
     assert entered["status"] == "entered_matched", "the pre-arrival data the entry is matched with went with the log"
 
 
+async def test_consignments_are_kept_unless_a_consignment_retention_is_set_then_old_ones_go_whole(corridor):
+    bus, nodes = corridor
+    me = nodes["ME"]
+    gen = ConsignmentGenerator(73, CROSS)
+    old, recent = gen.make(1), gen.make(2)
+    for c in (old, recent):
+        await lodge_and_exit(nodes, c)
+    await settle(bus)
+
+    def age(tx):
+        tx.execute("UPDATE consignments SET updated_at = ? WHERE ucr = ?", (ago(10), old.ucr))
+
+    await me.store.transaction(age)
+
+    def held(conn):
+        return {
+            table: {r[0] for r in conn.execute(f"SELECT {column} FROM {table}")}
+            for table, column in (("consignments", "ucr"), ("prearrival", "ucr"))
+        }
+
+    assert (await me.purge()).get("consignments", 0) == 0, "consignments went without a consignment retention"
+    assert old.ucr in (await me.store.read(held))["prearrival"]
+    me.retention = Retention(consignments_s=5 * HOUR)
+    assert (await me.purge())["consignments"] == 1
+    after = await me.store.read(held)
+    assert after == {"consignments": {recent.ucr}, "prearrival": {recent.ucr}}
+    lodged = await me.lodge(recent.import_.to_xml(MetaData(wco_type_name="DEC", responsible_country_code="ME")))
+    assert lodged.accepted
+    assert (await me.on_event(Event.ENTRY, recent.ucr, CROSS.entry_office))["status"] == "entered_matched"
+    metrics = await scrape(me)
+    assert metrics[("seedsim_rows_purged_total", (("node", "ME"), ("table", "consignments")))] == 1
+
+
 async def test_the_node_purges_by_itself_from_start_to_stop(tmp_path):
     config = NodeConfig(
         node="ME",
@@ -178,6 +211,7 @@ def test_a_bad_retention_setting_is_refused_in_one_line_with_exit_2(tmp_path):
         (["--idempotency-window", "7x"], {}, ("--idempotency-window", "is not a duration", "7d")),
         (["--message-log-retention", "0h"], {}, ("--message-log-retention", "longer than nothing")),
         ([], {"SEEDSIM_PURGE_EVERY": "soon"}, ("SEEDSIM_PURGE_EVERY", "is not a duration")),
+        (["--consignment-retention", "-3d"], {}, ("--consignment-retention", "longer than nothing")),
     ):
         r = seedsim("node", "--country", "ME", "--db", db, *args, env=env)
         assert r.returncode == 2, r.stdout + r.stderr

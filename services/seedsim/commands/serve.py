@@ -115,6 +115,17 @@ PurgeEvery = Annotated[
         help="How often the node deletes handled ids and logged messages older than their retention (60s, 5m).",
     ),
 ]
+ConsignmentRetention = Annotated[
+    str | None,
+    typer.Option(
+        "--consignment-retention",
+        envvar="SEEDSIM_CONSIGNMENT_RETENTION",
+        callback=preflight.duration,
+        help="How long a consignment nothing happened to is kept (90d), with its declarations, pre-arrival data,"
+        " alerts, answers and documents, matched or not. Default: kept for ever (the node's records for audit).",
+        show_default=False,
+    ),
+]
 NodeKeys = Annotated[
     Path | None,
     typer.Option(
@@ -189,6 +200,7 @@ def node(
     idempotency_window: IdempotencyWindow = "7d",
     message_log_retention: MessageLogRetention = "7d",
     purge_every: PurgeEvery = "60s",
+    consignment_retention: ConsignmentRetention = None,
     verbose: Verbose = False,
 ) -> int:
     """Run one customs node: its HTTP API and the worker that reads its inbox."""
@@ -206,6 +218,8 @@ def node(
         raise preflight.Refused(
             "--workers needs --kafka: a node's workers share its inbox as one Kafka consumer group (or drop --workers)"
         )
+    if consignment_retention is not None:
+        shared["consignment_retention_s"] = preflight.duration_seconds(consignment_retention)
     config = _config(
         NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, worker=worker, **shared
     )

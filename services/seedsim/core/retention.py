@@ -17,9 +17,12 @@ per message, for ever. A node therefore keeps them for a retention and purges wh
   matched to it (latency, Utility Blocks) rather than called one for a message the node did not send.
 
 What a conversation still needs beyond that is not in the log: a customs node's consignments, declarations,
-pre-arrival data awaiting their match at entry, alerts and answers are its records (SEED's storage for audit)
-and are never purged; parked records are kept on purpose until someone looks at them; outbox rows are deleted
-as soon as the transport took them.
+pre-arrival data awaiting their match at entry, alerts, answers and lodged documents are its records (SEED's
+storage for post-clearance audit) and are kept unless a **consignment retention** is set
+(``consignment_retention_s``, default none: kept for ever): then a consignment nothing happened to for that long
+goes with everything the node holds on it, matched or not (the operator decides when a crossing is over). Parked
+records are kept on purpose until someone looks at them; outbox rows are deleted as soon as the transport took
+them.
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ class Retention:
     message_log_s: float = MESSAGE_LOG_RETENTION_S
     every_s: float = PURGE_EVERY_S
     batch: int = PURGE_BATCH
+    #: how long a consignment nothing happened to is kept, with what the node holds on it (None: for ever)
+    consignments_s: float | None = None
 
     @property
     def awaiting_ack_s(self) -> float:

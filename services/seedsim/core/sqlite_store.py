@@ -312,19 +312,24 @@ class SqliteStore:
 
         return await asyncio.get_running_loop().run_in_executor(self._executor, _read)
 
-    async def delete_in_batches(self, sql: str, params: Sequence[Any], batch: int) -> int:
-        """Run ``sql``, a DELETE whose last parameter is how many rows one run deletes at most (``batch``), until a
-        run deletes fewer: one transaction per run, so other work on the store goes in between. How many went."""
-
-        def _delete(tx: Tx) -> int:
-            return int(tx.execute(sql, (*params, batch)).rowcount)
-
+    async def in_batches(self, fn: Callable[[Tx, int], int], batch: int) -> int:
+        """Run ``fn(tx, batch)``, which deletes at most ``batch`` rows and says how many, until it deletes fewer:
+        one transaction per run, so other work on the store goes in between. How many went in all."""
         total = 0
         while True:
-            deleted, _ = await self.transaction(_delete)
+            deleted, _ = await self.transaction(fn, batch)
             total += deleted
             if deleted < batch:
                 return total
+
+    async def delete_in_batches(self, sql: str, params: Sequence[Any], batch: int) -> int:
+        """Run ``sql``, a DELETE whose last parameter is how many rows one run deletes at most, in batches
+        (:meth:`in_batches`). How many rows went."""
+
+        def _delete(tx: Tx, most: int) -> int:
+            return int(tx.execute(sql, (*params, most)).rowcount)
+
+        return await self.in_batches(_delete, batch)
 
     async def purge_handled(self, before: str, batch: int) -> int:
         """Forget the ids handled before ``before`` (ISO 8601, UTC): a redelivery of one is handled again. How many."""

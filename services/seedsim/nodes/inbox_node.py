@@ -384,10 +384,15 @@ class InboxNode:
                 unanswered,
                 kept.batch,
             ),
+            **await self.purge_records(now),
         }
         for table, n in purged.items():
             self.metrics.count_purged(table, n)
         return purged
+
+    async def purge_records(self, now: datetime) -> dict[str, int]:
+        """What a subclass purges besides handled ids and the message log, by table (none here)."""
+        return {}
 
     async def _purge_every(self) -> None:
         """Purge every ``retention.every_s`` seconds, the first time one period after start (a node starts serving

@@ -10,7 +10,8 @@ transport refuses for good, are parked in the store's ``parked`` table so the in
   (``inbox``: a record received, ``outbox``: a record not sent), kept across restarts;
 * ``seedsim_rows_purged_total{node, table}`` counts the rows the retention's purge deleted since the node
   started (``handled``: ids older than the idempotency window, ``messages``: message-log rows older than the
-  log's retention; see :mod:`seedsim.core.retention`).
+  log's retention, ``consignments``: a customs node's consignments past the consignment retention; see
+  :mod:`seedsim.core.retention`).
 
 A registry per node, not the process-wide default, so several nodes in one process (the demo,
 tests) do not share counts. The counts are plain integers, turned into metric families only when
@@ -38,7 +39,7 @@ PARK_REASONS = (DEAD_LETTER_FAILED, TOO_LARGE, ILLEGAL_TOPIC, TRANSPORT_REFUSED)
 #: what the parking table holds: the label values of seedsim_parked_records
 PARKED_KINDS = ("inbox", "outbox")
 #: what the retention's purge deletes from: the label values of seedsim_rows_purged_total
-PURGED_TABLES = ("handled", "messages")
+PURGED_TABLES = ("handled", "messages", "consignments")
 
 
 class NodeMetrics:

@@ -171,6 +171,13 @@ class CustomsNode(InboxNode):
         self.risk_profiles = risk.load(config.risk_profiles)
         self.plan = NodePlan.load(config.node, config.utility_blocks)
 
+    async def purge_records(self, now: datetime) -> dict[str, int]:
+        """The consignments nothing happened to for longer than the consignment retention (none set: kept)."""
+        if self.retention.consignments_s is None:
+            return {}
+        before = _iso(now - timedelta(seconds=self.retention.consignments_s))
+        return {"consignments": await self.store.purge_consignments(before, self.retention.batch)}
+
     def accepts(self, sender: str) -> bool:
         return self.config.is_partner(sender)
 

@@ -6,6 +6,10 @@ for its events, the pre-arrival data a neighbour sent, the consignment's
 status, the alerts raised on it (risk before arrival, matching at entry) and
 the neighbours' answers to its queries. Every query on these tables is here,
 so the node's handlers speak of declarations and alerts, not of SQL.
+
+They are the node's records and are kept, unless a consignment retention is set
+(:mod:`seedsim.core.retention`): :meth:`CustomsStore.purge_consignments` then deletes a consignment nothing
+happened to for that long with every row held on it, in batches.
 """
 
 from __future__ import annotations
@@ -113,6 +117,17 @@ CREATE TABLE IF NOT EXISTS certificates (
 );
 CREATE INDEX IF NOT EXISTS certificates_ucr ON certificates(ucr);
 """
+
+
+#: the tables that hold rows on a consignment, and the column that names it
+HELD_BY_CONSIGNMENT = (
+    ("declarations", "ucr"),
+    ("prearrival", "ucr"),
+    ("alerts", "ucr"),
+    ("answers", "ucr"),
+    ("documents", "consignment"),
+    ("events", "ucr"),
+)
 
 
 def rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
@@ -361,6 +376,28 @@ class CustomsStore(NodeStore):
     @staticmethod
     def save_query(tx: Tx, asked: str, query_id: str, at: str) -> None:
         tx.execute("INSERT OR REPLACE INTO queries_sent(asked, query_id, at) VALUES (?,?,?)", (asked, query_id, at))
+
+    async def purge_consignments(self, before: str, batch: int) -> int:
+        """Delete the consignments last updated before ``before`` (ISO 8601, UTC), with their declarations,
+        pre-arrival data, alerts, answers, lodged documents and events, and the queries sent before it; how many
+        consignments went."""
+
+        def _purge(tx: Tx, most: int) -> int:
+            gone = [
+                (r[0],) for r in tx.execute("SELECT ucr FROM consignments WHERE updated_at < ? LIMIT ?", (before, most))
+            ]
+            for table, column in HELD_BY_CONSIGNMENT:
+                tx.conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", gone)
+            tx.conn.executemany("DELETE FROM consignments WHERE ucr = ?", gone)
+            return len(gone)
+
+        purged = await self.in_batches(_purge, batch)
+        await self.delete_in_batches(
+            "DELETE FROM queries_sent WHERE rowid IN (SELECT rowid FROM queries_sent WHERE at < ? LIMIT ?)",
+            (before,),
+            batch,
+        )
+        return purged
 
     @staticmethod
     def consignment_of(conn: sqlite3.Connection, ref: str) -> str | None:
