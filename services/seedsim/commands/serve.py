@@ -135,13 +135,13 @@ def node(
     from seedsim.bootstrap import make_customs_node
     from seedsim.config import NodeConfig
     from seedsim.nodes.customs.customs_api import create_app
-    from seedsim.samples.crossings import DEMO_CROSSINGS
+    from seedsim.samples.crossings import NODE_CROSSINGS
 
     shared = _service_settings(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     )
     folder = _keys_folder(keys, trust_list)
-    config = _config(NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, **shared)
+    config = _config(NodeConfig, node=country, national_schema=national_schema, crossings=NODE_CROSSINGS, **shared)
     what = f"customs node {config.node}"
     return _serve(config, lambda c: create_app(make_customs_node(c)), what, db is None, folder)
 
