@@ -208,7 +208,7 @@ def node(
     from seedsim.bootstrap import make_customs_node
     from seedsim.config import NodeConfig
     from seedsim.nodes.customs.customs_api import create_app
-    from seedsim.samples.crossings import DEMO_CROSSINGS
+    from seedsim.samples.crossings import NODE_CROSSINGS
 
     shared = _service_settings(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
@@ -221,7 +221,7 @@ def node(
     if consignment_retention is not None:
         shared["consignment_retention_s"] = preflight.duration_seconds(consignment_retention)
     config = _config(
-        NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, worker=worker, **shared
+        NodeConfig, node=country, national_schema=national_schema, crossings=NODE_CROSSINGS, worker=worker, **shared
     )
     what = f"customs node {config.node}"
     team = WorkerTeam(workers if worker == 0 else 1, listen_fd)
