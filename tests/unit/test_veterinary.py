@@ -21,6 +21,7 @@ from seedsim.core.wco import MetaData
 from seedsim.core.xml_safety import parse_untrusted
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages import veterinary as v
+from seedsim.messages.phyto import SPSCertificate
 from seedsim.messages.query import CONSIGNMENT_QUERY
 from seedsim.nodes.driver_records import driver_action
 from seedsim.nodes.inbox_node import send_from
@@ -290,4 +291,24 @@ async def test_withdrawals_and_cheds_are_driver_records_a_fresh_authority_redoes
             await fresh.nodes["RS-VET"].redo(a)
         await settle()
         held = await fresh.nodes["ME"].store.read(lambda conn: fresh.nodes["ME"].store.certificates_for(conn, c.ucr))
-    assert [(h["ref"], json.loads(h["facts"])["active"]) for h in held] == [(ref, False)]
+    kept = {h["type"]: (h["ref"], json.loads(h["facts"])["active"]) for h in held}
+    assert kept["VeterinaryCertificate"] == (ref, False)  # withdrawn again
+    assert kept["CommonHealthEntryDocument"][0].startswith("CHEDP.ME.") and len(kept) == 2
+
+
+async def test_a_ched_that_refuses_the_consignment_stops_release_with_crt504(border):
+    bus, nodes = border
+    c = beef_consignment(8)
+    ref = await issue(nodes, c)
+    held = await nodes["RS-VET"].store.read(lambda conn: nodes["RS-VET"].store.issued(conn, ref))
+    cert = VC.read(parse_untrusted(VC.write(SPSCertificate.model_validate_json(held["data"]))))
+    notified = datetime.fromisoformat(cert.document.issue_date_time.date_time_string) + timedelta(hours=1)
+    ched = v.ched_for(cert, 99, notified)
+    ched.status = "REJECTED"
+    ched.part_two.decision, ched.part_two.reason = "NOT_ACCEPTABLE", "cold chain broken: 9 °C in the trailer"
+    await send_from(nodes["RS-VET"], CHED, CHED.write(ched), "ME", subject=c.ucr)
+    await settle()
+    answer = await lodge_and_cross(nodes, c)
+    [found] = answer["certificates"]
+    assert answer["release"] is False and found["rule"] == "CRT504" and found["certified"] == ched.reference
+    assert "not acceptable" in found["detail"]
