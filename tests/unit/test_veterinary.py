@@ -4,6 +4,7 @@ link at the office of entry (CRT501 missing, CRT502 withdrawn, CRT503 mismatch),
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -13,13 +14,16 @@ import pytest
 from seedsim.bootstrap import running_network
 from seedsim.config import AgencyConfig, NodeConfig
 from seedsim.conformance import validate_document
+from seedsim.core.topics import Topics
 from seedsim.core.transport.memory import InMemoryBus
 from seedsim.core.validation import RuleContext
 from seedsim.core.wco import MetaData
 from seedsim.core.xml_safety import parse_untrusted
 from seedsim.message_catalogue import CATALOGUE
 from seedsim.messages import veterinary as v
+from seedsim.messages.phyto import SPSCertificate
 from seedsim.messages.query import CONSIGNMENT_QUERY
+from seedsim.nodes.driver_records import driver_action
 from seedsim.nodes.inbox_node import send_from
 from seedsim.runners.scenarios import corridor as corridors
 from seedsim.runners.scenarios.certificates import certificate_for
@@ -263,3 +267,48 @@ def test_seedsim_run_of_the_veterinary_scenario_names_each_certificate_alert():
     assert "net quantity: certificate RS-VET-" in out and "more than 2.0% away from what is declared" in out
     assert "ok alerts_by_rule.CRT501 expected = 1 actual 1" in out
     assert done.stdout.rstrip().endswith("ub-seed-vet: all expectations met")
+
+
+async def test_withdrawals_and_cheds_are_driver_records_a_fresh_authority_redoes(border, tmp_path):
+    """A trace re-driven (seedsim trace replay --fresh) withdraws and enters the CHED again, as recorded."""
+    bus, nodes = border
+    c = beef_consignment(7)
+    ref = await issue(nodes, c)
+    async with client(nodes["RS-VET"]) as http:
+        assert (await http.post(f"/issued/{ref}/withdraw", json={})).status_code == 200
+        assert (
+            await http.post("/ched", json={"to": "ME", "certificate": ref, "consignment": c.ucr})
+        ).status_code == 200
+    actions = [driver_action(r) for r in bus.log(Topics().driver) if r.key == b"RS-VET"]
+    assert [a.action for a in actions] == ["issue", "withdraw", "ched"]
+    assert actions[1].args == {"ref": ref, "replace": False}
+    fresh_configs = [
+        NodeConfig(node="ME", db=tmp_path / "me2.db", partners=["RS-VET"], crossings=DEMO_CROSSINGS),
+        AgencyConfig(node="RS-VET", db=tmp_path / "vet2.db", seed=3, partners=["ME"]),
+    ]
+    async with running_network(fresh_configs, InMemoryBus()) as fresh:
+        for a in actions:
+            await fresh.nodes["RS-VET"].redo(a)
+        await settle()
+        held = await fresh.nodes["ME"].store.read(lambda conn: fresh.nodes["ME"].store.certificates_for(conn, c.ucr))
+    kept = {h["type"]: (h["ref"], json.loads(h["facts"])["active"]) for h in held}
+    assert kept["VeterinaryCertificate"] == (ref, False)  # withdrawn again
+    assert kept["CommonHealthEntryDocument"][0].startswith("CHEDP.ME.") and len(kept) == 2
+
+
+async def test_a_ched_that_refuses_the_consignment_stops_release_with_crt504(border):
+    bus, nodes = border
+    c = beef_consignment(8)
+    ref = await issue(nodes, c)
+    held = await nodes["RS-VET"].store.read(lambda conn: nodes["RS-VET"].store.issued(conn, ref))
+    cert = VC.read(parse_untrusted(VC.write(SPSCertificate.model_validate_json(held["data"]))))
+    notified = datetime.fromisoformat(cert.document.issue_date_time.date_time_string) + timedelta(hours=1)
+    ched = v.ched_for(cert, 99, notified)
+    ched.status = "REJECTED"
+    ched.part_two.decision, ched.part_two.reason = "NOT_ACCEPTABLE", "cold chain broken: 9 °C in the trailer"
+    await send_from(nodes["RS-VET"], CHED, CHED.write(ched), "ME", subject=c.ucr)
+    await settle()
+    answer = await lodge_and_cross(nodes, c)
+    [found] = answer["certificates"]
+    assert answer["release"] is False and found["rule"] == "CRT504" and found["certified"] == ched.reference
+    assert "not acceptable" in found["detail"]

@@ -25,7 +25,11 @@ A driver record's key is the node; its value is JSON, ``{"node": "RS",
 * ``send``: ``type``, ``to``, ``payload_b64``, ``subject``, ``correlation_id``, ``trigger``, ``as_is`` --
   a message a national system handed the node to send as it is (the UB player's steps);
 * ``issue``: ``to``, ``consignment``, ``type``, ``ref`` -- a certificate issued or a carnet registered
-  by an agency (``POST /issue``).
+  by an agency (``POST /issue``);
+* ``withdraw``: ``ref``, ``replace`` -- a certificate withdrawn (or replaced) by the agency that issued it
+  (``POST /issued/{ref}/withdraw``);
+* ``ched``: ``to``, ``certificate``, ``consignment``, ``decided`` -- a CHED entered by a veterinary
+  authority (``POST /ched``).
 
 :func:`driver_action` reads one back; ``seedsim trace replay --fresh`` hands it to a
 fresh node's ``redo`` (:mod:`seedsim.runners.traces.trace_redrive`).
@@ -41,7 +45,8 @@ from seedsim.core.topics import Topics
 from seedsim.core.transport import Record
 
 LODGE, DOCUMENT, EVENT, QUERY, SEND, ISSUE = "lodge", "document", "event", "query", "send", "issue"
-ACTIONS = (LODGE, DOCUMENT, EVENT, QUERY, SEND, ISSUE)
+WITHDRAW, CHED = "withdraw", "ched"
+ACTIONS = (LODGE, DOCUMENT, EVENT, QUERY, SEND, ISSUE, WITHDRAW, CHED)
 
 
 @dataclass(frozen=True)

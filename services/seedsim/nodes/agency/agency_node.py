@@ -76,7 +76,7 @@ from seedsim.messages.veterinary import (
 )
 from seedsim.nodes import refusal
 from seedsim.nodes.agency.agency_store import AgencyStore
-from seedsim.nodes.driver_records import ISSUE, DriverAction
+from seedsim.nodes.driver_records import CHED, ISSUE, WITHDRAW, DriverAction
 from seedsim.nodes.inbox_node import InboxNode, iso, now_utc
 from seedsim.nodes.refusal import Refusal, Why
 from seedsim.utility_blocks.node_plan import NodePlan
@@ -237,11 +237,20 @@ class AgencyNode(InboxNode):
         return answer
 
     def _issue_tx(
-        self, tx: Tx, doc: Any, to: str | None, consignment: str | None, correlation_id: str | None
+        self,
+        tx: Tx,
+        doc: Any,
+        to: str | None,
+        consignment: str | None,
+        correlation_id: str | None,
+        driven: bool = True,
     ) -> dict[str, Any]:
+        """Issue ``doc``; ``driven=False`` for a document another driven action issues (a replacement: its
+        ``withdraw`` record issues it again when re-driven)."""
         mt, ref = self.catalogue.by_name[ISSUES[self.kind]], certificate_ref(doc)
         document = base64.b64encode(mt.write(doc)).decode("ascii")
-        self.driven(tx, ISSUE, to=to, consignment=consignment, correlation_id=correlation_id, xml_b64=document)
+        if driven:
+            self.driven(tx, ISSUE, to=to, consignment=consignment, correlation_id=correlation_id, xml_b64=document)
         self.store.save_issued(
             tx,
             ref,
@@ -277,6 +286,7 @@ class AgencyNode(InboxNode):
         doc = SPSCertificate.model_validate_json(held["data"])
         if doc.document.status_code == WITHDRAWN:
             return {"withdrawn": ref, "repeat": True}
+        self.driven(tx, WITHDRAW, ref=ref, replace=replace)
         out: dict[str, Any] = {"withdrawn": ref}
         new = None
         if replace:
@@ -292,7 +302,7 @@ class AgencyNode(InboxNode):
             env = self.send(tx, mt, mt.write(doc), held["sent_to"], subject=held["consignment"] or ref)
             out.update(message_id=env.id, sent_to=held["sent_to"])
         if new is not None:
-            sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None)
+            sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None, driven=False)
             out["replacement_message_id"] = sent.get("message_id")
         return out
 
@@ -302,6 +312,7 @@ class AgencyNode(InboxNode):
         doc = CertificateOfPharmaceuticalProduct.model_validate_json(held["data"])
         if doc.status == "WITHDRAWN":
             return {"withdrawn": ref, "repeat": True}
+        self.driven(tx, WITHDRAW, ref=ref, replace=replace)
         out: dict[str, Any] = {"withdrawn": ref}
         withdrawn = doc.model_copy(update={"status": "WITHDRAWN"})
         self.store.save_issued(
@@ -313,7 +324,7 @@ class AgencyNode(InboxNode):
         if replace:
             new = doc.model_copy(update={"number": f"{ref}-R{self.rng.randint(1, 99)}"})
             out["replaced_by"] = new.number
-            sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None)
+            sent = self._issue_tx(tx, new, held["sent_to"], held["consignment"], None, driven=False)
             out["replacement_message_id"] = sent.get("message_id")
         return out
 
@@ -335,6 +346,7 @@ class AgencyNode(InboxNode):
                     certificate,
                 ),
             )
+        self.driven(tx, CHED, to=to, certificate=certificate, consignment=consignment, decided=decided)
         cert = SPSCertificate.model_validate_json(held["data"])
         ched = ched_for(cert, self.rng.randint(1, 9_999_999), now_utc().replace(microsecond=0), decided)
         mt = COMMON_HEALTH_ENTRY_DOCUMENT
@@ -343,7 +355,13 @@ class AgencyNode(InboxNode):
         return {"issued": ched.reference, "type": mt.name, "message_id": env.id, "sent_to": to}
 
     async def redo(self, action: DriverAction) -> dict[str, Any]:
-        """Issue again the document a driver record holds (same document, new message id); else as any node."""
+        """Issue again the document a driver record holds (same document, new message id), withdraw again and enter
+        the CHED again as recorded; else as any node."""
+        if action.action == WITHDRAW:
+            return await self.withdraw(str(action.args["ref"]), bool(action.args.get("replace")))
+        if action.action == CHED:
+            to, certificate = str(action.args["to"]), str(action.args["certificate"])
+            return await self.issue_ched(to, certificate, action.text("consignment"), bool(action.args.get("decided")))
         if action.action != ISSUE:
             return await super().redo(action)
         mt = self.catalogue.by_name[ISSUES[self.kind]]

@@ -12,7 +12,9 @@ before release, :func:`check` compares what the import declaration declares with
 * **CRT502** -- every such certificate held was withdrawn by its authority (revoked, or replaced
   by one that has not arrived);
 * **CRT503** -- the certificate does not cover what is declared: a commodity code it does not
-  name, a net quantity that differs by more than the node's mass tolerance, another consignor.
+  name, a net quantity that differs by more than the node's mass tolerance, another consignor;
+* **CRT504** -- a CHED the border control post sent for the consignment refuses it (Part II not
+  acceptable, or the CHED rejected or cancelled). A CHED is not required; one held is obeyed.
 
 Each is an alert (kind ``certificate``) with its rule id, in the store and as an interop ``alert``
 record, next to the matching alerts; the entry's answer says ``release: false`` and why. eTIR's
@@ -47,7 +49,14 @@ from seedsim.messages.pharmaceutical import (
     CertificateOfPharmaceuticalProduct,
 )
 from seedsim.messages.phyto import SPSCertificate
-from seedsim.messages.veterinary import ANIMAL_CHAPTERS, VETERINARY_CERTIFICATE, WITHDRAWN, replaced_by
+from seedsim.messages.veterinary import (
+    ANIMAL_CHAPTERS,
+    COMMON_HEALTH_ENTRY_DOCUMENT,
+    VETERINARY_CERTIFICATE,
+    WITHDRAWN,
+    CommonHealthEntryDocument,
+    replaced_by,
+)
 from seedsim.nodes.customs.customs_store import CustomsStore
 from seedsim.nodes.inbox_node import iso
 
@@ -66,8 +75,11 @@ WITHDRAWN_ONLY = LinkRule("CRT502", 502, "the consignment's certificate was with
 MISMATCH = LinkRule(
     "CRT503", 503, "the certificate does not cover what is declared: commodity code, net quantity or consignor"
 )
+REFUSED = LinkRule(
+    "CRT504", 504, "the border control post's CHED refuses the consignment (Part II not acceptable, or rejected)"
+)
 #: the rules of the certificate link, checked at ENTRY before release
-LINK_RULES = [MISSING, WITHDRAWN_ONLY, MISMATCH]
+LINK_RULES = [MISSING, WITHDRAWN_ONLY, MISMATCH, REFUSED]
 
 
 @dataclass(frozen=True)
@@ -131,13 +143,35 @@ REQUIREMENTS = {
 }
 
 
+def ched_certified(ched: CommonHealthEntryDocument) -> Certified:
+    """A CHED: active while the border control post has not refused the consignment (Part II, status)."""
+    lines = ched.part_one.commodities
+    refused = ched.status in ("REJECTED", "CANCELLED") or (
+        ched.part_two is not None and ched.part_two.decision == "NOT_ACCEPTABLE"
+    )
+    return Certified(
+        ref=ched.reference,
+        active=not refused,
+        consignor=ched.part_one.consignor.name,
+        commodity_codes=[line.cn_code for line in lines],
+        net_kg=str(sum((line.net_weight_kg for line in lines), Decimal(0))),
+    )
+
+
+#: how each certificate type customs keeps is read: the required ones, and the CHED (checked when held)
+READERS: dict[str, Callable[[Any], Certified]] = {
+    **{name: req.read for name, req in REQUIREMENTS.items()},
+    COMMON_HEALTH_ENTRY_DOCUMENT.name: ched_certified,
+}
+
+
 def is_certificate(message_type: str) -> bool:
-    return message_type in REQUIREMENTS
+    return message_type in READERS
 
 
 def receive(store: CustomsStore, tx: Tx, message_type: str, doc: Any, ucr: str | None, sender: str, at: str) -> None:
     """Keep a certificate an agency sent for consignment ``ucr`` (a withdrawal replaces what was held)."""
-    certified = REQUIREMENTS[message_type].read(doc)
+    certified = READERS[message_type](doc)
     store.save_certificate(tx, message_type, certified.ref, ucr, sender, json.dumps(asdict(certified)), at)
 
 
@@ -210,6 +244,18 @@ def check(
         found += [
             replace(f, sender=senders.get(active[-1].ref)) for f in _mismatches(d, items, active[-1], tolerance_pct)
         ]
+    for row in held:  # a CHED held is the border control post's decision: a refusal stops release
+        if row["type"] == COMMON_HEALTH_ENTRY_DOCUMENT.name and not json.loads(row["facts"])["active"]:
+            needed = True
+            found.append(
+                Finding(
+                    REFUSED,
+                    COMMON_HEALTH_ENTRY_DOCUMENT.name,
+                    f"CHED {row['ref']}: the border control post found the consignment not acceptable",
+                    row["ref"],
+                    sender=row["sender"],
+                )
+            )
     return found if needed else None
 
 

@@ -7,7 +7,7 @@ on the in-process bus, over Kafka or against nodes elsewhere.
 Alerts are of two kinds, with a stage each: risk alerts (``risk_alert``) on
 pre-arrival or exit data, before the truck arrives (rule = a risk profile id),
 and entry alerts (``alert``): matching (rules M00-M06) and the certificate
-link's (CRT501-CRT503). ``alerts`` counts the entry kind, ``risk_alerts`` the
+link's (CRT501-CRT504). ``alerts`` counts the entry kind, ``risk_alerts`` the
 risk kind; ``alerts_by_rule`` takes either.
 """
 
