@@ -94,6 +94,17 @@ NodeKeys = Annotated[
         show_default=False,
     ),
 ]
+CodeLists = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--code-list",
+        envvar="SEEDSIM_CODE_LISTS",
+        callback=preflight.code_lists,
+        help="A national code list file (repeatable): codes this node accepts beyond one of the shipped lists, "
+        "named in its '# extends: <list id>' line (see the README's Code lists). Default: the shipped lists alone.",
+        show_default=False,
+    ),
+]
 #: where a node on Kafka without a trust list keeps the development keys (beside its database)
 DEV_KEYS = Path("var") / "keys"
 
@@ -128,6 +139,7 @@ def node(
     trust_list: TrustListOption = None,
     signing_key: SigningKey = None,
     clock_skew: ClockSkew = "5m",
+    code_list: CodeLists = None,
     verbose: Verbose = False,
 ) -> int:
     """Run one customs node: its HTTP API and the worker that reads its inbox."""
@@ -141,7 +153,14 @@ def node(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     )
     folder = _keys_folder(keys, trust_list)
-    config = _config(NodeConfig, node=country, national_schema=national_schema, crossings=DEMO_CROSSINGS, **shared)
+    config = _config(
+        NodeConfig,
+        node=country,
+        national_schema=national_schema,
+        crossings=DEMO_CROSSINGS,
+        code_lists=code_list or [],
+        **shared,
+    )
     what = f"customs node {config.node}"
     return _serve(config, lambda c: create_app(make_customs_node(c)), what, db is None, folder)
 
@@ -169,6 +188,7 @@ def agency(
     trust_list: TrustListOption = None,
     signing_key: SigningKey = None,
     clock_skew: ClockSkew = "5m",
+    code_list: CodeLists = None,
     verbose: Verbose = False,
 ) -> int:
     """Run one border-agency node (plant protection, chamber of commerce, TIR guarantee chain, tax)."""
@@ -181,7 +201,7 @@ def agency(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     )
     folder = _keys_folder(keys, trust_list)
-    config = _config(AgencyConfig, node=id, **shared)
+    config = _config(AgencyConfig, node=id, code_lists=code_list or [], **shared)
     return _serve(config, lambda c: create_app(make_agency_node(c)), f"agency node {config.node}", db is None, folder)
 
 
