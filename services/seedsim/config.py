@@ -95,6 +95,12 @@ class ServiceConfig(BaseModel):
     signing: bool = Field(
         True, description="False: sign and verify nothing; refused outside the in-process bus (the signing benchmark)"
     )
+    code_lists: list[Path] = Field(
+        default_factory=list,
+        description="national code list files: each adds codes to one shipped list ('# extends: <list id>', "
+        "see seedsim.core.codes), accepted by this node only; none = the international lists alone",
+    )
+
     worker: int = Field(
         0, ge=0, description="which of the node's worker processes this is (seedsim node --workers); they share db"
     )
@@ -137,6 +143,15 @@ class ServiceConfig(BaseModel):
         if self.signing_key is not None and self.trust_list is None:
             raise ValueError("a signing key needs the trust list that names it: give trust_list too")
         return self
+
+    @model_validator(mode="after")
+    def _code_lists_readable(self) -> ServiceConfig:
+        self.national_codes()  # a CodeListError (a ValueError) names the file and what to put right
+        return self
+
+    def national_codes(self) -> dict[str, frozenset[str]]:
+        """The codes this node accepts beyond the shipped lists, by the id of the list they extend."""
+        return codes.national_codes(self.code_lists)
 
     @model_validator(mode="after")
     def _credentials_fit(self) -> ServiceConfig:

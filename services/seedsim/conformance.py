@@ -19,7 +19,7 @@ from __future__ import annotations
 import glob
 import json
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
@@ -115,13 +115,17 @@ def validate_document(
 
 
 def lodging_check(
-    data: bytes, national_schema: str, node_country: str, limits: XmlLimits = XmlLimits()
+    data: bytes,
+    national_schema: str,
+    node_country: str,
+    limits: XmlLimits = XmlLimits(),
+    national_codes: Mapping[str, frozenset[str]] | None = None,
 ) -> tuple[ValidationReport, Declaration | None]:
     """What a customs node's lodging desk finds wrong in a declaration on its own: hardened parse, the national
     schema, and the lodging rules (``LODGING_RULES``: the declaration rules, and that it is ``node_country``'s to
     register). A change (FunctionCode 13) is judged by the rules only once merged into the declaration it amends,
-    which the node holds: here, by its schema alone."""
-    ctx = RuleContext(node_country=node_country)
+    which the node holds: here, by its schema alone. ``national_codes``: the node's codes beyond the shipped lists."""
+    ctx = RuleContext(node_country=node_country, national_codes=national_codes or {})
     report, d, _root = check_bytes(data, limits, national_schema, read_declaration, None, ctx, "declaration")
     # a model read past schema errors may be partial: rules still report what they can, then we stop
     if d is not None and getattr(d, "function_code", None) != codes.FUNCTION_CHANGE:

@@ -126,6 +126,21 @@ def test_the_installed_package_runs_from_its_own_data(venv: Path, elsewhere: Pat
     assert not data_root.is_relative_to(REPO)
 
 
+def test_the_installed_package_reads_its_code_lists_from_its_own_data(venv: Path, elsewhere: Path):
+    """Every code list the rules check is in the wheel and read from the installed package, not the checkout."""
+    script = (
+        "from seedsim.core import codes, shipped_data as d; "
+        "print(d.CODE_LIST_DIR); print(*(f'{i}={len(codes.code_list(i))}' for i in codes.SHIPPED_LISTS))"
+    )
+    run = subprocess.run(
+        [str(venv / "python"), "-c", script], cwd=elsewhere, env=user_env(), capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    folder, sizes = run.stdout.splitlines()
+    assert "site-packages" in Path(folder).parts and not Path(folder).is_relative_to(REPO), folder
+    assert "unece-rec20-units=1827" in sizes.split() and "unece-rec19-transport-modes=10" in sizes.split(), sizes
+
+
 def test_validate_an_example_from_another_directory(venv: Path, elsewhere: Path):
     shutil.copy(EXAMPLES / "valid" / "exportdata-1.xml", elsewhere)
     proc = seedsim(venv, elsewhere, "validate", "exportdata-1.xml")

@@ -124,7 +124,7 @@ CASH_CASES = {
         "/CashDeclaration/Transport/ArrivalDate",
     ),
     "CSH108": (
-        lambda d: d.model_copy(update={"transport": d.transport.model_copy(update={"mode_code": "6"})}),
+        lambda d: d.model_copy(update={"transport": d.transport.model_copy(update={"mode_code": "10"})}),
         "/CashDeclaration/Transport/ModeCode",
     ),
     "CSH109": (

@@ -165,6 +165,17 @@ def malformed_list(value: str) -> str:
     return value
 
 
+def code_lists(value: list[Path] | None) -> list[Path] | None:
+    """National code list files (``--code-list``): each readable, and extending a shipped list."""
+    from seedsim.core.codes import CodeListError, national_codes
+
+    try:
+        national_codes(value or [])
+    except CodeListError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 def national_schema(value: str) -> str:
     """An XSD file: a path under the shipped ``schemas/`` folder, or a file of one's own (made absolute)."""
     from seedsim.core.validation import compiled_schema

@@ -160,6 +160,17 @@ ListenFd = Annotated[
         show_default=False,
     ),
 ]
+CodeLists = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--code-list",
+        envvar="SEEDSIM_CODE_LISTS",
+        callback=preflight.code_lists,
+        help="A national code list file (repeatable): codes this node accepts beyond one of the shipped lists, "
+        "named in its '# extends: <list id>' line (see the README's Code lists). Default: the shipped lists alone.",
+        show_default=False,
+    ),
+]
 #: where a node on Kafka without a trust list keeps the development keys (beside its database)
 DEV_KEYS = Path("var") / "keys"
 
@@ -201,6 +212,7 @@ def node(
     message_log_retention: MessageLogRetention = "7d",
     purge_every: PurgeEvery = "60s",
     consignment_retention: ConsignmentRetention = None,
+    code_list: CodeLists = None,
     verbose: Verbose = False,
 ) -> int:
     """Run one customs node: its HTTP API and the worker that reads its inbox."""
@@ -221,7 +233,13 @@ def node(
     if consignment_retention is not None:
         shared["consignment_retention_s"] = preflight.duration_seconds(consignment_retention)
     config = _config(
-        NodeConfig, node=country, national_schema=national_schema, crossings=NODE_CROSSINGS, worker=worker, **shared
+        NodeConfig,
+        node=country,
+        national_schema=national_schema,
+        crossings=NODE_CROSSINGS,
+        worker=worker,
+        code_lists=code_list or [],
+        **shared,
     )
     what = f"customs node {config.node}"
     team = WorkerTeam(workers if worker == 0 else 1, listen_fd)
@@ -254,6 +272,7 @@ def agency(
     idempotency_window: IdempotencyWindow = "7d",
     message_log_retention: MessageLogRetention = "7d",
     purge_every: PurgeEvery = "60s",
+    code_list: CodeLists = None,
     verbose: Verbose = False,
 ) -> int:
     """Run one border-agency node (plant protection, chamber of commerce, TIR guarantee chain, tax)."""
@@ -266,7 +285,7 @@ def agency(
         kafka, login, port, host, db, partners, topic_prefix, trust_list, signing_key, clock_skew
     ) | _retention_settings(idempotency_window, message_log_retention, purge_every)
     folder = _keys_folder(keys, trust_list)
-    config = _config(AgencyConfig, node=id, **shared)
+    config = _config(AgencyConfig, node=id, code_lists=code_list or [], **shared)
     return _serve(config, lambda c: create_app(make_agency_node(c)), f"agency node {config.node}", db is None, folder)
 
 

@@ -1,20 +1,185 @@
 """Code lists: the one place where the codes a node accepts are defined.
 
-ISO 3166-1 alpha-2 and ISO 4217 come from ``pycountry`` (which ships the
-Debian iso-codes tables), so they follow the published standards rather than a
-hand-typed copy. ``XK`` (Kosovo) is a user-assigned ISO 3166 code, not in the
-standard list, but it is the code the EU and CEFTA customs administrations use,
-so SEED+ nodes must accept it.
+Each list a rule checks is a data file in ``schemas/code-lists/`` (shipped in the
+wheel as ``seedsim/schemas/code-lists``), named by its id: a few ``# key: value``
+lines say which published list it is (``title``), who publishes it and which
+machine-readable copy the file was made from (``source``), its edition
+(``version``), where to read it (``url``) and whether the file holds all of it
+(``complete``); then CSV rows of ``code,name`` (and, for some lists, more columns).
+:func:`code_list` reads one; :data:`SHIPPED_LISTS` names them all.
+
+ISO 3166-1 holds ``XK`` (Kosovo) beside the officially assigned codes: a
+user-assigned code, not in the standard, but the one the EU, CEFTA and the SEED+
+administrations use, so nodes must accept it (its row says so).
+
+A national profile may use codes beyond an international list (national
+identification types, a national country group...). Those are not written here:
+a node is given national code list files (``code_lists`` in its configuration),
+each in the same format with ``# extends: <list id>``; :func:`national_codes`
+reads them and the rules accept their codes on that node only (through
+:class:`seedsim.core.validation.RuleContext`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from functools import lru_cache
+import csv
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+from pathlib import Path
 
 import pycountry
 
+from seedsim.core.shipped_data import CODE_LIST_DIR
 from seedsim.core.validation import Issue
+
+#: the shipped lists' ids (each is ``schemas/code-lists/<id>.csv``)
+COUNTRY_LIST = "iso-3166-1-alpha-2"
+CURRENCY_LIST = "iso-4217"
+TRANSPORT_MODE_LIST = "unece-rec19-transport-modes"
+UNIT_LIST = "unece-rec20-units"
+PACKAGE_LIST = "unece-rec21-package-types"
+DOCUMENT_LIST = "untdid-1001-document-names"
+INCOTERMS_LIST = "incoterms-2020"
+TRANSPORT_MEANS_ID_LIST = "eu-transport-means-id-types"
+PHYTO_STATUS_LIST = "ephyto-certificate-status"
+SHIPPED_LISTS: tuple[str, ...] = (
+    COUNTRY_LIST,
+    CURRENCY_LIST,
+    TRANSPORT_MODE_LIST,
+    UNIT_LIST,
+    PACKAGE_LIST,
+    DOCUMENT_LIST,
+    INCOTERMS_LIST,
+    TRANSPORT_MEANS_ID_LIST,
+    PHYTO_STATUS_LIST,
+)
+#: what a shipped list's header must say; a national list says ``extends`` and ``source``
+REQUIRED_KEYS = ("id", "title", "source", "version", "url", "complete")
+
+
+class CodeListError(ValueError):
+    """A code list file that cannot be read: the message names the file and what to put right."""
+
+
+@dataclass(frozen=True)
+class CodeList:
+    """One code list: its codes with their names, and where it comes from."""
+
+    id: str
+    title: str
+    source: str
+    version: str
+    url: str
+    complete: str
+    names: Mapping[str, str]
+    #: the shipped list a national list adds codes to (None for a shipped list)
+    extends: str | None = None
+    notes: tuple[str, ...] = field(default=())
+    #: any further columns, by code (e.g. a unit's status, a currency's numeric code)
+    columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.names
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+
+def read_code_list(path: Path) -> CodeList:
+    """The code list in ``path``: ``# key: value`` header lines, then CSV with a ``code`` and a ``name`` column."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise CodeListError(f"no code list file {path}: give an existing file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CodeListError(f"cannot read the code list {path}: {exc}") from None
+    header: dict[str, str] = {}
+    notes: list[str] = []
+    body: list[str] = []
+    for line in lines:
+        if line.startswith("#") and not body:
+            key, sep, value = line[1:].partition(":")
+            if not sep:
+                raise CodeListError(f"{path}: header line {line!r} is not '# key: value'")
+            if key.strip() == "note":
+                notes.append(value.strip())
+            else:
+                header[key.strip()] = value.strip()
+        elif line.strip():
+            body.append(line)
+    reader = csv.DictReader(body)
+    rows = list(reader)
+    if not rows or "code" not in (reader.fieldnames or ()):
+        raise CodeListError(
+            f"{path}: after the '# key: value' lines, give a CSV header 'code,name' and one row per code"
+        )
+    names: dict[str, str] = {}
+    columns: dict[str, dict[str, str]] = {}
+    for pos, row in enumerate(rows, 2):
+        code = (row.get("code") or "").strip()
+        if not code:
+            raise CodeListError(f"{path}: row {pos} of the CSV has no code")
+        if code in names:
+            raise CodeListError(f"{path}: code {code!r} is listed twice")
+        names[code] = (row.get("name") or "").strip()
+        more = {k: v for k, v in row.items() if k not in ("code", "name") and k is not None and v}
+        if more:
+            columns[code] = more
+    return CodeList(
+        id=header.get("id", path.stem),
+        title=header.get("title", path.stem),
+        source=header.get("source", ""),
+        version=header.get("version", ""),
+        url=header.get("url", ""),
+        complete=header.get("complete", ""),
+        names=names,
+        extends=header.get("extends"),
+        notes=tuple(notes),
+        columns=columns,
+    )
+
+
+@cache
+def code_list(list_id: str) -> CodeList:
+    """The shipped list ``list_id`` (one of :data:`SHIPPED_LISTS`), read once."""
+    if list_id not in SHIPPED_LISTS:
+        raise KeyError(f"no shipped code list {list_id!r}: the lists are {', '.join(SHIPPED_LISTS)}")
+    path = CODE_LIST_DIR / f"{list_id}.csv"
+    found = read_code_list(path)
+    missing = [k for k in REQUIRED_KEYS if not getattr(found, k)]
+    if missing or found.id != list_id:
+        raise CodeListError(f"{path}: the header must say {', '.join(REQUIRED_KEYS)} (id {list_id}); missing {missing}")
+    return found
+
+
+def national_codes(paths: Iterable[Path | str]) -> dict[str, frozenset[str]]:
+    """The codes a node accepts beyond the shipped lists, by the id of the list they extend: each file is a
+    code list whose header says ``# extends: <shipped list id>`` and ``# source:`` (who publishes the codes)."""
+    extra: dict[str, set[str]] = {}
+    for given in paths:
+        path = Path(given)
+        found = read_code_list(path)
+        if found.extends not in SHIPPED_LISTS:
+            said = (
+                f"'# extends: {found.extends}' names no shipped list"
+                if found.extends
+                else "it has no '# extends:' line"
+            )
+            raise CodeListError(f"{path}: {said}; a national code list extends one of {', '.join(SHIPPED_LISTS)}")
+        if not found.source:
+            raise CodeListError(f"{path}: say who publishes these codes in a '# source:' line")
+        extra.setdefault(found.extends, set()).update(found.names)
+    return {list_id: frozenset(found_codes) for list_id, found_codes in extra.items()}
+
+
+def accepts(list_id: str, code: str, national: Mapping[str, frozenset[str]] | None = None) -> bool:
+    """Whether ``code`` is in the shipped list ``list_id`` or in a node's national extension of it."""
+    return code in code_list(list_id) or (national is not None and code in national.get(list_id, ()))
+
 
 #: User-assigned alpha-2 codes in customs use beside ISO 3166-1 proper.
 USER_ASSIGNED_COUNTRIES: dict[str, str] = {"XK": "Kosovo"}
@@ -22,32 +187,11 @@ USER_ASSIGNED_COUNTRIES: dict[str, str] = {"XK": "Kosovo"}
 #: The SEED+ administrations (CEFTA Additional Protocol 5).
 SEED_COUNTRIES: tuple[str, ...] = ("AL", "BA", "ME", "MK", "RS", "XK")
 
-#: UN/ECE Recommendation 19 mode of transport codes (WCO DE 7/4 ModeCode).
-TRANSPORT_MODES: dict[str, str] = {
-    "0": "Mode of transport not specified",
-    "1": "Maritime transport",
-    "2": "Rail transport",
-    "3": "Road transport",
-    "4": "Air transport",
-    "5": "Mail",
-    "7": "Fixed transport installations",
-    "8": "Inland water transport",
-    "9": "Mode of transport not known",
-}
+#: UN/ECE Recommendation 19 mode of transport codes (WCO DE 7/4 ModeCode): all ten, 0 to 9.
+TRANSPORT_MODES: Mapping[str, str] = code_list(TRANSPORT_MODE_LIST).names
 
 #: Means of transport identification type (EU/WCO DE 7/7, 7/14 type codes).
-TRANSPORT_MEANS_ID_TYPES: dict[str, str] = {
-    "10": "IMO ship identification number",
-    "11": "Name of the sea-going vessel",
-    "20": "Wagon number",
-    "21": "Train number",
-    "30": "Registration number of the road vehicle",
-    "31": "Registration number of the road trailer",
-    "40": "IATA flight number",
-    "41": "Registration number of the aircraft",
-    "80": "European Vessel Identification Number (ENI code)",
-    "81": "Name of the inland waterways vessel",
-}
+TRANSPORT_MEANS_ID_TYPES: Mapping[str, str] = code_list(TRANSPORT_MEANS_ID_LIST).names
 
 #: Declaration/FunctionCode (UN/EDIFACT 1225 message function code), as used by WCO DM.
 FUNCTION_ORIGINAL = "9"
@@ -73,7 +217,7 @@ COMMODITY_CODE_TYPES = ("HS", "TSP")
 @lru_cache(maxsize=1)
 def countries() -> frozenset[str]:
     """Every alpha-2 code a node accepts: ISO 3166-1 plus the user-assigned ones above."""
-    return frozenset(c.alpha_2 for c in pycountry.countries) | frozenset(USER_ASSIGNED_COUNTRIES)
+    return frozenset(code_list(COUNTRY_LIST)) | frozenset(USER_ASSIGNED_COUNTRIES)
 
 
 @lru_cache(maxsize=1)
@@ -105,15 +249,14 @@ def is_hs_code(code: str) -> bool:
 
 @lru_cache(maxsize=1)
 def currencies() -> frozenset[str]:
-    """ISO 4217 alphabetic currency codes."""
-    return frozenset(c.alpha_3 for c in pycountry.currencies)
+    """ISO 4217 alphabetic currency codes (List One: the current ones)."""
+    return frozenset(code_list(CURRENCY_LIST))
 
 
 def country_name(code: str) -> str:
     if code in USER_ASSIGNED_COUNTRIES:
         return USER_ASSIGNED_COUNTRIES[code]
-    found = pycountry.countries.get(alpha_2=code)
-    return found.name if found else code
+    return code_list(COUNTRY_LIST).names.get(code, code)
 
 
 def country_code_issues(

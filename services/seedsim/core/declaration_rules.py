@@ -83,6 +83,7 @@ def country_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
         110,
         _country_fields(d),
         "not an ISO 3166-1 alpha-2 country code: use the 2-letter code, e.g. RS, ME, DE",
+        extra=ctx.national_codes.get(codes.COUNTRY_LIST, ()),
         severity=lenient_when_lodged("R101", ctx),
     )
 
@@ -97,9 +98,8 @@ def _amounts(d: Declaration) -> Iterator[tuple[str, str | None]]:
 
 @DECLARATION_RULES.rule("R102", 111, "Currencies are ISO 4217")
 def currencies(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
-    known = codes.currencies()
     for pointer, value in _amounts(d):
-        if value is not None and value not in known:
+        if value is not None and not codes.accepts(codes.CURRENCY_LIST, value, ctx.national_codes):
             yield Issue("R102", 111, "not an ISO 4217 currency code: use e.g. EUR, RSD, USD", pointer, value)
 
 
@@ -162,6 +162,13 @@ def totals(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
             )
 
 
+#: what R106 says of a mode of transport outside UN/ECE Recommendation 19 (which defines every digit, 0 to 9)
+TRANSPORT_MODE_MESSAGE = (
+    "not a UN/ECE Recommendation 19 mode of transport code: 0 not specified, 1 sea, 2 rail, 3 road, 4 air, 5 mail, "
+    "6 multimodal, 7 fixed installation, 8 inland water, 9 not applicable"
+)
+
+
 @DECLARATION_RULES.rule("R106", 115, "Transport codes are UN/ECE Rec. 19 modes and WCO means-of-transport id types")
 def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     means: list[tuple[str, BorderTransportMeans | TransportMeans | None]] = [
@@ -176,15 +183,17 @@ def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     for where, m in means:
         if m is None:
             continue
-        if m.mode_code is not None and m.mode_code not in codes.TRANSPORT_MODES:
+        if m.mode_code is not None and not codes.accepts(codes.TRANSPORT_MODE_LIST, m.mode_code, ctx.national_codes):
             yield Issue(
                 "R106",
                 115,
-                "not a UN/ECE Recommendation 19 mode of transport code (1 sea, 2 rail, 3 road, 4 air, ...)",
+                TRANSPORT_MODE_MESSAGE,
                 f"{where}/ModeCode",
                 m.mode_code,
             )
-        if m.identification_type_code is not None and m.identification_type_code not in codes.TRANSPORT_MEANS_ID_TYPES:
+        if m.identification_type_code is not None and not codes.accepts(
+            codes.TRANSPORT_MEANS_ID_LIST, m.identification_type_code, ctx.national_codes
+        ):
             yield Issue(
                 "R106",
                 115,

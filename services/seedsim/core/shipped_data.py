@@ -41,6 +41,8 @@ UB_SCHEMA = SCHEMA_DIR / "utility-block.schema.json"
 PROFILE_DIR = SCHEMA_DIR / "risk-profiles"
 PROFILE_SCHEMA = SCHEMA_DIR / "risk-profile.schema.json"
 SCENARIO_SCHEMA = SCHEMA_DIR / "scenario.schema.json"
+#: the code lists the rules check (ISO 3166, ISO 4217, UN/ECE Rec. 19/20/21, UNTDID 1001, Incoterms), one file each
+CODE_LIST_DIR = SCHEMA_DIR / "code-lists"
 
 #: the scenarios ``seedsim run NAME`` finds by name
 SCENARIO_DIR = DATA_ROOT / "scenarios"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from pathlib import Path
@@ -209,6 +209,8 @@ class RuleContext:
 
     node_country: str | None = None
     sender: str | None = None
+    #: the checking node's national codes beyond the shipped lists, by list id (seedsim.core.codes.national_codes)
+    national_codes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 class RuleSet:

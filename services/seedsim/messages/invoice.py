@@ -70,7 +70,7 @@ INVOICE_TYPE_CODES = {
     "751": "Invoice information for accounting purposes",
 }
 #: Incoterms 2020 rules (ICC); CII carries them in ApplicableTradeDeliveryTerms/DeliveryTypeCode.
-INCOTERMS = ("EXW", "FCA", "CPT", "CIP", "DAP", "DPU", "DDP", "FAS", "FOB", "CFR", "CIF")
+INCOTERMS = tuple(codes.code_list(codes.INCOTERMS_LIST))
 
 
 def _ram(alias: str, default: Any = None, **kw: Any) -> Any:

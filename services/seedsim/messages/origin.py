@@ -71,14 +71,12 @@ REASONS = {
     "ORI": "Reasonable doubt as to originating status",
     "OTH": "Reasonable doubt as to other requirements (e.g. direct transport)",
 }
-#: Documents asked for: UN/EDIFACT 1001 document name codes; ZZZ = mutually defined (supplier's declaration).
-DOCUMENT_TYPES = {
-    "380": "Commercial invoice",
-    "271": "Packing list",
-    "730": "Road consignment note",
-    "705": "Bill of lading",
-    "861": "Certificate of origin",
-    "ZZZ": "Other (described)",
+#: Documents asked for: any UN/EDIFACT 1001 document name code (the whole UNTDID list, see
+#: seedsim.core.codes), or ZZZ = mutually defined, described (e.g. the supplier's declaration).
+OTHER_DOCUMENT = "ZZZ"
+DOCUMENT_TYPES: dict[str, str] = {
+    **codes.code_list(codes.DOCUMENT_LIST).names,
+    OTHER_DOCUMENT: "Other (described)",
 }
 #: Result of verification (box 14; Article 32(5)).
 RESULTS = {
@@ -601,7 +599,8 @@ def rq_code_lists(r: OriginVerificationRequest, ctx: RuleContext) -> Iterator[Is
             yield Issue(
                 "ORG122",
                 113,
-                f"unknown document type: use a UN/EDIFACT 1001 code ({', '.join(DOCUMENT_TYPES)})",
+                "unknown document type: use a UNTDID 1001 document name code (e.g. 380 commercial invoice, "
+                "271 packing list, 861 certificate of origin), or ZZZ with a Description",
                 f"{pointer}/TypeCode",
                 doc.type_code,
             )

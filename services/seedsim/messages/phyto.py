@@ -47,10 +47,10 @@ UDT = "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:21"
 NSMAP = {"rsm": RSM, "ram": RAM, "udt": UDT}
 SCHEMA = "phyto/seedsim_sps_certificate.xsd"
 
-#: UN/EDIFACT 1001 document name codes used by ePhyto.
-CERTIFICATE_TYPES = {"851": "Phytosanitary certificate", "657": "Phytosanitary re-export certificate"}
-#: Certificate status (ePhyto SPSExchangedDocument/StatusCode).
-STATUSES = {"70": "Issued", "40": "Withdrawn (cancelled)"}
+#: The two UN/EDIFACT 1001 document name codes a phytosanitary certificate is (of the whole list in seedsim.core.codes).
+CERTIFICATE_TYPES = {code: codes.code_list(codes.DOCUMENT_LIST).names[code] for code in ("851", "657")}
+#: Certificate status (ePhyto SPSExchangedDocument/StatusCode), from its code list file.
+STATUSES = codes.code_list(codes.PHYTO_STATUS_LIST).names
 #: Treatment types (seedsim abbreviations after the IPPC harmonized treatment types; ZZZ = stated in the characteristics).
 TREATMENT_TYPES = {
     "FUM": "Fumigation",

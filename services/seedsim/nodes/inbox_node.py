@@ -57,9 +57,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 from typing import Any
 
 from seedsim.conformance import Desk, DocumentReport, sender_of, unknown_document, validate_document
@@ -253,6 +254,8 @@ class InboxNode:
     agency_name = "seedsim node"
     #: the Utility Block plan (seedsim.utility_blocks.node_plan.NodePlan); None = no data-set rules
     plan: Any = None
+    #: national codes this node accepts beyond the shipped code lists (ServiceConfig.code_lists), by list id
+    national_codes: Mapping[str, frozenset[str]] = MappingProxyType({})
 
     def __init__(
         self,
@@ -624,7 +627,7 @@ class InboxNode:
     ) -> tuple[list[Issue], Any]:
         """What the inbox finds wrong in ``payload`` read as ``mt`` from ``sender``: hardened parse, XSD, business
         rules with the sender known, then the Utility Block data set. Returns the issues and the document read."""
-        ctx = RuleContext(node_country=self.country, sender=sender)
+        ctx = RuleContext(node_country=self.country, sender=sender, national_codes=self.national_codes)
         report, doc, root = check_bytes(payload, self.limits, mt.schema, mt.read, mt.rules, ctx, mt.name)
         issues = list(report.issues)
         if root is not None and self.plan is not None:

@@ -145,6 +145,7 @@ class AgencyNode(InboxNode):
         self.agency_name = f"{DESCRIPTIONS[self.kind]} {config.country}"
         self.rng = random.Random(config.seed)
         self.plan = NodePlan.load(config.node, config.utility_blocks)
+        self.national_codes = config.national_codes()
 
     def accepts(self, sender: str) -> bool:
         return self.config.is_partner(sender)

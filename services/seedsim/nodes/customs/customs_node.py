@@ -170,6 +170,7 @@ class CustomsNode(InboxNode):
         self.tolerances = effective_tolerances(config.tolerances)
         self.risk_profiles = risk.load(config.risk_profiles)
         self.plan = NodePlan.load(config.node, config.utility_blocks)
+        self.national_codes = config.national_codes()
 
     async def purge_records(self, now: datetime) -> dict[str, int]:
         """The consignments nothing happened to for longer than the consignment retention (none set: kept)."""
@@ -223,7 +224,7 @@ class CustomsNode(InboxNode):
 
         Business rules judge a whole declaration: an original as lodged, a change (FunctionCode 13) once merged into
         the declaration it amends (:meth:`_against_held`)."""
-        return lodging_check(data, self.config.national_schema, self.node, self.limits)
+        return lodging_check(data, self.config.national_schema, self.node, self.limits, self.national_codes)
 
     def _against_held(self, tx: Tx, d: Declaration, report: ValidationReport) -> Held | None:
         """What lodging ``d`` would do to the declarations this node holds, read only: a change (FunctionCode 13)
@@ -273,7 +274,7 @@ class CustomsNode(InboxNode):
                 }
             ),
         )
-        report.extend(LODGING_RULES.run(new, RuleContext(node_country=self.node)))
+        report.extend(LODGING_RULES.run(new, RuleContext(node_country=self.node, national_codes=self.national_codes)))
         return Held(held, "amended", new) if report.ok else None
 
     async def lodging_report(self, data: bytes) -> DocumentReport:
@@ -369,7 +370,14 @@ class CustomsNode(InboxNode):
         mt, why_not = documents.lodgeable_type(root, self.catalogue)
         if mt is None:
             return ValidationReport([why_not] if why_not else []), None, None
-        report, model = check(root, mt.schema, mt.read, mt.rules, RuleContext(node_country=self.node), mt.name)
+        report, model = check(
+            root,
+            mt.schema,
+            mt.read,
+            mt.rules,
+            RuleContext(node_country=self.node, national_codes=self.national_codes),
+            mt.name,
+        )
         return report, mt, model
 
     def _lodge_document_tx(
