@@ -24,7 +24,12 @@ and the verdict: **flat** when the peak is under 200 MB and the RSS after warm-u
 than 10% of the warm-up figure (``--growth-mb`` overrides the allowance) to the end.
 
 Run: ``.venv/bin/python tests/benchmarks/bench_soak.py [--messages 1000000] [--retention 30s] [--json out.json]``.
-At about 1,000 messages/s on a 2-core machine the default takes 15-20 minutes; ``--messages 100000`` takes 2-3.
+At about 1,000 messages/s on an idle 2-core machine the default takes 15-20 minutes; ``--messages 100000`` 2-3.
+
+Figures (2026-11-30, 2 cores shared with other runs, load average 13-22, so messages/s is the load's, not the
+node's): 100,000 messages, retention 30 s (consignments kept): RSS 70.0 MB before the first message, 80.0 MB at
+10%, 80.1 MB at the end, peak 80.1 MB, +0.1 MB after warm-up; 55 messages/s; database 115 MB (the consignments).
+20,000 messages with ``--consignment-retention 30s``: peak 80.2 MB, +0.1 MB after warm-up; 114 messages/s.
 """
 
 from __future__ import annotations
