@@ -201,3 +201,25 @@ def test_a_national_list_that_cannot_serve_says_what_to_put_right(tmp_path, text
 def test_a_missing_national_list_is_named(tmp_path):
     with pytest.raises(codes.CodeListError, match="no code list file .*nowhere.csv: give an existing file"):
         codes.national_codes([tmp_path / "nowhere.csv"])
+
+
+def test_every_rule_on_a_mode_of_transport_takes_the_nodes_national_subdivisions():
+    """Rec. 19 leaves a second digit to national subdivisions: a node given them accepts them in every family."""
+    from seedsim.messages import fiscal, origin
+
+    national = {codes.TRANSPORT_MODE_LIST: frozenset({"31"})}
+    cert = phyto.PHYTOSANITARY_CERTIFICATE.generate(random.Random(3))
+    cert.consignment.conveyances[0].mode_code = "31"
+    cash = fiscal.CASH_DECLARATION.generate(random.Random(3))
+    cash = cash.model_copy(update={"transport": cash.transport.model_copy(update={"mode_code": "31"})})
+    coo = origin.CERTIFICATE_OF_ORIGIN.generate(random.Random(3))
+    coo.transport_details.mode_code = "31"
+    for rules, doc, rule in (
+        (phyto.RULES, cert, "PHY106"),
+        (fiscal.CASH_DECLARATION.rules, cash, "CSH108"),
+        (origin.CERTIFICATE_OF_ORIGIN.rules, coo, "ORG103"),
+        (DECLARATION_RULES, _with_mode(_declaration(), "31"), "R106"),
+    ):
+        refused = [i for i in rules.run(doc, RuleContext(sender="RS")) if i.rule == rule]
+        assert [i.value for i in refused] == ["31"], rule
+        assert [i for i in rules.run(doc, RuleContext(sender="RS", national_codes=national)) if i.rule == rule] == []

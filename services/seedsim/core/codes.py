@@ -190,6 +190,12 @@ SEED_COUNTRIES: tuple[str, ...] = ("AL", "BA", "ME", "MK", "RS", "XK")
 #: UN/ECE Recommendation 19 mode of transport codes (WCO DE 7/4 ModeCode): all ten, 0 to 9.
 TRANSPORT_MODES: Mapping[str, str] = code_list(TRANSPORT_MODE_LIST).names
 
+#: what every rule says of a mode of transport outside UN/ECE Recommendation 19 (which defines every digit)
+TRANSPORT_MODE_MESSAGE = (
+    "not a UN/ECE Recommendation 19 mode of transport code: 0 not specified, 1 sea, 2 rail, 3 road, 4 air, 5 mail, "
+    "6 multimodal, 7 fixed installation, 8 inland water, 9 not applicable"
+)
+
 #: Means of transport identification type (EU/WCO DE 7/7, 7/14 type codes).
 TRANSPORT_MEANS_ID_TYPES: Mapping[str, str] = code_list(TRANSPORT_MEANS_ID_LIST).names
 

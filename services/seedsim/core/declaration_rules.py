@@ -162,13 +162,6 @@ def totals(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
             )
 
 
-#: what R106 says of a mode of transport outside UN/ECE Recommendation 19 (which defines every digit, 0 to 9)
-TRANSPORT_MODE_MESSAGE = (
-    "not a UN/ECE Recommendation 19 mode of transport code: 0 not specified, 1 sea, 2 rail, 3 road, 4 air, 5 mail, "
-    "6 multimodal, 7 fixed installation, 8 inland water, 9 not applicable"
-)
-
-
 @DECLARATION_RULES.rule("R106", 115, "Transport codes are UN/ECE Rec. 19 modes and WCO means-of-transport id types")
 def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
     means: list[tuple[str, BorderTransportMeans | TransportMeans | None]] = [
@@ -187,7 +180,7 @@ def transport_codes(d: Declaration, ctx: RuleContext) -> Iterator[Issue]:
             yield Issue(
                 "R106",
                 115,
-                TRANSPORT_MODE_MESSAGE,
+                codes.TRANSPORT_MODE_MESSAGE,
                 f"{where}/ModeCode",
                 m.mode_code,
             )

@@ -288,11 +288,11 @@ def cash_office_and_mode(d: CashDeclaration, ctx: RuleContext) -> Iterator[Issue
             f"{CD}/CustomsOfficeID",
             d.customs_office_id,
         )
-    if d.transport.mode_code not in codes.TRANSPORT_MODES:
+    if not codes.accepts(codes.TRANSPORT_MODE_LIST, d.transport.mode_code, ctx.national_codes):
         yield Issue(
             "CSH108",
             108,
-            "not a UN/ECE Recommendation 19 mode of transport (1 sea, 2 rail, 3 road, 4 air, ...)",
+            codes.TRANSPORT_MODE_MESSAGE,
             f"{CD}/Transport/ModeCode",
             d.transport.mode_code,
         )

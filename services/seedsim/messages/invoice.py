@@ -417,7 +417,7 @@ def type_code(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
 
 @RULES.rule("INV102", 111, "Currencies are ISO 4217")
 def currencies(inv: CrossIndustryInvoice, ctx: RuleContext) -> Iterator[Issue]:
-    known = codes.currencies()
+    known = codes.currencies() | ctx.national_codes.get(codes.CURRENCY_LIST, frozenset())
     if inv.currency not in known:
         yield Issue(
             "INV102",

@@ -350,7 +350,7 @@ def co_code_lists(c: CertificateOfOrigin, ctx: RuleContext) -> Iterator[Issue]:
             (
                 f"{CO}/TransportDetails/ModeCode",
                 c.transport_details.mode_code,
-                codes.TRANSPORT_MODES,
+                {**codes.TRANSPORT_MODES, **dict.fromkeys(ctx.national_codes.get(codes.TRANSPORT_MODE_LIST, ()), "")},
                 "UN/ECE Rec. 19 mode",
             )
         )

@@ -411,11 +411,11 @@ def code_lists(p: SPSCertificate, ctx: RuleContext) -> Iterator[Issue]:
         )
     conv = p.consignment.conveyances
     for pos, mv in enumerate(conv, 1):
-        if mv.mode_code not in codes.TRANSPORT_MODES:
+        if not codes.accepts(codes.TRANSPORT_MODE_LIST, mv.mode_code, ctx.national_codes):
             yield Issue(
                 "PHY106",
                 116,
-                "not a UN/ECE Recommendation 19 mode of transport code (1 sea, 2 rail, 3 road, 4 air, ...)",
+                codes.TRANSPORT_MODE_MESSAGE,
                 f"{_indexed(f'{C}/MainCarriageSPSTransportMovement', pos, len(conv))}/ModeCode",
                 mv.mode_code,
             )
