@@ -93,7 +93,7 @@ async def test_a_store_of_the_layout_before_the_hash_keeps_its_records_and_its_d
         "INSERT OR IGNORE INTO monitored(key, kind, stage, consignment, at, topic, value, headers, truncated)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (it.key, it.kind, it.stage, it.consignment, it.at, it.record.topic, it.record.value, _headers(it.record))
+            (it.key, it.kind, it.stage, it.consignment, it.at, it.record.topic, it.stored_value, _headers(it.record))
             + (int(it.truncated),)
             for it in half
         ],

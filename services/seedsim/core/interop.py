@@ -164,11 +164,19 @@ class InteropBatch:
         return [Record(topic=self.topic, key=key, value=v) for v in batch_values(records)]
 
 
+#: how the header of a batch this code writes begins: read without parsing it (other spellings are parsed)
+_OWN_HEADER = b'{"format":"%s","version":%d,' % (BATCH_FORMAT.encode(), BATCH_VERSION)
+
+
 def interop_lines(value: bytes) -> list[bytes]:
     """The one-record values (the first wire format) an interop value holds, in order: the lines of a batch, or
     ``value`` itself when it is not one; none from a batch of a version this code does not know."""
     head, newline, rest = value.partition(b"\n")
-    if newline and head.startswith(b"{"):
+    if not newline:
+        return [value]
+    if head.startswith(_OWN_HEADER):
+        return [line for line in rest.split(b"\n") if line]
+    if head.startswith(b"{"):
         try:
             header = json.loads(head)
         except ValueError:  # the first line of a record written over several lines: one record
@@ -178,18 +186,26 @@ def interop_lines(value: bytes) -> list[bytes]:
     return [value]
 
 
-def decode_interop_lines(value: bytes) -> list[tuple[bytes, InteropRecord]]:
-    """Each interop record ``value`` holds, with its own one-record value (what a reader that keeps records one by
-    one stores: it reads back with :func:`decode_interop` as a batch of one); unreadable lines are left out."""
+def _readable(lines: list[bytes]) -> list[tuple[bytes, InteropRecord]]:
     out = []
-    for line in interop_lines(value):
+    for line in lines:
         try:
-            # the model's validator itself, not model_validate_json: the same validation, without a Python frame
-            # that passes its options along (the monitor decodes thousands of records a second)
             out.append((line, _validate_json(line)))
         except ValidationError:
             continue
     return out
+
+
+def decode_interop_lines(value: bytes) -> list[tuple[bytes, InteropRecord]]:
+    """Each interop record ``value`` holds, with its own one-record value (what a reader that keeps records one by
+    one stores: it reads back with :func:`decode_interop` as a batch of one); unreadable lines are left out."""
+    lines = interop_lines(value)
+    try:
+        # the model's validator itself, not model_validate_json: the same validation, without a Python frame that
+        # passes its options along (the monitor decodes thousands of records a second)
+        return [(line, _validate_json(line)) for line in lines]
+    except ValidationError:  # a broken line: the others still read
+        return _readable(lines)
 
 
 def decode_interop(value: bytes) -> list[InteropRecord]:
@@ -197,7 +213,11 @@ def decode_interop(value: bytes) -> list[InteropRecord]:
     in order; an empty list when ``value`` is not an interop value. Every reader of the interop topic reads
     through here, so the wire format can change in one place, and a foreign or broken record on the topic is
     skipped by its readers instead of stopping them."""
-    return [rec for _line, rec in decode_interop_lines(value)]
+    lines = interop_lines(value)
+    try:
+        return [_validate_json(line) for line in lines]
+    except ValidationError:
+        return [rec for _line, rec in _readable(lines)]
 
 
 def interop_in(records: Iterable[Record]) -> Iterator[InteropRecord]:

@@ -28,7 +28,8 @@ from seedsim.core.transport import Record, Transport
 from seedsim.runners.monitor.monitor_aggregate import MonitorAggregate
 from seedsim.runners.monitor.monitor_metrics import MonitorMetrics
 from seedsim.runners.monitor.monitor_store import DEAD_LETTER, INTEROP, RECEIVED, MonitorStore, StoredRecord
-from seedsim.runners.monitor.monitored_records import DeadLetter, ReceivedMessage, monitored, monitored_each
+from seedsim.runners.monitor.monitored_records import DeadLetter, ReceivedMessage, monitored, monitored_lines
+from seedsim.runners.traces.trace_records import is_interop_topic
 
 log = logging.getLogger("seedsim.monitor")
 
@@ -39,17 +40,18 @@ Listener = Callable[[InteropRecord], None]
 
 
 def to_store(record: Record) -> list[StoredRecord]:
-    """What the store keeps of ``record``, one row per thing the monitor reads in it (each interop record of a
-    batch alone); empty: nothing the monitor reads."""
-    items = []
-    for carried, what in monitored_each(record):
-        if isinstance(what, InteropRecord):
-            items.append(
-                StoredRecord(
-                    what.id, INTEROP, what.stage.value, what.consignment, what.ts.timestamp(), carried, False, what
-                )
+    """What the store keeps of ``record``, one row per thing the monitor reads in it: each interop record of a
+    batch alone (its own line: :func:`.monitored_records.monitored_lines`); empty: nothing the monitor reads."""
+    if is_interop_topic(record.topic):
+        return [
+            StoredRecord(
+                rec.id, INTEROP, rec.stage.value, rec.consignment, rec.ts.timestamp(), record, False, rec, line
             )
-        elif isinstance(what, DeadLetter):
+            for line, rec in monitored_lines(record)
+        ]
+    items = []
+    for what in monitored(record):
+        if isinstance(what, DeadLetter):
             kept = Record(record.topic, what.payload, record.key, record.headers)
             items.append(
                 StoredRecord(

@@ -75,6 +75,13 @@ class StoredRecord(NamedTuple):
     truncated: bool = False
     #: what the record was decoded as (so that the caller does not decode it twice); not stored
     decoded: Any = None
+    #: the value stored, when it is not ``record``'s: an interop record's own line of the batch ``record`` is
+    value: bytes | None = None
+
+    @property
+    def stored_value(self) -> bytes:
+        """The value the store keeps (and reads back as this record alone)."""
+        return self.record.value if self.value is None else self.value
 
 
 def key_hash(key: str) -> int:
@@ -137,7 +144,7 @@ def _columns(it: StoredRecord) -> tuple[Any, ...]:
         it.consignment,
         it.at,
         it.record.topic,
-        it.record.value,
+        it.stored_value,
         headers,
         int(it.truncated),
     )

@@ -3,7 +3,7 @@
 The wire formats are read here and nowhere else in the monitor, through the readers every other
 reader uses: interop records through ``core.interop.decode_interop`` (so when their wire format
 changes, one reader changes; a record of the interop topic is a batch of them, and the monitor keeps
-each one alone: :func:`monitored_each`), messages through their CloudEvents headers (``TracedMessage``, of
+each one alone: :func:`monitored_lines`), messages through their CloudEvents headers (``TracedMessage``, of
 :mod:`seedsim.runners.traces.trace_records`). A dead letter is the copy of a refused message on an
 inbox's dead-letter topic, with why it was refused in ``dlq_*`` headers. A message keeps at most
 :data:`MAX_PAYLOAD` bytes of its payload: the monitor shows what arrived, not an archive.
@@ -131,12 +131,7 @@ def monitored(record: Record) -> list[Monitored]:
     return [] if what is None else [what]
 
 
-def monitored_each(record: Record) -> list[tuple[Record, Monitored]]:
-    """As :func:`monitored`, each with the record that carries it alone: an interop record of a batch with a
-    record holding only its own line (what the store keeps, and reads back as one), anything else with
-    ``record`` itself."""
-    if is_interop_topic(record.topic):
-        topic, key, headers = record.topic, record.key, record.headers
-        return [(Record(topic, line, key, headers), rec) for line, rec in decode_interop_lines(record.value)]
-    what = _other(record)
-    return [] if what is None else [(record, what)]
+def monitored_lines(record: Record) -> list[tuple[bytes, InteropRecord]]:
+    """The interop records of a record of the interop topic, each with its own line of the batch: what the store
+    keeps of each (it reads back, through :func:`monitored`, as that record alone)."""
+    return decode_interop_lines(record.value)
