@@ -155,19 +155,24 @@ async def phase_throughput(bootstrap: str, n: int, concurrency: int, discrepanci
 # ------------------------------------------------------------------------------------------------
 
 
-async def fire_exits_paced(client, consignments, rate: float) -> float:
+async def fire_exits_paced(client, consignments, rate: float, in_flight: int | None = None) -> float:
     """Fire EXIT at RS for each consignment, the i-th at t0 + i/rate (at once when the loop is behind), and wait
-    for every answer; returns the seconds the firing took (the offered rate is len / that)."""
+    for every answer; returns the seconds the firing took (the offered rate is len / that). ``in_flight``: at most
+    that many requests open at once (an HTTP client's pool slows down badly with thousands waiting in it)."""
     loop = asyncio.get_running_loop()
+    limit = asyncio.Semaphore(in_flight or len(consignments) or 1)
+
+    async def fire(c) -> None:
+        async with limit:
+            await client.event(EXIT_C, Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office)
+
     tasks = []
     t0 = loop.time()
     for i, c in enumerate(consignments):
         delay = t0 + i / rate - loop.time()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(
-            asyncio.create_task(client.event(EXIT_C, Event.EXIT, c.ucr, CROSSING.exit_office, CROSSING.entry_office))
-        )
+        tasks.append(asyncio.create_task(fire(c)))
     offered_s = loop.time() - t0
     await asyncio.gather(*tasks)
     return offered_s

@@ -282,7 +282,7 @@ async def phase_paced(kafka: str, rate: float, seconds: float, workers: int, see
                 await asyncio.sleep(2.0)  # the nodes' sent-marks and consumers settle
                 meter = Meter(nodes)
                 t0 = loop.time()
-                offered_s = await fire_exits_paced(client, consignments, rate)
+                offered_s = await fire_exits_paced(client, consignments, rate, in_flight=64)
                 done = await summary.wait_for(
                     lambda s: s.count(Stage.ACK_RECEIVED, "ExportData", "EXIT") >= n, timeout=300
                 )
