@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from seedsim.nodes.rule_table import markdown, signature_markdown
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def test_readme_holds_the_generated_rule_tables() -> None:
+@pytest.mark.parametrize(
+    ("marker", "generated", "command"),
+    [
+        ("rule-table", markdown, "python -m seedsim.nodes.rule_table"),
+        ("signature-rules", signature_markdown, "python -m seedsim.nodes.rule_table signatures"),
+    ],
+)
+def test_readme_holds_the_generated_table(marker: str, generated: Callable[[], str], command: str) -> None:
     text = README.read_text(encoding="utf-8")
-    begin, end = "<!-- rule-table:begin -->\n", "\n<!-- rule-table:end -->"
-    assert begin in text and end in text, "README.md lost its rule-table markers"
+    begin, end = f"<!-- {marker}:begin -->\n", f"\n<!-- {marker}:end -->"
+    assert begin in text and end in text, f"README.md lost its {marker} markers"
     shown = text[text.index(begin) + len(begin) : text.index(end)]
-    assert shown == markdown(), (
-        "README.md's rule tables differ: paste `python -m seedsim.nodes.rule_table` between the markers"
-    )
-
-
-def test_readme_holds_the_generated_signature_rules() -> None:
-    text = README.read_text(encoding="utf-8")
-    begin, end = "<!-- signature-rules:begin -->\n", "\n<!-- signature-rules:end -->"
-    assert begin in text and end in text, "README.md lost its signature-rules markers"
-    shown = text[text.index(begin) + len(begin) : text.index(end)]
-    assert shown == signature_markdown(), (
-        "README.md's signature rules differ: paste `python -m seedsim.nodes.rule_table signatures` between the markers"
-    )
+    assert shown == generated(), f"README.md's {marker} table differs: paste `{command}` between the markers"
