@@ -311,6 +311,10 @@ class Conversation:
 # -- watching the interop records and the acknowledgements ----------------------------------------
 
 
+#: what a receiver writes about a message in the transaction that handles it (one interop batch): its verdict
+RECEIVER_VERDICTS = frozenset({Stage.VALID, Stage.INVALID, Stage.ACKED, Stage.NACKED, Stage.DEAD_LETTERED})
+
+
 class Watcher:
     """Reads the interop topic and the cast's inboxes (its own consumer group): what the player waits on."""
 
@@ -335,13 +339,18 @@ class Watcher:
     def about(self, message_id: str) -> list[InteropRecord]:
         return [r for r in self.interop if r.message_id == message_id]
 
-    async def until_answered(self, message_id: str, sender: str, timeout: float) -> list[InteropRecord]:
+    async def until_answered(self, message_id: str, sender: str, receiver: str, timeout: float) -> list[InteropRecord]:
+        """The interop records about ``message_id`` once both ends have told: the receiver's verdict and the sender's
+        receipt of the answer. They come in two nodes' batches, keyed by node, so on separate partitions: the
+        sender's may be read first (or after ``timeout``: what there is)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
             recs = self.about(message_id)
-            if message_id in self.acks and any(
-                r.node == sender and r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED) for r in recs
+            if (
+                message_id in self.acks
+                and any(r.node == sender and r.stage in (Stage.ACK_RECEIVED, Stage.NACK_RECEIVED) for r in recs)
+                and any(r.node == receiver and r.stage in RECEIVER_VERDICTS for r in recs)
             ):
                 return recs
             self._changed.clear()
@@ -439,7 +448,7 @@ class Player:
                 await before_send(out)
             message_id = await self._send(out, doc)
             self.conversation.first_message_id = self.conversation.first_message_id or message_id
-            recs = await watcher.until_answered(message_id, sender, self.timeout)
+            recs = await watcher.until_answered(message_id, sender, receiver, self.timeout)
             previous = answered(index, step, sender, receiver, message_id, recs, f"within {self.timeout:g} s")
             previous.payload, previous.values, previous.broken = out.payload, out.values, out.broken
             previous.ack_errors = ack_errors(watcher.acks.get(message_id))
