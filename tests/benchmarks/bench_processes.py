@@ -257,7 +257,7 @@ async def phase_paced(kafka: str, rate: float, seconds: float, workers: int, see
 
     async def on_interop(records) -> None:
         for r in records:
-            if (rec := decode_interop(r.value)) is not None:
+            for rec in decode_interop(r.value):  # a batch: the records of one node transaction
                 summary.add(rec)
 
     gen = ConsignmentGenerator(seed, CROSSING, run=run[:4])
